@@ -1,0 +1,266 @@
+"""X-ray interaction coefficients per unit mass: μ/ρ and μen/ρ of any composition.
+
+Why xraylib: it carries everything perovx needs from one consistent data set — total
+and partial cross sections (photoelectric, incoherent, coherent) that agree with NIST
+XCOM to better than 1 % from 10 to 150 keV, and the fluorescence-line production cross
+sections, line energies, incoherent scattering functions and Compton profiles the Monte
+Carlo engine samples from. xraydb (Elam tables) has no μen/ρ at all.
+
+Why μen/ρ is *computed* rather than taken from xraylib's ``CS_Energy``: that table is
+wrong for light elements between ~15 and 40 keV (water 0.382 vs NIST 0.550 cm² g⁻¹ at
+20 keV; air 0.355 vs 0.539). perovx builds μen/ρ from first principles, as Hubbell and
+Seltzer did:
+
+    μen/ρ = τ · (1 − X/E) + σ_incoh · ⟨T⟩/E
+
+with τ the photoelectric cross section, X the mean fluorescence energy radiated per
+photoabsorption (all K, L and M lines with cascades, from xraylib), σ_incoh the
+incoherent cross section and ⟨T⟩/E the mean fraction of the photon energy given to the
+Compton electron (Klein–Nishina weighted by the incoherent scattering function).
+Bremsstrahlung of the secondary electrons (the factor 1 − g) is neglected: below
+150 keV it changes μen/ρ by < 1 % even for Pb.
+
+Air kerma uses the NIST Hubbell–Seltzer table for dry air itself (shipped in
+``data/nist_air_dry.csv``), interpolated log–log as NIST recommends.
+
+All coefficients are returned in SI, m² kg⁻¹ (1 cm² g⁻¹ = 0.1 m² kg⁻¹); photon
+energies are in keV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+
+from perovx.errors import DataRangeError, InputError
+from perovx.materials.formula import Composition, parse_formula
+
+__all__ = [
+    "ENERGY_MAX_KEV",
+    "ENERGY_MIN_KEV",
+    "Absorber",
+    "CoefficientKind",
+    "air_mass_attenuation",
+    "air_mass_energy_absorption",
+    "mass_attenuation",
+    "mass_energy_absorption",
+    "mass_fractions_by_z",
+]
+
+#: Photon-energy range of the interaction data, keV.
+ENERGY_MIN_KEV = 1.0
+ENERGY_MAX_KEV = 1000.0
+
+CM2_PER_G = 0.1  # m² kg⁻¹ per cm² g⁻¹
+_ELECTRON_REST_KEV = 510.99895
+
+CoefficientKind = Literal["total", "photoelectric", "compton", "rayleigh"]
+Absorber = Composition | Mapping[str, float] | str
+
+
+def mass_fractions_by_z(absorber: Absorber) -> tuple[tuple[int, float], ...]:
+    """Normalise an absorber to sorted ``(Z, mass fraction)`` pairs.
+
+    ``absorber`` is a :class:`Composition`, a formula string, or a mapping of element
+    symbols (or atomic numbers) to mass fractions (normalised here).
+    """
+    import xraylib
+
+    if isinstance(absorber, str):
+        absorber = parse_formula(absorber)
+    if isinstance(absorber, Composition):
+        fractions = absorber.mass_fractions
+    elif isinstance(absorber, Mapping):
+        fractions = dict(absorber)
+    else:
+        # objects with a composition (Material) are accepted too
+        comp = getattr(absorber, "composition", None)
+        if comp is None:
+            raise InputError(f"cannot use {absorber!r} as an absorber: expected a formula")
+        fractions = comp.mass_fractions
+    out: dict[int, float] = {}
+    for key, w in fractions.items():
+        try:
+            z = int(key) if isinstance(key, int) else xraylib.SymbolToAtomicNumber(str(key))
+        except ValueError:
+            raise InputError(f"unknown element {key!r} in absorber composition") from None
+        if not (w >= 0):
+            raise InputError(f"mass fraction of {key} must be >= 0, got {w}")
+        out[z] = out.get(z, 0.0) + float(w)
+    total = sum(out.values())
+    if total <= 0:
+        raise InputError("absorber composition has no mass")
+    return tuple(sorted((z, w / total) for z, w in out.items()))
+
+
+def _energies(energy_keV: float | np.ndarray) -> np.ndarray:
+    e = np.atleast_1d(np.asarray(energy_keV, dtype=float))
+    if not np.all(np.isfinite(e)):
+        raise DataRangeError("photon energy must be a finite number of keV")
+    bad = (e < ENERGY_MIN_KEV) | (e > ENERGY_MAX_KEV)
+    if np.any(bad):
+        raise DataRangeError(
+            f"photon energy {e[bad][0]:g} keV is outside the interaction data "
+            f"({ENERGY_MIN_KEV:g}–{ENERGY_MAX_KEV:g} keV)"
+        )
+    return e
+
+
+@cache
+def _fluorescence_lines(z: int) -> tuple[tuple[int, float], ...]:
+    """All radiative lines of element ``z`` with their energies, keV."""
+    import xraylib
+
+    lines = []
+    for line in range(-1, -400, -1):
+        try:
+            energy = xraylib.LineEnergy(z, line)
+        except ValueError:
+            continue
+        if energy > 0:
+            lines.append((line, energy))
+    return tuple(lines)
+
+
+_MU_GL, _W_GL = np.polynomial.legendre.leggauss(96)
+
+
+@cache
+def _compton_transfer_fraction(z: int, energy_keV: float) -> float:
+    """Mean fraction of photon energy given to the Compton electron (KN × S(x, Z))."""
+    import xraylib
+
+    k = energy_keV / _ELECTRON_REST_KEV
+    cos_t = _MU_GL
+    ratio = 1.0 / (1.0 + k * (1.0 - cos_t))  # E'/E
+    dkn = ratio**2 * (ratio + 1.0 / ratio - (1.0 - cos_t**2))
+    theta = np.arccos(cos_t)
+    s = np.array([xraylib.SF_Compt(z, xraylib.MomentTransf(energy_keV, t)) for t in theta])
+    weight = _W_GL * dkn * s
+    return float(np.sum(weight * (1.0 - ratio)) / np.sum(weight))
+
+
+@lru_cache(maxsize=4096)
+def _element_table(z: int, energies: tuple[float, ...]) -> np.ndarray:
+    """Rows: total, photoelectric, compton, rayleigh, energy-absorption; cm² g⁻¹."""
+    import xraylib
+
+    out = np.empty((5, len(energies)))
+    lines = _fluorescence_lines(z)
+    for i, e in enumerate(energies):
+        tau = xraylib.CS_Photo(z, e)
+        inc = xraylib.CS_Compt(z, e)
+        coh = xraylib.CS_Rayl(z, e)
+        radiated = 0.0
+        for line, e_line in lines:
+            if e_line < e:
+                try:
+                    radiated += xraylib.CS_FluorLine_Kissel_Cascade(z, line, e) * e_line
+                except ValueError:  # line not excited at this energy
+                    continue
+        # xraylib's fluorescence cross sections come from Kissel's partial photo cross
+        # sections; scale them to this τ so X/E stays a ratio of one data set.
+        try:
+            kissel = xraylib.CS_Photo_Total(z, e)
+        except ValueError:  # no Kissel data (H): no fluorescence either
+            kissel = 0.0
+        x_over_e = radiated / (kissel * e) if kissel > 0 else 0.0
+        out[:, i] = (
+            tau + inc + coh,
+            tau,
+            inc,
+            coh,
+            tau * (1.0 - x_over_e) + inc * _compton_transfer_fraction(z, e),
+        )
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _composite_table(
+    fractions: tuple[tuple[int, float], ...], energies: tuple[float, ...]
+) -> np.ndarray:
+    table = sum(w * _element_table(z, energies) for z, w in fractions)
+    table = np.asarray(table) * CM2_PER_G
+    table.flags.writeable = False
+    return table
+
+
+_ROW = {"total": 0, "photoelectric": 1, "compton": 2, "rayleigh": 3}
+
+
+def mass_attenuation(
+    absorber: Absorber, energy_keV: float | np.ndarray, *, kind: CoefficientKind = "total"
+) -> np.ndarray:
+    """Mass attenuation coefficient μ/ρ of an absorber.
+
+    Parameters
+    ----------
+    absorber
+        Formula (``"MAPbI3"``), :class:`Composition`, ``Material`` or mapping of element
+        symbol → mass fraction.
+    energy_keV
+        Photon energy or energies, keV, within 1–1000 keV.
+    kind
+        ``"total"`` (with coherent scattering), ``"photoelectric"``, ``"compton"``
+        (incoherent) or ``"rayleigh"`` (coherent).
+
+    Returns
+    -------
+    numpy.ndarray
+        μ/ρ in m² kg⁻¹, one value per energy.
+    """
+    if kind not in _ROW:
+        raise InputError(f"kind must be one of {', '.join(_ROW)}, got {kind!r}")
+    e = _energies(energy_keV)
+    return _composite_table(mass_fractions_by_z(absorber), tuple(e.tolist()))[_ROW[kind]]
+
+
+def mass_energy_absorption(absorber: Absorber, energy_keV: float | np.ndarray) -> np.ndarray:
+    """Mass energy-absorption coefficient μen/ρ of an absorber, m² kg⁻¹.
+
+    Built from photoelectric absorption less fluorescence radiated, plus the Compton
+    energy transfer (see the module notes). Agrees with the NIST Hubbell–Seltzer tables
+    within ~2 % from 10 to 150 keV. For air use :func:`air_mass_energy_absorption`.
+    """
+    e = _energies(energy_keV)
+    return _composite_table(mass_fractions_by_z(absorber), tuple(e.tolist()))[4]
+
+
+@cache
+def _air_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    text = resources.files("perovx.materials").joinpath("data/nist_air_dry.csv").read_text()
+    rows = [
+        [float(v) for v in line.split(",")]
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    arr = np.array(rows)
+    return arr[:, 0] * 1e3, arr[:, 1] * CM2_PER_G, arr[:, 2] * CM2_PER_G
+
+
+def _loglog(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    # the edge is listed twice; searchsorted(side="right") lands above it
+    idx = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    same = xp[idx + 1] == xp[idx]
+    idx = np.where(same, idx + 1, idx)
+    x0, x1, f0, f1 = xp[idx], xp[idx + 1], fp[idx], fp[idx + 1]
+    t = np.log(x / x0) / np.log(x1 / x0)
+    return np.exp(np.log(f0) + t * (np.log(f1) - np.log(f0)))
+
+
+def air_mass_energy_absorption(energy_keV: float | np.ndarray) -> np.ndarray:
+    """μen/ρ of dry air from the NIST Hubbell–Seltzer table, m² kg⁻¹ (log–log interpolated)."""
+    e = _energies(energy_keV)
+    energies, _, muen = _air_table()
+    return _loglog(e, energies, muen)
+
+
+def air_mass_attenuation(energy_keV: float | np.ndarray) -> np.ndarray:
+    """μ/ρ of dry air from the NIST Hubbell–Seltzer table, m² kg⁻¹ (log–log interpolated)."""
+    e = _energies(energy_keV)
+    energies, mu, _ = _air_table()
+    return _loglog(e, energies, mu)

@@ -1,0 +1,1 @@
+"""perovx.transport"""
