@@ -1,1 +1,26 @@
-"""perovx.interaction"""
+"""Interaction: what a beam does in a layer — attenuation, energy absorption,
+theoretical and absorption-limited sensitivity, and Monte Carlo photon transport."""
+
+from perovx.interaction.absorption import (
+    LayerCoefficients,
+    absorbed_energy_fraction,
+    attenuated_fraction,
+    layer_coefficients,
+    thickness_for_absorption,
+)
+from perovx.interaction.sensitivity import (
+    UC_PER_GY_CM2,
+    absorption_limited_sensitivity,
+    theoretical_sensitivity,
+)
+
+__all__ = [
+    "UC_PER_GY_CM2",
+    "LayerCoefficients",
+    "absorbed_energy_fraction",
+    "absorption_limited_sensitivity",
+    "attenuated_fraction",
+    "layer_coefficients",
+    "theoretical_sensitivity",
+    "thickness_for_absorption",
+]

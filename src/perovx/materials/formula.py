@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import Mapping
 
@@ -223,8 +223,12 @@ def parse_formula(text: str, *, variables: Mapping[str, float] | None = None) ->
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"formula {text!r} is empty")
-    text = text.strip()
-    vars_ = dict(variables or {})
+    return _parse_cached(text.strip(), tuple(sorted((variables or {}).items())))
+
+
+@lru_cache(maxsize=1024)
+def _parse_cached(text: str, variables: tuple[tuple[str, float], ...]) -> Composition:
+    vars_ = dict(variables)
     atoms: dict[str, float] = {}
     for part in _HYDRATE_SPLIT.split(text):
         if not part:

@@ -1,1 +1,5 @@
-"""perovx.readout"""
+"""Readout: electrodes, pixels and their noise; imaging modes."""
+
+from perovx.readout.noise import ELEMENTARY_CHARGE_C, NoiseModel, limit_of_detection, noise_charge
+
+__all__ = ["ELEMENTARY_CHARGE_C", "NoiseModel", "limit_of_detection", "noise_charge"]
