@@ -1,0 +1,193 @@
+"""Core commands: ``evaluate``, ``beam`` and ``demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from perovx.cli._common import dump_json, handle_errors
+
+__all__ = ["register"]
+
+_BEAM_HELP = (
+    "Beam: IEC 61267 quality (RQA3, RQA5, RQA7, RQA9, RQR2–RQR10), monoenergetic (60keV) "
+    "or W-anode tube (70kVp, 70kVp:Al21:Cu0.1 with filters in mm)."
+)
+
+
+def _material_with_overrides(name: str, **overrides: Any) -> Any:
+    from perovx.materials import get_material
+    from perovx.materials.material import Value
+
+    material = get_material(name)
+    changes = {k: Value(v, "given on the command line") for k, v in overrides.items() if v is not None}
+    return material.with_values(**changes) if changes else material
+
+
+def evaluate_command(
+    material: Annotated[str, typer.Argument(help="Material: database id or name (perovx materials list), or a formula.")],
+    thickness: Annotated[str, typer.Option(help="Layer thickness with unit, e.g. 1mm or 500um.")] = "1mm",
+    bias: Annotated[str, typer.Option(help="Bias across the layer with unit, e.g. 100V.")] = "100V",
+    beam: Annotated[str, typer.Option(help=_BEAM_HELP)] = "RQA5",
+    polarity: Annotated[str, typer.Option(help="Sign of the bias on the irradiated electrode: negative or positive.")] = "negative",
+    temperature: Annotated[str, typer.Option(help="Operating temperature, e.g. 295K or 40degC.")] = "295K",
+    area: Annotated[str, typer.Option(help="Electrode area for the noise and LoD, e.g. 1mm2 or 0.04cm2.")] = "1mm2",
+    integration_time: Annotated[str, typer.Option(help="Integration time of one reading, e.g. 100ms.")] = "100ms",
+    electronic_noise: Annotated[float, typer.Option(help="Electronic noise per reading, electrons rms.")] = 1000.0,
+    w_model: Annotated[str, typer.Option(help="W± model from the band gap: klein (2.8 Eg + 0.6 eV) or devanathan (2 Eg + 1.43 eV).")] = "klein",
+    w_pair: Annotated[str | None, typer.Option(help="Pair-creation energy, e.g. 5eV (overrides the model).")] = None,
+    density: Annotated[str | None, typer.Option(help="Density override, e.g. 4.1g/cm3.")] = None,
+    band_gap: Annotated[str | None, typer.Option(help="Band gap override, e.g. 2.1eV.")] = None,
+    mu_tau_e: Annotated[str | None, typer.Option(help="Electron mu-tau override, e.g. 1e-4cm2/V.")] = None,
+    mu_tau_h: Annotated[str | None, typer.Option(help="Hole mu-tau override, e.g. 1e-4cm2/V.")] = None,
+    resistivity: Annotated[str | None, typer.Option(help="Resistivity override, e.g. 5e11ohm*cm.")] = None,
+    activation_energy: Annotated[str | None, typer.Option(help="Activation energy Ea override, e.g. 0.46eV.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object (keys carry units).")] = False,
+) -> None:
+    """Predict a detector's figures of merit from its material properties.
+
+    Prints the absorbed fraction, theoretical sensitivity S0, predicted sensitivity
+    (µC Gy⁻¹ cm⁻²) and S/S0, Hecht charge-collection efficiency, dark-current density
+    (nA cm⁻²) and limit of detection (nGy s⁻¹).
+    """
+    from perovx.metrics.detector import evaluate
+    from perovx.readout.noise import NoiseModel
+    from perovx.spectra import get_beam
+    from perovx.units import parse_quantity as pq
+
+    if polarity not in ("negative", "positive"):
+        raise typer.BadParameter("polarity must be 'negative' or 'positive'")
+
+    def opt(value: str | None, unit: str, name: str, **kw: Any) -> float | None:
+        return None if value is None else pq(value, unit, name=name, **kw)
+
+    mat = _material_with_overrides(
+        material,
+        density_kg_m3=opt(density, "kg/m**3", "density", minimum=0, allow_zero=False),
+        band_gap_eV=opt(band_gap, "eV", "band gap", minimum=0, allow_zero=False),
+        activation_energy_eV=opt(activation_energy, "eV", "activation energy", minimum=0),
+    )
+    t_kelvin = pq(temperature, "K", name="temperature", minimum=0, allow_zero=False)
+    figures = evaluate(
+        mat,
+        thickness_m=pq(thickness, "m", name="thickness", minimum=0, allow_zero=False),
+        bias_V=pq(bias, "V", name="bias"),
+        beam=get_beam(beam),
+        polarity=polarity,  # type: ignore[arg-type]
+        temperature_K=t_kelvin,
+        noise=NoiseModel(
+            area_m2=pq(area, "m**2", name="area", minimum=0, allow_zero=False),
+            integration_time_s=pq(integration_time, "s", name="integration time", minimum=0, allow_zero=False),
+            electronic_noise_e=electronic_noise,
+        ),
+        w_model=w_model,
+        w_pair_eV=opt(w_pair, "eV", "W±", minimum=0, allow_zero=False),
+        mu_tau_e_m2_per_V=opt(mu_tau_e, "m**2/V", "electron mu-tau", minimum=0, allow_zero=False),
+        mu_tau_h_m2_per_V=opt(mu_tau_h, "m**2/V", "hole mu-tau", minimum=0, allow_zero=False),
+        resistivity_ohm_m=opt(resistivity, "ohm*m", "resistivity", minimum=0, allow_zero=False),
+    )
+    result = figures.to_dict()
+    if json_out:
+        dump_json(result)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{figures.material} · {figures.thickness_m * 1e6:g} µm · "
+                  f"{figures.bias_V:g} V · {figures.beam}")
+    table.add_column("figure of merit")
+    table.add_column("value", justify="right")
+    rows = [
+        ("W± (eV)", result["w_pair_eV"]),
+        ("mean energy (keV)", result["mean_energy_keV"]),
+        ("interaction fraction", result["interaction_fraction"]),
+        ("absorbed energy fraction", result["absorbed_fraction"]),
+        ("thickness for 90 % absorption (µm)", result["thickness_for_90pct_absorption_um"]),
+        ("S0 (µC Gy⁻¹ cm⁻²)", result["s0_uC_per_Gy_cm2"]),
+        ("absorption-limited S (µC Gy⁻¹ cm⁻²)", result["absorption_limited_sensitivity_uC_per_Gy_cm2"]),
+        ("charge-collection efficiency", result["cce"]),
+        ("sensitivity S (µC Gy⁻¹ cm⁻²)", result["sensitivity_uC_per_Gy_cm2"]),
+        ("S/S0", result["normalized_sensitivity"]),
+        ("dark current (nA cm⁻²)", result["dark_current_nA_per_cm2"]),
+        ("limit of detection (nGy s⁻¹)", result["lod_nGy_per_s"]),
+    ]
+    for label, value in rows:
+        table.add_row(label, f"{value:.4g}")
+    console = Console()
+    console.print(table)
+    console.print(f"LoD: {result['lod_convention']}")
+    for note in figures.notes:
+        console.print(f"note: {note}")
+
+
+def beam_command(
+    spec: Annotated[str, typer.Argument(help=_BEAM_HELP)],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON with hvl1_mm_Al, mean_energy_keV, q_per_mm2_per_uGy and the spectrum.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Draw the spectrum to this PNG file.")] = None,
+) -> None:
+    """Describe a beam: first HVL (mm Al), mean energy (keV), q (photons mm⁻² µGy⁻¹) and spectrum."""
+    from perovx.spectra import get_beam
+
+    beam = get_beam(spec)
+    info = beam.to_dict()
+    if plot is not None:
+        from perovx.report.plots import plot_spectrum
+
+        fig = plot_spectrum(beam)
+        _save_new(fig, plot)
+    if json_out:
+        dump_json(info)
+        return
+    typer.echo(f"{beam.name}: {beam.description}")
+    typer.echo(f"  first HVL        {info['hvl1_mm_Al']:.3f} mm Al")
+    typer.echo(f"  mean energy      {info['mean_energy_keV']:.2f} keV")
+    typer.echo(f"  q                {info['q_per_mm2_per_uGy']:.0f} photons mm⁻² µGy⁻¹")
+    typer.echo(f"  kerma / fluence  {info['air_kerma_per_fluence_uGy_mm2']:.4g} µGy mm²")
+
+
+def _save_new(fig: Any, path: Path) -> None:
+    from perovx.errors import FileFormatError
+
+    if path.exists():
+        raise FileFormatError(f"{path}: exists; choose another file name (perovx never overwrites)")
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+
+
+def demo_command(
+    out: Annotated[Path, typer.Option(help="Folder to create for the report (must not exist).")] = Path("perovx-demo"),
+    beam: Annotated[str, typer.Option(help=_BEAM_HELP)] = "RQA5",
+    thickness: Annotated[str, typer.Option(help="Layer thickness, e.g. 1mm.")] = "1mm",
+    field: Annotated[str, typer.Option(help="Electric field, e.g. 0.1V/um (bias = field × thickness).")] = "0.1V/um",
+) -> None:
+    """Evaluate every material with enough data and write an HTML report to OUT.
+
+    Runs on the embedded materials database with no server and no configuration.
+    """
+    from rich.progress import Progress
+
+    from perovx.report.demo import run_demo
+    from perovx.units import parse_quantity as pq
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("perovx demo", total=None)
+
+        def step(message: str, done: int, total: int) -> None:
+            progress.update(task, description=message, completed=done, total=total)
+
+        index = run_demo(
+            out,
+            beam=beam,
+            thickness_m=pq(thickness, "m", name="thickness", minimum=0, allow_zero=False),
+            field_V_per_m=pq(field, "V/m", name="field", minimum=0, allow_zero=False),
+            progress=step,
+        )
+    typer.echo(f"report written to {index}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``evaluate``, ``beam`` and ``demo`` to the application."""
+    app.command("evaluate")(handle_errors(evaluate_command))
+    app.command("beam")(handle_errors(beam_command))
+    app.command("demo")(handle_errors(demo_command))

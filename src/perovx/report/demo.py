@@ -1,0 +1,180 @@
+"""The main job, ``perovx demo``: every material with enough data, evaluated and reported."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from perovx.errors import FileFormatError, InputError
+from perovx.report.document import Figure, Report, Section, Table, fmt
+
+__all__ = ["run_demo"]
+
+Progress = Callable[[str, int, int], None]
+
+#: Commercial references drawn in every comparison.
+REFERENCES = ("a-Se", "CZT")
+
+
+def _save(fig: Any, folder: Path, name: str) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(folder / name, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return name
+
+
+def _materials_section(
+    folder: Path, beam_spec: str, thickness_m: float, field_V_per_m: float, progress: Progress
+) -> Section:
+    from perovx.materials import list_materials
+    from perovx.metrics.detector import evaluate
+    from perovx.report.plots import (
+        plot_attenuation,
+        plot_normalized_sensitivity_vs_thickness,
+        plot_reported_vs_predicted,
+    )
+    from perovx.spectra import get_beam
+
+    beam = get_beam(beam_spec)
+    bias = field_V_per_m * thickness_m
+    materials = list_materials()
+    rows, skipped, evaluated = [], [], []
+    for i, m in enumerate(materials):
+        progress(f"evaluating {m.name}", i, len(materials))
+        try:
+            fig = evaluate(m, thickness_m=thickness_m, bias_V=bias, beam=beam)
+        except InputError as exc:
+            skipped.append((m.name, str(exc)))
+            continue
+        evaluated.append((m, fig))
+        reported = m.reported.get("sensitivity_uC_per_Gy_cm2")
+        d = fig.to_dict()
+        rows.append((
+            m.name,
+            m.form or "—",
+            fmt(m.density() / 1e3),
+            fmt(d["w_pair_eV"]),
+            fmt(d["absorbed_fraction"]),
+            fmt(d["s0_uC_per_Gy_cm2"]),
+            fmt(d["absorption_limited_sensitivity_uC_per_Gy_cm2"]),
+            fmt(d["cce"]),
+            fmt(d["sensitivity_uC_per_Gy_cm2"]),
+            fmt(d["normalized_sensitivity"]),
+            fmt(d["dark_current_nA_per_cm2"]),
+            fmt(d["lod_nGy_per_s"]),
+            fmt(reported),
+            fmt(None if reported is None else reported / d["s0_uC_per_Gy_cm2"]),
+            fmt(m.reported.get("lod_nGy_per_s")),
+        ))
+    if not evaluated:
+        raise InputError("no material in the database has enough data to evaluate")
+
+    progress("drawing attenuation", len(materials), len(materials))
+    unique: dict[str, Any] = {}
+    for m, _ in evaluated:
+        unique.setdefault(m.formula, m)
+    figures = [
+        Figure(
+            _save(plot_attenuation(list(unique.values())), folder, "attenuation.png"),
+            "Linear attenuation coefficient of each composition (density from the database).",
+        )
+    ]
+    thicknesses = np.geomspace(10e-6, 3e-3, 40)
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for m, _ in evaluated:
+        if m.formula in {c.split(" ")[0] for c in curves} and m.name not in REFERENCES:
+            continue
+        s = [
+            evaluate(m, thickness_m=t, bias_V=field_V_per_m * t, beam=beam).normalized_sensitivity
+            for t in thicknesses
+        ]
+        curves[m.name] = (thicknesses, np.array(s))
+    figures.append(Figure(
+        _save(plot_normalized_sensitivity_vs_thickness(curves, beam_name=beam.name),
+              folder, "s_over_s0_vs_thickness.png"),
+        f"Predicted S/S0 vs thickness at {field_V_per_m / 1e6:g} V/µm ({beam.name}).",
+    ))
+    with_reports = [(m, f) for m, f in evaluated
+                    if m.reported.get("sensitivity_uC_per_Gy_cm2") is not None
+                    or m.name in REFERENCES]
+    figures.append(Figure(
+        _save(plot_reported_vs_predicted(
+            [m.name for m, _ in with_reports],
+            [m.reported.get("sensitivity_uC_per_Gy_cm2") for m, _ in with_reports],
+            [f.absorption_limited_C_per_Gy_m2 * 100 for _, f in with_reports],
+        ), folder, "reported_vs_predicted.png"),
+        "Reported sensitivities (measured under each paper's own beam) beside the "
+        f"absorption-limited sensitivity predicted for {thickness_m * 1e3:g} mm under {beam.name}. "
+        "Reported values above the prediction indicate photoconductive gain or a different beam.",
+    ))
+    text = (
+        f"Every material in the database with density, band gap (or W±), a mu-tau product and "
+        f"a resistivity, evaluated as a {thickness_m * 1e3:g} mm planar detector at "
+        f"{field_V_per_m / 1e6:g} V/µm ({bias:g} V) under {beam.name} ({beam.description}; "
+        f"mean energy {beam.mean_energy_keV:.1f} keV, q = {beam.q_per_mm2_per_uGy:.0f} "
+        "photons mm⁻² µGy⁻¹).\n\n"
+        "Reported S/S0 divides the sensitivity a paper reports by S0 of this beam: the review's "
+        "proposed normalisation, approximate here because each paper used its own tube voltage."
+    )
+    tables = [Table(
+        columns=("material", "form", "density (g cm⁻³)", "W± (eV)", "absorbed fraction",
+                 "S0 (µC Gy⁻¹ cm⁻²)", "absorption-limited S (µC Gy⁻¹ cm⁻²)", "CCE",
+                 "predicted S (µC Gy⁻¹ cm⁻²)", "predicted S/S0", "dark current (nA cm⁻²)",
+                 "predicted LoD (nGy s⁻¹)", "reported S (µC Gy⁻¹ cm⁻²)", "reported S/S0",
+                 "reported LoD (nGy s⁻¹)"),
+        rows=tuple(rows),
+        caption="Predicted and reported figures of merit",
+    )]
+    if skipped:
+        tables.append(Table(
+            columns=("material", "why it was not evaluated"),
+            rows=tuple(skipped),
+            caption="Materials without enough data",
+        ))
+    return Section("Materials", text, tuple(tables), tuple(figures))
+
+
+def run_demo(
+    out: Path,
+    *,
+    beam: str = "RQA5",
+    thickness_m: float = 1e-3,
+    field_V_per_m: float = 1e5,
+    progress: Progress | None = None,
+) -> Path:
+    """Evaluate the database and write an HTML report into the new folder ``out``.
+
+    The report is built in a temporary folder and moved into place only when complete,
+    so a failure leaves nothing half-written; an existing ``out`` is never touched.
+
+    Returns
+    -------
+    Path
+        The report's ``index.html``.
+    """
+    out = Path(out)
+    if out.exists():
+        raise FileFormatError(f"{out}: already exists; choose a new folder with --out")
+    step = progress or (lambda message, done, total: None)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    report = Report(
+        title="perovx demo",
+        subtitle="halide-perovskite X-ray detectors: predicted and reported figures of merit",
+    )
+    tmp = Path(tempfile.mkdtemp(prefix=".perovx-demo-", dir=out.parent if out.parent.exists() else None))
+    try:
+        report.add(_materials_section(tmp, beam, thickness_m, field_V_per_m, step))
+        index = report.write(tmp)
+        shutil.move(str(tmp), str(out))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out / index.name
