@@ -1,0 +1,50 @@
+"""Design sweeps: labelled results, identical in-process and on a Dask cluster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from perovx.errors import InputError
+from perovx.materials.material import Material, Value
+from perovx.metrics import evaluate
+from perovx.spectra import get_beam
+from perovx.sweep import sweep
+
+A = Material(name="A", formula="MA3Bi2I9", density_kg_m3=Value(3900.0), band_gap_eV=Value(2.1),
+             mu_tau_e_m2_per_V=Value(2.8e-7), mu_tau_h_m2_per_V=Value(2.8e-7),
+             resistivity_ohm_m=Value(5.27e9))
+B = Material(name="B", formula="MAPbI3", density_kg_m3=Value(4160.0), band_gap_eV=Value(1.55),
+             mu_tau_e_m2_per_V=Value(1e-6), mu_tau_h_m2_per_V=Value(1e-6),
+             resistivity_ohm_m=Value(1e6))
+NO_DATA = Material(name="C", formula="Cs3Bi2I9", density_kg_m3=Value(4600.0))
+
+
+def test_sweep_matches_single_evaluations() -> None:
+    ds = sweep([A, B, NO_DATA], thickness_m=[1e-4, 1e-3], field_V_per_m=[1e4, 1e5],
+               beams=["RQA5", "60keV"])
+    assert ds["sensitivity"].dims == ("material", "beam", "thickness", "field")
+    one = evaluate(B, thickness_m=1e-3, bias_V=1e4 * 1e-3, beam=get_beam("60keV"))
+    got = ds["sensitivity"].sel(material="B", beam="60keV", thickness=1e-3, field=1e4)
+    assert float(got) == pytest.approx(one.sensitivity_C_per_Gy_m2)
+    assert np.all(np.isnan(ds["cce"].sel(material="C")))
+    assert "C:" in ds.attrs["skipped"] and "band gap" in ds.attrs["skipped"]
+    assert ds["lod"].attrs["units"] == "Gy s-1"
+
+
+def test_dask_local_cluster_gives_identical_results() -> None:
+    pytest.importorskip("dask.distributed")
+    kw = dict(thickness_m=[2e-4, 1e-3], field_V_per_m=[5e4], beams=["RQA5"])
+    local = sweep([A, B], **kw)
+    distributed = sweep([A, B], scheduler="local", **kw)
+    for key in local.data_vars:
+        np.testing.assert_array_equal(local[key].values, distributed[key].values)
+
+
+def test_bad_sweeps() -> None:
+    with pytest.raises(InputError, match="at least one material"):
+        sweep([], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"])
+    with pytest.raises(InputError, match="must be > 0"):
+        sweep([A], thickness_m=[-1e-3], field_V_per_m=[1e5], beams=["RQA5"])
+    with pytest.raises(InputError, match="repeat"):
+        sweep([A, A], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"])
