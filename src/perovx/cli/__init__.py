@@ -35,6 +35,7 @@ _GROUPS = (
     "perovx.cli.image_quality",
     "perovx.cli.mc",
     "perovx.cli.simulate",
+    "perovx.cli.sweep",
 )
 
 for _name in _GROUPS:

@@ -186,8 +186,22 @@ def demo_command(
     typer.echo(f"report written to {index}")
 
 
+def serve_command(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the perovx web page (figures of merit in the browser) until Ctrl-C."""
+    import uvicorn
+
+    from perovx.web import create_app
+
+    typer.echo(f"perovx web page on http://{host}:{port}/")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``evaluate``, ``beam`` and ``demo`` to the application."""
+    """Add ``evaluate``, ``beam``, ``demo`` and ``serve`` to the application."""
     app.command("evaluate")(handle_errors(evaluate_command))
     app.command("beam")(handle_errors(beam_command))
     app.command("demo")(handle_errors(demo_command))
+    app.command("serve")(handle_errors(serve_command))

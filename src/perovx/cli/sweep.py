@@ -1,0 +1,85 @@
+"""``perovx sweep``: design exploration over materials × thickness × field × beam."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from perovx.cli._common import dump_json, handle_errors
+
+__all__ = ["register"]
+
+
+def _range(text: str, unit: str, name: str) -> list[float]:
+    """``"100um"`` → one value; ``"100um:2mm:20"`` → 20 log-spaced values; commas list."""
+    import numpy as np
+
+    from perovx.units import parse_quantity as pq
+
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise typer.BadParameter(f"{name}: use START:STOP:COUNT, got {text!r}")
+        start = pq(parts[0], unit, name=name, minimum=0, allow_zero=False)
+        stop = pq(parts[1], unit, name=name, minimum=0, allow_zero=False)
+        try:
+            count = int(parts[2])
+        except ValueError:
+            raise typer.BadParameter(f"{name}: COUNT must be an integer, got {parts[2]!r}") from None
+        return list(np.geomspace(start, stop, count))
+    return [pq(v, unit, name=name, minimum=0, allow_zero=False) for v in text.split(",")]
+
+
+def sweep_command(
+    material: Annotated[list[str], typer.Option(help="Material (repeat for several): database name/id or formula.")],
+    thickness: Annotated[str, typer.Option(help="Thickness: one value (1mm), a list (200um,1mm) or a log range START:STOP:COUNT (50um:2mm:12).")] = "50um:2mm:12",
+    field: Annotated[str, typer.Option(help="Electric field(s), V/um etc., same syntax as --thickness.")] = "0.1V/um",
+    beam: Annotated[list[str], typer.Option(help="Beam (repeat for several): RQA5, 60keV, 70kVp ...")] = ["RQA5"],  # noqa: B006
+    out: Annotated[Path | None, typer.Option(help="Write the dataset: .zarr, .nc (netCDF) or .json. Must not exist.")] = None,
+    dask: Annotated[str | None, typer.Option(help="Run on Dask: 'local' (a local cluster) or a scheduler address tcp://host:8786.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the dataset as JSON (xarray to_dict).")] = False,
+) -> None:
+    """Sweep materials × thickness × field × beam; sensitivities in C Gy⁻¹ m⁻² (SI) in the file."""
+    from rich.progress import Progress
+
+    from perovx.errors import FileFormatError
+    from perovx.sweep import sweep
+
+    if out is not None and out.exists():
+        raise FileFormatError(f"{out}: exists; choose a new file (perovx never overwrites)")
+    if out is not None and out.suffix not in (".zarr", ".nc", ".json"):
+        raise FileFormatError(f"{out}: unknown format {out.suffix!r}; use .zarr, .nc or .json")
+    with Progress(transient=True) as progress:
+        task = progress.add_task("sweep", total=None)
+        ds = sweep(
+            material,
+            thickness_m=_range(thickness, "m", "thickness"),
+            field_V_per_m=_range(field, "V/m", "field"),
+            beams=beam,
+            scheduler=dask,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    if out is not None:
+        if out.suffix == ".zarr":
+            ds.to_zarr(out)
+        elif out.suffix == ".nc":
+            ds.to_netcdf(out)
+        else:
+            import json
+
+            out.write_text(json.dumps(ds.to_dict(data="list")), encoding="utf-8")
+        typer.echo(f"wrote {out}")
+    if json_out:
+        dump_json(ds.to_dict(data="list"))
+    elif out is None:
+        s = ds["normalized_sensitivity"]
+        typer.echo(s.to_dataframe().unstack("field").to_string() if s.size <= 400 else str(ds))
+    if ds.attrs.get("skipped"):
+        typer.echo(f"skipped: {ds.attrs['skipped']}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sweep``."""
+    app.command("sweep")(handle_errors(sweep_command))
