@@ -87,9 +87,7 @@ def _materials_section(
     ]
     thicknesses = np.geomspace(10e-6, 3e-3, 40)
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for m, _ in evaluated:
-        if m.formula in {c.split(" ")[0] for c in curves} and m.name not in REFERENCES:
-            continue
+    for m in unique.values():  # one curve per composition: its first (flagship) entry
         s = [
             evaluate(m, thickness_m=t, bias_V=field_V_per_m * t, beam=beam).normalized_sensitivity
             for t in thicknesses

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -73,7 +72,7 @@ class Report:
 
 
 def _paragraphs(text: str) -> list[str]:
-    return [html.escape(p.strip()) for p in text.split("\n\n") if p.strip()]
+    return [p.strip() for p in text.split("\n\n") if p.strip()]  # autoescaped by jinja
 
 
 def fmt(value: Any, digits: int = 3) -> str:

@@ -29,6 +29,14 @@ def _axes(ax: Any) -> tuple[Any, Any]:
     return fig, ax
 
 
+def _palette(n: int) -> list[Any]:
+    """``n`` distinguishable colours (tab20 beyond ten curves)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
 def plot_spectrum(beam: Beam, *, ax: Any = None) -> Any:
     """Photon fluence per air kerma in each bin (photons mm⁻² µGy⁻¹) vs energy (keV)."""
     fig, ax = _axes(ax)
@@ -49,9 +57,9 @@ def plot_attenuation(
 
     fig, ax = _axes(ax)
     e = np.geomspace(10, 150, 400) if energy_keV is None else energy_keV
-    for m in materials:
+    for m, colour in zip(materials, _palette(len(materials)), strict=True):
         mu_cm = mass_attenuation(m, e) * m.density() * 1e-2
-        ax.loglog(e, mu_cm, label=m.name)
+        ax.loglog(e, mu_cm, label=m.name, color=colour)
     ax.set_xlabel("photon energy (keV)")
     ax.set_ylabel("linear attenuation coefficient μ (cm⁻¹)")
     ax.grid(alpha=0.3, which="both")
@@ -64,8 +72,9 @@ def plot_normalized_sensitivity_vs_thickness(
 ) -> Any:
     """Predicted S/S0 vs layer thickness (µm); ``curves`` maps a label to (thickness_m, S/S0)."""
     fig, ax = _axes(ax)
-    for label, (t, s) in curves.items():
-        ax.semilogx(t * 1e6, s, label=label)
+    colours = _palette(len(curves))
+    for (label, (t, s)), colour in zip(curves.items(), colours, strict=True):
+        ax.semilogx(t * 1e6, s, label=label, color=colour)
     ax.set_xlabel("layer thickness (µm)")
     ax.set_ylabel("predicted normalised sensitivity S/S0")
     ax.set_title(f"beam {beam_name}")
