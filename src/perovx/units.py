@@ -115,7 +115,7 @@ def parse_quantity(
     if out != out:  # NaN
         raise InputError(f"{name}: {value!r} is not a number")
     if minimum is not None and (out < minimum or (not allow_zero and out == minimum)):
-        bound = ">" if not allow_zero and out == minimum else ">="
+        bound = ">=" if allow_zero else ">"
         raise InputError(f"{name} must be {bound} {minimum:g} {unit}, got {value!r}")
     if maximum is not None and out > maximum:
         raise InputError(f"{name} must be <= {maximum:g} {unit}, got {value!r}")
