@@ -91,10 +91,13 @@ def parse_quantity(
         text = _normalise(str(value))
         if not text:
             raise InputError(f"{name}: empty value, expected a number with a unit of {unit}")
-        # "0.04cm2" -> "0.04 cm**2": pint does not read a bare trailing exponent.
+        # "0.04cm2" -> "0.04 cm**2": pint does not read a bare trailing exponent. Only the
+        # unit part is rewritten, so the "e5" of "1e5ohm*cm" stays a number.
         import re
 
-        text = re.sub(r"([a-zA-Z])(\d)(?![\d.])", r"\1**\2", text)
+        number = re.match(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", text)
+        split = number.end() if number else 0
+        text = text[:split] + " " + re.sub(r"([a-zA-Z])(\d)(?![\d.])", r"\1**\2", text[split:])
         try:
             q = reg.Quantity(text)
         except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:

@@ -68,7 +68,7 @@ def test_monoenergetic_thickness_analytic() -> None:
 
 
 def test_energy_target_unreachable() -> None:
-    with pytest.raises(InputError, match="no thickness absorbs 0.999"):
+    with pytest.raises(InputError, match=r"no thickness absorbs 0\.999"):
         thickness_for_absorption("CdTe", monoenergetic_beam(60), 0.999, quantity="energy",
                                  density_kg_m3=5850)
 

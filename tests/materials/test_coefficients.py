@@ -76,7 +76,8 @@ def test_air_table_interpolates_log_log() -> None:
 
 def test_partial_coefficients_sum_to_total() -> None:
     e = np.array([15.0, 33.5, 60.0, 95.0])
-    parts = sum(mass_attenuation("MAPbI3", e, kind=k) for k in ("photoelectric", "compton", "rayleigh"))
+    kinds = ("photoelectric", "compton", "rayleigh")
+    parts = sum(mass_attenuation("MAPbI3", e, kind=k) for k in kinds)
     np.testing.assert_allclose(parts, mass_attenuation("MAPbI3", e), rtol=1e-12)
 
 

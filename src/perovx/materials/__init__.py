@@ -12,6 +12,15 @@ from perovx.materials.coefficients import (
     mass_attenuation,
     mass_energy_absorption,
 )
+from perovx.materials.database import (
+    MaterialEntry,
+    MaterialStore,
+    add_material,
+    export_materials,
+    get_material,
+    import_materials,
+    list_materials,
+)
 from perovx.materials.formula import CATIONS, Composition, parse_formula
 
 __all__ = [
@@ -19,8 +28,15 @@ __all__ = [
     "ENERGY_MAX_KEV",
     "ENERGY_MIN_KEV",
     "Composition",
+    "MaterialEntry",
+    "MaterialStore",
+    "add_material",
     "air_mass_attenuation",
     "air_mass_energy_absorption",
+    "export_materials",
+    "get_material",
+    "import_materials",
+    "list_materials",
     "mass_attenuation",
     "mass_energy_absorption",
     "parse_formula",

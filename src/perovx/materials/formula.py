@@ -10,10 +10,10 @@ composition variable (``(MA1-xCsx)3Bi2I9``) takes its value from ``variables``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from types import MappingProxyType
-from typing import Mapping
 
 from perovx.errors import InputError
 
@@ -62,9 +62,10 @@ def _element_symbols() -> frozenset[str]:
 
 @cache
 def _atomic_weight_g_per_mol(symbol: str) -> float:
-    import xraylib
+    """Standard atomic weight (xraydb's table; xraylib's is rounded to 0.01)."""
+    import xraydb
 
-    return float(xraylib.AtomicWeight(xraylib.SymbolToAtomicNumber(symbol)))
+    return float(xraydb.atomic_mass(symbol))
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ class _Parser:
         num, sign, var = m.groups()
         if var is not None and var not in self.vars:
             raise self.error(
-                f"composition variable {var!r} has no value; give it, e.g. variables={{{var!r}: 0.1}}"
+                f"composition variable {var!r} has no value; "
+                f"give it, e.g. variables={{{var!r}: 0.1}}"
             )
         if sign and var is None:
             return self._plain(num)

@@ -21,7 +21,9 @@ W_MODELS: dict[str, tuple[float, float, str]] = {
 }
 
 
-def pair_creation_energy(band_gap_eV: float, *, model: Literal["klein", "devanathan"] = "klein") -> float:
+def pair_creation_energy(
+    band_gap_eV: float, *, model: Literal["klein", "devanathan"] = "klein"
+) -> float:
     """Mean energy to create one electron–hole pair, eV.
 
     Parameters

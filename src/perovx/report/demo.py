@@ -167,7 +167,8 @@ def run_demo(
         title="perovx demo",
         subtitle="halide-perovskite X-ray detectors: predicted and reported figures of merit",
     )
-    tmp = Path(tempfile.mkdtemp(prefix=".perovx-demo-", dir=out.parent if out.parent.exists() else None))
+    parent = out.parent if out.parent.exists() else None
+    tmp = Path(tempfile.mkdtemp(prefix=".perovx-demo-", dir=parent))
     try:
         report.add(_materials_section(tmp, beam, thickness_m, field_V_per_m, step))
         index = report.write(tmp)

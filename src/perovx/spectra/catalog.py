@@ -1,4 +1,4 @@
-"""Resolve a beam description (``"RQA5"``, ``"60keV"``, ``"70kVp:Al21:Cu0.1"``) to a :class:`Beam`."""
+"""Resolve a beam description (``"RQA5"``, ``"60keV"``, ``"70kVp:Al21:Cu0.1"``) to a Beam."""
 
 from __future__ import annotations
 

@@ -46,7 +46,9 @@ class RadiationQuality:
     inherent_al_m: float
 
 
-def _q(name: str, kvp: float, added_mm: float, hvl_mm: float, inherent_mm: float) -> RadiationQuality:
+def _q(
+    name: str, kvp: float, added_mm: float, hvl_mm: float, inherent_mm: float
+) -> RadiationQuality:
     return RadiationQuality(name, kvp, added_mm * 1e-3, hvl_mm * 1e-3, inherent_mm * 1e-3)
 
 

@@ -118,7 +118,7 @@ def sweep(
     shape = (len(mats), len(beams), t.size, f.size)
     data = {k: np.empty(shape) for k in SWEEP_VARIABLES}
     skipped = {}
-    for k, ((m, b), (grid, why)) in enumerate(zip(pairs, results, strict=True)):
+    for k, ((m, _), (grid, why)) in enumerate(zip(pairs, results, strict=True)):
         i, j = divmod(k, len(beams))
         for key in SWEEP_VARIABLES:
             data[key][i, j] = grid[key]
@@ -159,7 +159,9 @@ def _run_dask(
     elif isinstance(scheduler, str):
         client = Client(scheduler)
     else:
-        raise InputError(f"scheduler must be None, 'local', an address or a Client, got {scheduler!r}")
+        raise InputError(
+            f"scheduler must be None, 'local', an address or a Client, got {scheduler!r}"
+        )
     try:
         futures = [client.submit(_grid_task, m, b, t, f, pure=False) for m, b in pairs]
         index = {fut.key: k for k, fut in enumerate(futures)}
