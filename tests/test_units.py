@@ -13,7 +13,8 @@ from perovx.units import convert, parse_quantity
     [("1mm", "m", 1e-3), ("500um", "m", 5e-4), ("500 µm", "m", 5e-4), ("100V", "V", 100.0),
      ("0.04cm2", "m**2", 4e-6), ("5 nGy/s", "Gy/s", 5e-9), ("60keV", "keV", 60.0),
      ("1e11ohm*cm", "ohm*m", 1e9), ("2.8e-3cm2/V", "m**2/V", 2.8e-7),
-     ("4.16g/cm3", "kg/m**3", 4160), ("1e5ohm*cm", "ohm*m", 1e3), ("5e3 nGy/s", "Gy/s", 5e-6)],
+     ("4.16g/cm3", "kg/m**3", 4160), ("1e5ohm*cm", "ohm*m", 1e3), ("5e3 nGy/s", "Gy/s", 5e-6),
+     ("40degC", "K", 313.15), ("20 °C", "K", 293.15), ("295K", "K", 295.0), ("-3V", "V", -3.0)],
 )
 def test_parse(text: str, unit: str, expected: float) -> None:
     assert parse_quantity(text, unit) == pytest.approx(expected)

@@ -97,9 +97,14 @@ def parse_quantity(
 
         number = re.match(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", text)
         split = number.end() if number else 0
-        text = text[:split] + " " + re.sub(r"([a-zA-Z])(\d)(?![\d.])", r"\1**\2", text[split:])
+        unit_text = re.sub(r"([a-zA-Z])(\d)(?![\d.])", r"\1**\2", text[split:]).strip()
+        unit_text = unit_text.replace("°C", "degC").replace("°F", "degF")
         try:
-            q = reg.Quantity(text)
+            if number and unit_text and not unit_text.startswith(("*", "/")):
+                # number and unit apart, so offset units (40 degC) convert correctly
+                q = reg.Quantity(float(text[:split]), unit_text)
+            else:
+                q = reg.Quantity(text[:split] + " " + unit_text)
         except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
             raise InputError(
                 f"{name}: cannot read {value!r} as a quantity in {unit} ({exc})"

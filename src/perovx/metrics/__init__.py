@@ -18,3 +18,7 @@ __all__ += [
     "noise_power_spectrum",
     "slanted_edge_mtf",
 ]
+
+from perovx.metrics import lab  # noqa: E402  (lab toolkit: figures of merit from lab files)
+
+__all__ = [*__all__, "lab"]

@@ -1,0 +1,386 @@
+"""Response speed: 10–90 % rise and fall times and lag after beam off.
+
+For each beam pulse (from a dose-rate column, a schedule, or found from the current's
+steps with :func:`~perovx.metrics.lab.xray_response.detect_beam_segments`):
+
+* the *dark level* is the mean current over the last half of the beam-off period before
+  the pulse, the *plateau* the mean over the last half of the beam-on period; the step
+  is their difference;
+* the rise time is the time between the 10 % and 90 % crossings of the step after beam on
+  (the 90 % crossing is the first reading at or above 90 %, the 10 % crossing the last
+  reading at or below 10 % before it, each interpolated linearly between readings), the
+  fall time likewise from 90 % to 10 % after beam off;
+* the lag is the signal left ``lag_after_s`` after beam off as a fraction of the step,
+  ``(I(t_off + Δt) − dark)/step``, the current averaged over ``lag_window`` readings
+  centred on that time.
+
+Values are averaged over the pulses; the uncertainty combines the standard error over
+pulses with the resolution of the readings (sample interval/√6 for a difference of two
+interpolated crossings).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from perovx.errors import InputError
+from perovx.metrics.lab.result import (
+    DataOrigin,
+    LabAnalysis,
+    LabResult,
+    Measurement,
+    as_array,
+)
+from perovx.metrics.lab.xray_response import (
+    BeamSegment,
+    detect_beam_segments,
+    segments_from_dose_rate,
+    segments_from_schedule,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.figure import Figure
+
+__all__ = ["ResponseResult", "ResponseTime"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResponseResult(LabResult):
+    """Rise and fall times (10–90 %) and lag."""
+
+    analysis: ClassVar[str] = "response"
+    rise_time: Measurement | None = field(default=None, metadata={"unit": "s"})
+    fall_time: Measurement | None = field(default=None, metadata={"unit": "s"})
+    lag: Measurement | None = field(default=None, metadata={"unit": "percent"})
+    lag_after_s: float = math.nan
+    sample_interval_s: float = math.nan
+    pulses: tuple[dict[str, Any], ...] = ()
+    trace: Any = field(default=None, repr=False, compare=False, metadata={"plot": True})
+
+    def plot(self, ax: Any = None) -> Figure:
+        """The first pulse normalised to its step, with the 10/90 % crossings; whole trace."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        tr = self.trace
+        if ax is None:
+            fig, (top, main) = plt.subplots(
+                2, 1, figsize=(6.4, 6.4), gridspec_kw={"height_ratios": [1, 1.6], "hspace": 0.35}
+            )
+            top.plot(tr["t"], tr["i"] * 1e9, "-", lw=0.7, color="0.3")
+            for k, (a, b) in enumerate(tr["segments"]):
+                top.axvspan(a, b, color="C1", alpha=0.15, lw=0, label="beam on" if k == 0 else None)
+            top.set_xlabel("time (s)")
+            top.set_ylabel("current (nA)")
+            top.legend(frameon=False, fontsize=7)
+            top.set_title(self.source, fontsize=9)
+        else:
+            fig, main = ax.figure, ax
+        p = tr["first"]
+        main.plot(
+            (p["t"] - p["t_on"]) * 1e3,
+            p["y"] * 100,
+            ".-",
+            ms=3,
+            lw=0.7,
+            color="C0",
+            label="first pulse",
+        )
+        for lvl in (10, 90):
+            main.axhline(lvl, color="0.6", lw=0.7, ls=":")
+        for key, c, levels in (("rise", "C3", [10, 90]), ("fall", "C2", [90, 10])):
+            times = (np.array(p[key]) - p["t_on"]) * 1e3
+            main.plot(
+                times,
+                levels,
+                "o",
+                color=c,
+                label=f"{key} time {getattr(self, key + '_time').format()}",
+            )
+        if self.lag is not None:
+            main.axvline(
+                (p["t_off"] + self.lag_after_s - p["t_on"]) * 1e3,
+                color="C4",
+                lw=0.8,
+                ls="--",
+                label=f"lag {self.lag.format()} at +{self.lag_after_s:g} s",
+            )
+        main.set_xlabel("time after beam on (ms)")
+        main.set_ylabel("signal (% of step)")
+        main.legend(frameon=False, fontsize=7)
+        return fig
+
+
+class ResponseTime(LabAnalysis[ResponseResult]):
+    """Rise/fall times and lag from beam on/off pulses.
+
+    Parameters
+    ----------
+    time_s, current_A
+        The trace (s, strictly increasing; A, either sign).
+    dose_rate_Gy_per_s
+        Dose rate per reading (0 = off), or
+    segments
+        Beam-on periods, or neither: pulses are then found from the current's steps.
+    origin
+        Where the readings came from, for messages.
+    """
+
+    name = "response"
+
+    def __init__(
+        self,
+        time_s: Any,
+        current_A: Any,
+        *,
+        dose_rate_Gy_per_s: Any = None,
+        segments: Sequence[BeamSegment] | None = None,
+        origin: DataOrigin | None = None,
+    ) -> None:
+        import numpy as np
+
+        super().__init__()
+        self.origin = origin or DataOrigin()
+        self.time_s = as_array("time", time_s, origin=self.origin, unit="s")
+        self.current_A = as_array("current", current_A, origin=self.origin, unit="A")
+        if self.time_s.size != self.current_A.size:
+            raise InputError(f"{self.origin.source}: time and current lengths differ")
+        bad = np.flatnonzero(np.diff(self.time_s) <= 0)
+        if bad.size:
+            k = int(bad[0]) + 1
+            raise InputError(
+                f"{self.origin.where(k)}: time {self.time_s[k]:g} s is not after "
+                f"{self.time_s[k - 1]:g} s; the time column must increase: split or sort the "
+                "file into a new one"
+            )
+        if dose_rate_Gy_per_s is not None and segments is not None:
+            raise InputError("give a dose-rate column or a schedule, not both")
+        if dose_rate_Gy_per_s is not None:
+            dr = as_array("dose rate", dose_rate_Gy_per_s, origin=self.origin, unit="Gy/s")
+            self.segments = [
+                (s.t_on_s, s.t_off_s)
+                for s in segments_from_dose_rate(self.time_s, dr, origin=self.origin)
+            ]
+        elif segments is not None:
+            self.segments = [
+                (s.t_on_s, s.t_off_s) for s in sorted(segments, key=lambda s: s.t_on_s)
+            ]
+        else:
+            self.segments = detect_beam_segments(self.time_s, self.current_A)
+        if not self.segments:
+            raise InputError(
+                f"{self.origin.source}: no beam pulse found; give the on/off times with "
+                "--schedule FILE or a dose-rate column"
+            )
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        schedule_path: str | Path | None = None,
+        schedule_columns: dict[str, str] | None = None,
+        schedule_units: dict[str, str] | None = None,
+        columns: dict[str, str] | None = None,
+        units: dict[str, str] | None = None,
+        sheet: str | None = None,
+    ) -> Self:
+        """Read time and current (and a dose-rate column if present)."""
+        from perovx.io.tables import read_table
+
+        table = read_table(path, columns=columns, units=units, sheet=sheet)
+        t = table.get("time").require_increasing()
+        i = table.get("current")
+        kwargs: dict[str, Any] = {}
+        if schedule_path is not None:
+            kwargs["segments"] = segments_from_schedule(
+                schedule_path, columns=schedule_columns, units=schedule_units
+            )
+        elif table.has("dose_rate"):
+            kwargs["dose_rate_Gy_per_s"] = table.get("dose_rate").values
+        return cls(t.values, i.values, origin=DataOrigin.of(t), **kwargs)
+
+    @classmethod
+    def from_demo(cls, *, seed: int = 0) -> Self:
+        """The synthetic pulses of :func:`perovx.readout.sourcemeter.response_measurement`."""
+        from perovx.readout.sourcemeter import response_measurement
+
+        m = response_measurement(seed=seed)
+        return cls(m.column("Time"), m.column("Current"), origin=DataOrigin("demo"))
+
+    def analyze(self, *, lag_after_s: float = 1.0, lag_window: int = 5) -> Self:
+        """Measure every complete pulse.
+
+        Parameters
+        ----------
+        lag_after_s
+            Time after beam off at which the lag is read, s (> 0).
+        lag_window
+            Readings averaged around that time (odd, ≥ 1).
+        """
+        import numpy as np
+
+        if not lag_after_s > 0:
+            raise InputError(f"lag time must be > 0 s, got {lag_after_s!r}")
+        if lag_window < 1:
+            raise InputError(f"lag window must be >= 1 reading, got {lag_window!r}")
+        t, cur = self.time_s, self.current_A
+        dt = float(np.median(np.diff(t)))
+        sign = 1.0 if np.median(cur) >= 0 or np.max(cur) > -np.min(cur) else -1.0
+        notes = []
+        if sign < 0:
+            notes.append("currents are negative (negative bias?): signs inverted")
+        y_all = sign * cur
+        segs = self.segments
+        pulses = []
+        first = None
+        for k, (t_on, t_off) in enumerate(segs):
+            prev_off = segs[k - 1][1] if k else t[0]
+            next_on = segs[k + 1][0] if k + 1 < len(segs) else t[-1] + dt
+            dark_sel = (t >= t_on - 0.5 * (t_on - prev_off)) & (t < t_on)
+            top_sel = (t >= t_on + 0.5 * (t_off - t_on)) & (t < t_off)
+            if dark_sel.sum() < 3 or top_sel.sum() < 3 or next_on - t_off < 4 * dt:
+                notes.append(
+                    f"pulse at {t_on:g} s skipped: too few readings before, during or after it"
+                )
+                continue
+            dark = float(y_all[dark_sel].mean())
+            step = float(y_all[top_sel].mean()) - dark
+            if step <= 0:
+                notes.append(f"pulse at {t_on:g} s skipped: no rise of the current")
+                continue
+            y = (y_all - dark) / step
+            rise = _crossings(t, y, t_on - 0.5 * (t_on - prev_off), t_off, rising=True)
+            fall = _crossings(t, y, t_off - 0.5 * (t_off - t_on), next_on, rising=False)
+            if rise is None or fall is None:
+                notes.append(
+                    f"pulse at {t_on:g} s skipped: the 10 % / 90 % crossings were not found"
+                )
+                continue
+            lag = None
+            t_lag = t_off + lag_after_s
+            if t_lag < next_on - dt * lag_window / 2:
+                j = int(np.argmin(np.abs(t - t_lag)))
+                h = lag_window // 2
+                lag = float(y[max(j - h, 0) : j + h + 1].mean())
+            pulses.append(
+                {
+                    "t_on_s": t_on,
+                    "t_off_s": t_off,
+                    "rise_time_s": rise[1] - rise[0],
+                    "fall_time_s": fall[1] - fall[0],
+                    "lag_percent": None if lag is None else lag * 100,
+                    "step_nA": step * 1e9,
+                }
+            )
+            if first is None:
+                first = {
+                    "t": t[(t >= prev_off) & (t < next_on)],
+                    "y": y[(t >= prev_off) & (t < next_on)],
+                    "t_on": t_on,
+                    "t_off": t_off,
+                    "rise": rise,
+                    "fall": fall,
+                }
+        if not pulses:
+            raise InputError(
+                f"{self.origin.source}: no complete beam pulse could be measured "
+                f"({'; '.join(notes)}); record dark periods before and after each pulse"
+            )
+        res_floor = dt / math.sqrt(6.0)
+
+        def combine(values: list[float], what: str) -> Measurement:
+            v = np.array(values)
+            sem = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0
+            conv = (
+                f"{what}: 10 %–90 % of the step between the dark level (last half of the "
+                "preceding beam-off period) and the plateau (last half of the beam-on period), "
+                f"crossings interpolated linearly; mean of {v.size} pulse(s); uncertainty = "
+                f"standard error over pulses ⊕ sample interval/√6 ({res_floor:.2g} s)"
+            )
+            return Measurement(float(v.mean()), math.hypot(sem, res_floor), "s", conv)
+
+        rise_m = combine([p["rise_time_s"] for p in pulses], "rise")
+        fall_m = combine([p["fall_time_s"] for p in pulses], "fall")
+        for name, m in (("rise", rise_m), ("fall", fall_m)):
+            if m.value < 3 * dt:
+                notes.append(
+                    f"{name} time is within 3 sample intervals ({dt:g} s): limited by "
+                    "the sampling, read it as an upper bound"
+                )
+        lags = [p["lag_percent"] / 100 for p in pulses if p["lag_percent"] is not None]
+        lag_m = None
+        if lags:
+            lv = np.array(lags)
+            sem = float(lv.std(ddof=1) / math.sqrt(lv.size)) if lv.size > 1 else None
+            lag_m = Measurement(
+                float(lv.mean()),
+                sem,
+                "percent",
+                f"signal {lag_after_s:g} s after beam off, as a fraction of the step, current "
+                f"averaged over {lag_window} readings; mean of {lv.size} pulse(s)"
+                + ("" if sem is not None else "; one pulse: no uncertainty"),
+            )
+        else:
+            notes.append(f"lag not measured: no beam-off period longer than {lag_after_s:g} s")
+        self._result = ResponseResult(
+            source=self.origin.source,
+            notes=tuple(notes),
+            rise_time=rise_m,
+            fall_time=fall_m,
+            lag=lag_m,
+            lag_after_s=lag_after_s,
+            sample_interval_s=dt,
+            pulses=tuple(pulses),
+            trace={"t": t, "i": y_all, "segments": segs, "first": first},
+        )
+        return self
+
+
+def _crossings(
+    t: np.ndarray, y: np.ndarray, start: float, stop: float, *, rising: bool
+) -> tuple[float, float] | None:
+    """Interpolated (t10, t90) for a rising edge, (t90, t10) for a falling one."""
+    import numpy as np
+
+    idx = np.flatnonzero((t >= start) & (t < stop))
+    if idx.size < 3:
+        return None
+    yy, tt = y[idx], t[idx]
+    if rising:
+        hi = np.flatnonzero(yy >= 0.9)
+        if not hi.size or hi[0] == 0:
+            return None
+        j90 = int(hi[0])
+        lo = np.flatnonzero(yy[:j90] <= 0.1)
+        if not lo.size:
+            return None
+        j10 = int(lo[-1])
+        t10 = _interp(0.1, tt[j10], yy[j10], tt[j10 + 1], yy[j10 + 1])
+        t90 = _interp(0.9, tt[j90 - 1], yy[j90 - 1], tt[j90], yy[j90])
+        return t10, t90
+    lo = np.flatnonzero(yy <= 0.1)
+    if not lo.size or lo[0] == 0:
+        return None
+    j10 = int(lo[0])
+    hi = np.flatnonzero(yy[:j10] >= 0.9)
+    if not hi.size:
+        return None
+    j90 = int(hi[-1])
+    t90 = _interp(0.9, tt[j90], yy[j90], tt[j90 + 1], yy[j90 + 1])
+    t10 = _interp(0.1, tt[j10 - 1], yy[j10 - 1], tt[j10], yy[j10])
+    return t90, t10
+
+
+def _interp(level: float, t0: float, y0: float, t1: float, y1: float) -> float:
+    if y1 == y0:
+        return t0
+    return t0 + (level - y0) * (t1 - t0) / (y1 - y0)

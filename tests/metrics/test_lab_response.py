@@ -1,0 +1,78 @@
+"""Tests of the rise/fall time and lag analysis."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from perovx.errors import InputError
+from perovx.metrics.lab import ResponseTime
+from perovx.readout import sourcemeter as sm
+
+
+def _hand_file(tmp_path: Path) -> Path:
+    """Dark 1.0 nA; beam on at 0.50 s: a linear ramp to 2.0 nA by 0.60 s; beam off at
+    1.50 s: a linear ramp down to 1.0 nA by 1.70 s; readings every 10 ms."""
+    rows = ["Time (s),Current (nA),Dose rate (uGy/s)"]
+    for k in range(300):
+        t = k / 100
+        if t < 0.5:
+            i = 1.0
+        elif t < 0.6:
+            i = 1.0 + (t - 0.5) * 10
+        elif t < 1.5:
+            i = 2.0
+        elif t < 1.7:
+            i = 2.0 - (t - 1.5) * 5
+        else:
+            i = 1.0
+        rows.append(f"{t:.2f},{i:.4f},{5 if 0.5 <= t < 1.5 else 0}")
+    p = tmp_path / "edges.csv"
+    p.write_text("\n".join(rows) + "\n")
+    return p
+
+
+def test_hand_file_rise_and_fall(tmp_path: Path) -> None:
+    r = ResponseTime.from_file(_hand_file(tmp_path)).analyze(lag_after_s=0.5).results_data()
+    # 10 % / 90 % of the 1 nA step: 1.1 nA at 0.51 s and 1.9 nA at 0.59 s → 0.08 s;
+    # down: 1.9 nA at 1.52 s and 1.1 nA at 1.68 s → 0.16 s
+    assert r.rise_time.value == pytest.approx(0.08, abs=1e-9)
+    assert r.fall_time.value == pytest.approx(0.16, abs=1e-9)
+    assert r.lag.value == pytest.approx(0.0, abs=1e-12)
+    # one pulse: the uncertainty is the sampling term, 0.01 s/√6
+    assert r.rise_time.uncertainty == pytest.approx(0.01 / math.sqrt(6))
+
+
+def test_generator_first_order_edges() -> None:
+    dev = replace(sm.DEMO_DEVICE, lag_fraction=0.0)
+    m = sm.response_measurement(dev, seed=61)
+    r = ResponseTime(m.column("Time"), m.column("Current")).analyze().results_data()
+    # first-order response: 10–90 % = τ ln 9 (τ = 30 ms rise, 50 ms fall)
+    assert r.rise_time.value == pytest.approx(0.03 * math.log(9), abs=2 * r.rise_time.uncertainty)
+    assert r.fall_time.value == pytest.approx(0.05 * math.log(9), abs=2 * r.fall_time.uncertainty)
+
+
+def test_generator_lag() -> None:
+    m = sm.response_measurement(seed=62)
+    r = ResponseTime(m.column("Time"), m.column("Current")).analyze(lag_after_s=1.0)
+    lag = r.results_data().lag
+    # slow component 3 % with τ = 0.4 s: about 0.03 × e^(−2.5) ≈ 0.25 % left after 1 s
+    assert lag.value == pytest.approx(m.truth["lag"], abs=0.001)
+
+
+def test_lag_after_longer_than_dark_period(tmp_path: Path) -> None:
+    r = ResponseTime.from_file(_hand_file(tmp_path)).analyze(lag_after_s=5.0).results_data()
+    assert r.lag is None
+    assert any("lag not measured" in n for n in r.notes)
+
+
+def test_no_pulse(tmp_path: Path) -> None:
+    p = tmp_path / "flat.csv"
+    p.write_text(
+        "Time (s),Current (nA)\n" + "".join(f"{k / 10},{1 + 0.001 * (k % 3)}\n" for k in range(100))
+    )
+    with pytest.raises(InputError, match=r"no beam pulse found.*--schedule"):
+        ResponseTime.from_file(p)
