@@ -94,7 +94,8 @@ def test_demo_writes_report_and_never_overwrites(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     html = (out / "index.html").read_text()
-    assert "MA3Bi2I9" in html and "CZT" in html
+    assert "MA3Bi2I9" in html and "CZT" in html and "Lab analysis" in html
+    assert (out / "lab_xray_response.png").stat().st_size > 1000
     for png in ("attenuation.png", "s_over_s0_vs_thickness.png", "reported_vs_predicted.png"):
         assert (out / png).stat().st_size > 1000
     again = runner.invoke(app, ["demo", "--out", str(out)])
