@@ -184,7 +184,7 @@ def test_result_serialises_and_plots(tmp_path) -> None:
     for key in ("mtf50_lp_per_mm", "mtf20_lp_per_mm", "mtf10_lp_per_mm", "edge_angle_deg",
                 "frequency_lp_per_mm", "mtf", "esf", "lsf"):
         assert key in d
-    from perovx.cli._common import jsonable
+    from perovx.io.serialize import jsonable
 
     json.dumps(jsonable(d), allow_nan=False)
     assert d["frequency_lp_per_mm"][-1] == pytest.approx(10.0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -13,7 +12,7 @@ import typer
 
 from perovx.errors import PerovxError
 
-__all__ = ["dump_json", "fail", "handle_errors", "jsonable"]
+__all__ = ["dump_json", "fail", "handle_errors"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,24 +36,9 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays, dataclasses and NaN to plain JSON values (NaN → null)."""
-    import dataclasses
-
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {k: jsonable(v) for k, v in dataclasses.asdict(obj).items()}
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if hasattr(obj, "tolist"):
-        return jsonable(obj.tolist())
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    return obj
-
-
 def dump_json(obj: Any) -> None:
     """Write ``obj`` as indented JSON to stdout."""
+    from perovx.io.serialize import jsonable
+
     json.dump(jsonable(obj), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")

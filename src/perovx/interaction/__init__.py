@@ -2,8 +2,10 @@
 theoretical and absorption-limited sensitivity, and Monte Carlo photon transport."""
 
 from perovx.interaction.absorption import (
+    ABSORPTION_MODELS,
     LayerCoefficients,
     absorbed_energy_fraction,
+    absorbed_fraction_per_energy,
     attenuated_fraction,
     layer_coefficients,
     thickness_for_absorption,
@@ -15,9 +17,11 @@ from perovx.interaction.sensitivity import (
 )
 
 __all__ = [
+    "ABSORPTION_MODELS",
     "UC_PER_GY_CM2",
     "LayerCoefficients",
     "absorbed_energy_fraction",
+    "absorbed_fraction_per_energy",
     "absorption_limited_sensitivity",
     "attenuated_fraction",
     "layer_coefficients",

@@ -12,7 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from perovx.errors import InputError
-from perovx.interaction.absorption import LayerCoefficients, absorbed_energy_fraction
+from perovx.interaction.absorption import (
+    AbsorptionModel,
+    LayerCoefficients,
+    absorbed_energy_fraction,
+)
 from perovx.spectra.beam import Beam
 
 __all__ = [
@@ -49,14 +53,17 @@ def absorption_limited_sensitivity(
     w_pair_eV: float | None = None,
     density_kg_m3: float | None = None,
     coefficients: LayerCoefficients | None = None,
+    model: AbsorptionModel = "slab",
 ) -> float:
     """Sensitivity if every pair created by the energy absorbed in the layer is collected.
 
     Returns S0 × absorbed energy fraction, C Gy⁻¹ m⁻². ``w_pair_eV`` defaults to the
-    material's W± (:meth:`Material.w_pair`).
+    material's W± (:meth:`Material.w_pair`); ``model`` is the absorption model of
+    :func:`perovx.interaction.absorption.absorbed_fraction_per_energy`.
     """
     w = w_pair_eV if w_pair_eV is not None else material.w_pair()
     fraction = absorbed_energy_fraction(
-        material, thickness_m, beam, density_kg_m3=density_kg_m3, coefficients=coefficients
+        material, thickness_m, beam, density_kg_m3=density_kg_m3, coefficients=coefficients,
+        model=model,
     )
     return theoretical_sensitivity(beam, w) * fraction

@@ -46,6 +46,8 @@ __all__ = [
     "CoefficientKind",
     "air_mass_attenuation",
     "air_mass_energy_absorption",
+    "compton_transfer",
+    "fluorescence_emission",
     "mass_attenuation",
     "mass_energy_absorption",
     "mass_fractions_by_z",
@@ -145,37 +147,51 @@ def _compton_transfer_fraction(z: int, energy_keV: float) -> float:
 
 
 @lru_cache(maxsize=4096)
-def _element_table(z: int, energies: tuple[float, ...]) -> np.ndarray:
-    """Rows: total, photoelectric, compton, rayleigh, energy-absorption; cm² g⁻¹."""
+def _element_lines(z: int, energies: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Fluorescence radiated by photoabsorption in element ``z``, line by line.
+
+    Returns the line energies (keV) and, per line and photon energy, τ_line·E_line/E in
+    cm² g⁻¹: the photoelectric cross section weighted by the fraction of the photon's
+    energy that leaves as that line (K, L and M lines with cascades, from xraylib).
+    """
     import xraylib
 
-    out = np.empty((5, len(energies)))
     lines = _fluorescence_lines(z)
+    out = np.zeros((len(lines), len(energies)))
+    for i, e in enumerate(energies):
+        try:
+            kissel = xraylib.CS_Photo_Total(z, e)
+        except ValueError:  # no Kissel data (H): no fluorescence either
+            continue
+        if kissel <= 0:
+            continue
+        # xraylib's fluorescence cross sections come from Kissel's partial photo cross
+        # sections; scale them to CS_Photo so X/E stays a ratio of one data set.
+        scale = xraylib.CS_Photo(z, e) / kissel
+        for k, (line, e_line) in enumerate(lines):
+            if e_line < e:
+                try:
+                    cs = xraylib.CS_FluorLine_Kissel_Cascade(z, line, e)
+                except ValueError:  # line not excited at this energy
+                    continue
+                out[k, i] = cs * scale * e_line / e
+    return np.array([e for _, e in lines]), out
+
+
+@lru_cache(maxsize=4096)
+def _element_table(z: int, energies: tuple[float, ...]) -> np.ndarray:
+    """Rows: total, photoelectric, compton, rayleigh, energy-absorption, compton energy
+    transfer (σ_incoh·⟨T⟩/E); cm² g⁻¹."""
+    import xraylib
+
+    out = np.empty((6, len(energies)))
+    radiated = _element_lines(z, energies)[1].sum(axis=0)
     for i, e in enumerate(energies):
         tau = xraylib.CS_Photo(z, e)
         inc = xraylib.CS_Compt(z, e)
         coh = xraylib.CS_Rayl(z, e)
-        radiated = 0.0
-        for line, e_line in lines:
-            if e_line < e:
-                try:
-                    radiated += xraylib.CS_FluorLine_Kissel_Cascade(z, line, e) * e_line
-                except ValueError:  # line not excited at this energy
-                    continue
-        # xraylib's fluorescence cross sections come from Kissel's partial photo cross
-        # sections; scale them to this τ so X/E stays a ratio of one data set.
-        try:
-            kissel = xraylib.CS_Photo_Total(z, e)
-        except ValueError:  # no Kissel data (H): no fluorescence either
-            kissel = 0.0
-        x_over_e = radiated / (kissel * e) if kissel > 0 else 0.0
-        out[:, i] = (
-            tau + inc + coh,
-            tau,
-            inc,
-            coh,
-            tau * (1.0 - x_over_e) + inc * _compton_transfer_fraction(z, e),
-        )
+        transfer = inc * _compton_transfer_fraction(z, e)
+        out[:, i] = (tau + inc + coh, tau, inc, coh, tau - radiated[i] + transfer, transfer)
     return out
 
 
@@ -250,6 +266,58 @@ def _loglog(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
     x0, x1, f0, f1 = xp[idx], xp[idx + 1], fp[idx], fp[idx + 1]
     t = np.log(x / x0) / np.log(x1 / x0)
     return np.exp(np.log(f0) + t * (np.log(f1) - np.log(f0)))
+
+
+def fluorescence_emission(
+    absorber: Absorber,
+    energy_keV: float | np.ndarray,
+    *,
+    bin_keV: float = 0.25,
+    min_line_keV: float = ENERGY_MIN_KEV,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Energy radiated as fluorescence after photoabsorption, grouped by line energy.
+
+    Parameters
+    ----------
+    absorber
+        Formula, Composition, Material or mapping of element → mass fraction.
+    energy_keV
+        Photon energies, keV.
+    bin_keV
+        Lines are grouped into energy bins of this width (keV), each represented by its
+        centre, so the returned line energies depend only on the absorber.
+    min_line_keV
+        Lines below this energy are left out.
+
+    Returns
+    -------
+    (line_energy_keV, radiated)
+        Line energies (keV, bin centres; every line of the absorber's elements, excited or
+        not) and, per line and photon energy, the energy-weighted cross section
+        τ_line·E_line/E in m² kg⁻¹. Summed over lines it is τ·X/E, the part of μ/ρ − μen/ρ
+        due to fluorescence.
+    """
+    e = _energies(energy_keV)
+    key = tuple(e.tolist())
+    energies, rows = [], []
+    for z, w in mass_fractions_by_z(absorber):
+        line_e, rad = _element_lines(z, key)
+        keep = line_e >= min_line_keV
+        energies.append(line_e[keep])
+        rows.append(w * rad[keep] * CM2_PER_G)
+    if sum(len(x) for x in energies) == 0:
+        return np.zeros(0), np.zeros((0, e.size))
+    groups = np.floor(np.concatenate(energies) / bin_keV).astype(int)
+    uniq, index = np.unique(groups, return_inverse=True)
+    merged = np.zeros((uniq.size, e.size))
+    np.add.at(merged, index, np.concatenate(rows, axis=0))
+    return (uniq + 0.5) * bin_keV, merged
+
+
+def compton_transfer(absorber: Absorber, energy_keV: float | np.ndarray) -> np.ndarray:
+    """σ_incoh·⟨T⟩/E: the Compton part of μen/ρ (energy given to electrons), m² kg⁻¹."""
+    e = _energies(energy_keV)
+    return _composite_table(mass_fractions_by_z(absorber), tuple(e.tolist()))[5]
 
 
 def air_mass_energy_absorption(energy_keV: float | np.ndarray) -> np.ndarray:

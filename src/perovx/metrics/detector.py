@@ -8,7 +8,12 @@ from typing import Any
 import numpy as np
 
 from perovx.errors import InputError
-from perovx.interaction.absorption import layer_coefficients, thickness_for_absorption
+from perovx.interaction.absorption import (
+    AbsorptionModel,
+    absorbed_fraction_per_energy,
+    layer_coefficients,
+    thickness_for_absorption,
+)
 from perovx.interaction.sensitivity import UC_PER_GY_CM2, theoretical_sensitivity
 from perovx.materials.material import Material
 from perovx.readout.noise import NoiseModel, limit_of_detection
@@ -62,6 +67,7 @@ class DetectorFigures:
     noise: NoiseModel
     lod_Gy_per_s: float
     thickness_90_m: float
+    absorption_model: str = "slab"
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -84,6 +90,7 @@ class DetectorFigures:
             "mean_energy_keV": self.mean_energy_keV,
             "interaction_fraction": self.interaction_fraction,
             "absorbed_fraction": self.absorbed_fraction,
+            "absorption_model": self.absorption_model,
             "thickness_for_90pct_absorption_um": self.thickness_90_m * 1e6,
             "s0_uC_per_Gy_cm2": self.s0_C_per_Gy_m2 / UC_PER_GY_CM2,
             "absorption_limited_sensitivity_uC_per_Gy_cm2": (
@@ -124,6 +131,7 @@ def evaluate(
     mu_tau_e_m2_per_V: float | None = None,
     mu_tau_h_m2_per_V: float | None = None,
     resistivity_ohm_m: float | None = None,
+    absorption: AbsorptionModel = "slab",
 ) -> DetectorFigures:
     """Predict the figures of merit of a planar detector from its material properties.
 
@@ -151,6 +159,10 @@ def evaluate(
         gap by ``w_model`` (``"klein"`` or ``"devanathan"``).
     density_kg_m3, mu_tau_e_m2_per_V, mu_tau_h_m2_per_V, resistivity_ohm_m
         Overrides of the material's properties (SI).
+    absorption
+        Energy-absorption model of the layer: ``"slab"`` (fluorescence and scatter
+        reabsorption followed; default) or ``"local"`` (μen/μ); see
+        :mod:`perovx.interaction.absorption`.
     """
     if not (thickness_m > 0 and np.isfinite(thickness_m)):
         raise InputError(f"thickness must be > 0, got {thickness_m!r} m")
@@ -180,7 +192,10 @@ def evaluate(
     coeffs = layer_coefficients(material, beam.energy_keV, density_kg_m3=rho)
     mu = coeffs.mu_per_m
     interacting = -np.expm1(-mu * thickness_m)
-    absorbed = coeffs.muen_per_m / mu * interacting  # energy fraction per bin
+    absorbed = absorbed_fraction_per_energy(  # energy fraction per bin
+        material, thickness_m, beam.energy_keV, model=absorption, density_kg_m3=rho,
+        coefficients=coeffs,
+    )
     energy_weight = beam.fluence_per_Gy * beam.energy_keV
     absorbed_fraction = float(np.sum(energy_weight * absorbed) / np.sum(energy_weight))
     cce_per_bin = hecht_cce_exponential(
@@ -219,5 +234,6 @@ def evaluate(
         noise=noise,
         lod_Gy_per_s=limit_of_detection(sensitivity, jd, noise),
         thickness_90_m=thickness_for_absorption(material, beam, 0.9, density_kg_m3=rho),
+        absorption_model=absorption,
         notes=tuple(notes),
     )

@@ -62,7 +62,7 @@ def create_app() -> Any:
     @app.get("/api/evaluate")
     def evaluate(material: str, thickness: str = "1mm", bias: str = "100V",
                  beam: str = "RQA5", polarity: str = "negative") -> dict[str, Any]:
-        from perovx.cli._common import jsonable
+        from perovx.io.serialize import jsonable
 
         return jsonable(_evaluate(material, thickness, bias, beam, polarity).to_dict())
 
