@@ -58,6 +58,7 @@ def test_evaluate_human_table() -> None:
         (["evaluate", "Cs3Bi2I9", "--mu-tau-e", "1e-4cm2/V", "--resistivity", "1e11ohm*cm",
           "--density", "4.6g/cm3"], None),
         (["evaluate", "CsPbBr3Xx"], "unknown element"),
+        (["evaluate", "MA3Bi2I9", "--absorption", "mc"], "absorption model must be one of"),
     ],
 )
 def test_evaluate_errors_exit_2(args: list[str], message: str | None) -> None:

@@ -44,6 +44,7 @@ def evaluate_command(
     mu_tau_h: Annotated[str | None, typer.Option(help="Hole mu-tau override, e.g. 1e-4cm2/V.")] = None,
     resistivity: Annotated[str | None, typer.Option(help="Resistivity override, e.g. 5e11ohm*cm.")] = None,
     activation_energy: Annotated[str | None, typer.Option(help="Activation energy Ea override, e.g. 0.46eV.")] = None,
+    absorption: Annotated[str, typer.Option(help="Absorption model: slab (fluorescence and scatter reabsorption followed) or local (μen/μ).")] = "slab",
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object (keys carry units).")] = False,
 ) -> None:
     """Predict a detector's figures of merit from its material properties.
@@ -87,6 +88,7 @@ def evaluate_command(
         mu_tau_e_m2_per_V=opt(mu_tau_e, "m**2/V", "electron mu-tau", minimum=0, allow_zero=False),
         mu_tau_h_m2_per_V=opt(mu_tau_h, "m**2/V", "hole mu-tau", minimum=0, allow_zero=False),
         resistivity_ohm_m=opt(resistivity, "ohm*m", "resistivity", minimum=0, allow_zero=False),
+        absorption=absorption,  # type: ignore[arg-type]
     )
     result = figures.to_dict()
     if json_out:
