@@ -28,3 +28,25 @@ __all__ = [
     "theoretical_sensitivity",
     "thickness_for_absorption",
 ]
+
+from perovx.interaction.phantoms import (
+    PHANTOMS,
+    Phantom,
+    make_phantom,
+    tiff_phantom,
+    transmission,
+    transmitted_fluence,
+)
+
+__all__ += [
+    "PHANTOMS",
+    "Phantom",
+    "make_phantom",
+    "tiff_phantom",
+    "transmission",
+    "transmitted_fluence",
+]
+
+from perovx.interaction import montecarlo  # noqa: E402
+
+__all__ += ["montecarlo"]

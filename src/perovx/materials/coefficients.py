@@ -55,7 +55,7 @@ __all__ = [
 
 #: Photon-energy range of the interaction data, keV.
 ENERGY_MIN_KEV = 1.0
-ENERGY_MAX_KEV = 1000.0
+ENERGY_MAX_KEV = 800.0  # xraylib scattering cross sections end at 800 keV
 
 CM2_PER_G = 0.1  # m² kg⁻¹ per cm² g⁻¹
 _ELECTRON_REST_KEV = 510.99895
@@ -219,7 +219,7 @@ def mass_attenuation(
         Formula (``"MAPbI3"``), :class:`Composition`, ``Material`` or mapping of element
         symbol → mass fraction.
     energy_keV
-        Photon energy or energies, keV, within 1–1000 keV.
+        Photon energy or energies, keV, within :data:`ENERGY_MIN_KEV`–:data:`ENERGY_MAX_KEV`.
     kind
         ``"total"`` (with coherent scattering), ``"photoelectric"``, ``"compton"``
         (incoherent) or ``"rayleigh"`` (coherent).

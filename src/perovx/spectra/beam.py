@@ -91,7 +91,8 @@ def beam_from_fluence(
     Parameters
     ----------
     energy_keV
-        Bin energies, keV (ascending, 1–1000 keV).
+        Bin energies, keV (ascending, within the interaction data range,
+        :data:`perovx.materials.ENERGY_MIN_KEV`–:data:`perovx.materials.ENERGY_MAX_KEV`).
     fluence
         Photon fluence per bin in any consistent unit; bins with zero fluence are dropped.
     """
@@ -112,7 +113,7 @@ def beam_from_fluence(
 
 
 def monoenergetic_beam(energy_keV: float) -> Beam:
-    """A monoenergetic beam of ``energy_keV`` keV (1–1000 keV)."""
+    """A monoenergetic beam of ``energy_keV`` keV (within the interaction data range)."""
     return beam_from_fluence(
         f"{energy_keV:g}keV",
         np.array([float(energy_keV)]),

@@ -25,3 +25,42 @@ __all__ = [
     "hecht_cce_exponential",
     "resistivity_at",
 ]
+
+from perovx.transport.charge import (
+    DEFAULT_FANO_FACTOR,
+    ChargeTransport,
+    LocalDepositionKernel,
+    PixelResponse,
+    SpreadFunction,
+    diffusion_sigma_m,
+    local_deposition_kernel,
+    pixel_response,
+    planar_collection,
+    sample_pairs,
+    spread_functions,
+)
+from perovx.transport.instability import (
+    IonMigration,
+    ion_diffusion_coefficient,
+    ion_transit_time_s,
+)
+from perovx.transport.ramo import induced_charge_fraction, weighting_potential
+
+__all__ += [
+    "DEFAULT_FANO_FACTOR",
+    "ChargeTransport",
+    "IonMigration",
+    "LocalDepositionKernel",
+    "PixelResponse",
+    "SpreadFunction",
+    "diffusion_sigma_m",
+    "induced_charge_fraction",
+    "ion_diffusion_coefficient",
+    "ion_transit_time_s",
+    "local_deposition_kernel",
+    "pixel_response",
+    "planar_collection",
+    "sample_pairs",
+    "spread_functions",
+    "weighting_potential",
+]

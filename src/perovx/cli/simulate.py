@@ -1,0 +1,143 @@
+"""``perovx simulate CONFIG.toml``: simulate an X-ray image taken by a perovskite imager.
+
+Only typer is imported at module level; numpy, xarray, the Monte Carlo engine and the
+readout chain load inside the command so that ``perovx --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from perovx.cli._common import dump_json, handle_errors
+
+__all__ = ["register"]
+
+_HELP = (
+    "Simulate an X-ray image: detector layer, readout panel, beam, imaging mode (pixel "
+    "array, line scan, point scan) and object from a TOML file (see "
+    "examples/simulate/*.toml). Writes a 16-bit TIFF and a DICOM image with their pixel "
+    "spacing and acquisition data, a JSON summary and a PNG preview."
+)
+
+_STAGES = {
+    "materials": "material and beam",
+    "kernels": "deposition kernels",
+    "response": "pixel response (Shockley-Ramo)",
+    "object": "object transmission",
+    "acquisition": "calibration and reads",
+    "output": "writing files",
+}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``simulate`` command to ``app``."""
+    app.command("simulate", help=_HELP)(_simulate_command)
+
+
+@handle_errors
+def _simulate_command(
+    config: Annotated[Path, typer.Argument(help="TOML configuration file (only read).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o",
+                     help="Output directory (overrides the file's output directory)."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Random seed (overrides the file's simulation seed)."),
+    ] = None,
+    kernels: Annotated[
+        str | None,
+        typer.Option("--kernels", help="Deposition: monte_carlo or local (overrides the file)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON summary instead of a table.")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace output files that already exist.")
+    ] = False,
+) -> None:
+    """Run ``perovx simulate``."""
+    import json
+    from dataclasses import replace
+
+    from perovx.errors import InputError
+    from perovx.readout.simulate import KERNEL_METHODS, load_config, simulate
+
+    cfg = load_config(config)
+    if out is not None:
+        cfg = replace(cfg, output=replace(cfg.output, directory=out))
+    if seed is not None:
+        if seed < 0:
+            raise InputError(f"--seed must be >= 0, got {seed}")
+        cfg = replace(cfg, simulation=replace(cfg.simulation, seed=seed))
+    if kernels is not None:
+        if kernels not in KERNEL_METHODS:
+            raise InputError(f"--kernels must be one of {', '.join(KERNEL_METHODS)}, "
+                             f"got {kernels!r}")
+        cfg = replace(cfg, simulation=replace(cfg.simulation, kernels=kernels))
+
+    if progress and not as_json:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description:<32}"), BarColumn(),
+                      TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                      transient=False) as bar:
+            tasks: dict[str, int] = {}
+
+            def report(stage: str, fraction: float) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=1.0)
+                bar.update(tasks[stage], completed=min(max(fraction, 0.0), 1.0))
+
+            image = simulate(cfg, progress=report, overwrite=overwrite)
+    else:
+        image = simulate(cfg, overwrite=overwrite)
+
+    summary = json.loads(image.attrs["summary_json"])
+    files = json.loads(image.attrs.get("files", "{}"))
+    summary["files"] = files
+    if as_json:
+        dump_json(summary)
+        return
+    _print_table(summary)
+
+
+def _print_table(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    acq = summary["acquisition"]
+    sig = summary["signal"]
+    det = summary["detector"]
+    noise = summary["noise_open_field_e2"]
+    snr = noise["mean_signal_e"] / noise["total_e2"] ** 0.5 if noise["total_e2"] > 0 else 0.0
+    table = Table(title=summary.get("title") or "perovx simulate", show_header=False)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    rows = [
+        ("detector", f"{det['material']}, {det['thickness_mm']:g} mm, {det['bias_V']:+g} V "
+                     f"({det['collected_carrier']}s to the pixels)"),
+        ("mode", f"{acq['mode']}, {acq['image_shape'][0]} x {acq['image_shape'][1]} pixels"),
+        ("acquisition time", f"{acq['acquisition_time_s']:.3g} s"),
+        ("air kerma at the detector", f"{acq['detector_air_kerma_uGy']:.3g} µGy"),
+        ("entrance air kerma", f"{acq['entrance_air_kerma_uGy']:.3g} µGy"),
+        ("sensitivity", f"{sig['sensitivity_uC_per_Gy_cm2']:.4g} µC Gy⁻¹ cm⁻²"),
+        ("open-field SNR per pixel", f"{snr:.3g}"),
+        ("dark charge / full scale", f"{acq['dark_fraction_of_full_scale']:.2%}"),
+        ("saturated pixels", f"{acq['saturated_fraction']:.2%}"),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    console = Console()
+    console.print(table)
+    for note in summary.get("notes", []):
+        console.print(f"note: {note}")
+    for kind, path in summary.get("files", {}).items():
+        console.print(f"{kind}: {path}")

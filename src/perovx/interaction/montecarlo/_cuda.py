@@ -1,0 +1,198 @@
+"""CUDA back-end of the Monte Carlo (numba.cuda), running the physics of :mod:`._cpu`.
+
+The device functions are not written twice: the Python source of every function named
+in ``_cpu.DEVICE_FUNCTIONS`` is recompiled with ``numba.cuda.jit(device=True)`` in a
+namespace where the calls between them resolve to the CUDA versions, and where
+``tally_add`` is an atomic add. Histories are spread over threads: the blocks of one
+batch share a key, thread ``t`` of the batch runs histories ``t, t + T, t + 2T, …`` with
+the same per-history seeding as the CPU (so both back-ends simulate the same histories,
+up to the last-bit differences of the GPU's ``log``/``sqrt``). Scalar statistics are
+accumulated per thread and the small tallies (spectra, profiles) per block in shared
+memory, then added atomically; floating-point sums in a different order make GPU
+results reproducible statistically, not bit for bit.
+
+``NUMBA_ENABLE_CUDASIM=1`` runs this module on the numba CUDA simulator (slow, for
+tests without a GPU).
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from perovx.errors import InputError
+from perovx.interaction.montecarlo import _cpu
+from perovx.interaction.montecarlo import _layout as L
+
+__all__ = ["cuda_runner", "device_namespace", "kernel_function"]
+
+SHARED_TALLY_SLOTS = 6144  # float64 slots of the per-block shared tally (48 KiB)
+THREADS_PER_BLOCK = 128
+HISTORIES_PER_THREAD = 16
+
+
+def _tally_add_atomic(arr, k, value):
+    cuda.atomic.add(arr, k, value)  # noqa: F821 - resolved in the CUDA namespace
+
+
+def _run_batches_cuda(F, IX, keys, nhist, stats, small, big, blocks_per_batch, use_shared):
+    sh = cuda.shared.array(SHARED_TALLY_SLOTS, float64)  # noqa: F821
+    st = cuda.local.array(2, uint64)  # noqa: F821
+    stack = cuda.local.array((MAXST, NPF), float64)  # noqa: F821
+    vac = cuda.local.array((MAXV, 2), float64)  # noqa: F821
+    dep = cuda.local.array((MAXDEP, 5), float64)  # noqa: F821
+    info = cuda.local.array(NINFO, float64)  # noqa: F821
+    acc = cuda.local.array(NS, float64)  # noqa: F821
+    b = cuda.blockIdx.x // blocks_per_batch  # noqa: F821
+    blk = cuda.blockIdx.x % blocks_per_batch  # noqa: F821
+    tid = cuda.threadIdx.x  # noqa: F821
+    nthreads = cuda.blockDim.x  # noqa: F821
+    nsmall = small.shape[1]
+    if use_shared:
+        k = tid
+        while k < nsmall:
+            sh[k] = 0.0
+            k += nthreads
+    cuda.syncthreads()  # noqa: F821
+    for k in range(NS):  # noqa: F821
+        acc[k] = 0.0
+    stride = blocks_per_batch * nthreads
+    j = blk * nthreads + tid
+    n = nhist[b]
+    row_small = small[b]
+    row_big = big[b]
+    count = 0
+    s_einc = 0.0
+    s_einc2 = 0.0
+    s_dep = 0.0
+    s_dep2 = 0.0
+    s_depall = 0.0
+    c_pos = 0
+    c_full = 0
+    c_int = 0
+    c_first = 0
+    c_k = 0
+    c_l = 0
+    err_max = 0.0
+    while j < n:
+        rng_seed(st, keys[b, 0], keys[b, 1], j)  # noqa: F821
+        nd = simulate_history(F, IX, st, stack, vac, dep, info)  # noqa: F821
+        if use_shared:
+            e_inc, e_sens, e_all, flags, err = tally_history(  # noqa: F821
+                F, IX, dep, nd, info, acc, sh, row_big
+            )
+        else:
+            e_inc, e_sens, e_all, flags, err = tally_history(  # noqa: F821
+                F, IX, dep, nd, info, acc, row_small, row_big
+            )
+        count += 1
+        s_einc += e_inc
+        s_einc2 += e_inc * e_inc
+        s_dep += e_sens
+        s_dep2 += e_sens * e_sens
+        s_depall += e_all
+        c_pos += flags & FLAG_POS  # noqa: F821
+        c_full += (flags & FLAG_FULL) >> 1  # noqa: F821
+        c_int += (flags & FLAG_INT) >> 2  # noqa: F821
+        c_first += (flags & FLAG_FIRST) >> 3  # noqa: F821
+        c_k += (flags & FLAG_KESC) >> 4  # noqa: F821
+        c_l += (flags & FLAG_LESC) >> 5  # noqa: F821
+        if err > err_max:
+            err_max = err
+        j += stride
+    add_history_stats(  # noqa: F821
+        acc, float(count), s_einc, s_einc2, s_dep, s_dep2, s_depall, float(c_pos),
+        float(c_full), float(c_int), float(c_first), float(c_k), float(c_l), err_max,
+    )
+    for k in range(NS):  # noqa: F821
+        if k == S_ERR:  # noqa: F821
+            cuda.atomic.max(stats, (b, k), acc[k])  # noqa: F821
+        elif acc[k] != 0.0:
+            cuda.atomic.add(stats, (b, k), acc[k])  # noqa: F821
+    cuda.syncthreads()  # noqa: F821
+    if use_shared:
+        k = tid
+        while k < nsmall:
+            if sh[k] != 0.0:
+                cuda.atomic.add(small, (b, k), sh[k])  # noqa: F821
+            k += nthreads
+
+
+def _rebind(func: Callable[..., Any], namespace: dict[str, Any], name: str) -> Any:
+    return types.FunctionType(func.__code__, namespace, name, func.__defaults__, func.__closure__)
+
+
+def device_namespace() -> dict[str, Any]:
+    """Globals in which the device functions of ``_cpu`` are rebuilt for CUDA."""
+    from numba import cuda, float64, uint64
+
+    ns: dict[str, Any] = dict(vars(_cpu))
+    ns.update({k: v for k, v in vars(L).items() if k.isupper()})
+    ns.update(
+        cuda=cuda, float64=float64, uint64=uint64, SHARED_TALLY_SLOTS=SHARED_TALLY_SLOTS
+    )
+    for name in _cpu.DEVICE_FUNCTIONS:
+        py = _tally_add_atomic if name == "tally_add" else getattr(_cpu, name).py_func
+        ns[name] = cuda.jit(device=True)(_rebind(py, ns, name))
+    return ns
+
+
+def kernel_function() -> Callable[..., None]:
+    """The Python function of the CUDA kernel, bound to the CUDA device functions."""
+    return _rebind(_run_batches_cuda, device_namespace(), "run_batches_cuda")
+
+
+@functools.cache
+def _kernel() -> Any:
+    """Compile (lazily) the device functions and the kernel for CUDA."""
+    from numba import cuda
+
+    return cuda.jit(kernel_function())
+
+
+def cuda_runner() -> tuple[Callable[..., None], int]:
+    """A runner with the signature of ``_cpu.run_batches`` that runs on the GPU.
+
+    Returns the runner and 1 (the "thread" count used for per-core rates).
+    """
+    try:
+        from numba import cuda
+    except ImportError:  # pragma: no cover - numba always ships numba.cuda
+        raise InputError("backend='cuda' needs numba with CUDA support") from None
+    if not cuda.is_available():
+        raise InputError(
+            "backend='cuda' needs an NVIDIA GPU with a working CUDA driver; none was found "
+            "(numba.cuda.is_available() is False); use backend='cpu'"
+        )
+    kernel = _kernel()
+    device_tables: dict[int, tuple[Any, Any]] = {}
+
+    def runner(F, IX, keys, nhist, stats, small, big, *_work) -> None:
+        tables = device_tables.get(id(F))
+        if tables is None:
+            device_tables.clear()
+            tables = (cuda.to_device(F), cuda.to_device(IX))
+            device_tables[id(F)] = tables
+        d_F, d_I = tables
+        nb = nhist.shape[0]
+        per_block = THREADS_PER_BLOCK * HISTORIES_PER_THREAD
+        blocks_per_batch = max(1, -(-int(nhist.max(initial=0)) // per_block))
+        d_stats = cuda.to_device(np.zeros_like(stats))
+        d_small = cuda.to_device(np.zeros_like(small))
+        d_big = cuda.to_device(np.zeros_like(big))
+        use_shared = small.shape[1] <= SHARED_TALLY_SLOTS
+        with np.errstate(over="ignore"):  # uint64 arithmetic wraps (simulator: numpy scalars)
+            kernel[nb * blocks_per_batch, THREADS_PER_BLOCK](
+                d_F, d_I, cuda.to_device(np.ascontiguousarray(keys)),
+                cuda.to_device(np.ascontiguousarray(nhist)), d_stats, d_small, d_big,
+                blocks_per_batch, use_shared,
+            )
+        stats[...] = d_stats.copy_to_host()
+        small[...] = d_small.copy_to_host()
+        big[...] = d_big.copy_to_host()
+
+    return runner, 1

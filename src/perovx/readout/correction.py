@@ -1,0 +1,195 @@
+"""Offset and gain (flat-field) correction and defect interpolation, as a panel's software does.
+
+Calibration, before the acquisition: the mean of a stack of dark frames gives each
+pixel's offset; the mean of a stack of uniformly exposed (flat) frames, less the offset,
+gives each pixel's gain relative to the median valid pixel. Defective pixels — those whose
+relative gain lies outside ``gain_limits`` (dead or hot) or whose dark offset lies more
+than ``offset_sigma`` robust standard deviations from the median — are flagged.
+
+Correction of an image: (raw − offset) / gain, then each flagged pixel is replaced by the
+mean of its valid neighbours (3 × 3), repeated until clusters are filled. The result is
+in ADC codes above the offset, with the gain of the median pixel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from perovx.errors import InputError
+
+__all__ = [
+    "DEFAULT_GAIN_LIMITS",
+    "DEFAULT_OFFSET_SIGMA",
+    "Calibration",
+    "calibrate",
+    "correct",
+    "interpolate_defects",
+]
+
+#: Relative gains outside this range mark a pixel as defective.
+DEFAULT_GAIN_LIMITS = (0.5, 1.5)
+#: Dark offsets farther than this many robust standard deviations mark a pixel defective.
+DEFAULT_OFFSET_SIGMA = 8.0
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """Offset and gain maps of a panel and its defect map.
+
+    Attributes
+    ----------
+    offset_dn
+        Mean dark level of each pixel, ADC codes.
+    gain
+        Flat response of each pixel relative to the median pixel.
+    defects
+        True where the pixel is replaced by interpolation.
+    flat_level_dn
+        Median flat-field signal above offset, ADC codes.
+    valid
+        False when the flat frames were no brighter than the dark ones (saturated or
+        unexposed panel): the gain is then taken as 1 everywhere.
+    """
+
+    offset_dn: np.ndarray = field(repr=False)
+    gain: np.ndarray = field(repr=False)
+    defects: np.ndarray = field(repr=False)
+    flat_level_dn: float
+    valid: bool = True
+
+    @property
+    def defect_fraction(self) -> float:
+        """Fraction of pixels flagged as defective."""
+        return float(np.mean(self.defects))
+
+
+def calibrate(
+    dark_dn: np.ndarray,
+    flat_dn: np.ndarray,
+    *,
+    gain_limits: tuple[float, float] = DEFAULT_GAIN_LIMITS,
+    offset_sigma: float = DEFAULT_OFFSET_SIGMA,
+    strict: bool = True,
+) -> Calibration:
+    """Build offset, gain and defect maps from mean dark and mean flat frames.
+
+    Parameters
+    ----------
+    dark_dn
+        Mean of the dark frames (or a stack, frames first), ADC codes.
+    flat_dn
+        Mean of the flat frames (or a stack), ADC codes, same pixel shape.
+    gain_limits
+        Allowed range of the relative gain; pixels outside are defects.
+    offset_sigma
+        Allowed deviation of the dark offset in robust standard deviations (1.4826 MAD).
+    strict
+        Raise :class:`InputError` when the flat frames are no brighter than the dark ones;
+        with ``False`` return an invalid calibration (gain 1, no defects) instead, as a
+        panel whose dark charge fills its range still delivers (contrast-less) images.
+
+    Returns
+    -------
+    Calibration
+    """
+    dark = np.asarray(dark_dn, dtype=float)
+    flat = np.asarray(flat_dn, dtype=float)
+    if dark.ndim == 3:
+        dark = dark.mean(axis=0)
+    if flat.ndim == 3:
+        flat = flat.mean(axis=0)
+    if dark.shape != flat.shape or dark.ndim != 2:
+        raise InputError(
+            f"dark {dark.shape} and flat {flat.shape} frames must be 2-D with the same shape"
+        )
+    lo, hi = gain_limits
+    if not 0 <= lo < 1 < hi:
+        raise InputError(f"gain_limits must satisfy 0 <= low < 1 < high, got {gain_limits!r}")
+    response = flat - dark
+    level = float(np.median(response))
+    if not level > 0:
+        if not strict:
+            return Calibration(offset_dn=dark, gain=np.ones_like(dark),
+                               defects=np.zeros(dark.shape, dtype=bool), flat_level_dn=level,
+                               valid=False)
+        raise InputError(
+            f"the flat frames are no brighter than the dark frames (median difference "
+            f"{level:g} DN): the flat exposure is too low or the panel saturates"
+        )
+    med = float(np.median(dark))
+    mad = float(np.median(np.abs(dark - med))) * 1.4826
+    defects = (response < lo * level) | (response > hi * level)
+    if mad > 0:
+        defects |= np.abs(dark - med) > offset_sigma * mad
+    if defects.all():
+        raise InputError("every pixel is outside the gain limits: check the flat frames")
+    level = float(np.median(response[~defects]))  # the median of the valid pixels
+    gain = np.where(defects, 1.0, response / level)
+    return Calibration(offset_dn=dark, gain=gain, defects=defects, flat_level_dn=level)
+
+
+def interpolate_defects(
+    image: np.ndarray, defects: np.ndarray, *, max_passes: int = 50
+) -> np.ndarray:
+    """Replace flagged pixels by the mean of their valid 3 × 3 neighbours.
+
+    Clusters are filled from their edges inwards, one ring per pass.
+
+    Parameters
+    ----------
+    image
+        2-D image.
+    defects
+        Boolean map, True where the pixel must be replaced.
+    max_passes
+        Upper bound on the number of passes.
+    """
+    from scipy.ndimage import convolve
+
+    img = np.array(image, dtype=float)
+    bad = np.array(defects, dtype=bool)
+    if img.shape != bad.shape:
+        raise InputError(f"image {img.shape} and defect map {bad.shape} differ in shape")
+    if bad.all():
+        raise InputError("every pixel is flagged defective: nothing to interpolate from")
+    ones = np.ones((3, 3))
+    for _ in range(max_passes):
+        if not bad.any():
+            break
+        good = ~bad
+        total = convolve(np.where(good, img, 0.0), ones, mode="constant")
+        count = convolve(good.astype(float), ones, mode="constant")
+        fill = bad & (count > 0)
+        img[fill] = total[fill] / count[fill]
+        bad = bad & ~fill
+    return img
+
+
+def correct(
+    raw_dn: np.ndarray, calibration: Calibration, *, interpolate: bool = True
+) -> np.ndarray:
+    """Offset- and gain-correct an image (or a stack, frames first), ADC codes above offset.
+
+    Parameters
+    ----------
+    raw_dn
+        Raw image(s), ADC codes.
+    calibration
+        From :func:`calibrate`.
+    interpolate
+        Replace defective pixels by their neighbours' mean.
+    """
+    raw = np.asarray(raw_dn, dtype=float)
+    if raw.shape[-2:] != calibration.gain.shape:
+        raise InputError(
+            f"image {raw.shape[-2:]} and calibration {calibration.gain.shape} differ in shape"
+        )
+    out = (raw - calibration.offset_dn) / calibration.gain
+    if interpolate and calibration.defects.any():
+        if out.ndim == 2:
+            out = interpolate_defects(out, calibration.defects)
+        else:
+            out = np.stack([interpolate_defects(o, calibration.defects) for o in out])
+    return out
