@@ -117,6 +117,31 @@ def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
     return out
 
 
+def _geometry(
+    area: str | None,
+    thickness: str | None,
+    bias: str | None,
+    *,
+    required_for: str | None = None,
+    needs: tuple[str, ...] = (),
+) -> tuple[float | None, float | None, float | None]:
+    """The common --area (m²), --thickness (m) and --bias (V) options.
+
+    ``needs`` names those that ``required_for`` (the analysis) cannot do without.
+    """
+
+    def need(flag: str) -> str | None:
+        return required_for if flag in needs else None
+
+    return (
+        _quantity(area, "m**2", "--area", required_for=need("area"), example="0.04cm2"),
+        _quantity(thickness, "m", "--thickness", required_for=need("thickness"),
+                  example="1mm"),
+        _quantity(bias, "V", "--bias", required_for=need("bias"), example="50V",
+                  bare_unit="V", positive=False),
+    )
+
+
 def _quantity(
     text: str | None,
     unit: str,
@@ -343,11 +368,8 @@ def xray_response_command(
     from perovx.metrics.lab import XRayResponse
 
     file = _check_file(file, demo)
-    a = _quantity(
-        area, "m**2", "--area", required_for=None if demo else "xray-response", example="0.04cm2"
-    )
-    d = _quantity(thickness, "m", "--thickness", example="1mm")
-    v = _quantity(bias, "V", "--bias", example="50V", bare_unit="V", positive=False)
+    a, d, v = _geometry(area, thickness, bias, required_for=None if demo else "xray-response",
+                        needs=("area",))
     w = _w_pair(material, w_pair)
     if beam is not None and w is None:
         from perovx.errors import InputError
@@ -423,10 +445,8 @@ def iv_command(
     from perovx.metrics.lab import IVCurve
 
     file = _check_file(file, demo)
-    need = None if demo else "iv"
-    a = _quantity(area, "m**2", "--area", required_for=need, example="0.04cm2")
-    d = _quantity(thickness, "m", "--thickness", required_for=need, example="1mm")
-    v = _quantity(bias, "V", "--bias", example="50V", bare_unit="V", positive=False)
+    a, d, v = _geometry(area, thickness, bias, required_for=None if demo else "iv",
+                        needs=("area", "thickness"))
     if demo:
         analysis = IVCurve.from_demo()
         a, d = analysis.area_m2, analysis.thickness_m
@@ -472,11 +492,8 @@ def hecht_command(
     from perovx.metrics.lab import HechtAnalysis
 
     file = _check_file(file, demo)
-    a = _quantity(area, "m**2", "--area", example="0.04cm2")
-    d = _quantity(
-        thickness, "m", "--thickness", required_for=None if demo else "hecht", example="1mm"
-    )
-    v = _quantity(bias, "V", "--bias", example="50V", bare_unit="V", positive=False)
+    a, d, v = _geometry(area, thickness, bias, required_for=None if demo else "hecht",
+                        needs=("thickness",))
     if demo:
         analysis = HechtAnalysis.from_demo()
         d = analysis.thickness_m
@@ -515,9 +532,7 @@ def arrhenius_command(
     from perovx.metrics.lab import Arrhenius
 
     file = _check_file(file, demo)
-    a = _quantity(area, "m**2", "--area", example="0.04cm2")
-    d = _quantity(thickness, "m", "--thickness", example="1mm")
-    v = _quantity(bias, "V", "--bias", example="50V", bare_unit="V", positive=False)
+    a, d, v = _geometry(area, thickness, bias)
     if demo:
         analysis = Arrhenius.from_demo()
     else:
@@ -548,12 +563,8 @@ def drift_command(
     from perovx.metrics.lab import DarkDrift
 
     file = _check_file(file, demo)
-    need = None if demo else "drift"
-    a = _quantity(area, "m**2", "--area", required_for=need, example="0.04cm2")
-    d = _quantity(thickness, "m", "--thickness", required_for=need, example="1mm")
-    v = _quantity(
-        bias, "V", "--bias", required_for=need, example="100V", bare_unit="V", positive=False
-    )
+    a, d, v = _geometry(area, thickness, bias, required_for=None if demo else "drift",
+                        needs=("area", "thickness", "bias"))
     if demo:
         analysis = DarkDrift.from_demo()
         a, d, v = analysis.area_m2, analysis.thickness_m, analysis.bias_V
@@ -600,9 +611,7 @@ def response_command(
     from perovx.metrics.lab import ResponseTime
 
     file = _check_file(file, demo)
-    a = _quantity(area, "m**2", "--area", example="0.04cm2")
-    d = _quantity(thickness, "m", "--thickness", example="1mm")
-    v = _quantity(bias, "V", "--bias", example="50V", bare_unit="V", positive=False)
+    a, d, v = _geometry(area, thickness, bias)
     if demo:
         analysis = ResponseTime.from_demo()
     else:
@@ -641,9 +650,7 @@ def stability_command(
     from perovx.metrics.lab import RadiationStability
 
     file = _check_file(file, demo)
-    a = _quantity(area, "m**2", "--area", example="0.04cm2")
-    d = _quantity(thickness, "m", "--thickness", example="1mm")
-    v = _quantity(bias, "V", "--bias", example="50V", bare_unit="V", positive=False)
+    a, d, v = _geometry(area, thickness, bias)
     if demo:
         analysis = RadiationStability.from_demo()
     else:
