@@ -13,7 +13,13 @@ electronic noise, ADC) and the offset/gain correction — is timed. The referenc
 the same process is the same frame with every optional effect off (ideal film and panel,
 no scatter, no lag, no drift); the ratio shows what the effects cost.
 
-Run: ``python benchmarks/bench_imaging.py [--kernels local|monte_carlo] [--size 1024]``.
+A second part times ``kernels = "full_monte_carlo"`` — every photon behind the hand
+transported through the layer, deposits tallied on the panel's cells × depth bins — for
+a small panel (``--full-mc-size``, default 128 × 128; 0 skips it), against the
+kernel-based frame of the same panel in the same process.
+
+Run: ``python benchmarks/bench_imaging.py [--kernels local|monte_carlo] [--size 1024]
+[--full-mc-size 128]``.
 """
 
 from __future__ import annotations
@@ -63,11 +69,41 @@ def _ideal(cfg):
                    object=replace(cfg.object, scatter_fraction=0.0))
 
 
+def _full_monte_carlo(size: int, histories: int) -> None:
+    """Time the photon-by-photon frame of a ``size`` × ``size`` panel."""
+    import json
+
+    from perovx.readout.simulate import FULL_MC_MAX_PIXELS, build_system, simulate
+
+    if size * size > FULL_MC_MAX_PIXELS:
+        print(f"full Monte Carlo: {size} x {size} exceeds {FULL_MC_MAX_PIXELS} pixels; skipped")
+        return
+    base = _config(size, "monte_carlo", histories)
+    full = replace(base, simulation=replace(base.simulation, kernels="full_monte_carlo"))
+    build_system(base)  # kernels (shared by both: calibration and summary)
+    t0 = time.perf_counter()
+    simulate(base, write=False)
+    t_kernel = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    image = simulate(full, write=False)
+    t_full = time.perf_counter() - t0
+    summary = json.loads(image.attrs["summary_json"])
+    n = summary["kernels"]["photon_histories"]
+    t_acq = summary["timing_s"]["acquisition"]
+    print(f"full Monte Carlo: panel {size} x {size}, 100 um, hand, 70 kVp, 2.5 uGy")
+    print(f"  photons transported                      {n:10.3e}")
+    print(f"  frame, full Monte Carlo                  {t_full:7.2f} s "
+          f"(calibration + frame + correction {t_acq:.2f}; {n / t_acq:.3g} photons/s)")
+    print(f"  reference: kernel-based frame            {t_kernel:7.2f} s")
+    print(f"  ratio full Monte Carlo / kernels         {t_full / t_kernel:7.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernels", default="monte_carlo", choices=("monte_carlo", "local"))
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--histories", type=int, default=200_000)
+    parser.add_argument("--full-mc-size", type=int, default=128)
     args = parser.parse_args()
 
     from perovx.readout.simulate import build_system, simulate
@@ -106,6 +142,8 @@ def main() -> None:
     print(f"  ratio every effect / ideal               {t_frame / t_ideal:7.2f}")
     print(f"  ratio to the 10 s target                 {t_frame / 10.0:7.2f}")
     print(f"  peak memory (max RSS)                    {peak_gb:7.2f} GB (target < 4 GB)")
+    if args.full_mc_size > 0:
+        _full_monte_carlo(args.full_mc_size, args.histories)
 
 
 if __name__ == "__main__":

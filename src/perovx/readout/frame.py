@@ -18,7 +18,8 @@ point scan), each step a stage of Cunningham's cascaded linear-systems model:
    spread is applied to the gained quanta as a whole (serial cascade); the extra
    high-frequency noise of K-fluorescence reabsorbed far from its origin (Hajdok, Yao and
    Cunningham, Med. Phys. 33, 3601 (2006)) is not modelled separately — its effect at
-   zero frequency is in the Swank factor.
+   zero frequency is in the Swank factor. The photon-by-photon reads
+   (:func:`deposit_charge` on a Monte Carlo deposit map) include it.
 4. **Readout** (:func:`read_out`): lag (a fraction of each read's charge is trapped and
    released in the following reads with a time constant), dark charge with its shot noise,
    pixel gain and offset non-uniformity, electronic noise, ADC quantisation and
@@ -46,13 +47,15 @@ import numpy as np
 
 from perovx.errors import InputError
 from perovx.readout.panel import FixedPattern, Panel
-from perovx.transport.charge import SpreadFunction
+from perovx.transport.charge import PixelResponse, SpreadFunction
 
 __all__ = [
     "EXACT_BELOW_PHOTONS",
     "NoiseBudget",
     "ReadResult",
     "collected_charge",
+    "deposit_charge",
+    "deposit_spreads",
     "flat_field_noise_budget",
     "read_out",
     "sample_cell_charge",
@@ -247,6 +250,100 @@ def collected_charge(
     x0 = kx - 1 - margin
     out = full[y0 : y0 + rows * os_ : os_, x0 : x0 + cols * os_ : os_]
     return out.astype(np.float64)
+
+
+def deposit_spreads(response: PixelResponse) -> tuple[SpreadFunction, ...]:
+    """The pixel response of each depth bin as a spread function of one pair per cell.
+
+    Spread ``k`` has ``psf`` = the charge (e) a pixel collects from a pair created in
+    depth bin ``k`` of each cell, depositing fraction 1 and a deterministic gain equal
+    to the charge collected on all pixels per pair, so that
+    ``collected_charge(pairs, spreads, noise=False)`` correlates the pair map of each
+    depth bin with its pixel response: Σ_k Σ_r pairs_k(r) R_k(pixel − r). Keep the
+    tuple for the whole acquisition (``kernel_cache`` is keyed on the objects).
+
+    Parameters
+    ----------
+    response
+        From :func:`perovx.transport.charge.pixel_response`.
+    """
+    os2 = response.oversample**2
+    out = []
+    for k in range(response.response.shape[0]):
+        psf = np.asarray(response.response[k], dtype=float)
+        per_pair = float(psf.sum()) / os2
+        out.append(SpreadFunction(
+            energy_keV=0.0, psf=psf, margin=response.margin, oversample=response.oversample,
+            depositing_fraction=1.0, mean_electrons=per_pair,
+            mean_square_electrons2=per_pair * per_pair,
+        ))
+    return tuple(out)
+
+
+def deposit_charge(
+    deposit_keV: np.ndarray,
+    spreads: Sequence[SpreadFunction],
+    *,
+    w_pair_eV: float,
+    fano_factor: float,
+    out_shape: tuple[int, int],
+    seed: int | np.random.Generator | None = 0,
+    noise: bool = True,
+    gain_factor: np.ndarray | None = None,
+    kernel_cache: dict[Any, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Charge collected by each pixel from an energy-deposit map, electrons.
+
+    The deposits of a photon-by-photon Monte Carlo (quantum noise and the spread of the
+    absorbed energy are in them already) become electron–hole pairs — mean
+    E/W, variance F·E/W (Fano), drawn as a normal variable per (depth, cell) bin and
+    clipped at 0 — which reach the pixels through the depth-resolved pixel response
+    (trapping, Shockley–Ramo induced charge, diffusion) of :func:`deposit_spreads`.
+
+    Parameters
+    ----------
+    deposit_keV
+        Energy deposited in each (depth bin, cell y, cell x), keV; the depth bins are
+        those of the pixel response and cell (0, 0) is the first cell of pixel (0, 0).
+    spreads
+        :func:`deposit_spreads` of the pixel response, one per depth bin.
+    w_pair_eV
+        Mean energy per electron–hole pair, eV (> 0).
+    fano_factor
+        Fano factor of the pair number (>= 0).
+    out_shape
+        (rows, columns) of pixels.
+    seed
+        Seed or generator of the Fano noise.
+    noise
+        ``False``: mean pairs, no Fano noise.
+    gain_factor
+        Optional per-pixel factor (rows, columns) of the collected charge (film).
+    kernel_cache
+        As for :func:`collected_charge`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Charge per pixel, electrons, float64, shape ``out_shape``.
+    """
+    dep = np.asarray(deposit_keV, dtype=np.float64)
+    if dep.ndim != 3 or dep.shape[0] != len(spreads):
+        raise InputError(
+            f"deposit map must be (depth bins={len(spreads)}, cells y, cells x); got "
+            f"shape {dep.shape}"
+        )
+    if not (w_pair_eV > 0 and math.isfinite(w_pair_eV)):
+        raise InputError(f"w_pair_eV must be a finite number > 0 eV, got {w_pair_eV!r}")
+    if not (fano_factor >= 0 and math.isfinite(fano_factor)):
+        raise InputError(f"fano_factor must be a finite number >= 0, got {fano_factor!r}")
+    pairs = dep * (1e3 / w_pair_eV)
+    if noise and fano_factor > 0:
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        pairs += np.sqrt(fano_factor * pairs) * rng.standard_normal(pairs.shape)
+        np.maximum(pairs, 0.0, out=pairs)
+    return collected_charge(pairs.astype(np.float32), spreads, out_shape=out_shape, seed=0,
+                            noise=False, gain_factor=gain_factor, kernel_cache=kernel_cache)
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,6 +14,12 @@ N_lines · t_line. The fan collimation rejects the object's scatter.
 rastered in steps of one pitch (x fast): time N_points (t_dwell + t_step), air kerma per
 point K̇ t_dwell (d/pitch)² when the beam is wider than a step (overlapping exposures).
 
+The object reads of a pixel array can also be simulated photon by photon
+(:class:`PhotonTransport`): every photon leaving the object is transported through the
+detector layer by the Monte Carlo, its deposits tallied on the (cell, depth) grid of the
+panel, and the deposit map goes through the same depth-resolved pixel response, lag,
+readout and correction as the kernel-based reads.
+
 In every mode the entrance air kerma of the object (patient dose) follows from the air
 kerma at the detector plane by the inverse-square law, the object lying on the detector:
 K_entrance = K_detector (SID / (SID − t_object))², no backscatter.
@@ -28,17 +34,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from perovx.errors import InputError
 from perovx.readout.correction import Calibration, calibrate, correct
-from perovx.readout.frame import collected_charge, read_out, sample_cell_charge
+from perovx.readout.frame import (
+    collected_charge,
+    deposit_charge,
+    deposit_spreads,
+    read_out,
+    sample_cell_charge,
+)
 from perovx.readout.noise import ELEMENTARY_CHARGE_C
 from perovx.readout.panel import FixedPattern, Panel
 from perovx.readout.process import FilmFactors
-from perovx.transport.charge import SpreadFunction
+from perovx.transport.charge import PixelResponse, SpreadFunction
 from perovx.transport.instability import IonMigration
+
+if TYPE_CHECKING:
+    from perovx.interaction.montecarlo import Stack
 
 __all__ = [
     "Acquisition",
@@ -46,6 +62,7 @@ __all__ = [
     "Imager",
     "LineScan",
     "Mode",
+    "PhotonTransport",
     "PixelArray",
     "PointScan",
     "acquire",
@@ -379,6 +396,9 @@ class Acquisition:
         Mean dark charge per read at the first object read, electrons per pixel (mean).
     expected_signal_e
         Noise-free signal charge per pixel (pixel array only, when requested).
+    photon_histories
+        Photons transported one by one (:class:`PhotonTransport`), over all object
+        reads; 0 for kernel-based reads.
     """
 
     raw_dn: np.ndarray = field(repr=False)
@@ -388,11 +408,126 @@ class Acquisition:
     plan: AcquisitionPlan
     dark_e: float
     expected_signal_e: np.ndarray | None = field(default=None, repr=False)
+    photon_histories: int = 0
 
     @property
     def saturated_fraction(self) -> float:
         """Fraction of pixels saturated in at least one read."""
         return float(np.mean(self.saturated))
+
+
+@dataclass(frozen=True, eq=False)
+class PhotonTransport:
+    """Photon-by-photon Monte Carlo of the object reads of a pixel array.
+
+    Each read draws the number of photons leaving the object, N ~ Poisson(Σ expected
+    photons), and transports N histories from a
+    :class:`~perovx.interaction.montecarlo.FluenceMapSource` whose weights are the
+    expected photons of each (energy group, cell): the photon count of every cell is
+    then an independent Poisson variable — the quantum noise comes from the transport
+    itself, as do the absorbed-energy spread, K-fluorescence reabsorption and scatter.
+    The deposits, tallied on the panel's cells × the depth bins of ``response``, become
+    charge through :func:`perovx.readout.frame.deposit_charge` (Fano noise, trapping,
+    Shockley–Ramo, diffusion).
+
+    Attributes
+    ----------
+    stack
+        The detector layer (:class:`~perovx.interaction.montecarlo.Stack`, laterally
+        infinite); deposits outside the panel's cells are lost.
+    energies_keV
+        Photon energy of each group, keV (one line per group).
+    response
+        Depth-resolved pixel response (:func:`perovx.transport.charge.pixel_response`)
+        whose depth bins span the stack's sensitive layer.
+    threads
+        CPU threads of the Monte Carlo (default: all).
+    """
+
+    stack: Stack
+    energies_keV: np.ndarray
+    response: PixelResponse = field(repr=False)
+    threads: int | None = None
+    spreads: tuple[SpreadFunction, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        e = np.atleast_1d(np.asarray(self.energies_keV, dtype=float))
+        if e.ndim != 1 or e.size == 0 or not np.all(np.isfinite(e)) or np.any(e <= 0):
+            raise InputError(f"group energies must be > 0 keV, got {self.energies_keV!r}")
+        object.__setattr__(self, "energies_keV", e)
+        object.__setattr__(self, "spreads", deposit_spreads(self.response))
+
+    def deposits_keV(
+        self, photons_per_cell: np.ndarray, *, seed: int | np.random.Generator
+    ) -> tuple[np.ndarray, int]:
+        """Energy deposited in each (depth bin, cell y, cell x) by one read, keV.
+
+        Parameters
+        ----------
+        photons_per_cell
+            Expected photons of each group in each cell, (groups, cells y, cells x).
+        seed
+            Seed or generator of the photon number and of the Monte Carlo seed.
+
+        Returns
+        -------
+        (numpy.ndarray, int)
+            The deposit map and the number of photons transported.
+        """
+        from perovx.interaction.montecarlo import (
+            FluenceMapSource,
+            Grid,
+            Spectrum,
+            Tallies,
+            run,
+        )
+
+        lam = np.asarray(photons_per_cell, dtype=np.float64)
+        if lam.ndim != 3 or lam.shape[0] != self.energies_keV.size:
+            raise InputError(
+                f"photon map must be (groups={self.energies_keV.size}, cells y, cells x); "
+                f"got shape {lam.shape}"
+            )
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        total = float(lam.sum())
+        n = int(rng.poisson(total)) if total > 0 else 0
+        mc_seed = int(rng.integers(0, 2**63 - 1))
+        nz = self.response.response.shape[0]
+        _, ny, nx = lam.shape
+        if n == 0:
+            return np.zeros((nz, ny, nx)), 0
+        cell = self.response.cell_m
+        source = FluenceMapSource(lam, cell, x_m=nx * cell / 2, y_m=ny * cell / 2)
+        grid = Grid(nx=nx, ny=ny, nz=nz, bin_x_m=cell, centre_x_m=nx * cell / 2,
+                    centre_y_m=ny * cell / 2)
+        result = run(
+            self.stack,
+            Spectrum(self.energies_keV, np.ones(self.energies_keV.size)),
+            source=source,
+            histories=n,
+            seed=mc_seed,
+            tallies=Tallies(pulse_height_bins=16, depth_bins=nz, grid=grid),
+            threads=self.threads,
+        )
+        assert result.grid_deposit_keV is not None
+        return result.grid_deposit_keV * result.histories, n
+
+    def charge_e(
+        self,
+        photons_per_cell: np.ndarray,
+        *,
+        out_shape: tuple[int, int],
+        seed: np.random.Generator,
+        gain_factor: np.ndarray | None = None,
+        kernel_cache: dict[Any, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, int]:
+        """Charge collected by each pixel in one read, electrons, and the photons run."""
+        deposit, n = self.deposits_keV(photons_per_cell, seed=seed)
+        t = self.response.transport
+        charge = deposit_charge(deposit, self.spreads, w_pair_eV=t.w_pair_eV,
+                                fano_factor=t.fano_factor, out_shape=out_shape, seed=seed,
+                                gain_factor=gain_factor, kernel_cache=kernel_cache)
+        return charge, n
 
 
 def _cell_area(imager: Imager) -> float:
@@ -418,7 +553,8 @@ def _pixel_array(
     plan: AcquisitionPlan,
     rng: np.random.Generator,
     expected: bool,
-) -> tuple[np.ndarray, np.ndarray, Calibration, float, np.ndarray | None]:
+    transport: PhotonTransport | None = None,
+) -> tuple[np.ndarray, np.ndarray, Calibration, float, np.ndarray | None, int]:
     panel = imager.panel
     os_ = imager.oversample
     rows, cols = panel.shape
@@ -453,11 +589,29 @@ def _pixel_array(
     t0 = t_flat + nf * period
     starts = t0 + np.arange(mode.frames) * period
     photons = fluence * np.float32(mode.air_kerma_Gy * area)
-    signals = np.stack([
-        collected_charge(photons, imager.spreads, out_shape=panel.shape, seed=rng,
-                         interaction_factor=inter, gain_factor=gain, kernel_cache=cache)
-        for _ in range(mode.frames)
-    ])
+    histories = 0
+    if transport is None:
+        signals = np.stack([
+            collected_charge(photons, imager.spreads, out_shape=panel.shape, seed=rng,
+                             interaction_factor=inter, gain_factor=gain, kernel_cache=cache)
+            for _ in range(mode.frames)
+        ])
+    else:
+        # the film's interaction factor scales the photons that interact: applied to the
+        # expected photons of each cell before the transport
+        mc_photons = photons
+        if inter is not None:
+            factor = np.asarray(inter, dtype=np.float32)
+            factor = np.repeat(np.repeat(factor, os_, axis=-2), os_, axis=-1)
+            mc_photons = photons * (factor if factor.ndim == 3 else factor[None])
+        frames = []
+        mc_cache: dict = {}
+        for _ in range(mode.frames):
+            charge, n = transport.charge_e(mc_photons, out_shape=panel.shape, seed=rng,
+                                           gain_factor=gain, kernel_cache=mc_cache)
+            frames.append(charge)
+            histories += n
+        signals = np.stack(frames)
     dark_e = imager.dark_charge_e(starts, t_int)
     result = read_out(signals, panel, dark_e=dark_e, pattern=imager.pattern, seed=rng,
                       read_period_s=period)
@@ -467,7 +621,8 @@ def _pixel_array(
         exp_sig = collected_charge(photons, imager.spreads, out_shape=panel.shape, noise=False,
                                    interaction_factor=inter, gain_factor=gain,
                                    kernel_cache=cache)
-    return raw, result.saturated.any(axis=0), calibration, float(np.mean(dark_e[0])), exp_sig
+    return (raw, result.saturated.any(axis=0), calibration, float(np.mean(dark_e[0])), exp_sig,
+            histories)
 
 
 def _row_kernels(imager: Imager, rows_offset: int, n_rows: int, nfft: int) -> list[np.ndarray]:
@@ -686,6 +841,7 @@ def acquire(
     source_image_distance_m: float = 1.0,
     object_thickness_m: float = 0.0,
     expected: bool = False,
+    photon_transport: PhotonTransport | None = None,
 ) -> Acquisition:
     """Image an object: calibrate the panel, take the reads, correct the image.
 
@@ -707,7 +863,14 @@ def acquire(
     source_image_distance_m, object_thickness_m
         Geometry for the entrance air kerma, m.
     expected
-        Also return the noise-free signal (pixel array only).
+        Also return the noise-free signal (pixel array only; from the spread functions).
+    photon_transport
+        Simulate the object reads photon by photon (:class:`PhotonTransport`, pixel
+        array only) instead of drawing them from the spread functions. The calibration
+        reads (dark and open field, summed over ``calibration_frames``) stay
+        kernel-based: an open field has no structure the kernels miss, and transporting
+        the calibration photons one by one would multiply the run time by the number of
+        flat frames.
 
     Returns
     -------
@@ -728,9 +891,19 @@ def acquire(
                             object_thickness_m=object_thickness_m)
     rng = np.random.default_rng(seed)
     exp_sig = None
+    histories = 0
+    if photon_transport is not None and not isinstance(mode, PixelArray):
+        raise InputError(
+            f"photon-by-photon transport is available for a pixel array only, not a {mode.name}"
+        )
+    if photon_transport is not None and photon_transport.response.oversample != os_:
+        raise InputError(
+            f"the photon transport's pixel response has oversample "
+            f"{photon_transport.response.oversample}, the imager {os_}"
+        )
     if isinstance(mode, PixelArray):
-        raw, sat, calibration, dark_e, exp_sig = _pixel_array(
-            imager, flu, open_f, mode, plan, rng, expected)
+        raw, sat, calibration, dark_e, exp_sig, histories = _pixel_array(
+            imager, flu, open_f, mode, plan, rng, expected, photon_transport)
     elif isinstance(mode, LineScan):
         raw, sat, calibration, dark_e = _line_scan(imager, flu, open_f, mode, plan, rng)
     else:
@@ -744,4 +917,5 @@ def acquire(
         plan=plan,
         dark_e=dark_e,
         expected_signal_e=exp_sig,
+        photon_histories=histories,
     )

@@ -9,6 +9,12 @@ names the file, line and key), :func:`simulate` runs the chain —
     → film non-uniformity → calibration, reads (quanta, gain, spread, dark charge and its
     drift, lag, noise, ADC) → offset/gain correction
 
+With ``[simulation] kernels = "full_monte_carlo"`` (pixel arrays of at most
+:data:`FULL_MC_MAX_PIXELS` pixels) the object reads skip the kernels: every photon
+leaving the object is transported through the layer by the Monte Carlo, its deposits
+are tallied on the panel's cells × depth bins and go through the same pixel response,
+lag, readout and correction (:class:`~perovx.readout.modes.PhotonTransport`)
+
 — and returns the corrected image as an :class:`xarray.DataArray` (coordinates in mm),
 writing 16-bit TIFF and DICOM images with their pixel spacing and acquisition data, a
 JSON summary and a PNG preview.
@@ -36,6 +42,7 @@ from perovx.readout.modes import (
     Imager,
     LineScan,
     Mode,
+    PhotonTransport,
     PixelArray,
     PointScan,
     acquire,
@@ -45,6 +52,7 @@ from perovx.readout.process import PROCESSES, film_factors, film_maps, get_proce
 from perovx.transport.charge import (
     DEFAULT_FANO_FACTOR,
     ChargeTransport,
+    PixelResponse,
     SpreadFunction,
     local_deposition_kernel,
     pixel_response,
@@ -61,6 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONFIG_KEYS",
+    "FULL_MC_MAX_PIXELS",
     "KERNEL_METHODS",
     "MODES",
     "OUTPUT_FORMATS",
@@ -79,6 +88,7 @@ __all__ = [
     "load_config",
     "output_paths",
     "parse_config",
+    "photon_transport",
     "simulate",
     "to_dataarray",
 ]
@@ -86,8 +96,13 @@ __all__ = [
 #: How the energy deposition is obtained: Monte Carlo kernels
 #: (:func:`perovx.interaction.montecarlo.deposition_kernel`), or the local-absorption
 #: approximation (:func:`perovx.transport.charge.local_deposition_kernel`: μen/μ, no
-#: fluorescence reabsorption or spread; a quick, lower-bound estimate).
-KERNEL_METHODS = ("monte_carlo", "local")
+#: fluorescence reabsorption or spread; a quick, lower-bound estimate), or the full
+#: Monte Carlo of every photon of the object reads (pixel arrays of at most
+#: :data:`FULL_MC_MAX_PIXELS` pixels; the calibration reads, the summary's sensitivity
+#: and noise budget still use Monte Carlo kernels).
+KERNEL_METHODS = ("monte_carlo", "local", "full_monte_carlo")
+#: Largest panel (rows × columns) for ``kernels = "full_monte_carlo"``: 256 × 256 pixels.
+FULL_MC_MAX_PIXELS = 256 * 256
 #: Output files :func:`simulate` can write.
 OUTPUT_FORMATS = ("tiff", "dicom", "json", "png")
 MODES = ("pixel_array", "line_scan", "point_scan")
@@ -589,6 +604,8 @@ def parse_config(
         depth_bins=s.number("depth_bins", default=16, integer=True, minimum=1, maximum=256),
         diffusion=s.boolean("diffusion", default=True),
     )
+    if sim.kernels == "full_monte_carlo":
+        _check_full_monte_carlo(s, kind, shape, sim)
     s.finish()
 
     # [object]
@@ -626,6 +643,31 @@ def parse_config(
         title=title,
         source=source,
     )
+
+
+def _check_full_monte_carlo(s: _Section, kind: str | None, shape: tuple[int, int],
+                            sim: SimulationConfig) -> None:
+    """Limits of ``kernels = "full_monte_carlo"``: pixel arrays, small panels."""
+    from perovx.interaction.montecarlo.sources import FLUENCE_MAP_MAX_ENTRIES
+
+    if kind != "pixel_array":
+        raise s.error("kernels", f'"full_monte_carlo" simulates the reads of a pixel array '
+                                 f'only; [mode] type is "{kind}": use kernels = '
+                                 '"monte_carlo"')
+    pixels = shape[0] * shape[1]
+    if pixels > FULL_MC_MAX_PIXELS:
+        raise s.error("kernels", f'"full_monte_carlo" is limited to panels of at most '
+                                 f"{FULL_MC_MAX_PIXELS} pixels (256 × 256); this panel has "
+                                 f"{shape[0]} × {shape[1]} = {pixels}: use kernels = "
+                                 '"monte_carlo" or fewer [panel] rows/columns')
+    cells = pixels * sim.oversample**2
+    if cells * sim.energy_groups > FLUENCE_MAP_MAX_ENTRIES or cells * sim.depth_bins > 5e7:
+        raise s.error("oversample", f'"full_monte_carlo" tallies {cells} cells × '
+                                    f"{sim.energy_groups} energy groups × {sim.depth_bins} "
+                                    "depth bins, beyond the Monte Carlo's table limits "
+                                    f"({FLUENCE_MAP_MAX_ENTRIES} cells × groups, 5e7 cells × "
+                                    "depth bins): lower oversample, energy_groups or "
+                                    "depth_bins")
 
 
 def _parse_object(o: _Section, sim: SimulationConfig, base: Path) -> ObjectConfig:
@@ -811,13 +853,15 @@ def _kernels(
 ) -> list[Any]:
     """Deposition kernels at the group energies (cached within the process)."""
     half = math.ceil(sim.kernel_half_width_m / bin_m)
+    # the full Monte Carlo still needs the kernels (calibration reads, summary)
+    method = "local" if sim.kernels == "local" else "monte_carlo"
     key = (material.name, material.formula, thickness_m, tuple(np.round(energies_keV, 6)),
-           bin_m, half, sim.depth_bins, sim.kernels, sim.histories, sim.seed, density_kg_m3)
+           bin_m, half, sim.depth_bins, method, sim.histories, sim.seed, density_kg_m3)
     if key in _KERNEL_CACHE:
         progress("kernels", 1.0)
         return _KERNEL_CACHE[key]
     out = []
-    if sim.kernels == "local":
+    if method == "local":
         for e in energies_keV:
             out.append(local_deposition_kernel(material, thickness_m, float(e), bin_m=bin_m,
                                                half_width_bins=0, depth_bins=sim.depth_bins,
@@ -827,7 +871,7 @@ def _kernels(
             from perovx.interaction.montecarlo import deposition_kernel
         except ImportError:
             raise InputError(
-                "[simulation] kernels = \"monte_carlo\": the Monte Carlo deposition kernels "
+                f"[simulation] kernels = \"{sim.kernels}\": the Monte Carlo deposition kernels "
                 "(perovx.interaction.montecarlo.deposition_kernel) are not available in this "
                 "installation; use kernels = \"local\" (local-absorption approximation)"
             ) from None
@@ -863,6 +907,10 @@ class ImagingSystem:
         Energy groups of the beam.
     film_density_kg_m3
         Density of the film (packing × crystal density), kg m⁻³.
+    ion_migration
+        Drift of the dark current (``None``: stable).
+    response
+        Depth-resolved pixel response behind the spread functions.
     notes
         Assumptions taken (missing data, defaults), for the summary.
     """
@@ -875,6 +923,7 @@ class ImagingSystem:
     film_density_kg_m3: float
     ion_migration: IonMigration | None
     notes: tuple[str, ...] = ()
+    response: PixelResponse | None = field(default=None, repr=False)
 
     @property
     def spreads(self) -> tuple[SpreadFunction, ...]:
@@ -1005,6 +1054,7 @@ def build_system(
     return ImagingSystem(
         imager=imager, transport=transport, material=material, beam=beam, groups=groups,
         film_density_kg_m3=film_density, ion_migration=migration, notes=tuple(notes),
+        response=response,
     )
 
 
@@ -1030,6 +1080,21 @@ def build_object(config: SimulateConfig) -> Phantom | None:
         return make_phantom(obj.phantom, shape, spacing_m=cell, **opts)
     except PerovxError as exc:
         raise type(exc)(f"{src}: [object]: {exc}") from None
+
+
+def photon_transport(config: SimulateConfig, system: ImagingSystem) -> PhotonTransport | None:
+    """The photon-by-photon transport of ``kernels = "full_monte_carlo"`` (else None)."""
+    if config.simulation.kernels != "full_monte_carlo":
+        return None
+    from perovx.interaction.montecarlo import Stack
+
+    if system.response is None:
+        raise InputError(f"{config.source}: [simulation] kernels = \"full_monte_carlo\" "
+                         "needs the system's pixel response (build it with build_system)")
+    stack = Stack.slab(system.material, config.detector.thickness_m,
+                       density_kg_m3=system.film_density_kg_m3)
+    return PhotonTransport(stack=stack, energies_keV=system.groups.energy_keV,
+                           response=system.response)
 
 
 def _fluence(config: SimulateConfig, system: ImagingSystem,
@@ -1113,7 +1178,9 @@ def _summary(config: SimulateConfig, system: ImagingSystem, acq: Acquisition,
         ],
         "kernels": {"method": config.simulation.kernels,
                     "histories": config.simulation.histories
-                    if config.simulation.kernels == "monte_carlo" else None},
+                    if config.simulation.kernels != "local" else None,
+                    "photon_histories": acq.photon_histories
+                    if config.simulation.kernels == "full_monte_carlo" else None},
         "panel": panel.to_dict(),
         "object": None if phantom is None else {
             **phantom.to_dict(), "scatter_fraction": config.object.scatter_fraction},
@@ -1309,6 +1376,21 @@ def simulate(
         Called as ``progress(stage, fraction)`` with stages ``materials``, ``kernels``,
         ``response``, ``object``, ``acquisition``, ``output``.
 
+    Notes
+    -----
+    ``[simulation] kernels`` chooses how energy deposition enters: ``"monte_carlo"``
+    (precomputed Monte Carlo deposition kernels convolved with the fluence, quantum and
+    gain noise drawn per cell), ``"local"`` (local-absorption approximation) or
+    ``"full_monte_carlo"``: each object read transports N ~ Poisson(expected photons)
+    photons from the transmitted fluence map through the layer
+    (:class:`~perovx.interaction.montecarlo.FluenceMapSource`), so quantum noise, the
+    absorbed-energy spread and K-fluorescence reabsorption come from the photons
+    themselves; the deposits on the panel's cells × depth bins then go through the
+    same pixel response (trapping, Shockley–Ramo, diffusion), Fano noise, lag, readout
+    and correction. Pixel arrays of at most :data:`FULL_MC_MAX_PIXELS` pixels only; the
+    calibration reads, the noise-free expectation and the summary's sensitivity and
+    noise budget use the Monte Carlo kernels.
+
     Returns
     -------
     xarray.DataArray
@@ -1341,6 +1423,7 @@ def simulate(
         system.imager, fluence, system.groups.fluence_per_Gy, cfg.mode, seed=cfg.simulation.seed,
         source_image_distance_m=cfg.beam.source_image_distance_m,
         object_thickness_m=0.0 if phantom is None else phantom.max_thickness_m,
+        photon_transport=photon_transport(cfg, system),
     )
     timings["acquisition"] = time.perf_counter() - t2
     report("acquisition", 1.0)

@@ -25,6 +25,7 @@ from perovx.interaction.montecarlo.kernels import (
 from perovx.interaction.montecarlo.result import EscapeLine, MCResult
 from perovx.interaction.montecarlo.sources import (
     MC_ENERGY_MAX_KEV,
+    FluenceMapSource,
     ParallelBeam,
     PencilBeam,
     PointSource,
@@ -37,6 +38,7 @@ __all__ = [
     "MC_ENERGY_MAX_KEV",
     "DepositionKernel",
     "EscapeLine",
+    "FluenceMapSource",
     "Grid",
     "Layer",
     "MCResult",

@@ -62,6 +62,10 @@ from perovx.interaction.montecarlo._layout import (
     I_GNY,
     I_GNZ,
     I_GRID,
+    I_MAPN,
+    I_MAPNE,
+    I_MAPNX,
+    I_MAPNY,
     I_NCH,
     I_NE,
     I_NL,
@@ -110,6 +114,7 @@ from perovx.interaction.montecarlo._layout import (
     O_LRNG,
     O_LZ0,
     O_LZ1,
+    O_MAPCDF,
     O_MCHEL,
     O_MCHTY,
     O_MCUM,
@@ -338,11 +343,37 @@ def rotate(F, IX, u, v, w, cost, st):
 
 
 # ------------------------------------------------------------------------ source
+@_jit
+def sample_cdf(F, offset, n, r):
+    """Index i of the cumulative table ``cdf = F[offset:offset + n]`` (last entry 1).
+
+    Returns the i with cdf[i−1] <= r < cdf[i] by binary search: entries of zero
+    probability (cdf[i] = cdf[i−1]) are never returned.
+    """
+    lo = 0
+    hi = n - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if F[offset + mid] > r:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 @_jit_inline
 def sample_source(F, IX, st):
     """Entry point on z = 0, direction, energy (keV) and its grid position."""
+    typ = int(F[F_SRC + SRC_TYPE])
     n = IX[I_NSPEC]
-    if n == 1:
+    cell = -1
+    if typ == 3 and IX[I_MAPNE] > 0:
+        # fluence map with a spectrum per cell: (line, cell) drawn jointly
+        ncell = IX[I_MAPNX] * IX[I_MAPNY]
+        j = sample_cdf(F, IX[O_MAPCDF], IX[I_MAPN], rng_uniform(st))
+        k = j // ncell
+        cell = j - k * ncell
+    elif n == 1:
         k = 0
     else:
         r = rng_uniform(st) * n
@@ -359,7 +390,6 @@ def sample_source(F, IX, st):
     else:
         ie = IX[IX[O_SPIE] + k]
         fr = F[IX[O_SPFR] + k]
-    typ = int(F[F_SRC + SRC_TYPE])
     x = F[F_SRC + SRC_X]
     y = F[F_SRC + SRC_Y]
     u = F[F_SRC + SRC_U]
@@ -368,6 +398,16 @@ def sample_source(F, IX, st):
     if typ == 1:
         x += (2.0 * rng_uniform(st) - 1.0) * F[F_SRC + SRC_HX]
         y += (2.0 * rng_uniform(st) - 1.0) * F[F_SRC + SRC_HY]
+    elif typ == 3:
+        if cell < 0:
+            cell = sample_cdf(F, IX[O_MAPCDF], IX[I_MAPN], rng_uniform(st))
+        mnx = IX[I_MAPNX]
+        iy = cell // mnx
+        ix = cell - iy * mnx
+        hx = F[F_SRC + SRC_HX]
+        hy = F[F_SRC + SRC_HY]
+        x += (2.0 * (ix + rng_uniform(st)) / mnx - 1.0) * hx
+        y += (2.0 * (iy + rng_uniform(st)) / IX[I_MAPNY] - 1.0) * hy
     elif typ == 2:
         px = F[F_SRC + SRC_PX]
         py = F[F_SRC + SRC_PY]
@@ -1116,6 +1156,7 @@ DEVICE_FUNCTIONS = (
     "cos_sin_turn",
     "isotropic",
     "rotate",
+    "sample_cdf",
     "sample_source",
     "sample_klein_nishina",
     "s_over_z",

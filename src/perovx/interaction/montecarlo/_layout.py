@@ -33,13 +33,13 @@ F_SRC = 20  # 16 slots of source parameters (see SRC_*)
 NFH = 40
 
 # source parameters, F[F_SRC + k]
-SRC_TYPE = 0  # 0 pencil, 1 broad parallel field, 2 point source
-SRC_X = 1  # entry point (pencil) or field centre on z = 0, m
+SRC_TYPE = 0  # 0 pencil, 1 broad parallel field, 2 point source, 3 fluence map
+SRC_X = 1  # entry point (pencil) or field (map) centre on z = 0, m
 SRC_Y = 2
 SRC_U = 3  # direction cosines (pencil and parallel)
 SRC_V = 4
 SRC_W = 5
-SRC_HX = 6  # half-widths of the field on z = 0, m
+SRC_HX = 6  # half-widths of the field (the whole map) on z = 0, m
 SRC_HY = 7
 SRC_PX = 8  # point-source position, m (z < 0)
 SRC_PY = 9
@@ -75,6 +75,10 @@ I_TDEPTH = 24
 I_TFIRST = 25
 I_TLINES = 26
 I_NG = 27  # elements
+I_MAPNX = 28  # fluence map: cells in x
+I_MAPNY = 29  # fluence map: cells in y
+I_MAPNE = 30  # fluence map: energy planes (0: the spectrum is shared by all cells)
+I_MAPN = 31  # fluence map: entries of its cumulative table
 O_LZ0 = 32  # ---- offsets of the tables (F or IX as marked)
 O_LZ1 = 33  # F
 O_LHX = 34  # F
@@ -110,6 +114,7 @@ O_SPIE = 63  # IX energy-grid index of each spectral energy
 O_SPFR = 64  # F  energy-grid fraction of each spectral energy
 O_SPW = 65  # F  width of each spectral bin, keV (0: a line)
 O_TRIG = 66  # F  (cos, sin) of 2π k / NTRIG, k = 0 … NTRIG − 1
+O_MAPCDF = 67  # F  cumulative probability of the map's [plane,] cell (flattened, last = 1)
 NTRIG = 256
 NIH = 72
 

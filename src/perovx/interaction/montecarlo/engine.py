@@ -23,8 +23,13 @@ from perovx.errors import InputError
 from perovx.interaction.montecarlo import _layout as L
 from perovx.interaction.montecarlo.geometry import Stack
 from perovx.interaction.montecarlo.result import MCResult, build_result
-from perovx.interaction.montecarlo.sources import PencilBeam, Source, as_spectrum
-from perovx.interaction.montecarlo.tables import Physics, pack_tables
+from perovx.interaction.montecarlo.sources import (
+    FluenceMapSource,
+    PencilBeam,
+    Source,
+    as_spectrum,
+)
+from perovx.interaction.montecarlo.tables import PackedTables, Physics, pack_tables
 
 __all__ = ["MAX_HISTORIES", "Grid", "Tallies", "batch_plan", "run"]
 
@@ -150,6 +155,24 @@ def batch_keys(seed: int, n_batches: int) -> np.ndarray:
     return np.array([c.generate_state(2, dtype=np.uint64) for c in children], dtype=np.uint64)
 
 
+def _with_fluence_map(packed: PackedTables, source: FluenceMapSource,
+                      weights: np.ndarray) -> PackedTables:
+    """Append the cumulative table of a fluence map to the packed arrays."""
+    from dataclasses import replace
+
+    cdf = source.cumulative(weights)
+    F = np.concatenate([packed.F, cdf])
+    IX = packed.IX.copy()
+    ny, nx = source.shape
+    IX[L.O_MAPCDF] = packed.F.size
+    IX[L.I_MAPNX], IX[L.I_MAPNY] = nx, ny
+    IX[L.I_MAPNE] = weights.shape[0] if weights.ndim == 3 else 0
+    IX[L.I_MAPN] = cdf.size
+    F.flags.writeable = False
+    IX.flags.writeable = False
+    return replace(packed, F=F, IX=IX)
+
+
 def _cpu_runner(threads: int | None) -> tuple[Callable[..., None], int]:
     import numba
 
@@ -195,7 +218,10 @@ def run(
         Photon energies: keV (float), a beam name (``"60keV"``, ``"RQA5"``), a ``Beam``
         or a :class:`~perovx.interaction.montecarlo.sources.Spectrum`. 1–800 keV.
     source
-        Geometry of the source; default a pencil beam at normal incidence on (0, 0).
+        Geometry of the source; default a pencil beam at normal incidence on (0, 0). A
+        :class:`~perovx.interaction.montecarlo.sources.FluenceMapSource` with a spectrum
+        per cell takes its energies from ``beam`` (one line per energy plane) and their
+        probabilities from the map.
     histories
         Number of source photons, 1–10¹³.
     seed
@@ -224,6 +250,9 @@ def run(
         raise InputError(f"stack must be a Stack, got {type(stack).__name__}")
     spectrum = as_spectrum(beam)
     source = PencilBeam() if source is None else source
+    map_weights = None
+    if isinstance(source, FluenceMapSource):
+        spectrum, map_weights = source.spectrum_for(spectrum)
     physics = Physics() if physics is None else physics
     tallies = Tallies() if tallies is None else tallies
     grid = None
@@ -243,6 +272,9 @@ def run(
         grid=grid,
         full_energy_threshold=tallies.full_energy_threshold,
     )
+    if isinstance(source, FluenceMapSource):
+        assert map_weights is not None
+        packed = _with_fluence_map(packed, source, map_weights)
     if backend == "cpu":
         runner, threads_used = _cpu_runner(threads)
     elif backend == "cuda":
@@ -257,7 +289,9 @@ def run(
     nsmall = int(packed.IX[L.I_NSMALL])
     nbig = max(1, int(packed.IX[L.I_NBIG]))
     per_batch = 8 * (nsmall + nbig + L.NS)
-    chunk = max(1, min(_MAX_CHUNK, _CHUNK_BYTES // per_batch))
+    # at least one batch per thread in flight, even when a large grid makes the chunk
+    # exceed _CHUNK_BYTES (never more batches than the run has)
+    chunk = max(1, min(plan.size, max(threads_used, min(_MAX_CHUNK, _CHUNK_BYTES // per_batch))))
 
     small = np.zeros((chunk, nsmall))
     big = np.zeros((chunk, nbig))

@@ -5,7 +5,9 @@ z = 0 and photons travel towards +z. A :class:`PencilBeam` enters at one point, 
 :class:`ParallelBeam` over a rectangle, both at any polar incidence angle and azimuth;
 a :class:`PointSource` sits at a distance in front of the face and irradiates a
 rectangular field (cone beam: the fluence falls with the inverse square of the distance
-and the cosine of the obliquity, as it should).
+and the cosine of the obliquity, as it should). A :class:`FluenceMapSource` emits from a
+rectangular grid of cells with given photon weights (an image's transmitted fluence),
+uniformly within each cell, with one shared spectrum or one spectrum per cell.
 
 The energy comes from a :class:`Spectrum`: a discrete set of energies in keV with
 photon probabilities, made from a monoenergetic line, a ``Beam`` of
@@ -15,7 +17,7 @@ photon probabilities, made from a monoenergetic line, a ``Beam`` of
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,9 @@ import numpy as np
 from perovx.errors import DataRangeError, InputError
 
 __all__ = [
+    "FLUENCE_MAP_MAX_ENTRIES",
     "MC_ENERGY_MAX_KEV",
+    "FluenceMapSource",
     "ParallelBeam",
     "PencilBeam",
     "PointSource",
@@ -37,6 +41,9 @@ __all__ = [
 MC_ENERGY_MAX_KEV = 800.0
 #: Lowest source energy, keV (the lowest photon cut-off).
 MC_ENERGY_MIN_KEV = 1.0
+#: Largest number of (energy plane ×) cells of a :class:`FluenceMapSource`: its sampling
+#: table (8 bytes an entry) stays within 256 MiB.
+FLUENCE_MAP_MAX_ENTRIES = 2**25
 
 
 def _check_angle(name: str, value: float, *, upper: float = 90.0) -> None:
@@ -143,7 +150,127 @@ class PointSource:
         return self.distance_m / math.sqrt(self.distance_m**2 + dx * dx + dy * dy)
 
 
-Source = PencilBeam | ParallelBeam | PointSource
+@dataclass(frozen=True, eq=False)
+class FluenceMapSource:
+    """Photons from a rectangular map of cells on the front face (an image's fluence).
+
+    Cell ``(iy, ix)`` covers x in ``x0 + ix·pitch_x_m … x0 + (ix + 1)·pitch_x_m`` (and
+    likewise in y), with ``x0 = x_m − nx·pitch_x_m / 2``: the map is centred on
+    ``(x_m, y_m)`` and row ``iy`` lies at increasing y, the same bins as a
+    :class:`~perovx.interaction.montecarlo.engine.Grid` of ``nx × ny`` bins of the same
+    pitch and centre. A history picks a cell with probability proportional to its
+    weight and enters at a point uniform within the cell, so that N histories put a
+    multinomial number of photons in each cell — and a Poisson-distributed N gives
+    independent Poisson counts per cell, the quantum noise of a real exposure.
+
+    Parameters
+    ----------
+    weights
+        Photon weights (any scale, >= 0, not all zero): shape ``(ny, nx)`` with the
+        energies drawn from the run's spectrum for every cell, or ``(ne, ny, nx)`` with
+        a spectrum per cell: ``weights[k, iy, ix]`` photons at line ``k`` of the run's
+        spectrum (whose ``ne`` energies are then used, its probabilities replaced by
+        the weights).
+    pitch_x_m
+        Cell width in x, m (> 0).
+    pitch_y_m
+        Cell width in y, m; default ``pitch_x_m``.
+    x_m, y_m
+        Centre of the map on z = 0, m.
+    incidence_deg, azimuth_deg
+        Direction of the photons, as for :class:`PencilBeam` (default: normal incidence).
+    """
+
+    weights: np.ndarray = field(repr=False)
+    pitch_x_m: float
+    pitch_y_m: float | None = None
+    x_m: float = 0.0
+    y_m: float = 0.0
+    incidence_deg: float = 0.0
+    azimuth_deg: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_angle("incidence angle", self.incidence_deg)
+        w = np.array(self.weights, dtype=np.float64)
+        if w.ndim not in (2, 3) or w.size == 0:
+            raise InputError(
+                f"fluence map weights must be a non-empty (ny, nx) or (energies, ny, nx) "
+                f"array, got shape {np.shape(self.weights)}"
+            )
+        if w.size > FLUENCE_MAP_MAX_ENTRIES:
+            raise InputError(
+                f"fluence map of shape {w.shape} has {w.size} entries; at most "
+                f"{FLUENCE_MAP_MAX_ENTRIES} (2**25) are allowed: use fewer or coarser cells"
+            )
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+            raise InputError(
+                "fluence map weights must be finite, >= 0 and not all zero (photons per cell)"
+            )
+        if self.pitch_y_m is None:
+            object.__setattr__(self, "pitch_y_m", self.pitch_x_m)
+        for name in ("pitch_x_m", "pitch_y_m"):
+            p = getattr(self, name)
+            if isinstance(p, bool) or not (isinstance(p, int | float | np.floating)
+                                           and math.isfinite(p) and p > 0):
+                raise InputError(f"fluence map {name} must be a finite number > 0 m, got {p!r}")
+        for name in ("x_m", "y_m"):
+            if not math.isfinite(getattr(self, name)):
+                raise InputError(f"fluence map {name} must be finite, got {getattr(self, name)!r}")
+        w.flags.writeable = False
+        object.__setattr__(self, "weights", w)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(ny, nx) cells."""
+        return int(self.weights.shape[-2]), int(self.weights.shape[-1])
+
+    @property
+    def per_cell_spectra(self) -> bool:
+        """True when the weights carry an energy axis (a spectrum per cell)."""
+        return self.weights.ndim == 3
+
+    @property
+    def width_x_m(self) -> float:
+        """Full width of the map in x, m."""
+        return self.shape[1] * float(self.pitch_x_m)
+
+    @property
+    def width_y_m(self) -> float:
+        """Full width of the map in y, m."""
+        return self.shape[0] * float(self.pitch_y_m)  # type: ignore[arg-type]
+
+    def spectrum_for(self, spectrum: Spectrum) -> tuple[Spectrum, np.ndarray]:
+        """The run's spectrum and the map's weights, made consistent for sampling.
+
+        Shared spectrum: ``spectrum`` unchanged and the (ny, nx) weights. Per-cell
+        spectra: ``spectrum``'s lines with probabilities from the map (lines without
+        photons dropped) and the matching (ne', ny, nx) weights.
+        """
+        if not self.per_cell_spectra:
+            return spectrum, self.weights
+        ne = self.weights.shape[0]
+        if spectrum.energy_keV.size != ne:
+            raise InputError(
+                f"fluence map has {ne} energy planes but the beam has "
+                f"{spectrum.energy_keV.size} lines (with photons): give one line per plane, "
+                "e.g. Spectrum(energies_keV, ones)"
+            )
+        totals = self.weights.sum(axis=(1, 2))
+        keep = totals > 0
+        assert spectrum.bin_width_keV is not None
+        sub = Spectrum(spectrum.energy_keV[keep], totals[keep], name=spectrum.name,
+                       bin_width_keV=spectrum.bin_width_keV[keep])
+        return sub, self.weights[keep]
+
+    def cumulative(self, weights: np.ndarray) -> np.ndarray:
+        """Cumulative probability over the flattened ``weights`` (last entry exactly 1)."""
+        cdf = np.cumsum(weights.ravel(), dtype=np.float64)
+        cdf /= cdf[-1]
+        cdf[-1] = 1.0
+        return cdf
+
+
+Source = PencilBeam | ParallelBeam | PointSource | FluenceMapSource
 
 
 def source_parameters(source: Source) -> dict[str, float]:
@@ -164,8 +291,15 @@ def source_parameters(source: Source) -> dict[str, float]:
             "px": source.x_m, "py": source.y_m, "pz": -source.distance_m,
             "cosmax": source.max_cosine(), "w": 1.0,
         }
+    if isinstance(source, FluenceMapSource):
+        u, v, w = incidence_direction(source.incidence_deg, source.azimuth_deg)
+        return {
+            "type": 3, "x": source.x_m, "y": source.y_m, "u": u, "v": v, "w": w,
+            "hx": source.width_x_m / 2, "hy": source.width_y_m / 2,
+        }
     raise InputError(
-        f"source must be a PencilBeam, ParallelBeam or PointSource, got {type(source).__name__}"
+        "source must be a PencilBeam, ParallelBeam, PointSource or FluenceMapSource, got "
+        f"{type(source).__name__}"
     )
 
 
