@@ -163,7 +163,6 @@ def test_egsnrc_default_cases(case):
     check_case(case, 300_000)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(EGSNRC))
 def test_egsnrc_all_cases_full_statistics(case):
     check_case(case, 1_000_000)

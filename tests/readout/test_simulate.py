@@ -241,7 +241,6 @@ def _monte_carlo_available() -> bool:
     return True
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not _monte_carlo_available(), reason="Monte Carlo kernels not available")
 def test_monte_carlo_mean_signal_is_s0_times_absorbed_energy(tmp_path):
     # With every pair collected (mu-tau 1 cm²/V), the mean pixel signal is the theoretical
@@ -265,7 +264,6 @@ def test_monte_carlo_mean_signal_is_s0_times_absorbed_energy(tmp_path):
     assert signal_e.mean() == pytest.approx(expected_e, rel=0.02)
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not _monte_carlo_available(), reason="Monte Carlo kernels not available")
 def test_monte_carlo_edge_mtf_matches_the_spread_function(tmp_path):
     # Edge image analysed by perovx.metrics.mtf vs MC spread function × charge spread ×
