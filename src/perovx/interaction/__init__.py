@@ -29,24 +29,24 @@ __all__ = [
     "thickness_for_absorption",
 ]
 
-from perovx.interaction.phantoms import (
-    PHANTOMS,
-    Phantom,
-    make_phantom,
-    tiff_phantom,
-    transmission,
-    transmitted_fluence,
-)
+# Phantoms and the Monte Carlo engine load on first use: importing them parses the
+# phantom materials and sets up numba, which `perovx evaluate` does not need.
+_LAZY = {
+    "PHANTOMS": "perovx.interaction.phantoms",
+    "Phantom": "perovx.interaction.phantoms",
+    "make_phantom": "perovx.interaction.phantoms",
+    "tiff_phantom": "perovx.interaction.phantoms",
+    "transmission": "perovx.interaction.phantoms",
+    "transmitted_fluence": "perovx.interaction.phantoms",
+    "montecarlo": "perovx.interaction.montecarlo",
+}
+__all__ += list(_LAZY)
 
-__all__ += [
-    "PHANTOMS",
-    "Phantom",
-    "make_phantom",
-    "tiff_phantom",
-    "transmission",
-    "transmitted_fluence",
-]
 
-from perovx.interaction import montecarlo  # noqa: E402
+def __getattr__(name: str) -> object:
+    import importlib
 
-__all__ += ["montecarlo"]
+    if name not in _LAZY:
+        raise AttributeError(f"module 'perovx.interaction' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name])
+    return module if _LAZY[name].endswith(name) else getattr(module, name)
