@@ -117,6 +117,14 @@ def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
     return out
 
 
+def _reading(
+    column: list[str] | None, unit: list[str] | None, sheet: str | None
+) -> dict[str, Any]:
+    """The common file-reading options --column, --unit and --sheet, as ``from_file`` takes them."""
+    return {"columns": _pairs(column, "--column"), "units": _pairs(unit, "--unit"),
+            "sheet": sheet}
+
+
 def _geometry(
     area: str | None,
     thickness: str | None,
@@ -393,9 +401,7 @@ def xray_response_command(
             bias_V=v,
             beam=beam,
             w_pair_eV=w,
-            columns=_pairs(column, "--column"),
-            units=_pairs(unit, "--unit"),
-            sheet=sheet,
+            **_reading(column, unit, sheet),
         )
     analysis.analyze(
         plateau_fraction=plateau_fraction,
@@ -458,9 +464,7 @@ def iv_command(
             area_m2=a,
             thickness_m=d,
             relative_permittivity=permittivity,
-            columns=_pairs(column, "--column"),
-            units=_pairs(unit, "--unit"),
-            sheet=sheet,
+            **_reading(column, unit, sheet),
         )
     analysis.analyze(
         polarity=polarity,
@@ -501,9 +505,7 @@ def hecht_command(
         analysis = HechtAnalysis.from_file(
             file,
             thickness_m=d,
-            columns=_pairs(column, "--column"),
-            units=_pairs(unit, "--unit"),
-            sheet=sheet,
+            **_reading(column, unit, sheet),
         )
     analysis.analyze(model=model, polarity=polarity)
     _emit(analysis, _conditions(a, d, v), json_out, plot, file)
@@ -537,7 +539,7 @@ def arrhenius_command(
         analysis = Arrhenius.from_demo()
     else:
         analysis = Arrhenius.from_file(
-            file, columns=_pairs(column, "--column"), units=_pairs(unit, "--unit"), sheet=sheet
+            file, **_reading(column, unit, sheet)
         )
     analysis.analyze(t_min_K=_temperature(t_min, "--t-min"), t_max_K=_temperature(t_max, "--t-max"))
     _emit(analysis, _conditions(a, d, v), json_out, plot, file)
@@ -574,9 +576,7 @@ def drift_command(
             area_m2=a,
             thickness_m=d,
             bias_V=v,
-            columns=_pairs(column, "--column"),
-            units=_pairs(unit, "--unit"),
-            sheet=sheet,
+            **_reading(column, unit, sheet),
         )
     analysis.analyze(skip_s=_quantity(skip, "s", "--skip", example="300s") or 0.0)
     _emit(analysis, _conditions(a, d, v), json_out, plot, file)
@@ -620,9 +620,7 @@ def response_command(
             schedule_path=schedule,
             schedule_columns=_pairs(schedule_column, "--schedule-column"),
             schedule_units=_pairs(schedule_unit, "--schedule-unit"),
-            columns=_pairs(column, "--column"),
-            units=_pairs(unit, "--unit"),
-            sheet=sheet,
+            **_reading(column, unit, sheet),
         )
     lag_s = _quantity(lag_after, "s", "--lag-after", example="1s")
     analysis.analyze(lag_after_s=lag_s)
@@ -655,7 +653,7 @@ def stability_command(
         analysis = RadiationStability.from_demo()
     else:
         analysis = RadiationStability.from_file(
-            file, columns=_pairs(column, "--column"), units=_pairs(unit, "--unit"), sheet=sheet
+            file, **_reading(column, unit, sheet)
         )
     analysis.analyze(fraction=_fraction(fraction, "--fraction", 0.9))
     _emit(analysis, _conditions(a, d, v), json_out, plot, file)

@@ -28,7 +28,7 @@ from perovx.metrics.lab.result import (
     LabAnalysis,
     LabResult,
     Measurement,
-    as_array,
+    paired_arrays,
 )
 
 if TYPE_CHECKING:
@@ -173,10 +173,9 @@ class Arrhenius(LabAnalysis[ArrheniusResult]):
                 f"quantity {quantity!r} cannot be fitted; use one of "
                 f"{', '.join(ARRHENIUS_QUANTITIES)}"
             )
-        self.temperature_K = as_array("temperature", temperature_K, origin=self.origin, unit="K")
-        self.values = as_array(quantity, values, origin=self.origin, unit=si_unit)
-        if self.values.size != self.temperature_K.size:
-            raise InputError(f"{self.origin.source}: temperature and {quantity} lengths differ")
+        self.temperature_K, self.values = paired_arrays(
+            ("temperature", temperature_K, "K"), (quantity, values, si_unit), origin=self.origin
+        )
         bad = np.flatnonzero(self.temperature_K <= 0)
         if bad.size:
             k = int(bad[0])

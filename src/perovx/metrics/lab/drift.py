@@ -38,7 +38,8 @@ from perovx.metrics.lab.result import (
     LabAnalysis,
     LabResult,
     Measurement,
-    as_array,
+    paired_arrays,
+    require_increasing,
 )
 
 if TYPE_CHECKING:
@@ -133,22 +134,13 @@ class DarkDrift(LabAnalysis[DriftResult]):
         bias_V: float,
         origin: DataOrigin | None = None,
     ) -> None:
-        import numpy as np
 
         super().__init__()
         self.origin = origin or DataOrigin()
-        self.time_s = as_array("time", time_s, origin=self.origin, unit="s")
-        self.current_A = as_array("current", current_A, origin=self.origin, unit="A")
-        if self.time_s.size != self.current_A.size:
-            raise InputError(f"{self.origin.source}: time and current lengths differ")
-        bad = np.flatnonzero(np.diff(self.time_s) <= 0)
-        if bad.size:
-            k = int(bad[0]) + 1
-            raise InputError(
-                f"{self.origin.where(k)}: time {self.time_s[k]:g} s is not after "
-                f"{self.time_s[k - 1]:g} s; the time column must increase: split or sort the "
-                "file into a new one"
-            )
+        self.time_s, self.current_A = paired_arrays(
+            ("time", time_s, "s"), ("current", current_A, "A"), origin=self.origin
+        )
+        require_increasing("time", self.time_s, "s", origin=self.origin)
         for name, v, unit in (("area", area_m2, "m²"), ("thickness", thickness_m, "m")):
             if not v > 0:
                 raise InputError(f"{name} must be > 0 {unit}, got {v!r}")

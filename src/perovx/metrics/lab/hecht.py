@@ -45,6 +45,7 @@ from perovx.metrics.lab.result import (
     LabResult,
     Measurement,
     as_array,
+    paired_arrays,
 )
 
 if TYPE_CHECKING:
@@ -196,13 +197,12 @@ class HechtAnalysis(LabAnalysis[HechtResult]):
     ) -> None:
         super().__init__()
         self.origin = origin or DataOrigin()
-        self.bias_V = as_array("bias", bias_V, origin=self.origin, unit="V")
-        unit = "A" if signal_kind == "current" else "C"
         if signal_kind not in ("current", "charge"):
             raise InputError(f"signal kind must be current or charge, got {signal_kind!r}")
-        self.signal = as_array(signal_kind, signal, origin=self.origin, unit=unit)
-        if self.signal.size != self.bias_V.size:
-            raise InputError(f"{self.origin.source}: bias and {signal_kind} lengths differ")
+        unit = "A" if signal_kind == "current" else "C"
+        self.bias_V, self.signal = paired_arrays(
+            ("bias", bias_V, "V"), (signal_kind, signal, unit), origin=self.origin
+        )
         self.dark_subtracted = dark_A is not None
         if dark_A is not None:
             dark = as_array("dark current", dark_A, origin=self.origin, unit="A")

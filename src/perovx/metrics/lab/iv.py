@@ -44,7 +44,7 @@ from perovx.metrics.lab.result import (
     LabAnalysis,
     LabResult,
     Measurement,
-    as_array,
+    paired_arrays,
 )
 
 if TYPE_CHECKING:
@@ -225,10 +225,9 @@ class IVCurve(LabAnalysis[IVResult]):
     ) -> None:
         super().__init__()
         self.origin = origin or DataOrigin()
-        self.voltage_V = as_array("voltage", voltage_V, origin=self.origin, unit="V")
-        self.current_A = as_array("current", current_A, origin=self.origin, unit="A")
-        if self.voltage_V.size != self.current_A.size:
-            raise InputError(f"{self.origin.source}: voltage and current lengths differ")
+        self.voltage_V, self.current_A = paired_arrays(
+            ("voltage", voltage_V, "V"), ("current", current_A, "A"), origin=self.origin
+        )
         if not area_m2 > 0:
             raise InputError(f"area must be > 0 m², got {area_m2!r}")
         if not thickness_m > 0:

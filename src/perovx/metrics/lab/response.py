@@ -34,6 +34,8 @@ from perovx.metrics.lab.result import (
     LabResult,
     Measurement,
     as_array,
+    paired_arrays,
+    require_increasing,
 )
 from perovx.metrics.lab.xray_response import (
     BeamSegment,
@@ -145,22 +147,13 @@ class ResponseTime(LabAnalysis[ResponseResult]):
         segments: Sequence[BeamSegment] | None = None,
         origin: DataOrigin | None = None,
     ) -> None:
-        import numpy as np
 
         super().__init__()
         self.origin = origin or DataOrigin()
-        self.time_s = as_array("time", time_s, origin=self.origin, unit="s")
-        self.current_A = as_array("current", current_A, origin=self.origin, unit="A")
-        if self.time_s.size != self.current_A.size:
-            raise InputError(f"{self.origin.source}: time and current lengths differ")
-        bad = np.flatnonzero(np.diff(self.time_s) <= 0)
-        if bad.size:
-            k = int(bad[0]) + 1
-            raise InputError(
-                f"{self.origin.where(k)}: time {self.time_s[k]:g} s is not after "
-                f"{self.time_s[k - 1]:g} s; the time column must increase: split or sort the "
-                "file into a new one"
-            )
+        self.time_s, self.current_A = paired_arrays(
+            ("time", time_s, "s"), ("current", current_A, "A"), origin=self.origin
+        )
+        require_increasing("time", self.time_s, "s", origin=self.origin)
         if dose_rate_Gy_per_s is not None and segments is not None:
             raise InputError("give a dose-rate column or a schedule, not both")
         if dose_rate_Gy_per_s is not None:

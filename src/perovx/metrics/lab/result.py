@@ -301,6 +301,33 @@ def finite_or_none(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def paired_arrays(
+    x: tuple[str, Any, str], y: tuple[str, Any, str], *, origin: DataOrigin
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two columns ``(name, values, unit)`` as :func:`as_array` s of the same length."""
+    a = as_array(x[0], x[1], origin=origin, unit=x[2])
+    b = as_array(y[0], y[1], origin=origin, unit=y[2])
+    if a.size != b.size:
+        raise InputError(
+            f"{origin.source}: {x[0]} and {y[0]} lengths differ ({a.size} vs {b.size})"
+        )
+    return a, b
+
+
+def require_increasing(name: str, values: np.ndarray, unit: str, *, origin: DataOrigin) -> None:
+    """Raise an :class:`InputError` at the first sample that is not after the one before."""
+    import numpy as np
+
+    bad = np.flatnonzero(np.diff(values) <= 0)
+    if bad.size:
+        k = int(bad[0]) + 1
+        raise InputError(
+            f"{origin.where(k)}: {name} {values[k]:g} {unit} is not after {values[k - 1]:g} "
+            f"{unit}; the {name} column must increase (a repeated run or an unsorted file?): "
+            "split or sort it into a new file"
+        )
+
+
 def as_array(name: str, values: Any, *, origin: DataOrigin, unit: str) -> np.ndarray:
     """A 1-D float array with finite values, or an :class:`InputError` naming the sample."""
     import numpy as np

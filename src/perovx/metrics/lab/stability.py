@@ -31,7 +31,7 @@ from perovx.metrics.lab.result import (
     LabAnalysis,
     LabResult,
     Measurement,
-    as_array,
+    paired_arrays,
 )
 
 if TYPE_CHECKING:
@@ -132,10 +132,9 @@ class RadiationStability(LabAnalysis[StabilityResult]):
 
         super().__init__()
         self.origin = origin or DataOrigin()
-        self.dose_Gy = as_array("accumulated dose", dose_Gy, origin=self.origin, unit="Gy")
-        self.response = as_array("sensitivity", response, origin=self.origin, unit="")
-        if self.dose_Gy.size != self.response.size:
-            raise InputError(f"{self.origin.source}: dose and sensitivity lengths differ")
+        self.dose_Gy, self.response = paired_arrays(
+            ("accumulated dose", dose_Gy, "Gy"), ("sensitivity", response, ""), origin=self.origin
+        )
         if self.dose_Gy.size < 2:
             raise InputError(
                 f"{self.origin.source}: {self.dose_Gy.size} measurement(s); a "

@@ -49,6 +49,8 @@ from perovx.metrics.lab.result import (
     LabResult,
     Measurement,
     as_array,
+    paired_arrays,
+    require_increasing,
 )
 
 if TYPE_CHECKING:
@@ -482,29 +484,18 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         w_pair_eV: float | None = None,
         origin: DataOrigin | None = None,
     ) -> None:
-        import numpy as np
 
         super().__init__()
         self.origin = origin or DataOrigin()
-        self.time_s = as_array("time", time_s, origin=self.origin, unit="s")
-        self.current_A = as_array("current", current_A, origin=self.origin, unit="A")
-        if self.time_s.size != self.current_A.size:
-            raise InputError(
-                f"{self.origin.source}: {self.time_s.size} times but {self.current_A.size} currents"
-            )
+        self.time_s, self.current_A = paired_arrays(
+            ("time", time_s, "s"), ("current", current_A, "A"), origin=self.origin
+        )
         if self.time_s.size < 10:
             raise InputError(
                 f"{self.origin.source}: only {self.time_s.size} readings; an X-ray response "
                 "needs dark and beam-on periods of several readings each"
             )
-        bad = np.flatnonzero(np.diff(self.time_s) <= 0)
-        if bad.size:
-            k = int(bad[0]) + 1
-            raise InputError(
-                f"{self.origin.where(k)}: time {self.time_s[k]:g} s is not after "
-                f"{self.time_s[k - 1]:g} s; the time column must increase (a repeated run or "
-                "an unsorted file?): split or sort it into a new file"
-            )
+        require_increasing("time", self.time_s, "s", origin=self.origin)
         if not area_m2 > 0:
             raise InputError(f"area must be > 0 m², got {area_m2!r}")
         given = sum(x is not None for x in (dose_rate_Gy_per_s, segments, dose_rates_Gy_per_s))
