@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from perovx.errors import FileFormatError, InputError, PerovxError
+from perovx.io.serialize import jsonable
 from perovx.readout.modes import (
     Acquisition,
     Imager,
@@ -1291,8 +1292,6 @@ def _write(image: xarray.DataArray, acq: Acquisition, summary: dict[str, Any],
         path = directory / f"{out.name}.json"
         files["json"] = str(path)
         summary = {**summary, "files": files}
-        from perovx.io.serialize import jsonable
-
         path.write_text(json.dumps(jsonable(summary), indent=2, allow_nan=False) + "\n",
                         encoding="utf-8")
     return files
@@ -1335,7 +1334,7 @@ def to_dataarray(acq: Acquisition, config: SimulateConfig, system: ImagingSystem
         "sensitivity_uC_per_Gy_cm2": system.sensitivity_C_per_Gy_m2() * 1e2,
     }
     if summary is not None:
-        attrs["summary_json"] = json.dumps(_jsonable(summary), allow_nan=False)
+        attrs["summary_json"] = json.dumps(jsonable(summary), allow_nan=False)
     return xr.DataArray(
         acq.corrected_dn,
         dims=("y", "x"),
@@ -1346,12 +1345,6 @@ def to_dataarray(acq: Acquisition, config: SimulateConfig, system: ImagingSystem
         name=config.output.name,
         attrs=attrs,
     )
-
-
-def _jsonable(obj: Any) -> Any:
-    from perovx.io.serialize import jsonable
-
-    return jsonable(obj)
 
 
 def simulate(
