@@ -35,3 +35,26 @@ def test_errors() -> None:
         parse_quantity("1V", "m", name="thickness")
     with pytest.raises(InputError, match="cannot read"):
         parse_quantity("1 parsec-ish", "m", name="thickness")
+
+
+def test_registry_works_without_a_writable_cache_folder(monkeypatch, tmp_path):
+    from perovx import units
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("PEROVX_HOME", str(blocker))
+    reg = units._registry.__wrapped__()  # a fresh registry, bypassing the shared one
+    assert reg.Quantity(1, "Gy_air").to("mGy").magnitude == 1000.0
+    assert blocker.read_text() == "not a folder"
+
+
+def test_registry_cache_gives_the_same_units(monkeypatch, tmp_path):
+    from perovx import units
+
+    monkeypatch.setenv("PEROVX_HOME", str(tmp_path))
+    first = units._registry.__wrapped__()  # parses and writes the cache
+    assert any((tmp_path / "cache" / "pint").iterdir())
+    second = units._registry.__wrapped__()  # reads it back
+    for text in ("uC/(Gy*cm**2)", "nGy/s", "ohm*cm", "cm**2/V"):
+        assert second.Quantity(1, text).to_base_units().magnitude == \
+            first.Quantity(1, text).to_base_units().magnitude

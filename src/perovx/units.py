@@ -24,7 +24,16 @@ __all__ = ["convert", "parse_quantity", "ureg"]
 def _registry() -> pint.UnitRegistry:
     import pint
 
-    reg = pint.UnitRegistry()
+    # pint parses its definitions file on every start (~0.15 s); with a cache folder it
+    # reads the parsed result back instead. Any trouble with the folder: parse as usual.
+    try:
+        from perovx.home import cache_dir
+
+        folder = cache_dir("pint")
+        folder.mkdir(parents=True, exist_ok=True)
+        reg = pint.UnitRegistry(cache_folder=folder)
+    except Exception:
+        reg = pint.UnitRegistry()
     # Air kerma is an absorbed dose in air; the field writes it Gy_air.
     reg.define("Gy_air = gray")
     reg.define("Gyair = gray")

@@ -513,18 +513,6 @@ def test_corrupt_database_file_is_reported(tmp_path):
         MaterialStore(path)
 
 
-def test_data_dir_conventions(monkeypatch, tmp_path):
-    monkeypatch.setenv(db.ENV_HOME, str(tmp_path / "px"))
-    assert db.data_dir() == tmp_path / "px"
-    monkeypatch.delenv(db.ENV_HOME)
-    monkeypatch.setattr(db.sys, "platform", "linux")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert db.data_dir() == tmp_path / "xdg" / "perovx"
-    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert db.data_dir() == tmp_path / "home" / ".local" / "share" / "perovx"
-
-
 def test_sqlite_file_holds_user_rows(home):
     add_material({"id": "row", "formula": "CsPbBr3", "band_gap_eV": 2.3})
     con = sqlite3.connect(home / "materials.sqlite3")

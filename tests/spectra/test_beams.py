@@ -118,3 +118,54 @@ def test_bad_beams() -> None:
         tube_beam(5)
     with pytest.raises(InputError, match="no photons"):
         beam_from_fluence("empty", np.array([10.0, 20.0]), np.zeros(2))
+
+
+# ------------------------------------------------------------------ SpekPy spectrum cache
+def _fresh_spectrum(kvp: float):
+    from perovx.spectra import tube
+
+    tube._spekpy_spectrum.cache_clear()
+    return tube._spekpy_spectrum(kvp, "W", 12.0, (("Al", 2.5e-3),), 1.0)
+
+
+def test_spectrum_cache_returns_what_spekpy_computed(monkeypatch, tmp_path) -> None:
+    import spekpy
+
+    from perovx.spectra import tube
+
+    monkeypatch.setenv("PEROVX_HOME", str(tmp_path))
+    _, counts = _fresh_spectrum(63.0)
+    files = list(tube.spectrum_cache_dir().glob("*.npz"))
+    assert len(files) == 1
+    spek = spekpy.Spek(kvp=63.0, th=12.0, targ="W", dk=1.0)
+    spek.filter("Al", 2.5)
+    e_ref, f_ref = spek.get_spectrum()
+    calls = []
+    monkeypatch.setattr(spekpy, "Spek", lambda *a, **k: calls.append(a))  # must not run
+    energy2, counts2 = _fresh_spectrum(63.0)
+    assert calls == []
+    np.testing.assert_array_equal(energy2, e_ref)
+    np.testing.assert_array_equal(counts2, np.asarray(f_ref) * 1.0)
+    np.testing.assert_array_equal(counts2, counts)
+
+
+def test_damaged_cache_entry_is_computed_again(monkeypatch, tmp_path) -> None:
+    from perovx.spectra import tube
+
+    monkeypatch.setenv("PEROVX_HOME", str(tmp_path))
+    _, counts = _fresh_spectrum(64.0)
+    (path,) = tube.spectrum_cache_dir().glob("*.npz")
+    path.write_bytes(b"not a numpy file")
+    assert tube._read_cached(path, {"anything": 1}) is None
+    _, counts2 = _fresh_spectrum(64.0)
+    np.testing.assert_array_equal(counts2, counts)
+    assert np.load(path)["photons"].size == counts.size  # the entry was written again
+
+
+def test_unwritable_cache_only_costs_speed(monkeypatch, tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.setenv("PEROVX_HOME", str(blocker))
+    energy, counts = _fresh_spectrum(65.0)
+    assert energy.size > 0 and counts.sum() > 0
+    assert blocker.read_text().startswith("a file")

@@ -32,7 +32,6 @@ import math
 import os
 import re
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from perovx.errors import FileFormatError, InputError, UnknownNameError
+from perovx.home import ENV_HOME, data_dir
 from perovx.materials.formula import parse_formula
 from perovx.materials.material import Material, Value
 
@@ -65,8 +65,6 @@ __all__ = [
     "list_materials",
 ]
 
-#: Environment variable naming the folder of the user's materials database.
-ENV_HOME = "PEROVX_HOME"
 #: Identifier of the JSON layout written by :func:`export_materials`.
 SCHEMA_ID = "perovx-materials/1"
 #: Sample forms: single crystal, polycrystal (pressed wafer, thick film), thin film, amorphous.
@@ -562,27 +560,6 @@ def _make_entry(data: Mapping[str, Any], origin: str) -> MaterialEntry:
 # --------------------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------------------
-
-
-def data_dir() -> Path:
-    """Folder of the user's materials database.
-
-    ``$PEROVX_HOME`` if set; otherwise ``$XDG_DATA_HOME/perovx`` (absolute paths only) or
-    ``~/.local/share/perovx`` on Linux, ``~/Library/Application Support/perovx`` on
-    macOS and ``%LOCALAPPDATA%\\perovx`` on Windows.
-    """
-    env = os.environ.get(ENV_HOME, "").strip()
-    if env:
-        return Path(env).expanduser()
-    home = Path.home()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME", "")
-        base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
-    return base / "perovx"
 
 
 def _shipped_path() -> Path:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from pathlib import Path
 from types import MappingProxyType
 
 from perovx.errors import InputError
@@ -61,8 +62,37 @@ def _element_symbols() -> frozenset[str]:
 
 
 @cache
+def _xraydb_molar_masses() -> dict[str, float]:
+    """Element symbol → molar mass (g mol⁻¹) from the ``elements`` table xraydb ships.
+
+    Read straight from xraydb's SQLite file: importing xraydb itself pulls in SQLAlchemy
+    and scipy.interpolate (~0.8 s), which a one-shot CLI call should not pay for a few
+    atomic weights. Empty if the file is not where xraydb keeps it.
+    """
+    import sqlite3
+    from importlib.util import find_spec
+
+    spec = find_spec("xraydb")
+    if spec is None or spec.origin is None:
+        return {}
+    path = Path(spec.origin).parent / "xraydb.sqlite"
+    try:
+        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT element, molar_mass FROM elements").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return {}
+    return {str(sym): float(mass) for sym, mass in rows if mass and mass > 0}
+
+
+@cache
 def _atomic_weight_g_per_mol(symbol: str) -> float:
     """Standard atomic weight (xraydb's table; xraylib's is rounded to 0.01)."""
+    mass = _xraydb_molar_masses().get(symbol)
+    if mass is not None:
+        return mass
     import xraydb
 
     return float(xraydb.atomic_mass(symbol))

@@ -1,9 +1,21 @@
-"""X-ray tube spectra from SpekPy."""
+"""X-ray tube spectra from SpekPy.
+
+SpekPy takes about a second per spectrum, so each one computed is kept, keyed by its
+parameters and SpekPy's version, in ``cache/spectra`` under the perovx data folder
+(``$PEROVX_HOME``); the next session reads it back in milliseconds. The cache is only a
+speed-up: it is skipped when the folder cannot be written, a damaged entry is computed
+again, and deleting the folder is always safe.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -16,18 +28,83 @@ __all__ = ["ANODES", "tube_beam"]
 ANODES = ("W", "Mo", "Rh", "Cu", "Ag", "Au", "Cr")
 
 
+def spectrum_cache_dir() -> Path:
+    """Folder of the on-disk cache of SpekPy spectra (``<data folder>/cache/spectra``)."""
+    from perovx.home import cache_dir
+
+    return cache_dir("spectra")
+
+
+def _spekpy_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("spekpy")
+    except PackageNotFoundError:  # pragma: no cover - spekpy is a dependency
+        return "unknown"
+
+
+def _cache_path(key: dict[str, object]) -> Path:
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:24]
+    return spectrum_cache_dir() / f"spekpy-{digest}.npz"
+
+
+def _read_cached(path: Path, key: dict[str, object]) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["key"]) != json.dumps(key, sort_keys=True):
+                return None
+            energy = np.array(data["energy_keV"], dtype=float)
+            counts = np.array(data["photons"], dtype=float)
+    except (OSError, KeyError, ValueError):
+        return None  # absent or damaged: compute again
+    if energy.shape != counts.shape or energy.size == 0 or not np.all(np.isfinite(counts)):
+        return None
+    return energy, counts
+
+
+def _write_cached(path: Path, key: dict[str, object], energy: np.ndarray,
+                  counts: np.ndarray) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, key=json.dumps(key, sort_keys=True), energy_keV=energy,
+                         photons=counts)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError:
+        pass  # a read-only or full disk only costs speed
+
+
 @lru_cache(maxsize=64)
 def _spekpy_spectrum(
     kvp: float, anode: str, anode_angle_deg: float, filtration: tuple[tuple[str, float], ...],
     bin_keV: float,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """(bin energies keV, photons cm⁻² mAs⁻¹ per bin at 1 m), from the cache or SpekPy."""
+    key: dict[str, object] = {
+        "kvp": kvp, "anode": anode, "angle_deg": anode_angle_deg,
+        "filtration_m": [list(f) for f in filtration], "bin_keV": bin_keV,
+        "spekpy": _spekpy_version(),
+    }
+    path = _cache_path(key)
+    cached = _read_cached(path, key)
+    if cached is not None:
+        return cached
     import spekpy
 
     spek = spekpy.Spek(kvp=kvp, th=anode_angle_deg, targ=anode, dk=bin_keV)
     for material, thickness_m in filtration:
         spek.filter(material, thickness_m * 1e3)  # SpekPy takes mm
     energy, fluence = spek.get_spectrum()  # photons cm⁻² mAs⁻¹ keV⁻¹ at 1 m
-    return np.asarray(energy, float), np.asarray(fluence, float) * bin_keV
+    energy = np.asarray(energy, float)
+    counts = np.asarray(fluence, float) * bin_keV
+    _write_cached(path, key, energy, counts)
+    return energy, counts
 
 
 def tube_beam(
