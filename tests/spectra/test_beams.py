@@ -159,7 +159,8 @@ def test_damaged_cache_entry_is_computed_again(monkeypatch, tmp_path) -> None:
     assert tube._read_cached(path, {"anything": 1}) is None
     _, counts2 = _fresh_spectrum(64.0)
     np.testing.assert_array_equal(counts2, counts)
-    assert np.load(path)["photons"].size == counts.size  # the entry was written again
+    with np.load(path) as data:  # the entry was written again
+        assert data["photons"].size == counts.size
 
 
 def test_unwritable_cache_only_costs_speed(monkeypatch, tmp_path) -> None:
