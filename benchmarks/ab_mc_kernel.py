@@ -1,0 +1,107 @@
+"""A/B speed of two versions of the Monte Carlo CPU kernel, in one process.
+
+Runs on a shared machine drift by ±10 % from one run to the next, more than most
+changes to the kernel are worth. This script loads two copies of
+``perovx/interaction/montecarlo/_cpu.py`` side by side, packs the tables once, and
+alternates the two ``run_batches`` on the same problem (60 keV pencil beam, 1 mm slab,
+one thread), so the drift hits both alike. It prints each rate, their ratio, and whether
+the two gave bit-identical tallies (a pure speed change must).
+
+Both versions must use the packed-table layout of the installed perovx.
+
+Run::
+
+    git show HEAD~1:src/perovx/interaction/montecarlo/_cpu.py > /tmp/old_cpu.py
+    python benchmarks/ab_mc_kernel.py /tmp/old_cpu.py [NEW.py] [--material CdTe]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+MATERIALS = {"CdTe": ("CdTe", 5850.0), "MAPbI3": ("CH6NPbI3", 4160.0), "Pb": ("Pb", 11350.0)}
+
+
+def load_kernel(path: Path, name: str) -> ModuleType:
+    """Import the kernel module at ``path`` under the module name ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> None:
+    import numba
+
+    from perovx.interaction.montecarlo import _cpu
+    from perovx.interaction.montecarlo import _layout as lay
+    from perovx.interaction.montecarlo.engine import Tallies, batch_keys
+    from perovx.interaction.montecarlo.geometry import Stack
+    from perovx.interaction.montecarlo.sources import PencilBeam, as_spectrum
+    from perovx.interaction.montecarlo.tables import Physics, pack_tables
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path, help="reference _cpu.py")
+    parser.add_argument("new", type=Path, nargs="?", default=Path(_cpu.__file__),
+                        help="candidate _cpu.py (default: the installed one)")
+    parser.add_argument("--material", choices=sorted(MATERIALS), default="CdTe")
+    parser.add_argument("--histories", type=float, default=1e6)
+    parser.add_argument("--reps", type=int, default=8)
+    args = parser.parse_args()
+
+    numba.set_num_threads(1)
+    formula, density = MATERIALS[args.material]
+    tallies = Tallies()
+    packed = pack_tables(
+        Stack.slab(formula, 1e-3, density_kg_m3=density), as_spectrum(60.0), PencilBeam(),
+        Physics(), pulse_height_bins=tallies.pulse_height_bins,
+        depth_bins=tallies.depth_bins, grid=None,
+        full_energy_threshold=tallies.full_energy_threshold,
+    )
+    nsmall = int(packed.IX[lay.I_NSMALL])
+    keys = batch_keys(7, 1)
+    n = int(args.histories)
+
+    def buffers() -> tuple[np.ndarray, ...]:
+        return (np.zeros((1, lay.NS)), np.zeros((1, nsmall)), np.zeros((1, 1)),
+                np.zeros((1, 2), dtype=np.uint64), np.zeros((1, lay.MAXST, lay.NPF)),
+                np.zeros((1, lay.MAXV, 2)), np.zeros((1, lay.MAXDEP, 5)),
+                np.zeros((1, lay.NINFO)))
+
+    kernels = {"old": load_kernel(args.old, "_ab_old").run_batches,
+               "new": load_kernel(args.new, "_ab_new").run_batches}
+    for run in kernels.values():  # compile (or load from numba's cache)
+        run(packed.F, packed.IX, keys, np.array([1000]), *buffers())
+    seconds: dict[str, list[float]] = {"old": [], "new": []}
+    tallies_out: dict[str, tuple[np.ndarray, ...]] = {}
+    for rep in range(args.reps):
+        order = ("old", "new") if rep % 2 == 0 else ("new", "old")
+        for label in order:
+            out = buffers()
+            t0 = time.perf_counter()
+            kernels[label](packed.F, packed.IX, keys, np.array([n]), *out)
+            seconds[label].append(time.perf_counter() - t0)
+            tallies_out[label] = out
+    identical = all(np.array_equal(a, b)
+                    for a, b in zip(tallies_out["old"][:2], tallies_out["new"][:2], strict=True))
+    t_old = float(np.median(seconds["old"]))
+    t_new = float(np.median(seconds["new"]))
+    print(f"{args.material}, 60 keV, 1 mm, {n:.3g} histories, one thread, "
+          f"median of {args.reps}")
+    print(f"old {n / t_old:10.4g} histories/s   {args.old}")
+    print(f"new {n / t_new:10.4g} histories/s   {args.new}")
+    print(f"new/old speed {t_old / t_new:.3f}   bit-identical tallies: {identical}")
+
+
+if __name__ == "__main__":
+    main()

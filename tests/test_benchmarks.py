@@ -1,0 +1,25 @@
+"""The A/B kernel benchmark still runs (slow: it compiles the kernel twice)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_ab_mc_kernel_runs_and_finds_a_file_identical_to_itself(tmp_path):
+    from perovx.interaction.montecarlo import _cpu
+
+    copy = tmp_path / "copy_cpu.py"
+    copy.write_text(Path(_cpu.__file__).read_text())
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "ab_mc_kernel.py"), str(copy),
+         "--histories", "2000", "--reps", "2", "--material", "MAPbI3"],
+        capture_output=True, text=True, timeout=600, check=True,
+    ).stdout
+    assert "bit-identical tallies: True" in out
