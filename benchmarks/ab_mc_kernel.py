@@ -7,7 +7,9 @@ alternates the two ``run_batches`` on the same problem (60 keV pencil beam, 1 mm
 one thread), so the drift hits both alike. It prints each rate, their ratio, and whether
 the two gave bit-identical tallies (a pure speed change must).
 
-Both versions must use the packed-table layout of the installed perovx.
+Both versions must use the packed-table layout of the installed perovx. A file other
+than the installed kernel is compiled afresh from a temporary copy (about 40 s), so
+numba's cache of the installed package is never touched.
 
 Run::
 
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
@@ -29,9 +33,19 @@ import numpy as np
 MATERIALS = {"CdTe": ("CdTe", 5850.0), "MAPbI3": ("CH6NPbI3", 4160.0), "Pb": ("Pb", 11350.0)}
 
 
-def load_kernel(path: Path, name: str) -> ModuleType:
-    """Import the kernel module at ``path`` under the module name ``name``."""
-    spec = importlib.util.spec_from_file_location(name, path)
+def load_kernel(path: Path, name: str, installed: ModuleType, scratch: Path) -> ModuleType:
+    """The kernel module in ``path``: the installed one itself, or a private copy.
+
+    Any other file is copied into ``scratch`` and imported from there as ``name``, so
+    numba's on-disk cache for it stays in that folder. Importing a file that is also
+    imported under its package name would put entries under a second module name in the
+    same cache, and break later ordinary runs.
+    """
+    if path.resolve() == Path(installed.__file__).resolve():
+        return installed
+    copy = scratch / f"{name}.py"
+    copy.write_text(path.read_text())
+    spec = importlib.util.spec_from_file_location(name, copy)
     if spec is None or spec.loader is None:
         raise SystemExit(f"{path}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
@@ -78,10 +92,14 @@ def main() -> None:
                 np.zeros((1, lay.MAXV, 2)), np.zeros((1, lay.MAXDEP, 5)),
                 np.zeros((1, lay.NINFO)))
 
-    kernels = {"old": load_kernel(args.old, "_ab_old").run_batches,
-               "new": load_kernel(args.new, "_ab_new").run_batches}
-    for run in kernels.values():  # compile (or load from numba's cache)
-        run(packed.F, packed.IX, keys, np.array([1000]), *buffers())
+    scratch = Path(tempfile.mkdtemp(prefix="perovx-ab-"))
+    try:
+        kernels = {"old": load_kernel(args.old, "_ab_old", _cpu, scratch).run_batches,
+                   "new": load_kernel(args.new, "_ab_new", _cpu, scratch).run_batches}
+        for run in kernels.values():  # compile: about 40 s for each copied file
+            run(packed.F, packed.IX, keys, np.array([1000]), *buffers())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     seconds: dict[str, list[float]] = {"old": [], "new": []}
     tallies_out: dict[str, tuple[np.ndarray, ...]] = {}
     for rep in range(args.reps):

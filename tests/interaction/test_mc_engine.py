@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -208,3 +211,42 @@ def test_statistics_memory_is_bounded(monkeypatch):
     r = run(CDTE, 60.0, histories=20_000, seed=2)
     assert r.n_batches == batch_plan(20_000).size > 8
     assert r.absorbed_energy_fraction_std > 0
+
+
+# ------------------------------------------------------------------ numba's private option
+_DROP_NRT = (
+    "import numba.core.cpu as c\n"
+    "for k in c.CPUTargetOptions.__mro__:\n"
+    "    if '_nrt' in vars(k):\n"
+    "        delattr(k, '_nrt')\n"
+)
+
+
+def test_kernels_drop_reference_counting_where_numba_allows():
+    from perovx.interaction.montecarlo import _cpu
+
+    assert _cpu._without_nrt() == {"_nrt": False}  # this numba knows the option
+    code = _DROP_NRT + (
+        "from perovx.interaction.montecarlo._cpu import _without_nrt\n"
+        "print(_without_nrt())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, check=True).stdout
+    assert out.strip() == "{}"  # a numba without it: plain njit options
+
+
+@pytest.mark.slow
+def test_kernels_run_without_the_private_option(tmp_path):
+    # A numba that has dropped ``_nrt``: the kernels compile with reference counting on
+    # and simulate the same histories (compiles the kernels afresh, about a minute).
+    code = _DROP_NRT + (
+        "from perovx.interaction.montecarlo import Stack, run, _cpu\n"
+        "assert _cpu.NO_NRT == {}\n"
+        "r = run(Stack.slab('CdTe', 1e-3), 60.0, histories=20000, seed=3, threads=1)\n"
+        "print(repr(r.absorbed_energy_fraction))\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=900, check=True).stdout
+    ref = run(Stack.slab("CdTe", 1e-3), 60.0, histories=20000, seed=3, threads=1)
+    assert float(out.strip()) == ref.absorbed_energy_fraction

@@ -181,13 +181,25 @@ from perovx.interaction.montecarlo._layout import (
 
 __all__ = ["DEVICE_FUNCTIONS", "run_batches"]
 
-# No reference counting in the kernels (``_nrt=False``): the arrays are all owned by the
-# caller, and NRT's atomic increments around every inlined call cost more than the
-# physics. Hot functions are inlined at the numba-IR level (``inline="always"``).
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-_jit_inline = numba.njit(
-    cache=True, nogil=True, error_model="numpy", _nrt=False, inline="always"
-)
+
+def _without_nrt() -> dict[str, bool]:
+    """``{"_nrt": False}`` where this numba knows that private option, else ``{}``.
+
+    Without reference counting the kernels run ~1.6× faster: the arrays are all owned
+    by the caller, and NRT's atomic increments around every inlined call cost more than
+    the physics. A numba that drops the option still runs the kernels, only slower.
+    """
+    try:
+        from numba.core.cpu import CPUTargetOptions
+    except ImportError:
+        return {}
+    return {"_nrt": False} if hasattr(CPUTargetOptions, "_nrt") else {}
+
+
+NO_NRT = _without_nrt()
+# Hot functions are inlined at the numba-IR level (``inline="always"``).
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy", **NO_NRT)
+_jit_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always", **NO_NRT)
 
 INF = math.inf
 ELECTRON_REST_KEV = 510.99895
@@ -1174,7 +1186,7 @@ DEVICE_FUNCTIONS = (
 )
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy", _nrt=False)
+@numba.njit(cache=True, parallel=True, error_model="numpy", **NO_NRT)
 def run_batches(F, IX, keys, nhist, stats, small, big, rng, stack, vac, dep, info):
     """Run batches ``b`` of ``nhist[b]`` histories each, one thread per batch.
 
