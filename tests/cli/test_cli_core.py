@@ -116,6 +116,18 @@ def test_sweep_writes_netcdf(tmp_path: Path) -> None:
         assert ds.sizes["thickness"] == 3 and ds.sizes["material"] == 2
 
 
+@pytest.mark.parametrize(("thickness", "message"), [
+    ("1mm:2mm:0", "COUNT must be 1–10000, got 0"),
+    ("1mm:2mm:x", "COUNT must be an integer"),
+    ("1mm:2mm", "use START:STOP:COUNT"),
+])
+def test_sweep_rejects_a_bad_range(thickness: str, message: str) -> None:
+    result = runner.invoke(app, ["sweep", "--material", "MA3Bi2I9", "--thickness", thickness])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
 def test_help_is_light() -> None:
     # `perovx --help` must not import the heavy stack (numpy, matplotlib, numba, spekpy)
     code = (

@@ -28,6 +28,8 @@ def _range(text: str, unit: str, name: str) -> list[float]:
             count = int(parts[2])
         except ValueError:
             raise typer.BadParameter(f"{name}: COUNT must be an integer, got {parts[2]!r}") from None
+        if not 1 <= count <= 10_000:
+            raise typer.BadParameter(f"{name}: COUNT must be 1–10000, got {count} in {text!r}")
         return list(np.geomspace(start, stop, count))
     return [pq(v, unit, name=name, minimum=0, allow_zero=False) for v in text.split(",")]
 
@@ -51,12 +53,14 @@ def sweep_command(
         raise FileFormatError(f"{out}: exists; choose a new file (perovx never overwrites)")
     if out is not None and out.suffix not in (".zarr", ".nc", ".json"):
         raise FileFormatError(f"{out}: unknown format {out.suffix!r}; use .zarr, .nc or .json")
+    thickness_m = _range(thickness, "m", "thickness")
+    field_V_per_m = _range(field, "V/m", "field")
     with Progress(transient=True) as progress:
         task = progress.add_task("sweep", total=None)
         ds = sweep(
             material,
-            thickness_m=_range(thickness, "m", "thickness"),
-            field_V_per_m=_range(field, "V/m", "field"),
+            thickness_m=thickness_m,
+            field_V_per_m=field_V_per_m,
             beams=beam,
             scheduler=dask,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
