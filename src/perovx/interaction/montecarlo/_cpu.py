@@ -761,6 +761,26 @@ def left_sensitive(info, kind, e, line):
 
 
 @_jit_inline
+def cross_z_face(F, IX, info, layer, nl, x, y, w, z0, z1, kind, e):
+    """Move a photon on the face z0 or z1 of ``layer`` (direction cosine ``w``) into the
+    next layer, or book it as leaving the stack by the front or back face.
+
+    Returns (new layer, z, still alive, inside the new layer's lateral extent).
+    """
+    if w > 0.0:
+        layer += 1
+        if layer >= nl:
+            escape(info, 1, kind, e)
+            return layer, z1, False, False
+        return layer, z1, True, inside_layer(F, IX, layer, x, y)
+    layer -= 1
+    if layer < 0:
+        escape(info, 0, kind, e)
+        return layer, z0, False, False
+    return layer, z0, True, inside_layer(F, IX, layer, x, y)
+
+
+@_jit_inline
 def simulate_history(F, IX, st, stack, vac, dep, info):
     """Transport one source photon and all its secondaries; returns the deposit count.
 
@@ -934,21 +954,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                 if which == 0:
                     if layer == sens:
                         left_sensitive(info, kind, e, line)
-                    if w > 0.0:
-                        layer += 1
-                        z = z1
-                        if layer >= nl:
-                            escape(info, 1, kind, e)
-                            alive = False
-                            continue
-                    else:
-                        layer -= 1
-                        z = z0
-                        if layer < 0:
-                            escape(info, 0, kind, e)
-                            alive = False
-                            continue
-                    inside = inside_layer(F, IX, layer, x, y)
+                    layer, z, alive, inside = cross_z_face(F, IX, info, layer, nl, x, y, w,
+                                                           z0, z1, kind, e)
                 else:
                     if which == 1:
                         x = hx if u > 0.0 else -hx
@@ -1009,21 +1016,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                 if d == tenter and tenter < dz:
                     inside = True
                     continue
-                if w > 0.0:
-                    layer += 1
-                    z = z1
-                    if layer >= nl:
-                        escape(info, 1, kind, e)
-                        alive = False
-                        continue
-                else:
-                    layer -= 1
-                    z = z0
-                    if layer < 0:
-                        escape(info, 0, kind, e)
-                        alive = False
-                        continue
-                inside = inside_layer(F, IX, layer, x, y)
+                layer, z, alive, inside = cross_z_face(F, IX, info, layer, nl, x, y, w, z0, z1,
+                                                       kind, e)
         if nst == 0:
             break
         nst -= 1
@@ -1180,6 +1174,7 @@ DEVICE_FUNCTIONS = (
     "relax",
     "escape",
     "left_sensitive",
+    "cross_z_face",
     "simulate_history",
     "tally_history",
     "add_history_stats",
