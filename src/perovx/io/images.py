@@ -1,4 +1,4 @@
-"""Detector images on disk: TIFF, DICOM, raw binary and NumPy files.
+"""Detector images on disk: TIFF, DICOM, PNG/BMP/JPEG, raw binary and NumPy files.
 
 :func:`read_image` returns an :class:`Image` (pixel data, pixel pitch in metres when the
 file states one, and the metadata the file carries); :func:`write_tiff` and
@@ -13,10 +13,25 @@ Pixel pitch
 * DICOM: ``ImagerPixelSpacing`` (0018,1164), the spacing at the detector front plane
   that detector characterisation needs; else ``PixelSpacing`` (0028,0030); else
   ``DetectorElementSpacing`` (0018,7022). DICOM stores spacings as [row, column] in mm.
+* PNG, BMP: the dots per inch the file states (not 72/96), read with Pillow.
 * raw and ``.npy``: none; pass ``pixel_pitch_m``.
 
 A ``pixel_pitch_m`` given to :func:`read_image` takes precedence over the file's value;
 ``Image.metadata["pixel_pitch_source"]`` records where the pitch came from.
+
+Pixel values
+------------
+* Colour images (RGB, RGBA, palette; TIFF found by its ``PhotometricInterpretation`` and
+  ``SamplesPerPixel``, PNG/BMP by their mode, DICOM by ``SamplesPerPixel``, arrays by a
+  last axis of 3 or 4 samples) are turned into luminance Y = 0.213 R + 0.715 G + 0.072 B
+  (ISO 12233 weights, :data:`LUMINANCE_WEIGHTS`); ``metadata["read_notes"]`` says so.
+* ``metadata["bit_depth"]`` is the number of significant bits of integer data (TIFF
+  ``BitsPerSample``, DICOM ``BitsStored``, PNG/BMP mode, else the data type; the
+  ``bit_depth`` argument wins: 12-bit data in 16-bit containers), and
+  ``metadata["saturation_level"]`` the largest value, 2**bits − 1, in the units of
+  ``data`` (None for floating-point data of unknown depth).
+* DICOM: the Modality LUT is applied (``RescaleSlope``/``RescaleIntercept`` or a
+  ``ModalityLUTSequence``) with pydicom's ``apply_modality_lut``.
 """
 
 from __future__ import annotations
@@ -33,12 +48,21 @@ from typing import Any
 import numpy as np
 
 from perovx.errors import FileFormatError, InputError
+from perovx.io._pixels import (
+    LUMINANCE_WEIGHTS,
+    apply_bit_depth,
+    luminance_note,
+    read_pillow,
+    to_luminance,
+)
 
 __all__ = [
     "DICOM_METADATA_TAGS",
+    "LUMINANCE_WEIGHTS",
     "PIXEL_PITCH_RANGE_M",
     "Image",
     "read_image",
+    "to_luminance",
     "write_dicom",
     "write_tiff",
 ]
@@ -49,6 +73,7 @@ _TIFF_SUFFIXES = (".tif", ".tiff")
 _DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
 _RAW_SUFFIXES = (".raw", ".bin", ".img", ".dat")
 _NPY_SUFFIXES = (".npy",)
+_PILLOW_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg")
 # Pixel pitches accepted anywhere in perovx (m): 0.1 µm – 10 mm.
 PIXEL_PITCH_RANGE_M = (1e-7, 1e-2)
 # Pixel densities that image programs write by default without meaning a physical size.
@@ -81,7 +106,8 @@ class Image:
     ----------
     data
         Pixel values, shape ``(rows, cols)`` or ``(frames, rows, cols)``, in the file's
-        own data type (DICOM data with a rescale slope/intercept come back as float64).
+        own data type (DICOM data with a Modality LUT or rescale slope/intercept, and
+        colour images turned into luminance, come back as float64).
     pixel_pitch_m
         ``(row pitch, column pitch)`` in m: the distance between pixel centres down the
         columns and along the rows. ``None`` when neither the file nor the caller gave it.
@@ -146,6 +172,8 @@ def _detect_format(path: Path) -> str:
         return "npy"
     if suffix in _RAW_SUFFIXES:
         return "raw"
+    if suffix in _PILLOW_SUFFIXES:
+        return suffix.lstrip(".").replace("jpeg", "jpg")
     with path.open("rb") as fh:
         head = fh.read(132)
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
@@ -154,6 +182,12 @@ def _detect_format(path: Path) -> str:
         return "dicom"
     if head[:6] == b"\x93NUMPY":
         return "npy"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:2] == b"BM":
+        return "bmp"
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpg"
     return "unknown"
 
 
@@ -164,14 +198,17 @@ def read_image(
     shape: Sequence[int] | None = None,
     dtype: str | np.dtype | None = None,
     offset_bytes: int = 0,
+    bit_depth: int | None = None,
 ) -> Image:
-    """Read a detector image from a TIFF, DICOM, raw or ``.npy`` file (or wrap an array).
+    """Read a detector image from a TIFF, DICOM, PNG, BMP, JPEG, raw or ``.npy`` file
+    (or wrap an array).
 
     Parameters
     ----------
     path
         File to read (format from the suffix, else from the file's first bytes), or a
-        NumPy array of shape ``(rows, cols)`` or ``(frames, rows, cols)``.
+        NumPy array of shape ``(rows, cols)`` or ``(frames, rows, cols)``; an array
+        ``(rows, cols, 3 or 4)`` is an RGB(A) image and becomes luminance.
     pixel_pitch_m
         Pixel pitch in m, one value or ``(row, column)``; overrides the file's value.
         Range ``PIXEL_PITCH_RANGE_M``.
@@ -182,11 +219,16 @@ def read_image(
         ``">u2"`` (big-endian), ``"float32"`` (required for raw).
     offset_bytes
         Header bytes to skip at the start of a raw file.
+    bit_depth
+        Significant bits of the stored integer values (1–32; e.g. 12 for a 12-bit
+        detector writing 16-bit files); overrides the file's. Sets the saturation level
+        2**bit_depth − 1 (stored values).
 
     Returns
     -------
     Image
-        Data, pitch ``(row, col)`` in m or ``None``, and metadata.
+        Data (grey levels or luminance), pitch ``(row, col)`` in m or ``None``, and
+        metadata including ``bit_depth``, ``saturation_level`` and ``read_notes``.
 
     Raises
     ------
@@ -194,7 +236,8 @@ def read_image(
         Missing, empty or unreadable file, or a raw file whose size does not match
         ``shape`` and ``dtype``.
     InputError
-        A pitch out of range, or raw reading without ``shape``/``dtype``.
+        A pitch out of range, raw reading without ``shape``/``dtype``, or pixel values
+        above 2**bit_depth − 1.
 
     Examples
     --------
@@ -205,13 +248,14 @@ def read_image(
     """
     pitch_override = _pitch_pair(pixel_pitch_m, name="pixel_pitch_m")
     if isinstance(path, np.ndarray):
-        data = path
+        meta: dict[str, Any] = {"format": "array", "path": None}
+        data = _colour_array(path, meta, where="image array")
         if data.ndim not in (2, 3):
             raise InputError(
-                f"image array: expected 2-D (rows, cols) or 3-D (frames, rows, cols), "
-                f"got shape {data.shape}"
+                f"image array: expected 2-D (rows, cols), 3-D (frames, rows, cols) or "
+                f"colour (rows, cols, 3|4), got shape {path.shape}"
             )
-        meta: dict[str, Any] = {"format": "array", "path": None}
+        apply_bit_depth(data, meta, bit_depth, where="image array")
         return _finish(data, None, meta, pitch_override)
 
     p = Path(path)
@@ -231,21 +275,41 @@ def read_image(
         data, pitch, meta = _read_dicom(p)
     elif fmt == "npy":
         data, pitch, meta = _read_npy(p)
+    elif fmt in ("png", "bmp", "jpg"):
+        data, pitch, meta = read_pillow(p)
     elif fmt == "raw":
         data, pitch, meta = _read_raw(p, shape=shape, dtype=dtype, offset_bytes=offset_bytes)
     else:
         raise FileFormatError(
             f"{p}: unknown image format (suffix {p.suffix!r}); perovx reads TIFF (.tif), "
-            "DICOM (.dcm), NumPy (.npy) and raw files (give shape and dtype, "
+            "DICOM (.dcm), PNG, BMP, JPEG, NumPy (.npy) and raw files (give shape and dtype, "
             "CLI: --shape 3072x3072 --dtype uint16)"
         )
     meta = {**meta, "format": fmt, "path": str(p)}
     if data.ndim not in (2, 3) or min(data.shape) < 1:
         raise FileFormatError(
-            f"{p}: expected a grey-level image of shape (rows, cols) or (frames, rows, cols), "
-            f"got shape {data.shape}; colour images are not detector images"
+            f"{p}: expected an image of shape (rows, cols) or (frames, rows, cols), or a "
+            f"colour image (rows, cols, 3|4), got shape {data.shape}"
         )
+    apply_bit_depth(data, meta, bit_depth, where=str(p))
     return _finish(data, pitch, meta, pitch_override)
+
+
+def _colour_array(data: np.ndarray, meta: dict[str, Any], *, where: str) -> np.ndarray:
+    """Luminance of an array whose last axis holds 3 (RGB) or 4 (RGBA) samples.
+
+    A ``(rows, cols, 3|4)`` array with at least 8 rows and columns is taken as colour (a
+    stack of frames 3 or 4 pixels wide cannot hold an edge or a noise ROI anyway)."""
+    if data.ndim in (3, 4) and data.shape[-1] in (3, 4) and min(data.shape[-3:-1]) >= 8:
+        kind = "RGB" if data.shape[-1] == 3 else "RGBA"
+        meta["colour"] = kind
+        meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
+        meta.setdefault("read_notes", []).append(luminance_note(kind))
+        if data.dtype.kind in "ui" and meta.get("bit_depth") is None:
+            meta["bit_depth"] = 8 * data.dtype.itemsize
+            meta["bit_depth_source"] = "data type"
+        return to_luminance(data, where=where)
+    return data
 
 
 def _finish(
@@ -276,8 +340,14 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
 
     try:
         with tifffile.TiffFile(path) as tif:
-            data = tif.asarray()
+            series = tif.series[0]
+            data = series.asarray()
+            axes = series.axes
             page = tif.pages[0]
+            photometric = int(page.photometric)
+            samples = int(page.samplesperpixel)
+            bits = int(page.bitspersample)
+            sample_format = int(page.sampleformat)
             tags = page.tags
             description = page.description or ""
             imagej = tif.imagej_metadata or {}
@@ -290,6 +360,10 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
     except (tifffile.TiffFileError, ValueError, KeyError, IndexError) as exc:
         raise FileFormatError(f"{path}: not a readable TIFF file ({exc})") from None
     meta: dict[str, Any] = {}
+    data = _tiff_samples(path, data, axes, photometric, samples, meta)
+    if sample_format in (1, 2):  # unsigned or signed integers
+        meta["bit_depth"] = bits - (1 if sample_format == 2 else 0)
+        meta["bit_depth_source"] = "file (TIFF BitsPerSample)"
     if description.strip().startswith("{"):
         try:
             parsed = json.loads(description)
@@ -318,6 +392,42 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
     if "pixel_pitch_m" in meta:
         meta.pop("pixel_pitch_m")
     return data, pitch, meta
+
+
+# TIFF PhotometricInterpretation values (TIFF 6.0, section 8 and 21).
+_MINISWHITE, _MINISBLACK, _RGB, _PALETTE, _SEPARATED, _YCBCR = 0, 1, 2, 3, 5, 6
+
+
+def _tiff_samples(path: Path, data: np.ndarray, axes: str, photometric: int, samples: int,
+                  meta: dict[str, Any]) -> np.ndarray:
+    """Grey levels from a TIFF series: the sample axis ``S`` (colour samples, or grey plus
+    extra samples such as alpha) found from the series axes, not guessed from the shape."""
+    if "S" not in axes or samples == 1:
+        if photometric == _PALETTE:
+            raise FileFormatError(
+                f"{path}: palette (indexed-colour) TIFF; save the image as greyscale or RGB"
+            )
+        if photometric == _MINISWHITE:
+            meta.setdefault("read_notes", []).append(
+                "TIFF MinIsWhite: stored values rise as the image gets darker")
+        return data
+    data = np.moveaxis(data, axes.index("S"), -1)
+    if photometric in (_RGB, _YCBCR) and samples >= 3:
+        # tifffile decodes YCbCr (JPEG-compressed) pages to RGB.
+        kind = "RGBA" if samples >= 4 else "RGB"
+        meta["colour"] = kind
+        meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
+        meta.setdefault("read_notes", []).append(luminance_note(kind))
+        return to_luminance(data[..., :3], where=str(path))
+    if photometric in (_MINISBLACK, _MINISWHITE):
+        meta.setdefault("read_notes", []).append(
+            f"grey TIFF with {samples - 1} extra sample(s) per pixel (alpha): only the grey "
+            "sample is used")
+        return data[..., 0]
+    raise FileFormatError(
+        f"{path}: TIFF with {samples} samples per pixel and photometric interpretation "
+        f"{photometric} (e.g. CMYK) is not supported; save it as greyscale or RGB"
+    )
 
 
 def _rational(value: Any) -> float:
@@ -421,7 +531,8 @@ def _read_npy(path: Path) -> tuple[np.ndarray, None, dict[str, Any]]:
         data = np.load(path, allow_pickle=False)
     except (ValueError, OSError) as exc:
         raise FileFormatError(f"{path}: not a readable .npy array ({exc})") from None
-    return np.asarray(data), None, {}
+    meta: dict[str, Any] = {}
+    return _colour_array(np.asarray(data), meta, where=str(path)), None, meta
 
 
 def _read_raw(
@@ -477,11 +588,8 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
             f"{path}: cannot decode the DICOM pixel data (transfer syntax "
             f"{ds.file_meta.get('TransferSyntaxUID', '?')}): {exc}"
         ) from None
-    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
-    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
-    if slope != 1.0 or intercept != 0.0:
-        data = data.astype(np.float64) * slope + intercept
     meta: dict[str, Any] = {}
+    data = _dicom_values(path, ds, data, meta)
     comments = str(ds.get("ImageComments", "") or "")
     if comments.strip().startswith("{"):
         try:
@@ -506,8 +614,6 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
     for keyword in ("Modality", "SOPClassUID", "PhotometricInterpretation"):
         if keyword in ds:
             meta[f"dicom_{keyword}"] = str(ds.get(keyword))
-    if slope != 1.0 or intercept != 0.0:
-        meta["dicom_rescale"] = {"slope": slope, "intercept": intercept}
     meta.pop("pixel_pitch_m", None)
     pitch = None
     for keyword in ("ImagerPixelSpacing", "PixelSpacing", "DetectorElementSpacing"):
@@ -522,6 +628,59 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
                 meta["pixel_pitch_source"] = f"file (DICOM {keyword})"
                 break
     return data, pitch, meta
+
+
+def _dicom_values(path: Path, ds: Any, data: np.ndarray, meta: dict[str, Any]) -> np.ndarray:
+    """Stored DICOM pixels → values: colour to luminance, then the Modality LUT (rescale
+    slope/intercept or ModalityLUTSequence) with pydicom's ``apply_modality_lut``; the
+    bit depth (``BitsStored``) and the saturation level mapped through the same LUT."""
+    try:
+        from pydicom.pixels import apply_modality_lut
+    except ImportError:  # pydicom < 3
+        from pydicom.pixel_data_handlers.util import (  # type: ignore[no-redef]
+            apply_modality_lut,
+        )
+
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
+    bits = ds.get("BitsStored")
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    if bits is not None:
+        meta["bit_depth"] = int(bits) - (1 if signed else 0)
+        meta["bit_depth_source"] = "file (DICOM BitsStored)"
+    if samples >= 3:
+        # pydicom's pixel_array already returns YBR (JPEG) data as RGB.
+        kind = "RGB"
+        meta["colour"] = kind
+        meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
+        meta.setdefault("read_notes", []).append(luminance_note(kind))
+        return to_luminance(data, where=str(path))
+    if photometric == "MONOCHROME1":
+        meta.setdefault("read_notes", []).append(
+            "DICOM MONOCHROME1: stored values rise as the image gets darker")
+    has_lut = "ModalityLUTSequence" in ds
+    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
+    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
+    if not has_lut and slope == 1.0 and intercept == 0.0:
+        return data
+    meta["_stored_max"] = float(data.max()) if data.size else None
+    try:
+        values = np.asarray(apply_modality_lut(data, ds), dtype=np.float64)
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise FileFormatError(f"{path}: cannot apply the DICOM Modality LUT ({exc})") from None
+
+    def level_map(stored: float) -> float:
+        one = np.array([min(stored, float(np.iinfo(data.dtype).max))], dtype=data.dtype)
+        return float(np.asarray(apply_modality_lut(one, ds), dtype=np.float64)[0])
+
+    meta["_level_map"] = level_map
+    if has_lut:
+        meta["dicom_modality_lut"] = "ModalityLUTSequence"
+        meta.setdefault("read_notes", []).append(
+            "DICOM Modality LUT (ModalityLUTSequence) applied to the stored values")
+    else:
+        meta["dicom_rescale"] = {"slope": slope, "intercept": intercept}
+    return values
 
 
 # SOP class of "Digital X-Ray Image Storage – For Processing" (DICOM PS3.4, B.5).

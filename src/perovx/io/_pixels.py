@@ -1,0 +1,209 @@
+"""What the stored pixel values mean: colour samples, bit depth and the saturation level.
+
+Image files hold more than grey levels. This module turns what the readers of
+:mod:`perovx.io.images` find into one grey-level array and the facts the analyses need:
+
+* **Colour** (RGB, RGBA, palette, grey + alpha) becomes luminance with the weights of
+  ISO 12233 (:data:`LUMINANCE_WEIGHTS`, Y = 0.213 R + 0.715 G + 0.072 B, the Rec. ITU-R
+  BT.709 weights as rounded in ISO 12233:2014 and in sfrmat5). The weights are applied to
+  the stored (possibly gamma-encoded) values, as sfrmat5 does; a camera OECF given as a
+  conversion function is then applied to the luminance. An alpha channel is ignored.
+* **Bit depth**: the number of significant bits of integer data (8, 10, 12, 14, 16 ...),
+  from the file (TIFF ``BitsPerSample``, DICOM ``BitsStored``, PNG/BMP mode) or given
+  by the caller (a 12-bit detector stores its values in 16-bit containers). The
+  saturation level is the largest stored value, 2**bits − 1.
+* **PNG, BMP and JPEG** files, read with Pillow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from perovx.errors import FileFormatError, InputError
+
+__all__ = [
+    "BIT_DEPTH_RANGE",
+    "LUMINANCE_WEIGHTS",
+    "apply_bit_depth",
+    "read_pillow",
+    "to_luminance",
+]
+
+# Luminance weights of ISO 12233:2014 for (R, G, B): the Rec. ITU-R BT.709 luminance
+# coefficients 0.2126, 0.7152, 0.0722 rounded to three decimals (sfrmat5's default too).
+LUMINANCE_WEIGHTS = (0.213, 0.715, 0.072)
+# Bit depths accepted for integer images.
+BIT_DEPTH_RANGE = (1, 32)
+# Pixel densities that image programs write by default without meaning a physical size.
+_DEFAULT_DPI = (72.0, 96.0)
+
+
+def luminance_note(kind: str) -> str:
+    """The sentence that records a colour → luminance conversion in results."""
+    wr, wg, wb = LUMINANCE_WEIGHTS
+    extra = "; the alpha channel is ignored" if "A" in kind.upper().replace("RGB", "") else ""
+    return (f"{kind} image converted to luminance Y = {wr} R + {wg} G + {wb} B "
+            f"(ISO 12233 weights) from the stored values{extra}")
+
+
+def to_luminance(rgb: np.ndarray, *, where: str = "image") -> np.ndarray:
+    """Luminance of colour pixels, Y = 0.213 R + 0.715 G + 0.072 B (ISO 12233).
+
+    Parameters
+    ----------
+    rgb
+        Array whose last axis holds the samples of a pixel: 3 (R, G, B) or 4 (R, G, B,
+        alpha; alpha is ignored). Values in the file's own units (e.g. 0–255).
+    where
+        Name of the data, for error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array without the last axis, in the same units as the samples. A grey
+        pixel (R = G = B = v) has luminance v, because the weights sum to 1.
+
+    Raises
+    ------
+    InputError
+        Fewer than three samples per pixel.
+    """
+    arr = np.asarray(rgb)
+    if arr.ndim < 3 or arr.shape[-1] not in (3, 4):
+        raise InputError(f"{where}: colour data need 3 (RGB) or 4 (RGBA) samples per pixel "
+                         f"on the last axis, got shape {arr.shape}")
+    w = np.asarray(LUMINANCE_WEIGHTS, dtype=np.float64)
+    return np.tensordot(arr[..., :3].astype(np.float64, copy=False), w, axes=([-1], [0]))
+
+
+def apply_bit_depth(data: np.ndarray, meta: dict[str, Any], bit_depth: int | None, *,
+                    where: str) -> None:
+    """Record the bit depth and the saturation level of ``data`` in ``meta`` (in place).
+
+    ``meta`` may already hold ``bit_depth`` (from the file) and ``bit_depth_source``; a
+    ``bit_depth`` given here wins. For integer data without either, the container's size
+    is taken; floating-point data without one have no saturation level. The saturation
+    level is 2**bits − 1 stored values, mapped to data units by ``meta["_level_map"]``
+    when the reader rescaled the values (DICOM modality LUT); ``meta["_stored_max"]`` is
+    the largest stored value when the data were rescaled. Values above the level are
+    refused: the bit depth is then wrong.
+    """
+    if bit_depth is not None:
+        lo, hi = BIT_DEPTH_RANGE
+        if isinstance(bit_depth, bool) or int(bit_depth) != bit_depth or not (
+                lo <= int(bit_depth) <= hi):
+            raise InputError(f"bit depth must be a whole number of bits {lo}–{hi} "
+                             f"(8, 12, 14, 16 ...), got {bit_depth!r}")
+        meta["bit_depth"] = int(bit_depth)
+        meta["bit_depth_source"] = "given"
+        meta.pop("saturation_level", None)
+    stored = meta.pop("_stored_max", None)
+    mapper = meta.pop("_level_map", None)
+    if meta.get("bit_depth") is None:
+        if data.dtype.kind not in "ui":
+            meta["bit_depth"] = None
+            meta.setdefault("saturation_level", None)
+            return
+        meta["bit_depth"] = 8 * data.dtype.itemsize - (1 if data.dtype.kind == "i" else 0)
+        meta["bit_depth_source"] = "data type"
+    bits = int(meta["bit_depth"])
+    level_stored = float(2**bits - 1)
+    top = stored if stored is not None else (
+        float(np.max(data)) if data.size and data.dtype.kind in "uif" else None)
+    if top is not None and top > level_stored:
+        raise InputError(
+            f"{where}: pixel values reach {top:g}, above {level_stored:g}, the largest value "
+            f"of {bits}-bit data (bit depth {meta.get('bit_depth_source', 'from the file')}); "
+            "give the bit depth the detector writes (CLI: --bit-depth 12, 14 or 16)"
+        )
+    meta["saturation_level"] = float(mapper(level_stored)) if mapper else level_stored
+
+
+# --------------------------------------------------------------------------- Pillow
+
+
+def read_pillow(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict[str, Any]]:
+    """Read a PNG, BMP or JPEG file (first frame) with Pillow.
+
+    Grey modes give their values unchanged (``L`` 8 bits, ``I;16`` 16 bits, ``I`` 32-bit
+    integers, ``F`` floats); colour modes (``RGB``, ``RGBA``, palette ``P``, ``CMYK`` ...)
+    give the ISO 12233 luminance (:func:`to_luminance`) with bit depth 8. The pitch
+    comes from the file's dots per inch (PNG ``pHYs``, BMP resolution) unless it is one
+    of the 72/96 dpi defaults.
+    """
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    try:
+        with PILImage.open(path) as im:
+            im.load()
+            mode = im.mode
+            fmt = (im.format or path.suffix.lstrip(".")).upper()
+            dpi = im.info.get("dpi")
+            meta: dict[str, Any] = {"pillow_mode": mode}
+            notes: list[str] = []
+            if mode == "1":
+                raise FileFormatError(f"{path}: a 1-bit (black and white) image holds no grey "
+                                      "levels to analyse")
+            if mode in ("L", "LA"):
+                data = np.asarray(im.getchannel(0) if mode == "LA" else im, dtype=np.uint8)
+                meta["bit_depth"], meta["bit_depth_source"] = 8, f"file ({fmt} mode {mode})"
+                if mode == "LA":
+                    notes.append("grey + alpha image: the alpha channel is ignored")
+            elif mode.startswith("I;16"):
+                data = np.asarray(im).astype(np.uint16)
+                meta["bit_depth"], meta["bit_depth_source"] = 16, f"file ({fmt} mode {mode})"
+            elif mode == "I":
+                raw = np.asarray(im)
+                if fmt == "PNG" and raw.size and raw.min() >= 0 and raw.max() <= 65535:
+                    data = raw.astype(np.uint16)
+                    meta["bit_depth"], meta["bit_depth_source"] = 16, "file (16-bit PNG)"
+                else:
+                    data = raw.astype(np.int32)
+            elif mode == "F":
+                data = np.asarray(im, dtype=np.float32)
+            else:
+                kind = mode
+                if mode in ("P", "PA"):
+                    has_alpha = mode == "PA" or "transparency" in im.info
+                    kind = "palette"
+                    im = im.convert("RGBA" if has_alpha else "RGB")
+                elif mode not in ("RGB", "RGBA", "RGBX"):
+                    im = im.convert("RGB")
+                rgb = np.asarray(im)
+                grey_palette = bool(np.all(rgb[..., 0] == rgb[..., 1]) and
+                                    np.all(rgb[..., 1] == rgb[..., 2]))
+                if kind == "palette" and grey_palette:
+                    data = rgb[..., 0].astype(np.uint8)
+                    notes.append("palette image with grey entries: read as grey levels")
+                else:
+                    data = to_luminance(rgb, where=str(path))
+                    notes.append(luminance_note(mode if kind != "palette" else "palette"))
+                    meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
+                meta["colour"] = kind
+                meta["bit_depth"], meta["bit_depth_source"] = 8, f"file ({fmt} mode {mode})"
+            if fmt in ("JPEG", "JPG", "MPO"):
+                notes.append("JPEG is lossy: compression artefacts change the MTF and NPS")
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        if isinstance(exc, FileFormatError):
+            raise
+        raise FileFormatError(f"{path}: not a readable image file ({exc})") from None
+    if notes:
+        meta["read_notes"] = notes
+    pitch = None
+    if dpi:
+        try:
+            dx, dy = (float(v) for v in dpi)
+        except (TypeError, ValueError):
+            dx = dy = 0.0
+        if dx > 0 and dy > 0:
+            # BMP stores pixels per metre: 96 dpi comes back as 96.012.
+            if all(min(abs(v - d) for d in _DEFAULT_DPI) < 0.1 for v in (dx, dy)):
+                meta["resolution_note"] = (f"{dx:g} dpi ignored: a default of image programs, "
+                                           "not a pixel size")
+            else:
+                pitch = (0.0254 / dy, 0.0254 / dx)
+    return data, pitch, meta
