@@ -1,0 +1,104 @@
+"""Slanted-edge MTF against other implementations' own test images and published output.
+
+MITRE SFR 1.4.2
+---------------
+``tests/data/mtf/mitre-sfr/`` (provenance and licence in PROVENANCE.md and NOTICE.txt)
+holds MITRE's test edge (8-bit, gamma-encoded, 8.8 % clipped at 0 and 9.6 % at 255), its
+OECF and MITRE's own output ``SFROUT.txt``. MITRE's MTF50, MTF20 and MTF10 are read from
+SFROUT.txt here (linear interpolation between its rows: 6.028, 9.077, 10.900 cycles/mm at
+500 ppi). perovx is run on the same ROI (inside the grey box that marks it in the image),
+through the same OECF, with the clipping allowed as MITRE allows it (it warns); the issue
+asks for agreement within 3 %. Measured: +1.6 %, +1.1 %, +0.1 %; edge angle −5.20° against
+MITRE's −5.25°.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from perovx.cli import app
+from perovx.errors import InputError
+from perovx.io.images import read_image
+from perovx.metrics._common import first_crossing
+from perovx.metrics.conversion import read_conversion_function
+from perovx.metrics.mtf import slanted_edge_mtf
+
+MITRE = Path(__file__).resolve().parents[1] / "data" / "mtf" / "mitre-sfr"
+PITCH_M = 0.0254 / 500  # 500 ppi at the object plane (SFROUT.txt)
+# Inside of the box drawn at rows 66/325 and columns 130/249 (SFROUT.txt's ROI corners).
+ROI = (67, 325, 131, 249)
+TOLERANCE = 0.03
+
+
+def _mitre_reference() -> dict[str, float]:
+    """MTF50/20/10 in cycles/mm from MITRE's own table in SFROUT.txt."""
+    freq, sfr = [], []
+    in_table = False
+    for line in (MITRE / "SFROUT.txt").read_text().splitlines():
+        if line.startswith("(obj.plane)"):
+            in_table = True
+            continue
+        parts = line.split()
+        if in_table:
+            if len(parts) < 2:
+                if freq:
+                    break
+                continue
+            freq.append(float(parts[0]))
+            sfr.append(float(parts[1]))
+    f, s = np.asarray(freq), np.asarray(sfr)
+    return {k: first_crossing(f, s, level) for k, level in
+            (("mtf50", 0.5), ("mtf20", 0.2), ("mtf10", 0.1))}
+
+
+def test_mitre_reference_values_read_from_its_output() -> None:
+    ref = _mitre_reference()
+    assert ref["mtf50"] == pytest.approx(6.028, abs=0.001)
+    assert ref["mtf20"] == pytest.approx(9.077, abs=0.001)
+    assert ref["mtf10"] == pytest.approx(10.900, abs=0.001)
+
+
+def test_mitre_edge_matches_mitre_sfr_within_3_percent() -> None:
+    img = read_image(MITRE / "Edge_box.tif", pixel_pitch_m=PITCH_M)
+    oecf = read_conversion_function(MITRE / "oecf.txt", order="value,pixel")
+    with pytest.raises(InputError, match=r"saturated edge: 9\.7 % of the pixels"):
+        slanted_edge_mtf(img, roi=ROI, conversion=oecf)
+    r = slanted_edge_mtf(img, roi=ROI, conversion=oecf, allow_saturation=True)
+    ref = _mitre_reference()
+    for key, ours in (("mtf50", r.mtf50_per_m), ("mtf20", r.mtf20_per_m),
+                      ("mtf10", r.mtf10_per_m)):
+        assert ours * 1e-3 == pytest.approx(ref[key], rel=TOLERANCE), key
+    assert r.edge_angle_deg == pytest.approx(-5.248, abs=0.1)
+    # the clipping MITRE warns about (8.8 % low, 9.6 % high) is reported too
+    assert any("8.8 % of the ROI pixels are clipped at 0" in w for w in r.warnings)
+    assert any(w.startswith("saturated edge: 9.7 %") for w in r.warnings)
+    # without the OECF the gamma-encoded values miss MITRE's MTF50 by 4.3 %
+    raw = slanted_edge_mtf(img, roi=ROI, allow_saturation=True)
+    assert abs(raw.mtf50_per_m * 1e-3 / ref["mtf50"] - 1) > TOLERANCE
+
+
+def test_mitre_edge_from_the_command_line() -> None:
+    res = CliRunner().invoke(app, [
+        "mtf", str(MITRE / "Edge_box.tif"), "--pixel-pitch", "0.0508mm",
+        "--roi", f"{ROI[0]}:{ROI[1]},{ROI[2]}:{ROI[3]}",
+        "--conversion-function", str(MITRE / "oecf.txt"), "--conversion-order", "value,pixel",
+        "--allow-saturation", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    ref = _mitre_reference()
+    for key in ("mtf50", "mtf20", "mtf10"):
+        assert out[f"{key}_lp_per_mm"] == pytest.approx(ref[key], rel=TOLERANCE), key
+    assert any("oecf.txt (101 points, pixel values 0–255" in n for n in out["notes"])
+    assert any(w.startswith("saturated edge") for w in out["warnings"])
+    refused = CliRunner().invoke(app, [
+        "mtf", str(MITRE / "Edge_box.tif"), "--pixel-pitch", "0.0508mm",
+        "--roi", f"{ROI[0]}:{ROI[1]},{ROI[2]}:{ROI[3]}",
+        "--conversion-function", str(MITRE / "oecf.txt")])
+    assert refused.exit_code == 2
+    assert "reach outside the conversion function oecf.txt, which covers 0–1" in refused.output
+    assert "--conversion-order value,pixel" in refused.output
