@@ -10,6 +10,20 @@ SFROUT.txt here (linear interpolation between its rows: 6.028, 9.077, 10.900 cyc
 through the same OECF, with the clipping allowed as MITRE allows it (it warns); the issue
 asks for agreement within 3 %. Measured: +1.6 %, +1.1 %, +0.1 %; edge angle −5.20° against
 MITRE's −5.25°.
+
+sfrmat5
+-------
+``tests/data/mtf/sfrmat5/`` (provenance and BSD licence beside it) holds sfrmat5's example
+edge ``Test_edge1.bmp`` (24-bit RGB, camera edge with sharpening halo) and the output of the
+C++ port's own regression program on it (whole image as ROI, luminance with the ISO 12233
+weights in the last column). Luminance SFR50 0.2720 cycles/pixel, SFR(0.267353) = 0.511463,
+SFR(0.494199) = 0.0146672 (the program's printed "SFR50: 0.269805" is the red record).
+perovx on the same ROI, luminance from the same weights: MTF50 0.2841 (+4.5 %), MTF10
+0.4242 against 0.4203 (+0.9 %), the curve within 0.024 of sfrmat5's up to Nyquist. The
+MTF50 tolerance is therefore 5 %, not the 3 % met on MITRE's edge: a sfrmat5-style
+ESF/LSF/FFT computation on perovx's own edge line gives 0.280, which suggests the rest
+comes from the edge location (sfrmat5 fits a 5th-order polynomial to windowed centroids).
+With perovx's automatic ROI (columns 35:308) MTF50 is 0.2799 (+2.9 %).
 """
 
 from __future__ import annotations
@@ -102,3 +116,28 @@ def test_mitre_edge_from_the_command_line() -> None:
     assert refused.exit_code == 2
     assert "reach outside the conversion function oecf.txt, which covers 0–1" in refused.output
     assert "--conversion-order value,pixel" in refused.output
+
+
+SFRMAT5 = Path(__file__).resolve().parents[1] / "data" / "mtf" / "sfrmat5"
+
+
+def _sfrmat5_luminance() -> tuple[np.ndarray, np.ndarray]:
+    rows = [line.split(",") for line in
+            (SFRMAT5 / "sfrmat5_cpp_output.txt").read_text().splitlines()[4:]]
+    table = np.asarray(rows, dtype=float)
+    return table[:, 0], table[:, 4]  # cycles/pixel, luminance SFR
+
+
+def test_sfrmat5_test_edge_luminance() -> None:
+    f, sfr = _sfrmat5_luminance()
+    assert np.interp(0.267353, f, sfr) == pytest.approx(0.511463, abs=1e-6)
+    assert np.interp(0.494199, f, sfr) == pytest.approx(0.0146672, abs=1e-7)
+    pitch = 100e-6  # arbitrary: compare in cycles per pixel
+    img = read_image(SFRMAT5 / "Test_edge1.bmp", pixel_pitch_m=pitch)
+    assert img.metadata["colour"] == "RGB"
+    r = slanted_edge_mtf(img, roi=(0, 124, 0, 343))  # sfrmat5 used the whole image
+    assert r.orientation == "horizontal"
+    assert r.mtf50_per_m * pitch == pytest.approx(first_crossing(f, sfr, 0.5), rel=0.05)
+    assert r.mtf10_per_m * pitch == pytest.approx(first_crossing(f, sfr, 0.1), rel=0.03)
+    keep = f <= 0.5
+    np.testing.assert_allclose(r.mtf_at(f[keep] / pitch), sfr[keep], atol=0.03)

@@ -358,6 +358,13 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
             xres_v = _rational(xres.value) if xres is not None else None
             yres_v = _rational(yres.value) if yres is not None else None
     except (tifffile.TiffFileError, ValueError, KeyError, IndexError) as exc:
+        if "imagecodecs" in str(exc):
+            # A compression tifffile decodes only with imagecodecs (LZW ...): Pillow reads
+            # the common ones (first page only).
+            data, pitch, meta = read_pillow(path)
+            meta.setdefault("read_notes", []).append(
+                "compressed TIFF read with Pillow (first page only)")
+            return data, pitch, meta
         raise FileFormatError(f"{path}: not a readable TIFF file ({exc})") from None
     meta: dict[str, Any] = {}
     data = _tiff_samples(path, data, axes, photometric, samples, meta)
