@@ -51,8 +51,10 @@ from perovx.errors import FileFormatError, InputError
 from perovx.io._pixels import (
     LUMINANCE_WEIGHTS,
     apply_bit_depth,
-    luminance_note,
+    colour_array,
+    dicom_values,
     read_pillow,
+    tiff_samples,
     to_luminance,
 )
 
@@ -249,7 +251,7 @@ def read_image(
     pitch_override = _pitch_pair(pixel_pitch_m, name="pixel_pitch_m")
     if isinstance(path, np.ndarray):
         meta: dict[str, Any] = {"format": "array", "path": None}
-        data = _colour_array(path, meta, where="image array")
+        data = colour_array(path, meta, where="image array")
         if data.ndim not in (2, 3):
             raise InputError(
                 f"image array: expected 2-D (rows, cols), 3-D (frames, rows, cols) or "
@@ -293,23 +295,6 @@ def read_image(
         )
     apply_bit_depth(data, meta, bit_depth, where=str(p))
     return _finish(data, pitch, meta, pitch_override)
-
-
-def _colour_array(data: np.ndarray, meta: dict[str, Any], *, where: str) -> np.ndarray:
-    """Luminance of an array whose last axis holds 3 (RGB) or 4 (RGBA) samples.
-
-    A ``(rows, cols, 3|4)`` array with at least 8 rows and columns is taken as colour (a
-    stack of frames 3 or 4 pixels wide cannot hold an edge or a noise ROI anyway)."""
-    if data.ndim in (3, 4) and data.shape[-1] in (3, 4) and min(data.shape[-3:-1]) >= 8:
-        kind = "RGB" if data.shape[-1] == 3 else "RGBA"
-        meta["colour"] = kind
-        meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
-        meta.setdefault("read_notes", []).append(luminance_note(kind))
-        if data.dtype.kind in "ui" and meta.get("bit_depth") is None:
-            meta["bit_depth"] = 8 * data.dtype.itemsize
-            meta["bit_depth_source"] = "data type"
-        return to_luminance(data, where=where)
-    return data
 
 
 def _finish(
@@ -367,7 +352,7 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
             return data, pitch, meta
         raise FileFormatError(f"{path}: not a readable TIFF file ({exc})") from None
     meta: dict[str, Any] = {}
-    data = _tiff_samples(path, data, axes, photometric, samples, meta)
+    data = tiff_samples(path, data, axes, photometric, samples, meta)
     if sample_format in (1, 2):  # unsigned or signed integers
         meta["bit_depth"] = bits - (1 if sample_format == 2 else 0)
         meta["bit_depth_source"] = "file (TIFF BitsPerSample)"
@@ -399,42 +384,6 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
     if "pixel_pitch_m" in meta:
         meta.pop("pixel_pitch_m")
     return data, pitch, meta
-
-
-# TIFF PhotometricInterpretation values (TIFF 6.0, section 8 and 21).
-_MINISWHITE, _MINISBLACK, _RGB, _PALETTE, _SEPARATED, _YCBCR = 0, 1, 2, 3, 5, 6
-
-
-def _tiff_samples(path: Path, data: np.ndarray, axes: str, photometric: int, samples: int,
-                  meta: dict[str, Any]) -> np.ndarray:
-    """Grey levels from a TIFF series: the sample axis ``S`` (colour samples, or grey plus
-    extra samples such as alpha) found from the series axes, not guessed from the shape."""
-    if "S" not in axes or samples == 1:
-        if photometric == _PALETTE:
-            raise FileFormatError(
-                f"{path}: palette (indexed-colour) TIFF; save the image as greyscale or RGB"
-            )
-        if photometric == _MINISWHITE:
-            meta.setdefault("read_notes", []).append(
-                "TIFF MinIsWhite: stored values rise as the image gets darker")
-        return data
-    data = np.moveaxis(data, axes.index("S"), -1)
-    if photometric in (_RGB, _YCBCR) and samples >= 3:
-        # tifffile decodes YCbCr (JPEG-compressed) pages to RGB.
-        kind = "RGBA" if samples >= 4 else "RGB"
-        meta["colour"] = kind
-        meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
-        meta.setdefault("read_notes", []).append(luminance_note(kind))
-        return to_luminance(data[..., :3], where=str(path))
-    if photometric in (_MINISBLACK, _MINISWHITE):
-        meta.setdefault("read_notes", []).append(
-            f"grey TIFF with {samples - 1} extra sample(s) per pixel (alpha): only the grey "
-            "sample is used")
-        return data[..., 0]
-    raise FileFormatError(
-        f"{path}: TIFF with {samples} samples per pixel and photometric interpretation "
-        f"{photometric} (e.g. CMYK) is not supported; save it as greyscale or RGB"
-    )
 
 
 def _rational(value: Any) -> float:
@@ -539,7 +488,7 @@ def _read_npy(path: Path) -> tuple[np.ndarray, None, dict[str, Any]]:
     except (ValueError, OSError) as exc:
         raise FileFormatError(f"{path}: not a readable .npy array ({exc})") from None
     meta: dict[str, Any] = {}
-    return _colour_array(np.asarray(data), meta, where=str(path)), None, meta
+    return colour_array(np.asarray(data), meta, where=str(path)), None, meta
 
 
 def _read_raw(
@@ -596,7 +545,7 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
             f"{ds.file_meta.get('TransferSyntaxUID', '?')}): {exc}"
         ) from None
     meta: dict[str, Any] = {}
-    data = _dicom_values(path, ds, data, meta)
+    data = dicom_values(path, ds, data, meta)
     comments = str(ds.get("ImageComments", "") or "")
     if comments.strip().startswith("{"):
         try:
@@ -635,59 +584,6 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
                 meta["pixel_pitch_source"] = f"file (DICOM {keyword})"
                 break
     return data, pitch, meta
-
-
-def _dicom_values(path: Path, ds: Any, data: np.ndarray, meta: dict[str, Any]) -> np.ndarray:
-    """Stored DICOM pixels → values: colour to luminance, then the Modality LUT (rescale
-    slope/intercept or ModalityLUTSequence) with pydicom's ``apply_modality_lut``; the
-    bit depth (``BitsStored``) and the saturation level mapped through the same LUT."""
-    try:
-        from pydicom.pixels import apply_modality_lut
-    except ImportError:  # pydicom < 3
-        from pydicom.pixel_data_handlers.util import (  # type: ignore[no-redef]
-            apply_modality_lut,
-        )
-
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
-    bits = ds.get("BitsStored")
-    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
-    if bits is not None:
-        meta["bit_depth"] = int(bits) - (1 if signed else 0)
-        meta["bit_depth_source"] = "file (DICOM BitsStored)"
-    if samples >= 3:
-        # pydicom's pixel_array already returns YBR (JPEG) data as RGB.
-        kind = "RGB"
-        meta["colour"] = kind
-        meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
-        meta.setdefault("read_notes", []).append(luminance_note(kind))
-        return to_luminance(data, where=str(path))
-    if photometric == "MONOCHROME1":
-        meta.setdefault("read_notes", []).append(
-            "DICOM MONOCHROME1: stored values rise as the image gets darker")
-    has_lut = "ModalityLUTSequence" in ds
-    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
-    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
-    if not has_lut and slope == 1.0 and intercept == 0.0:
-        return data
-    meta["_stored_max"] = float(data.max()) if data.size else None
-    try:
-        values = np.asarray(apply_modality_lut(data, ds), dtype=np.float64)
-    except (ValueError, TypeError, IndexError, AttributeError) as exc:
-        raise FileFormatError(f"{path}: cannot apply the DICOM Modality LUT ({exc})") from None
-
-    def level_map(stored: float) -> float:
-        one = np.array([min(stored, float(np.iinfo(data.dtype).max))], dtype=data.dtype)
-        return float(np.asarray(apply_modality_lut(one, ds), dtype=np.float64)[0])
-
-    meta["_level_map"] = level_map
-    if has_lut:
-        meta["dicom_modality_lut"] = "ModalityLUTSequence"
-        meta.setdefault("read_notes", []).append(
-            "DICOM Modality LUT (ModalityLUTSequence) applied to the stored values")
-    else:
-        meta["dicom_rescale"] = {"slope": slope, "intercept": intercept}
-    return values
 
 
 # SOP class of "Digital X-Ray Image Storage – For Processing" (DICOM PS3.4, B.5).
