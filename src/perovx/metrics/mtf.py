@@ -544,10 +544,12 @@ def _avoid_saturation(saturated: np.ndarray, dist: np.ndarray, half: int, level:
 
 def _bit_depth_hint(sub_raw: np.ndarray, level: float, meta: Any,
                     warnings: list[str]) -> None:
-    """Warn when integer data whose bit depth was only guessed from the data type pile up
-    at 2**k − 1 for a common detector bit depth k (a 12-bit detector saturating at 4095
-    in a 16-bit file)."""
-    if meta.get("bit_depth_source") not in (None, "data type") or sub_raw.dtype.kind not in "ui":
+    """Warn when integer data whose bit depth comes from the container (the data type, or
+    a TIFF/PNG's bits per sample) pile up at 2**k − 1 for a common detector bit depth k (a
+    12-bit detector saturating at 4095 in a 16-bit file). A bit depth given by the caller
+    or DICOM's BitsStored is taken as meant."""
+    source = str(meta.get("bit_depth_source") or "data type")
+    if source == "given" or "DICOM" in source or sub_raw.dtype.kind not in "ui":
         return
     top = float(sub_raw.max())
     if top >= level:
