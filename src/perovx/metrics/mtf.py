@@ -15,6 +15,15 @@ The presampled MTF of a detector is measured from the image of a sharp, opaque e
    sinc(f·w) with w the uniform-equivalent width of the samples in a bin (Δ when they
    spread evenly over it), f in cycles per pixel.
 
+Before step 1 the stored pixel values are checked for saturation (at or above the
+saturation level, 2**bit_depth − 1 by default) and, when a conversion function is given,
+linearised through it (IEC 62220-1-1:2015 requires data linear in air kerma; a camera OECF
+does the same for gamma-encoded images, ISO 12233:2014). Saturated pixels are kept out of
+the ESF by leaving out the rows where they reach the edge and shortening the ESF, or, with
+``allow_saturation``, analysed as they are with a warning; the result's ``warnings`` also
+report clipping at 0 and pixels piling up at 2**k − 1 of a 10/12/14-bit detector in a
+16-bit file. Colour images arrive as ISO 12233 luminance from :mod:`perovx.io.images`.
+
 The MTF is that along the edge normal; for a square pixel aperture it includes the factor
 sinc(f·sin α) of the aperture seen at the edge angle α (0.988 at the Nyquist frequency for
 α = 10°).
