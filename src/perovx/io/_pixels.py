@@ -126,7 +126,8 @@ def apply_bit_depth(data: np.ndarray, meta: dict[str, Any], bit_depth: int | Non
         raise InputError(
             f"{where}: pixel values reach {top:g}, above {level_stored:g}, the largest value "
             f"of {bits}-bit data (bit depth {meta.get('bit_depth_source', 'from the file')}); "
-            "give the bit depth the detector writes (CLI: --bit-depth 12, 14 or 16)"
+            f"they need at least {int(top).bit_length()} bits: give the bit depth the "
+            "detector writes (CLI: --bit-depth 12, 14 or 16)"
         )
     meta["saturation_level"] = float(mapper(level_stored)) if mapper else level_stored
 
