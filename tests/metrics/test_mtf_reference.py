@@ -20,12 +20,14 @@ weights in the last column). Luminance SFR50 0.2720 cycles/pixel, SFR(0.267353) 
 SFR(0.494199) = 0.0146672 (the program's printed "SFR50: 0.269805" is the red record).
 perovx on the same ROI, luminance from the same weights: MTF50 0.2841 (+4.5 %), MTF10
 0.4242 against 0.4203 (+0.9 %), the curve within 0.024 of sfrmat5's up to Nyquist. The
-MTF50 tolerance is therefore 5 %, not the 3 % met on MITRE's edge. A simplified
-re-computation of sfrmat5's steps (binning along the rows at 1/4 pixel, central difference,
-Hann window about the LSF peak, its derivative correction) gives 0.278–0.280 with perovx's
-edge line or a sfrmat5-style centroid line, close to perovx; the rest of the difference to
-the C++ port's own output was not traced. With perovx's automatic ROI (columns 35:308)
-MTF50 is 0.2799 (+2.9 %).
+MTF50 tolerance is therefore 5 %, not the 3 % met on MITRE's edge. The gap was traced to
+sfrmat5's edge line: its 5th-order polynomial (printed by the C++ port's ``fitme``) departs
+from a straight line by ±0.22 pixel along the edge; adding that departure to perovx's
+straight line lowers perovx's MTF50 from 0.284 to 0.272–0.274 (either orientation), i.e.
+onto sfrmat5's value, and perovx's LSF/FFT stage applied to sfrmat5's own ESF gives
+0.271–0.272. The edge itself is straight: a 5th-order fit to perovx's windowed per-row
+centroids departs from its line by at most 0.03 pixel. With perovx's automatic ROI
+(columns 35:308) MTF50 is 0.2799 (+2.9 %).
 """
 
 from __future__ import annotations
