@@ -333,3 +333,14 @@ def test_dicom_modality_lut_sequence_applied(tmp_path) -> None:
     np.testing.assert_allclose(img.data, 3.0 * stored + 100.0)
     assert img.metadata["dicom_modality_lut"] == "ModalityLUTSequence"
     assert img.metadata["saturation_level"] == pytest.approx(3 * 4095 + 100.0)
+
+
+def test_metadata_written_back_does_not_carry_stale_reading_facts(tmp_path, rgb) -> None:
+    img = read_image(rgb)  # colour, bit depth 8
+    write_tiff(tmp_path / "y.tif", img.data, pixel_pitch_m=100e-6,
+               metadata={**img.metadata, "beam_quality": "RQA5"})
+    back = read_image(tmp_path / "y.tif")
+    assert back.metadata["beam_quality"] == "RQA5"
+    assert "colour" not in back.metadata and "read_notes" not in back.metadata
+    assert back.metadata["bit_depth"] is None  # float32 TIFF: no saturation level
+    assert back.metadata["saturation_level"] is None

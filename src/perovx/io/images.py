@@ -362,7 +362,8 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
         except json.JSONDecodeError:
             parsed = None
         if isinstance(parsed, dict):
-            meta.update(parsed.get("perovx", {}) if "perovx" in parsed else {})
+            meta.update(_stored_metadata(parsed.get("perovx", {}) if "perovx" in parsed
+                                         else {}))
     pitch: tuple[float, float] | None = None
     if xres_v and yres_v and xres_v > 0 and yres_v > 0:
         per_m = {2: 1 / 0.0254, 3: 100.0}.get(unit)
@@ -384,6 +385,20 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
     if "pixel_pitch_m" in meta:
         meta.pop("pixel_pitch_m")
     return data, pitch, meta
+
+
+# Metadata keys that describe how a file was read; when an image read by perovx is written
+# back with its metadata, the stored copies are stale and are dropped on reading.
+_READER_KEYS = frozenset({"format", "path", "pixel_pitch_source", "file_pixel_pitch_m",
+                          "bit_depth", "bit_depth_source", "saturation_level", "read_notes",
+                          "colour", "luminance_weights", "pillow_mode", "dicom_rescale",
+                          "dicom_modality_lut"})
+
+
+def _stored_metadata(stored: Any) -> dict[str, Any]:
+    if not isinstance(stored, dict):
+        return {}
+    return {k: v for k, v in stored.items() if k not in _READER_KEYS}
 
 
 def _rational(value: Any) -> float:
@@ -553,7 +568,7 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
         except json.JSONDecodeError:
             parsed = None
         if isinstance(parsed, dict) and "perovx" in parsed:
-            meta.update(parsed["perovx"])
+            meta.update(_stored_metadata(parsed["perovx"]))
     for key, (keyword, factor) in DICOM_METADATA_TAGS.items():
         if key in meta or keyword not in ds:
             continue
