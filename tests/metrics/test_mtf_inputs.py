@@ -85,6 +85,25 @@ def test_rgb_channels_with_different_blur_give_the_weighted_mtf() -> None:
     np.testing.assert_allclose(r.mtf_at(F_CPP / PITCH_M), expected, atol=0.02)
 
 
+def test_one_clipped_colour_channel_counts_as_saturated(tmp_path) -> None:
+    """Red clipped at 255 on the bright side while the luminance stays below 255."""
+    import tifffile
+
+    g = _edge(1.0, 20.0, 300.0)
+    rgb = np.stack([np.minimum(g, 255.0), 0.6 * g, 0.5 * g], axis=-1)
+    tifffile.imwrite(tmp_path / "red.tif", np.rint(rgb).astype(np.uint8), photometric="rgb")
+    img = read_image(tmp_path / "red.tif", pixel_pitch_m=PITCH_M)
+    assert img.data.max() < 255.0
+    assert img.saturated is not None and img.saturated.mean() > 0.3
+    with pytest.raises(InputError, match=r"saturation level 255 \(in at least one colour "
+                                         r"channel\)"):
+        slanted_edge_mtf(img)
+    r = slanted_edge_mtf(img, allow_saturation=True)
+    assert any("in at least one colour channel" in w for w in r.warnings)
+    grey = read_image(np.rint(g[..., None] * [0.8, 0.8, 0.8]).astype(np.uint8))
+    assert grey.saturated is None
+
+
 # ------------------------------------------------------------------ bit depth, saturation
 
 

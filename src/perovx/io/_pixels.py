@@ -34,7 +34,9 @@ __all__ = [
     "BIT_DEPTH_RANGE",
     "LUMINANCE_WEIGHTS",
     "apply_bit_depth",
+    "channel_saturation",
     "colour_array",
+    "colour_luminance",
     "dicom_values",
     "read_pillow",
     "tiff_samples",
@@ -86,6 +88,29 @@ def to_luminance(rgb: np.ndarray, *, where: str = "image") -> np.ndarray:
                          f"on the last axis, got shape {arr.shape}")
     w = np.asarray(LUMINANCE_WEIGHTS, dtype=np.float64)
     return np.tensordot(arr[..., :3].astype(np.float64, copy=False), w, axes=([-1], [0]))
+
+
+def colour_luminance(rgb: np.ndarray, meta: dict[str, Any], *, where: str) -> np.ndarray:
+    """:func:`to_luminance` for a reader: also remembers the brightest colour sample of
+    each pixel, so that a pixel with one clipped channel counts as saturated
+    (:func:`channel_saturation`)."""
+    arr = np.asarray(rgb)
+    brightest = arr[..., :3].max(axis=-1)
+    meta["_channel_max"] = brightest
+    if brightest.size:
+        meta["_stored_max"] = float(brightest.max())
+    return to_luminance(arr, where=where)
+
+
+def channel_saturation(meta: dict[str, Any]) -> np.ndarray | None:
+    """Mask of the pixels with at least one colour sample at or above the saturation level
+    (after :func:`apply_bit_depth`), or None when there are none or the image is grey."""
+    brightest = meta.pop("_channel_max", None)
+    level = meta.get("saturation_level")
+    if brightest is None or level is None:
+        return None
+    mask = brightest >= level
+    return mask if mask.any() else None
 
 
 def apply_bit_depth(data: np.ndarray, meta: dict[str, Any], bit_depth: int | None, *,
@@ -148,7 +173,7 @@ def colour_array(data: np.ndarray, meta: dict[str, Any], *, where: str) -> np.nd
         if data.dtype.kind in "ui" and meta.get("bit_depth") is None:
             meta["bit_depth"] = 8 * data.dtype.itemsize
             meta["bit_depth_source"] = "data type"
-        return to_luminance(data, where=where)
+        return colour_luminance(data, meta, where=where)
     return data
 
 
@@ -176,7 +201,7 @@ def tiff_samples(path: Path, data: np.ndarray, axes: str, photometric: int, samp
         meta["colour"] = kind
         meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
         meta.setdefault("read_notes", []).append(luminance_note(kind))
-        return to_luminance(data[..., :3], where=str(path))
+        return colour_luminance(data[..., :3], meta, where=str(path))
     if photometric in (_MINISBLACK, _MINISWHITE):
         meta.setdefault("read_notes", []).append(
             f"grey TIFF with {samples - 1} extra sample(s) per pixel (alpha): only the grey "
@@ -212,7 +237,7 @@ def dicom_values(path: Path, ds: Any, data: np.ndarray, meta: dict[str, Any]) ->
         meta["colour"] = kind
         meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
         meta.setdefault("read_notes", []).append(luminance_note(kind))
-        return to_luminance(data, where=str(path))
+        return colour_luminance(data, meta, where=str(path))
     if photometric == "MONOCHROME1":
         meta.setdefault("read_notes", []).append(
             "DICOM MONOCHROME1: stored values rise as the image gets darker")
@@ -299,7 +324,7 @@ def read_pillow(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
                     data = rgb[..., 0].astype(np.uint8)
                     notes.append("palette image with grey entries: read as grey levels")
                 else:
-                    data = to_luminance(rgb, where=str(path))
+                    data = colour_luminance(rgb, meta, where=str(path))
                     notes.append(luminance_note(mode if kind != "palette" else "palette"))
                     meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
                 meta["colour"] = kind

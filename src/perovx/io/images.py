@@ -51,6 +51,7 @@ from perovx.errors import FileFormatError, InputError
 from perovx.io._pixels import (
     LUMINANCE_WEIGHTS,
     apply_bit_depth,
+    channel_saturation,
     colour_array,
     dicom_values,
     read_pillow,
@@ -116,11 +117,16 @@ class Image:
     metadata
         What the file says about the acquisition (keys with SI units in their names where
         perovx wrote them), plus ``format``, ``path`` and ``pixel_pitch_source``.
+    saturated
+        For colour images: boolean mask (shape of ``data``) of the pixels with at least one
+        colour sample at the saturation level, which their luminance alone does not show;
+        ``None`` when there are none or the image is grey.
     """
 
     data: np.ndarray
     pixel_pitch_m: tuple[float, float] | None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    saturated: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -258,7 +264,7 @@ def read_image(
                 f"colour (rows, cols, 3|4), got shape {path.shape}"
             )
         apply_bit_depth(data, meta, bit_depth, where="image array")
-        return _finish(data, None, meta, pitch_override)
+        return _finish(data, None, meta, pitch_override, channel_saturation(meta))
 
     p = Path(path)
     if not p.exists():
@@ -294,7 +300,7 @@ def read_image(
             f"colour image (rows, cols, 3|4), got shape {data.shape}"
         )
     apply_bit_depth(data, meta, bit_depth, where=str(p))
-    return _finish(data, pitch, meta, pitch_override)
+    return _finish(data, pitch, meta, pitch_override, channel_saturation(meta))
 
 
 def _finish(
@@ -302,6 +308,7 @@ def _finish(
     file_pitch: tuple[float, float] | None,
     meta: dict[str, Any],
     pitch_override: tuple[float, float] | None,
+    saturated: np.ndarray | None = None,
 ) -> Image:
     if pitch_override is not None:
         pitch = pitch_override
@@ -314,7 +321,7 @@ def _finish(
     else:
         pitch = None
         meta["pixel_pitch_source"] = None
-    return Image(data=data, pixel_pitch_m=pitch, metadata=meta)
+    return Image(data=data, pixel_pitch_m=pitch, metadata=meta, saturated=saturated)
 
 
 # --------------------------------------------------------------------------- TIFF

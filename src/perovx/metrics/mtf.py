@@ -318,7 +318,8 @@ def slanted_edge_mtf(
     saturation_level
         Stored pixel value at which the detector saturates; default the image's
         ``metadata["saturation_level"]`` (2**bit_depth − 1), else the largest value of
-        an integer data type, none for floating-point data.
+        an integer data type, none for floating-point data. A colour image's pixels with
+        one channel at that level (``image.saturated``) count as saturated too.
     allow_saturation
         Analyse an edge with saturated pixels as it is, with a warning. Without it,
         saturated pixels are kept out of the ESF by leaving out the ROI rows where they
@@ -383,8 +384,13 @@ def slanted_edge_mtf(
     where = f"ROI rows {r0}:{r1}, cols {c0}:{c1}"
     sub_raw = frames[:, r0:r1, c0:c1]
     saturated = None
+    channel_sat = getattr(image, "saturated", None)  # colour: one channel clipped
     if level is not None:
         saturated = np.any(sub_raw >= level, axis=0)
+        if channel_sat is not None:
+            cs = np.asarray(channel_sat, dtype=bool)
+            cs = cs if cs.ndim == 2 else np.any(cs, axis=0)
+            saturated |= cs[r0:r1, c0:c1]
         _bit_depth_hint(sub_raw, level, meta, warnings)
         if float(np.min(sub_raw)) >= 0:
             low = float(np.count_nonzero(np.any(sub_raw <= 0, axis=0))) / saturated.size
@@ -445,7 +451,8 @@ def slanted_edge_mtf(
     if saturated is not None and saturated.mean() > SATURATION_FRACTION:
         half, rows_used = _avoid_saturation(saturated, dist, half, level, where=where,
                                             allow=allow_saturation, notes=notes,
-                                            warnings=warnings)
+                                            warnings=warnings,
+                                            colour=channel_sat is not None)
     nbins = 2 * half * oversampling
     inside = (dist >= -half) & (dist < half) & rows_used[:, None]
     d_in = dist[inside]
@@ -511,8 +518,8 @@ def slanted_edge_mtf(
 
 
 def _avoid_saturation(saturated: np.ndarray, dist: np.ndarray, half: int, level: float, *,
-                      where: str, allow: bool, notes: list[str],
-                      warnings: list[str]) -> tuple[int, np.ndarray]:
+                      where: str, allow: bool, notes: list[str], warnings: list[str],
+                      colour: bool = False) -> tuple[int, np.ndarray]:
     """ESF half-width (pixels) and the ROI rows to use so that no saturated pixel enters
     the ESF: the longest half-width from ``half`` down to ``MIN_ESF_HALF_WIDTH_PX`` for
     which at most ``MAX_EXCLUDED_ROW_FRACTION`` of the rows hold a saturated pixel within
@@ -522,7 +529,7 @@ def _avoid_saturation(saturated: np.ndarray, dist: np.ndarray, half: int, level:
     sat_dist = np.where(saturated, np.abs(dist), np.inf)
     nearest = sat_dist.min(axis=1)  # per row: closest saturated pixel to the edge (px)
     what = (f"{100 * frac:.1f} % of the pixels are at or above the saturation level "
-            f"{level:g}")
+            f"{level:g}{' (in at least one colour channel)' if colour else ''}")
     if allow:
         warnings.append(
             f"saturated edge: {what}, the closest {float(nearest.min()):.1f} pixels from the "
