@@ -171,3 +171,13 @@ def test_conversion_function_applied_before_the_nps() -> None:
                                          r"short"):
         noise_power_spectrum(pixels, pixel_pitch_m=1e-4, roi_size_px=64, area="full",
                              conversion=bad)
+
+
+def test_colour_flat_fields_say_they_were_turned_into_luminance() -> None:
+    from perovx.io.images import read_image
+
+    rng = np.random.default_rng(2)
+    rgb = rng.normal(100.0, 3.0, (128, 128, 3))
+    r = noise_power_spectrum([read_image(rgb, pixel_pitch_m=PITCH_M)], roi_size_px=64,
+                             area="full")
+    assert any("0.213 R + 0.715 G + 0.072 B" in n for n in r.notes)

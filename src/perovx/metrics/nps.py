@@ -359,6 +359,11 @@ def noise_power_spectrum(
             f"{roi} × {roi}; use a smaller roi_size_px or a larger area"
         )
     notes: list[str] = []
+    for item in ([images] if hasattr(images, "metadata") else
+                 images if isinstance(images, list | tuple) else []):
+        for note in (getattr(item, "metadata", None) or {}).get("read_notes", ()):
+            if str(note) not in notes:
+                notes.append(str(note))
     if conversion is not None:
         notes.append(conversion.describe())
 
