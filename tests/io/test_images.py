@@ -216,3 +216,131 @@ def test_missing_empty_and_unknown_files(tmp_path) -> None:
     broken.write_bytes(b"II*\x00garbage")
     with pytest.raises(FileFormatError, match="not a readable TIFF"):
         read_image(broken)
+
+
+# ------------------------------------------------------------------ colour, bit depth
+# Luminance weights: ISO 12233:2014 (Rec. ITU-R BT.709 rounded), 0.213 R + 0.715 G + 0.072 B.
+
+
+def _lum(rgb: np.ndarray) -> np.ndarray:
+    c = rgb.astype(np.float64)
+    return 0.213 * c[..., 0] + 0.715 * c[..., 1] + 0.072 * c[..., 2]
+
+
+@pytest.fixture
+def rgb() -> np.ndarray:
+    return np.random.default_rng(3).integers(0, 256, (30, 20, 3)).astype(np.uint8)
+
+
+def test_tiff_colour_sample_axis_from_the_file(tmp_path, rgb) -> None:
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "c.tif", rgb, photometric="rgb")
+    tifffile.imwrite(tmp_path / "p.tif", np.moveaxis(rgb, -1, 0), photometric="rgb",
+                     planarconfig="separate")
+    rgba = np.concatenate([rgb, np.full((30, 20, 1), 255, np.uint8)], axis=-1)
+    tifffile.imwrite(tmp_path / "a.tif", rgba, photometric="rgb", extrasamples=["unassalpha"])
+    stack = np.stack([rgb, rgb[::-1]])
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="rgb")
+    for name in ("c.tif", "p.tif", "a.tif"):
+        img = read_image(tmp_path / name)
+        assert img.shape == (30, 20), name
+        np.testing.assert_allclose(img.data, _lum(rgb), rtol=1e-12)
+        assert img.metadata["saturation_level"] == 255.0
+    assert read_image(tmp_path / "a.tif").metadata["colour"] == "RGBA"
+    st = read_image(tmp_path / "s.tif")
+    assert st.shape == (2, 30, 20)
+    np.testing.assert_allclose(st.data[1], _lum(rgb[::-1]), rtol=1e-12)
+    # grey + alpha: the grey sample only
+    ga = np.stack([rgb[..., 0], rgb[..., 1]], axis=-1)
+    tifffile.imwrite(tmp_path / "ga.tif", ga, photometric="minisblack", extrasamples=["unassalpha"])
+    np.testing.assert_array_equal(read_image(tmp_path / "ga.tif").data, rgb[..., 0])
+    tifffile.imwrite(tmp_path / "pal.tif", rgb[..., 0], photometric="palette",
+                     colormap=np.tile(np.arange(256, dtype=np.uint16) * 257, (3, 1)))
+    with pytest.raises(FileFormatError, match="palette"):
+        read_image(tmp_path / "pal.tif")
+
+
+def test_png_bmp_jpeg_modes(tmp_path, rgb) -> None:
+    from PIL import Image as PILImage
+
+    PILImage.fromarray(rgb).save(tmp_path / "c.png", dpi=(254, 254))
+    c = read_image(tmp_path / "c.png")
+    np.testing.assert_allclose(c.data, _lum(rgb), rtol=1e-12)
+    assert c.pixel_pitch_m == pytest.approx((1e-4, 1e-4), rel=1e-3)  # 254 dpi = 0.1 mm
+    PILImage.fromarray(rgb).convert("RGBA").save(tmp_path / "a.png")
+    np.testing.assert_allclose(read_image(tmp_path / "a.png").data, _lum(rgb), rtol=1e-12)
+    grey = rgb[..., 1]
+    PILImage.fromarray(grey).save(tmp_path / "g.bmp")
+    g = read_image(tmp_path / "g.bmp")
+    np.testing.assert_array_equal(g.data, grey)
+    assert g.metadata["bit_depth"] == 8 and g.pixel_pitch_m is None  # 96 dpi default ignored
+    PILImage.fromarray(grey).convert("P").save(tmp_path / "p.bmp")
+    np.testing.assert_array_equal(read_image(tmp_path / "p.bmp").data, grey)
+    deep = (grey.astype(np.uint16) * 200)
+    PILImage.fromarray(deep).save(tmp_path / "d.png")
+    d = read_image(tmp_path / "d.png", bit_depth=16)
+    np.testing.assert_array_equal(d.data, deep)
+    assert d.metadata["saturation_level"] == 65535.0
+    PILImage.fromarray(rgb).save(tmp_path / "j.jpg", quality=95)
+    j = read_image(tmp_path / "j.jpg")
+    assert j.shape == (30, 20)
+    assert any("JPEG is lossy" in n for n in j.metadata["read_notes"])
+
+
+def test_array_with_colour_last_axis(rgb) -> None:
+    img = read_image(rgb)
+    np.testing.assert_allclose(img.data, _lum(rgb), rtol=1e-12)
+    assert img.metadata["bit_depth"] == 8
+    # three frames of 30 × 20 stay a stack
+    assert read_image(np.moveaxis(rgb, -1, 0)).shape == (3, 30, 20)
+
+
+def test_dicom_rescale_and_bits_stored_give_the_saturation_level(tmp_path) -> None:
+    import pydicom
+
+    stored = np.arange(40 * 50, dtype=np.uint16).reshape(40, 50) % 4096
+    write_dicom(tmp_path / "r.dcm", stored, pixel_pitch_m=100e-6)
+    ds = pydicom.dcmread(tmp_path / "r.dcm")
+    ds.BitsStored, ds.HighBit = 12, 11
+    ds.RescaleSlope, ds.RescaleIntercept = "0.5", "-10"
+    ds.save_as(tmp_path / "r.dcm")
+    img = read_image(tmp_path / "r.dcm")
+    np.testing.assert_allclose(img.data, 0.5 * stored - 10.0)
+    assert img.metadata["bit_depth"] == 12
+    assert img.metadata["saturation_level"] == pytest.approx(0.5 * 4095 - 10.0)
+
+
+def test_dicom_modality_lut_sequence_applied(tmp_path) -> None:
+    """A Modality LUT (DICOM PS3.3 C.11.1): output = LUTData[stored − first mapped]."""
+    import pydicom
+    from pydicom.dataset import Dataset
+
+    stored = (np.arange(40 * 50, dtype=np.uint16).reshape(40, 50) * 2) % 4096
+    write_dicom(tmp_path / "l.dcm", stored, pixel_pitch_m=100e-6)
+    ds = pydicom.dcmread(tmp_path / "l.dcm")
+    ds.BitsStored, ds.HighBit = 12, 11
+    for kw in ("RescaleSlope", "RescaleIntercept", "RescaleType"):
+        delattr(ds, kw)
+    table = (np.arange(4096) * 3 + 100).astype(np.uint16)
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, 16]
+    item.ModalityLUTType = "US"
+    item.add_new(0x00283006, "US", table.tolist())  # LUTData, 16-bit entries
+    ds.ModalityLUTSequence = [item]
+    ds.save_as(tmp_path / "l.dcm")
+    img = read_image(tmp_path / "l.dcm")
+    np.testing.assert_allclose(img.data, 3.0 * stored + 100.0)
+    assert img.metadata["dicom_modality_lut"] == "ModalityLUTSequence"
+    assert img.metadata["saturation_level"] == pytest.approx(3 * 4095 + 100.0)
+
+
+def test_metadata_written_back_does_not_carry_stale_reading_facts(tmp_path, rgb) -> None:
+    img = read_image(rgb)  # colour, bit depth 8
+    write_tiff(tmp_path / "y.tif", img.data, pixel_pitch_m=100e-6,
+               metadata={**img.metadata, "beam_quality": "RQA5"})
+    back = read_image(tmp_path / "y.tif")
+    assert back.metadata["beam_quality"] == "RQA5"
+    assert "colour" not in back.metadata and "read_notes" not in back.metadata
+    assert back.metadata["bit_depth"] is None  # float32 TIFF: no saturation level
+    assert back.metadata["saturation_level"] is None

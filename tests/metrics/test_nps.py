@@ -143,3 +143,41 @@ def test_bad_options() -> None:
                              subtract_mean_image=True)
     with pytest.raises(InputError, match="no images"):
         noise_power_spectrum([], pixel_pitch_m=PITCH_M)
+
+
+def test_conversion_function_applied_before_the_nps() -> None:
+    """Pixel = 3·E + 150 (gain and offset) read back through the table E = (pixel − 150)/3
+    gives exactly the NNPS of E itself; without it the offset biases the NNPS by
+    (mean E · 3 / (3·mean E + 150))² = (2700/2850)²."""
+    from perovx.metrics.conversion import ConversionFunction
+
+    rng = np.random.default_rng(11)
+    e = rng.poisson(900.0, (2, 256, 256)).astype(np.float64)
+    pixels = (3.0 * e + 150.0).astype(np.uint16)
+    conv = ConversionFunction(np.array([150.0, 4650.0]), np.array([0.0, 1500.0]),
+                              source="gain table")
+    ref = noise_power_spectrum(e, pixel_pitch_m=1e-4, roi_size_px=64, area="full")
+    lin = noise_power_spectrum(pixels, pixel_pitch_m=1e-4, roi_size_px=64, area="full",
+                               conversion=conv)
+    raw = noise_power_spectrum(pixels, pixel_pitch_m=1e-4, roi_size_px=64, area="full")
+    np.testing.assert_allclose(lin.nnps_radial, ref.nnps_radial, rtol=1e-5)
+    assert lin.mean_signal == pytest.approx(ref.mean_signal, rel=1e-6)
+    ratio = np.mean(raw.nnps_radial / ref.nnps_radial)
+    assert ratio == pytest.approx((3 * ref.mean_signal / (3 * ref.mean_signal + 150)) ** 2,
+                                  rel=1e-3)
+    assert any("gain table" in n for n in lin.notes)
+    bad = ConversionFunction(np.array([200.0, 3150.0]), np.array([0.0, 1.0]), source="short")
+    with pytest.raises(InputError, match=r"NPS frame 1.*reach outside the conversion function "
+                                         r"short"):
+        noise_power_spectrum(pixels, pixel_pitch_m=1e-4, roi_size_px=64, area="full",
+                             conversion=bad)
+
+
+def test_colour_flat_fields_say_they_were_turned_into_luminance() -> None:
+    from perovx.io.images import read_image
+
+    rng = np.random.default_rng(2)
+    rgb = rng.normal(100.0, 3.0, (128, 128, 3))
+    r = noise_power_spectrum([read_image(rgb, pixel_pitch_m=PITCH_M)], roi_size_px=64,
+                             area="full")
+    assert any("0.213 R + 0.715 G + 0.072 B" in n for n in r.notes)

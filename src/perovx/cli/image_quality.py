@@ -1,8 +1,10 @@
 """Image-quality commands: ``mtf``, ``nps``, ``dqe`` and ``linepairs``.
 
-Images are TIFF, DICOM, NumPy ``.npy`` or raw files (raw needs ``--shape`` and
-``--dtype``). The pixel pitch comes from the file where it states one, else from
-``--pixel-pitch`` (which, when given, takes precedence).
+Images are TIFF, DICOM, PNG, BMP, JPEG, NumPy ``.npy`` or raw files (raw needs ``--shape``
+and ``--dtype``); colour images are analysed as ISO 12233 luminance. The pixel pitch comes
+from the file where it states one, else from ``--pixel-pitch`` (which, when given, takes
+precedence). ``--bit-depth`` sets the saturation level of integer data, and
+``--conversion-function`` linearises pixel values before the analysis (IEC 62220-1-1).
 """
 
 from __future__ import annotations
@@ -21,6 +23,26 @@ _SHAPE_HELP = "Shape of a raw file: ROWSxCOLS or FRAMESxROWSxCOLS, e.g. 3072x307
 _DTYPE_HELP = "Data type of a raw file: uint16, <u2 (little-endian), >u2, float32 ..."
 _OFFSET_HELP = "Header bytes to skip in a raw file."
 _JSON_HELP = "Print one JSON object (keys carry units)."
+_BIT_DEPTH_HELP = ("Significant bits of the stored integer values (e.g. 12 for a 12-bit "
+                   "detector writing 16-bit files); sets the saturation level 2^bits − 1. "
+                   "Default: from the file.")
+_CONVERSION_HELP = ("Conversion function: two-column text file, pixel value → air kerma or "
+                    "relative exposure (IEC 62220-1-1), or a camera OECF; applied before the "
+                    "analysis, piecewise linear between points; pixel values outside it are "
+                    "refused.")
+_ORDER_HELP = ("Column order of a conversion file without a header: pixel,value or "
+               "value,pixel (MITRE SFR oecf.txt).")
+_INTERP_HELP = "Interpolation of the conversion function: linear or pchip (monotone cubic)."
+_ALLOW_SAT_HELP = ("Analyse an edge with saturated pixels as it is (with a warning) instead "
+                   "of keeping them out of the ESF or refusing it.")
+BitDepthOpt = Annotated[int | None, typer.Option("--bit-depth", help=_BIT_DEPTH_HELP)]
+ConversionOpt = Annotated[Path | None, typer.Option("--conversion-function",
+                                                    help=_CONVERSION_HELP)]
+ConversionOrderOpt = Annotated[str, typer.Option("--conversion-order", help=_ORDER_HELP)]
+ConversionInterpOpt = Annotated[str, typer.Option("--conversion-interpolation",
+                                                  help=_INTERP_HELP)]
+AllowSaturationOpt = Annotated[bool, typer.Option("--allow-saturation",
+                                                  help=_ALLOW_SAT_HELP)]
 _BEAM_HELP = ("Beam for q (photons per mm² per µGy): IEC 61267 quality (RQA5 ...), 60keV or "
               "70kVp; the IEC 62220-1-1 values are shown beside ours.")
 
@@ -66,14 +88,23 @@ def _pitch(text: str | None) -> float | None:
                           minimum=lo, maximum=hi)
 
 
+def _conversion(path: Path | None, order: str, interpolation: str) -> Any:
+    """The conversion function of ``--conversion-function``, or None."""
+    if path is None:
+        return None
+    from perovx.metrics.conversion import read_conversion_function
+
+    return read_conversion_function(path, order=order, interpolation=interpolation)
+
+
 def _load(path: Path, pitch: str | None, shape: str | None, dtype: str | None,
-          offset: int) -> Any:
+          offset: int, bit_depth: int | None = None) -> Any:
     """Read an image and make sure its pixel pitch is known."""
     from perovx.errors import InputError
     from perovx.io.images import read_image
 
     image = read_image(path, pixel_pitch_m=_pitch(pitch), shape=_parse_shape(shape),
-                       dtype=dtype, offset_bytes=offset)
+                       dtype=dtype, offset_bytes=offset, bit_depth=bit_depth)
     if image.pixel_pitch_m is None:
         fmt = image.metadata.get("format")
         where = {"dicom": "the DICOM header has no ImagerPixelSpacing or PixelSpacing",
@@ -110,7 +141,8 @@ def _fmt(value: float | None, unit: str = "lp/mm", scale: float = 1e-3) -> str:
 
 
 def mtf_command(
-    image: Annotated[Path, typer.Argument(help="Edge image (TIFF, DICOM, .npy, raw).")],
+    image: Annotated[Path, typer.Argument(
+        help="Edge image (TIFF, DICOM, PNG, BMP, JPEG, .npy, raw).")],
     pixel_pitch: Annotated[str | None, typer.Option(help=_PITCH_HELP)] = None,
     roi: Annotated[str | None, typer.Option(
         help="Region around the edge, ROW0:ROW1,COL0:COL1 (pixels); default: found "
@@ -123,6 +155,11 @@ def mtf_command(
     shape: Annotated[str | None, typer.Option(help=_SHAPE_HELP)] = None,
     dtype: Annotated[str | None, typer.Option(help=_DTYPE_HELP)] = None,
     offset: Annotated[int, typer.Option(help=_OFFSET_HELP)] = 0,
+    bit_depth: BitDepthOpt = None,
+    conversion_function: ConversionOpt = None,
+    conversion_order: ConversionOrderOpt = "pixel,value",
+    conversion_interpolation: ConversionInterpOpt = "linear",
+    allow_saturation: AllowSaturationOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
     profiles: Annotated[bool, typer.Option(
         help="With --json, also print the oversampled ESF and the LSF.")] = False,
@@ -134,11 +171,13 @@ def mtf_command(
     """
     from perovx.metrics.mtf import slanted_edge_mtf
 
-    img = _load(image, pixel_pitch, shape, dtype, offset)
+    conv = _conversion(conversion_function, conversion_order, conversion_interpolation)
+    img = _load(image, pixel_pitch, shape, dtype, offset, bit_depth)
     result = slanted_edge_mtf(
         img, roi=None if roi is None else _parse_roi(roi, name="--roi"),
         oversampling=oversampling, window=window,
         max_frequency_cycles_per_pixel=max_frequency,
+        allow_saturation=allow_saturation, conversion=conv,
     )
     _save_plot(result, plot)
     if json_out:
@@ -163,6 +202,8 @@ def mtf_command(
         k += 1
     for note in result.notes:
         typer.echo(f"  note: {note}")
+    for warning in result.warnings:
+        typer.echo(f"  warning: {warning}")
     if plot is not None:
         typer.echo(f"  plot written to {plot}")
 
@@ -181,6 +222,10 @@ def nps_command(
     shape: Annotated[str | None, typer.Option(help=_SHAPE_HELP)] = None,
     dtype: Annotated[str | None, typer.Option(help=_DTYPE_HELP)] = None,
     offset: Annotated[int, typer.Option(help=_OFFSET_HELP)] = 0,
+    bit_depth: BitDepthOpt = None,
+    conversion_function: ConversionOpt = None,
+    conversion_order: ConversionOrderOpt = "pixel,value",
+    conversion_interpolation: ConversionInterpOpt = "linear",
     json_out: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
     plot: Annotated[Path | None, typer.Option(help="Write the NNPS plot to this PNG.")] = None,
 ) -> None:
@@ -190,8 +235,9 @@ def nps_command(
     """
     from perovx.metrics.nps import noise_power_spectrum
 
-    loaded = [_load(p, pixel_pitch, shape, dtype, offset) for p in images]
-    result = _nps(noise_power_spectrum, loaded, roi_size, area, detrend, subtract_mean)
+    conv = _conversion(conversion_function, conversion_order, conversion_interpolation)
+    loaded = [_load(p, pixel_pitch, shape, dtype, offset, bit_depth) for p in images]
+    result = _nps(noise_power_spectrum, loaded, roi_size, area, detrend, subtract_mean, conv)
     _save_plot(result, plot)
     if json_out:
         dump_json({"files": [str(p) for p in images], **result.to_dict()})
@@ -214,11 +260,11 @@ def nps_command(
 
 
 def _nps(func: Any, loaded: list[Any], roi_size: int, area: str, detrend: str,
-         subtract_mean: bool) -> Any:
+         subtract_mean: bool, conversion: Any = None) -> Any:
     area_arg: Any = area if area in ("iec", "full") else _parse_roi(area, name="--area")
     pitch = loaded[0].pixel_pitch_m
     return func(loaded, pixel_pitch_m=pitch, roi_size_px=roi_size, area=area_arg,
-                detrend=detrend, subtract_mean_image=subtract_mean)
+                detrend=detrend, subtract_mean_image=subtract_mean, conversion=conversion)
 
 
 def _air_kerma_from(images: list[Any]) -> float | None:
@@ -251,6 +297,11 @@ def dqe_command(
     shape: Annotated[str | None, typer.Option(help=_SHAPE_HELP)] = None,
     dtype: Annotated[str | None, typer.Option(help=_DTYPE_HELP)] = None,
     offset: Annotated[int, typer.Option(help=_OFFSET_HELP)] = 0,
+    bit_depth: BitDepthOpt = None,
+    conversion_function: ConversionOpt = None,
+    conversion_order: ConversionOrderOpt = "pixel,value",
+    conversion_interpolation: ConversionInterpOpt = "linear",
+    allow_saturation: AllowSaturationOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
     plot: Annotated[Path | None, typer.Option(help="Write the DQE plot to this PNG.")] = None,
 ) -> None:
@@ -264,8 +315,9 @@ def dqe_command(
     from perovx.metrics.nps import noise_power_spectrum
     from perovx.units import parse_quantity
 
-    edge_img = _load(edge, pixel_pitch, shape, dtype, offset)
-    flat_imgs = [_load(p, pixel_pitch, shape, dtype, offset) for p in flats]
+    conv = _conversion(conversion_function, conversion_order, conversion_interpolation)
+    edge_img = _load(edge, pixel_pitch, shape, dtype, offset, bit_depth)
+    flat_imgs = [_load(p, pixel_pitch, shape, dtype, offset, bit_depth) for p in flats]
     if air_kerma is not None:
         kerma = parse_quantity(air_kerma, "Gy", name="--air-kerma", default_unit="uGy",
                                minimum=0, allow_zero=False)
@@ -279,8 +331,9 @@ def dqe_command(
         kerma = found
     if q is not None and not q > 0:
         raise InputError(f"--q must be a positive number of photons per mm² per µGy, got {q}")
-    m = slanted_edge_mtf(edge_img, roi=None if roi is None else _parse_roi(roi, name="--roi"))
-    n = _nps(noise_power_spectrum, flat_imgs, roi_size, area, "poly2", False)
+    m = slanted_edge_mtf(edge_img, roi=None if roi is None else _parse_roi(roi, name="--roi"),
+                         allow_saturation=allow_saturation, conversion=conv)
+    n = _nps(noise_power_spectrum, flat_imgs, roi_size, area, "poly2", False, conv)
     result = detective_quantum_efficiency(
         m, n, air_kerma_Gy=kerma, beam=beam,
         q_per_m2_per_Gy=None if q is None else q * 1e12, direction=direction,
@@ -342,18 +395,23 @@ def linepairs_command(
     shape: Annotated[str | None, typer.Option(help=_SHAPE_HELP)] = None,
     dtype: Annotated[str | None, typer.Option(help=_DTYPE_HELP)] = None,
     offset: Annotated[int, typer.Option(help=_OFFSET_HELP)] = 0,
+    bit_depth: BitDepthOpt = None,
+    conversion_function: ConversionOpt = None,
+    conversion_order: ConversionOrderOpt = "pixel,value",
+    conversion_interpolation: ConversionInterpOpt = "linear",
     json_out: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
     plot: Annotated[Path | None, typer.Option(help="Write the CTF plot to this PNG.")] = None,
 ) -> None:
     """Contrast (CTF) of each bar group of a line-pair phantom and the highest resolved one."""
     from perovx.metrics.linepairs import line_pair_ctf
 
-    img = _load(image, pixel_pitch, shape, dtype, offset)
+    conv = _conversion(conversion_function, conversion_order, conversion_interpolation)
+    img = _load(image, pixel_pitch, shape, dtype, offset, bit_depth)
     result = line_pair_ctf(
         img, [_parse_group(g) for g in group],
         open_roi=None if open_roi is None else _parse_roi(open_roi, name="--open-roi"),
         bar_roi=None if bar_roi is None else _parse_roi(bar_roi, name="--bar-roi"),
-        threshold=threshold,
+        threshold=threshold, conversion=conv,
     )
     _save_plot(result, plot)
     if json_out:

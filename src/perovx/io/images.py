@@ -1,4 +1,4 @@
-"""Detector images on disk: TIFF, DICOM, raw binary and NumPy files.
+"""Detector images on disk: TIFF, DICOM, PNG/BMP/JPEG, raw binary and NumPy files.
 
 :func:`read_image` returns an :class:`Image` (pixel data, pixel pitch in metres when the
 file states one, and the metadata the file carries); :func:`write_tiff` and
@@ -13,10 +13,25 @@ Pixel pitch
 * DICOM: ``ImagerPixelSpacing`` (0018,1164), the spacing at the detector front plane
   that detector characterisation needs; else ``PixelSpacing`` (0028,0030); else
   ``DetectorElementSpacing`` (0018,7022). DICOM stores spacings as [row, column] in mm.
+* PNG, BMP: the dots per inch the file states (not 72/96), read with Pillow.
 * raw and ``.npy``: none; pass ``pixel_pitch_m``.
 
 A ``pixel_pitch_m`` given to :func:`read_image` takes precedence over the file's value;
 ``Image.metadata["pixel_pitch_source"]`` records where the pitch came from.
+
+Pixel values
+------------
+* Colour images (RGB, RGBA, palette; TIFF found by its ``PhotometricInterpretation`` and
+  ``SamplesPerPixel``, PNG/BMP by their mode, DICOM by ``SamplesPerPixel``, arrays by a
+  last axis of 3 or 4 samples) are turned into luminance Y = 0.213 R + 0.715 G + 0.072 B
+  (ISO 12233 weights, :data:`LUMINANCE_WEIGHTS`); ``metadata["read_notes"]`` says so.
+* ``metadata["bit_depth"]`` is the number of significant bits of integer data (TIFF
+  ``BitsPerSample``, DICOM ``BitsStored``, PNG/BMP mode, else the data type; the
+  ``bit_depth`` argument wins: 12-bit data in 16-bit containers), and
+  ``metadata["saturation_level"]`` the largest value, 2**bits − 1, in the units of
+  ``data`` (None for floating-point data of unknown depth).
+* DICOM: the Modality LUT is applied (``RescaleSlope``/``RescaleIntercept`` or a
+  ``ModalityLUTSequence``) with pydicom's ``apply_modality_lut``.
 """
 
 from __future__ import annotations
@@ -33,12 +48,24 @@ from typing import Any
 import numpy as np
 
 from perovx.errors import FileFormatError, InputError
+from perovx.io._pixels import (
+    LUMINANCE_WEIGHTS,
+    apply_bit_depth,
+    channel_saturation,
+    colour_array,
+    dicom_values,
+    read_pillow,
+    tiff_samples,
+    to_luminance,
+)
 
 __all__ = [
     "DICOM_METADATA_TAGS",
+    "LUMINANCE_WEIGHTS",
     "PIXEL_PITCH_RANGE_M",
     "Image",
     "read_image",
+    "to_luminance",
     "write_dicom",
     "write_tiff",
 ]
@@ -49,6 +76,7 @@ _TIFF_SUFFIXES = (".tif", ".tiff")
 _DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
 _RAW_SUFFIXES = (".raw", ".bin", ".img", ".dat")
 _NPY_SUFFIXES = (".npy",)
+_PILLOW_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg")
 # Pixel pitches accepted anywhere in perovx (m): 0.1 µm – 10 mm.
 PIXEL_PITCH_RANGE_M = (1e-7, 1e-2)
 # Pixel densities that image programs write by default without meaning a physical size.
@@ -81,18 +109,24 @@ class Image:
     ----------
     data
         Pixel values, shape ``(rows, cols)`` or ``(frames, rows, cols)``, in the file's
-        own data type (DICOM data with a rescale slope/intercept come back as float64).
+        own data type (DICOM data with a Modality LUT or rescale slope/intercept, and
+        colour images turned into luminance, come back as float64).
     pixel_pitch_m
         ``(row pitch, column pitch)`` in m: the distance between pixel centres down the
         columns and along the rows. ``None`` when neither the file nor the caller gave it.
     metadata
         What the file says about the acquisition (keys with SI units in their names where
         perovx wrote them), plus ``format``, ``path`` and ``pixel_pitch_source``.
+    saturated
+        For colour images: boolean mask (shape of ``data``) of the pixels with at least one
+        colour sample at the saturation level, which their luminance alone does not show;
+        ``None`` when there are none or the image is grey.
     """
 
     data: np.ndarray
     pixel_pitch_m: tuple[float, float] | None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    saturated: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -146,6 +180,8 @@ def _detect_format(path: Path) -> str:
         return "npy"
     if suffix in _RAW_SUFFIXES:
         return "raw"
+    if suffix in _PILLOW_SUFFIXES:
+        return suffix.lstrip(".").replace("jpeg", "jpg")
     with path.open("rb") as fh:
         head = fh.read(132)
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
@@ -154,6 +190,12 @@ def _detect_format(path: Path) -> str:
         return "dicom"
     if head[:6] == b"\x93NUMPY":
         return "npy"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:2] == b"BM":
+        return "bmp"
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpg"
     return "unknown"
 
 
@@ -164,14 +206,17 @@ def read_image(
     shape: Sequence[int] | None = None,
     dtype: str | np.dtype | None = None,
     offset_bytes: int = 0,
+    bit_depth: int | None = None,
 ) -> Image:
-    """Read a detector image from a TIFF, DICOM, raw or ``.npy`` file (or wrap an array).
+    """Read a detector image from a TIFF, DICOM, PNG, BMP, JPEG, raw or ``.npy`` file
+    (or wrap an array).
 
     Parameters
     ----------
     path
         File to read (format from the suffix, else from the file's first bytes), or a
-        NumPy array of shape ``(rows, cols)`` or ``(frames, rows, cols)``.
+        NumPy array of shape ``(rows, cols)`` or ``(frames, rows, cols)``; an array
+        ``(rows, cols, 3 or 4)`` is an RGB(A) image and becomes luminance.
     pixel_pitch_m
         Pixel pitch in m, one value or ``(row, column)``; overrides the file's value.
         Range ``PIXEL_PITCH_RANGE_M``.
@@ -182,11 +227,16 @@ def read_image(
         ``">u2"`` (big-endian), ``"float32"`` (required for raw).
     offset_bytes
         Header bytes to skip at the start of a raw file.
+    bit_depth
+        Significant bits of the stored integer values (1–32; e.g. 12 for a 12-bit
+        detector writing 16-bit files); overrides the file's. Sets the saturation level
+        2**bit_depth − 1 (stored values).
 
     Returns
     -------
     Image
-        Data, pitch ``(row, col)`` in m or ``None``, and metadata.
+        Data (grey levels or luminance), pitch ``(row, col)`` in m or ``None``, and
+        metadata including ``bit_depth``, ``saturation_level`` and ``read_notes``.
 
     Raises
     ------
@@ -194,7 +244,8 @@ def read_image(
         Missing, empty or unreadable file, or a raw file whose size does not match
         ``shape`` and ``dtype``.
     InputError
-        A pitch out of range, or raw reading without ``shape``/``dtype``.
+        A pitch out of range, raw reading without ``shape``/``dtype``, or pixel values
+        above 2**bit_depth − 1.
 
     Examples
     --------
@@ -205,14 +256,15 @@ def read_image(
     """
     pitch_override = _pitch_pair(pixel_pitch_m, name="pixel_pitch_m")
     if isinstance(path, np.ndarray):
-        data = path
+        meta: dict[str, Any] = {"format": "array", "path": None}
+        data = colour_array(path, meta, where="image array")
         if data.ndim not in (2, 3):
             raise InputError(
-                f"image array: expected 2-D (rows, cols) or 3-D (frames, rows, cols), "
-                f"got shape {data.shape}"
+                f"image array: expected 2-D (rows, cols), 3-D (frames, rows, cols) or "
+                f"colour (rows, cols, 3|4), got shape {path.shape}"
             )
-        meta: dict[str, Any] = {"format": "array", "path": None}
-        return _finish(data, None, meta, pitch_override)
+        apply_bit_depth(data, meta, bit_depth, where="image array")
+        return _finish(data, None, meta, pitch_override, channel_saturation(meta))
 
     p = Path(path)
     if not p.exists():
@@ -231,21 +283,24 @@ def read_image(
         data, pitch, meta = _read_dicom(p)
     elif fmt == "npy":
         data, pitch, meta = _read_npy(p)
+    elif fmt in ("png", "bmp", "jpg"):
+        data, pitch, meta = read_pillow(p)
     elif fmt == "raw":
         data, pitch, meta = _read_raw(p, shape=shape, dtype=dtype, offset_bytes=offset_bytes)
     else:
         raise FileFormatError(
             f"{p}: unknown image format (suffix {p.suffix!r}); perovx reads TIFF (.tif), "
-            "DICOM (.dcm), NumPy (.npy) and raw files (give shape and dtype, "
+            "DICOM (.dcm), PNG, BMP, JPEG, NumPy (.npy) and raw files (give shape and dtype, "
             "CLI: --shape 3072x3072 --dtype uint16)"
         )
     meta = {**meta, "format": fmt, "path": str(p)}
     if data.ndim not in (2, 3) or min(data.shape) < 1:
         raise FileFormatError(
-            f"{p}: expected a grey-level image of shape (rows, cols) or (frames, rows, cols), "
-            f"got shape {data.shape}; colour images are not detector images"
+            f"{p}: expected an image of shape (rows, cols) or (frames, rows, cols), or a "
+            f"colour image (rows, cols, 3|4), got shape {data.shape}"
         )
-    return _finish(data, pitch, meta, pitch_override)
+    apply_bit_depth(data, meta, bit_depth, where=str(p))
+    return _finish(data, pitch, meta, pitch_override, channel_saturation(meta))
 
 
 def _finish(
@@ -253,6 +308,7 @@ def _finish(
     file_pitch: tuple[float, float] | None,
     meta: dict[str, Any],
     pitch_override: tuple[float, float] | None,
+    saturated: np.ndarray | None = None,
 ) -> Image:
     if pitch_override is not None:
         pitch = pitch_override
@@ -265,7 +321,7 @@ def _finish(
     else:
         pitch = None
         meta["pixel_pitch_source"] = None
-    return Image(data=data, pixel_pitch_m=pitch, metadata=meta)
+    return Image(data=data, pixel_pitch_m=pitch, metadata=meta, saturated=saturated)
 
 
 # --------------------------------------------------------------------------- TIFF
@@ -276,8 +332,14 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
 
     try:
         with tifffile.TiffFile(path) as tif:
-            data = tif.asarray()
+            series = tif.series[0]
+            data = series.asarray()
+            axes = series.axes
             page = tif.pages[0]
+            photometric = int(page.photometric)
+            samples = int(page.samplesperpixel)
+            bits = int(page.bitspersample)
+            sample_format = int(page.sampleformat)
             tags = page.tags
             description = page.description or ""
             imagej = tif.imagej_metadata or {}
@@ -288,15 +350,27 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
             xres_v = _rational(xres.value) if xres is not None else None
             yres_v = _rational(yres.value) if yres is not None else None
     except (tifffile.TiffFileError, ValueError, KeyError, IndexError) as exc:
+        if "imagecodecs" in str(exc):
+            # A compression tifffile decodes only with imagecodecs (LZW ...): Pillow reads
+            # the common ones (first page only).
+            data, pitch, meta = read_pillow(path)
+            meta.setdefault("read_notes", []).append(
+                "compressed TIFF read with Pillow (first page only)")
+            return data, pitch, meta
         raise FileFormatError(f"{path}: not a readable TIFF file ({exc})") from None
     meta: dict[str, Any] = {}
+    data = tiff_samples(path, data, axes, photometric, samples, meta)
+    if sample_format in (1, 2):  # unsigned or signed integers
+        meta["bit_depth"] = bits - (1 if sample_format == 2 else 0)
+        meta["bit_depth_source"] = "file (TIFF BitsPerSample)"
     if description.strip().startswith("{"):
         try:
             parsed = json.loads(description)
         except json.JSONDecodeError:
             parsed = None
         if isinstance(parsed, dict):
-            meta.update(parsed.get("perovx", {}) if "perovx" in parsed else {})
+            meta.update(_stored_metadata(parsed.get("perovx", {}) if "perovx" in parsed
+                                         else {}))
     pitch: tuple[float, float] | None = None
     if xres_v and yres_v and xres_v > 0 and yres_v > 0:
         per_m = {2: 1 / 0.0254, 3: 100.0}.get(unit)
@@ -318,6 +392,20 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict
     if "pixel_pitch_m" in meta:
         meta.pop("pixel_pitch_m")
     return data, pitch, meta
+
+
+# Metadata keys that describe how a file was read; when an image read by perovx is written
+# back with its metadata, the stored copies are stale and are dropped on reading.
+_READER_KEYS = frozenset({"format", "path", "pixel_pitch_source", "file_pixel_pitch_m",
+                          "bit_depth", "bit_depth_source", "saturation_level", "read_notes",
+                          "colour", "luminance_weights", "pillow_mode", "dicom_rescale",
+                          "dicom_modality_lut"})
+
+
+def _stored_metadata(stored: Any) -> dict[str, Any]:
+    if not isinstance(stored, dict):
+        return {}
+    return {k: v for k, v in stored.items() if k not in _READER_KEYS}
 
 
 def _rational(value: Any) -> float:
@@ -421,7 +509,8 @@ def _read_npy(path: Path) -> tuple[np.ndarray, None, dict[str, Any]]:
         data = np.load(path, allow_pickle=False)
     except (ValueError, OSError) as exc:
         raise FileFormatError(f"{path}: not a readable .npy array ({exc})") from None
-    return np.asarray(data), None, {}
+    meta: dict[str, Any] = {}
+    return colour_array(np.asarray(data), meta, where=str(path)), None, meta
 
 
 def _read_raw(
@@ -477,11 +566,8 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
             f"{path}: cannot decode the DICOM pixel data (transfer syntax "
             f"{ds.file_meta.get('TransferSyntaxUID', '?')}): {exc}"
         ) from None
-    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
-    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
-    if slope != 1.0 or intercept != 0.0:
-        data = data.astype(np.float64) * slope + intercept
     meta: dict[str, Any] = {}
+    data = dicom_values(path, ds, data, meta)
     comments = str(ds.get("ImageComments", "") or "")
     if comments.strip().startswith("{"):
         try:
@@ -489,7 +575,7 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
         except json.JSONDecodeError:
             parsed = None
         if isinstance(parsed, dict) and "perovx" in parsed:
-            meta.update(parsed["perovx"])
+            meta.update(_stored_metadata(parsed["perovx"]))
     for key, (keyword, factor) in DICOM_METADATA_TAGS.items():
         if key in meta or keyword not in ds:
             continue
@@ -506,8 +592,6 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
     for keyword in ("Modality", "SOPClassUID", "PhotometricInterpretation"):
         if keyword in ds:
             meta[f"dicom_{keyword}"] = str(ds.get(keyword))
-    if slope != 1.0 or intercept != 0.0:
-        meta["dicom_rescale"] = {"slope": slope, "intercept": intercept}
     meta.pop("pixel_pitch_m", None)
     pitch = None
     for keyword in ("ImagerPixelSpacing", "PixelSpacing", "DetectorElementSpacing"):

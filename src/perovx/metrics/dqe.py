@@ -284,6 +284,7 @@ def detective_quantum_efficiency(
     dqe = m**2 / (q * air_kerma_Gy * nnps)
     if nps.single_image:
         notes.append("NNPS from a single flat field")
+    notes.extend(f"MTF: {w}" for w in getattr(mtf, "warnings", ()))
     return DQEResult(
         frequency_per_m=f,
         dqe=dqe,

@@ -30,6 +30,7 @@ import numpy as np
 
 from perovx.errors import InputError
 from perovx.metrics._common import new_axes, unpack_image
+from perovx.metrics.conversion import ConversionFunction
 
 __all__ = ["LinePairGroup", "LinePairResult", "line_pair_ctf"]
 
@@ -187,6 +188,7 @@ def line_pair_ctf(
     open_roi: Sequence[int] | None = None,
     bar_roi: Sequence[int] | None = None,
     threshold: float = 0.1,
+    conversion: ConversionFunction | None = None,
 ) -> LinePairResult:
     """CTF of each bar group of a line-pair phantom image and the highest resolved group.
 
@@ -206,6 +208,9 @@ def line_pair_ctf(
         relative CTF is referred to their contrast, else to the lowest-frequency group.
     threshold
         Relative CTF counted as resolved, 0–1 (default 0.1).
+    conversion
+        Conversion function (pixel value → air kerma or relative exposure,
+        :mod:`perovx.metrics.conversion`) applied to each frame first.
 
     Returns
     -------
@@ -214,9 +219,15 @@ def line_pair_ctf(
     Raises
     ------
     InputError
-        No groups, ROIs outside the image or shorter than one period, a bad threshold.
+        No groups, ROIs outside the image or shorter than one period, a bad threshold,
+        or pixel values outside the conversion function.
     """
     data, pitch = unpack_image(image, pixel_pitch_m, what="line-pair image")
+    meta = getattr(image, "metadata", None) or {}
+    notes: list[str] = [str(n) for n in meta.get("read_notes", ())]
+    if conversion is not None:
+        data = conversion(data, where="line-pair image")
+        notes.append(conversion.describe())
     if data.ndim == 3:
         data = data.mean(axis=0)
     if not groups:
@@ -233,7 +244,6 @@ def line_pair_ctf(
                                     _roi(item.roi, data.shape, f"group at "
                                          f"{item.frequency_per_m * 1e-3:g} lp/mm")))
     parsed.sort(key=lambda g: g.frequency_per_m)
-    notes: list[str] = []
     ctf = np.empty(len(parsed))
     beyond = np.zeros(len(parsed), dtype=bool)
     for i, g in enumerate(parsed):

@@ -15,6 +15,15 @@ The presampled MTF of a detector is measured from the image of a sharp, opaque e
    sinc(f·w) with w the uniform-equivalent width of the samples in a bin (Δ when they
    spread evenly over it), f in cycles per pixel.
 
+Before step 1 the stored pixel values are checked for saturation (at or above the
+saturation level, 2**bit_depth − 1 by default) and, when a conversion function is given,
+linearised through it (IEC 62220-1-1:2015 requires data linear in air kerma; a camera OECF
+does the same for gamma-encoded images, ISO 12233:2014). Saturated pixels are kept out of
+the ESF by leaving out the rows where they reach the edge and shortening the ESF, or, with
+``allow_saturation``, analysed as they are with a warning; the result's ``warnings`` also
+report clipping at 0 and pixels piling up at 2**k − 1 of a 10/12/14-bit detector in a
+16-bit file. Colour images arrive as ISO 12233 luminance from :mod:`perovx.io.images`.
+
 The MTF is that along the edge normal; for a square pixel aperture it includes the factor
 sinc(f·sin α) of the aperture seen at the edge angle α (0.988 at the Nyquist frequency for
 α = 10°).
@@ -41,6 +50,7 @@ import numpy as np
 from perovx.errors import InputError
 from perovx.metrics._common import first_crossing, new_axes, unpack_image
 from perovx.metrics._edge import edge_orientation, fit_edge, locate_edge_roi
+from perovx.metrics.conversion import ConversionFunction
 
 __all__ = [
     "EDGE_ANGLE_RANGE_DEG",
@@ -62,6 +72,11 @@ MIN_ESF_HALF_WIDTH_PX = 8
 DEFAULT_ESF_HALF_WIDTH_PX = 128
 # Fraction of ROI pixels at or above the saturation level that makes the edge "saturated".
 SATURATION_FRACTION = 0.005
+# Largest fraction of the ROI rows (along the edge) left out to keep saturated pixels out
+# of the ESF before the edge is refused as saturated.
+MAX_EXCLUDED_ROW_FRACTION = 0.25
+# Bit depths of detectors that store their values in 16-bit containers.
+_CONTAINER_BIT_DEPTHS = (10, 12, 14)
 # Frequency step of the reported curve (cycles per pixel).
 FREQUENCY_STEP_CYCLES_PER_PIXEL = 0.005
 WINDOWS = ("tukey", "hann", "hamming", "none")
@@ -103,6 +118,9 @@ class MTFResult:
         LSF before windowing (m; signal per pixel).
     notes
         Remarks on how the result was obtained.
+    warnings
+        Sentences on what makes the result less reliable (saturated or clipped pixels
+        used, a suspected bit depth), each with its evidence.
     """
 
     frequency_per_m: np.ndarray
@@ -122,6 +140,7 @@ class MTFResult:
     lsf_position_m: np.ndarray
     lsf: np.ndarray
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def nyquist_per_m(self) -> float:
@@ -190,6 +209,7 @@ class MTFResult:
             "frequency_lp_per_mm": self.frequency_per_m * 1e-3,
             "mtf": self.mtf,
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
         if include_profiles:
             out["esf_position_mm"] = self.esf_position_m * 1e3
@@ -221,6 +241,12 @@ class MTFResult:
         ax.set_ylim(0, 1.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+        if self.warnings:
+            import textwrap
+
+            text = "\n".join(textwrap.fill("warning: " + w, 90) for w in self.warnings)
+            ax.text(0.01, 0.01, text, transform=ax.transAxes, fontsize=6, color="C3",
+                    va="bottom", ha="left", wrap=True)
         return fig
 
 
@@ -262,6 +288,8 @@ def slanted_edge_mtf(
     esf_half_width_px: float | None = None,
     max_frequency_cycles_per_pixel: float = 1.0,
     saturation_level: float | None = None,
+    allow_saturation: bool = False,
+    conversion: ConversionFunction | None = None,
 ) -> MTFResult:
     """Presampled MTF from the image of a slanted edge.
 
@@ -269,8 +297,9 @@ def slanted_edge_mtf(
     ----------
     image
         2-D array (a 3-D stack is averaged over its frames first) or an object with
-        ``.data`` and ``.pixel_pitch_m`` such as :class:`perovx.io.images.Image`. The
-        data must be linear in air kerma (offset- and gain-corrected).
+        ``.data`` and ``.pixel_pitch_m`` such as :class:`perovx.io.images.Image` (whose
+        ``metadata`` supplies the saturation level and reading notes). The data must be
+        linear in air kerma (offset- and gain-corrected), or made so by ``conversion``.
     pixel_pitch_m
         Pixel pitch in m, one value or ``(row, col)``; required unless the image has it.
     roi
@@ -287,8 +316,20 @@ def slanted_edge_mtf(
         Highest reported frequency in cycles per pixel (0.5 = Nyquist; default 1.0, twice
         Nyquist; at most ``oversampling``/4).
     saturation_level
-        Signal at which the detector saturates; default the largest value of an integer
-        data type, none for floating-point data.
+        Stored pixel value at which the detector saturates; default the image's
+        ``metadata["saturation_level"]`` (2**bit_depth − 1), else the largest value of
+        an integer data type, none for floating-point data. A colour image's pixels with
+        one channel at that level (``image.saturated``) count as saturated too.
+    allow_saturation
+        Analyse an edge with saturated pixels as it is, with a warning. Without it,
+        saturated pixels are kept out of the ESF by leaving out the ROI rows where they
+        reach the edge (at most ``MAX_EXCLUDED_ROW_FRACTION`` of the rows) and shortening
+        the ESF on both sides to stop short of them (not below ``MIN_ESF_HALF_WIDTH_PX``);
+        when that is not enough the edge is refused.
+    conversion
+        Conversion function (pixel value → air kerma or relative exposure, see
+        :mod:`perovx.metrics.conversion`) applied to every frame before the analysis;
+        saturation is judged on the stored values before it.
 
     Returns
     -------
@@ -298,7 +339,8 @@ def slanted_edge_mtf(
     ------
     InputError
         Unknown pitch, ROI outside the image, no edge in the ROI, an edge angle outside
-        ``EDGE_ANGLE_RANGE_DEG``, a saturated edge, or an ROI too small.
+        ``EDGE_ANGLE_RANGE_DEG``, a saturated edge (without ``allow_saturation``), pixel
+        values outside the conversion function, or an ROI too small.
 
     Examples
     --------
@@ -322,39 +364,53 @@ def slanted_edge_mtf(
             "max_frequency_cycles_per_pixel must lie in 0.1–"
             f"{oversampling / 4:g} (oversampling/4), got {max_frequency_cycles_per_pixel!r}"
         )
-    if data.ndim == 3:
-        notes.append(f"{data.shape[0]} frames averaged before the analysis")
-        frame_dtype = data.dtype
-        raw = data
-        data = data.mean(axis=0)
-    else:
-        frame_dtype = data.dtype
-        raw = data
+    meta = getattr(image, "metadata", None) or {}
+    notes.extend(str(n) for n in meta.get("read_notes", ()))
+    warnings: list[str] = []
+    raw = data
+    level = saturation_level
+    if level is None:
+        level = meta.get("saturation_level")
+    if level is None and raw.dtype.kind in "ui":
+        level = float(np.iinfo(raw.dtype).max)
+    frames = raw if raw.ndim == 3 else raw[None]
     if roi is None:
-        r0, r1, c0, c1 = locate_edge_roi(data, min_angle_deg=EDGE_ANGLE_RANGE_DEG[0])
+        search = frames.mean(axis=0) if frames.shape[0] > 1 else frames[0]
+        r0, r1, c0, c1 = locate_edge_roi(search, min_angle_deg=EDGE_ANGLE_RANGE_DEG[0])
         roi_source = "auto"
     else:
-        r0, r1, c0, c1 = _check_roi(roi, data.shape)
+        r0, r1, c0, c1 = _check_roi(roi, raw.shape[-2:])
         roi_source = "given"
     where = f"ROI rows {r0}:{r1}, cols {c0}:{c1}"
-
-    level = saturation_level
-    if level is None and frame_dtype.kind in "ui":
-        level = float(np.iinfo(frame_dtype).max)
+    sub_raw = frames[:, r0:r1, c0:c1]
+    saturated = None
+    channel_sat = getattr(image, "saturated", None)  # colour: one channel clipped
     if level is not None:
-        sub_raw = raw[..., r0:r1, c0:c1]
-        frac = float(np.count_nonzero(sub_raw >= level)) / sub_raw.size
-        if frac > SATURATION_FRACTION:
-            raise InputError(
-                f"{where}: saturated edge: {100 * frac:.1f} % of the pixels are at or above "
-                f"the saturation level {level:g} (allowed {100 * SATURATION_FRACTION:.1f} %); "
-                "lower the exposure so the open side stays below saturation"
-            )
-
-    sub = np.asarray(data[r0:r1, c0:c1], dtype=np.float64)
+        saturated = np.any(sub_raw >= level, axis=0)
+        if channel_sat is not None:
+            cs = np.asarray(channel_sat, dtype=bool)
+            cs = cs if cs.ndim == 2 else np.any(cs, axis=0)
+            saturated |= cs[r0:r1, c0:c1]
+        _bit_depth_hint(sub_raw, level, meta, warnings)
+        if float(np.min(sub_raw)) >= 0:
+            low = float(np.count_nonzero(np.any(sub_raw <= 0, axis=0))) / saturated.size
+            if low > SATURATION_FRACTION:
+                warnings.append(
+                    f"{100 * low:.1f} % of the ROI pixels are clipped at 0 (low clipping): "
+                    "the dark side of the ESF is flattened, which raises the MTF slightly")
+    if conversion is not None:
+        sub_frames = np.stack([conversion(f, where=where) for f in sub_raw])
+        notes.append(conversion.describe())
+    else:
+        sub_frames = sub_raw
+    if sub_frames.shape[0] > 1:
+        notes.append(f"{sub_frames.shape[0]} frames averaged before the analysis")
+    sub = np.asarray(sub_frames.mean(axis=0) if sub_frames.shape[0] > 1 else sub_frames[0],
+                     dtype=np.float64)
     orientation = edge_orientation(sub)
     if orientation == "horizontal":
         sub = sub.T
+        saturated = None if saturated is None else saturated.T
         pitch_across, pitch_along = pitch[0], pitch[1]
     else:
         pitch_across, pitch_along = pitch[1], pitch[0]
@@ -390,9 +446,15 @@ def slanted_edge_mtf(
             f"(need ≥ {MIN_ESF_HALF_WIDTH_PX + 1}); centre the ROI on the edge or widen it"
         )
     delta = 1.0 / oversampling
-    nbins = 2 * half * oversampling
     dist = (np.arange(w, dtype=np.float64)[None, :] - edge_x[:, None]) * cos_a
-    inside = (dist >= -half) & (dist < half)
+    rows_used = np.ones(h, dtype=bool)
+    if saturated is not None and saturated.mean() > SATURATION_FRACTION:
+        half, rows_used = _avoid_saturation(saturated, dist, half, level, where=where,
+                                            allow=allow_saturation, notes=notes,
+                                            warnings=warnings,
+                                            colour=channel_sat is not None)
+    nbins = 2 * half * oversampling
+    inside = (dist >= -half) & (dist < half) & rows_used[:, None]
     d_in = dist[inside]
     v_in = sub[inside]
     k = np.minimum(((d_in + half) * oversampling).astype(np.int64), nbins - 1)
@@ -451,4 +513,69 @@ def slanted_edge_mtf(
         lsf_position_m=lsf_pos * pitch_across,
         lsf=lsf,
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )
+
+
+def _avoid_saturation(saturated: np.ndarray, dist: np.ndarray, half: int, level: float, *,
+                      where: str, allow: bool, notes: list[str], warnings: list[str],
+                      colour: bool = False) -> tuple[int, np.ndarray]:
+    """ESF half-width (pixels) and the ROI rows to use so that no saturated pixel enters
+    the ESF: the longest half-width from ``half`` down to ``MIN_ESF_HALF_WIDTH_PX`` for
+    which at most ``MAX_EXCLUDED_ROW_FRACTION`` of the rows hold a saturated pixel within
+    it. With ``allow`` the edge is used as it is, with a warning."""
+    h = saturated.shape[0]
+    frac = float(saturated.mean())
+    sat_dist = np.where(saturated, np.abs(dist), np.inf)
+    nearest = sat_dist.min(axis=1)  # per row: closest saturated pixel to the edge (px)
+    what = (f"{100 * frac:.1f} % of the pixels are at or above the saturation level "
+            f"{level:g}{' (in at least one colour channel)' if colour else ''}")
+    if allow:
+        warnings.append(
+            f"saturated edge: {what}, the closest {float(nearest.min()):.1f} pixels from the "
+            "edge; analysed as it is (allow_saturation): clipping inside the edge "
+            "transition shortens the ESF rise and raises the MTF")
+        return half, np.ones(h, dtype=bool)
+    for hw in range(half, MIN_ESF_HALF_WIDTH_PX - 1, -1):
+        bad = nearest < hw + 1.0
+        if bad.mean() <= MAX_EXCLUDED_ROW_FRACTION:
+            parts = []
+            if hw < half:
+                parts.append(f"the ESF shortened to ±{hw} pixels (from ±{half})")
+            if bad.any():
+                parts.append(f"{int(bad.sum())} of {h} ROI rows left out")
+            notes.append(f"saturated pixels ({what}) kept out of the ESF: "
+                         + " and ".join(parts))
+            return hw, ~bad
+    closest = float(np.median(nearest[np.isfinite(nearest)])) if np.isfinite(
+        nearest).any() else float("inf")
+    raise InputError(
+        f"{where}: saturated edge: {what} (allowed {100 * SATURATION_FRACTION:.1f} %), "
+        f"within {closest:.1f} pixels of the edge in half of the rows, too close to keep "
+        f"them out of an ESF of ≥ ±{MIN_ESF_HALF_WIDTH_PX} pixels; lower the exposure so "
+        "the open side stays below saturation, or analyse it as it is with "
+        "allow_saturation (CLI: --allow-saturation; the MTF is then overestimated)"
+    )
+
+
+def _bit_depth_hint(sub_raw: np.ndarray, level: float, meta: Any,
+                    warnings: list[str]) -> None:
+    """Warn when integer data whose bit depth comes from the container (the data type, or
+    a TIFF/PNG's bits per sample) pile up at 2**k − 1 for a common detector bit depth k (a
+    12-bit detector saturating at 4095 in a 16-bit file). A bit depth given by the caller
+    or DICOM's BitsStored is taken as meant."""
+    source = str(meta.get("bit_depth_source") or "data type")
+    if source == "given" or "DICOM" in source or sub_raw.dtype.kind not in "ui":
+        return
+    top = float(sub_raw.max())
+    if top >= level:
+        return
+    for k in _CONTAINER_BIT_DEPTHS:
+        if top == 2**k - 1:
+            at_top = float(np.count_nonzero(sub_raw == top)) / sub_raw.size
+            if at_top > SATURATION_FRACTION:
+                warnings.append(
+                    f"{100 * at_top:.1f} % of the ROI pixels sit at {top:g} = 2^{k} − 1: if "
+                    f"the detector writes {k}-bit values they are saturated; give the bit "
+                    f"depth (bit_depth={k}, CLI: --bit-depth {k}) to have them handled")
+            return

@@ -33,6 +33,7 @@ import numpy as np
 
 from perovx.errors import InputError
 from perovx.metrics._common import new_axes, pitch_pair
+from perovx.metrics.conversion import ConversionFunction
 
 __all__ = [
     "IEC_ANALYSIS_AREA_M",
@@ -290,6 +291,7 @@ def noise_power_spectrum(
     detrend: str = "poly2",
     subtract_mean_image: bool = False,
     axis_band: int = 7,
+    conversion: ConversionFunction | None = None,
 ) -> NPSResult:
     """NPS of one or more flat-field images.
 
@@ -314,6 +316,11 @@ def noise_power_spectrum(
         leaving the stochastic noise; the result is scaled by N/(N − 1)); needs ≥ 2 frames.
     axis_band
         Lines on each side of an axis averaged for the axis-near cuts (IEC: 7), 1–32.
+    conversion
+        Conversion function (pixel value → air kerma or relative exposure,
+        :mod:`perovx.metrics.conversion`) applied to each frame first, as IEC 62220-1-1
+        requires for detectors whose pixel values are not linear in air kerma; the
+        spectra and the mean signal are then in its units.
 
     Returns
     -------
@@ -322,8 +329,8 @@ def noise_power_spectrum(
     Raises
     ------
     InputError
-        Unknown pitch, images of different shapes, an area smaller than one ROI, or
-        out-of-range options.
+        Unknown pitch, images of different shapes, an area smaller than one ROI, pixel
+        values outside the conversion function, or out-of-range options.
 
     Examples
     --------
@@ -352,6 +359,20 @@ def noise_power_spectrum(
             f"{roi} × {roi}; use a smaller roi_size_px or a larger area"
         )
     notes: list[str] = []
+    for item in ([images] if hasattr(images, "metadata") else
+                 images if isinstance(images, list | tuple) else []):
+        for note in (getattr(item, "metadata", None) or {}).get("read_notes", ()):
+            if str(note) not in notes:
+                notes.append(str(note))
+    if conversion is not None:
+        notes.append(conversion.describe())
+
+    def area_of(frame: np.ndarray, i: int) -> np.ndarray:
+        a = frame[r0:r1, c0:c1]
+        if conversion is None:
+            return a
+        return conversion(a, where=f"NPS frame {i + 1}, area rows {r0}:{r1}, cols {c0}:{c1}")
+
     n_frames = len(frames)
     single = n_frames == 1
     if single:
@@ -364,7 +385,10 @@ def noise_power_spectrum(
     if subtract_mean_image:
         if single:
             raise InputError("subtract_mean_image needs at least 2 frames, got 1")
-        mean_image = np.mean([f[r0:r1, c0:c1] for f in frames], axis=0, dtype=np.float64)
+        mean_image = np.zeros((ah, aw), dtype=np.float64)
+        for i, f in enumerate(frames):
+            mean_image += area_of(f, i)
+        mean_image /= n_frames
         scale = n_frames / (n_frames - 1)
         notes.append("mean image subtracted (fixed pattern removed), scaled by N/(N−1)")
 
@@ -376,8 +400,8 @@ def noise_power_spectrum(
     acc = np.zeros((roi, roi // 2 + 1), dtype=np.float64)
     n_rois = 0
     total_mean = 0.0
-    for frame in frames:
-        a = np.asarray(frame[r0:r1, c0:c1], dtype=np.float32)
+    for i, frame in enumerate(frames):
+        a = np.asarray(area_of(frame, i), dtype=np.float32)
         total_mean += float(a.mean(dtype=np.float64))
         if mean_image is not None:
             a = (a - mean_image).astype(np.float32)
