@@ -275,14 +275,11 @@ def _emit(
     if plot is not None:
         if file is not None and plot.resolve() == Path(file).resolve():
             raise FileFormatError(f"--plot {plot}: is the input file; choose another name")
-        if plot.exists():
-            raise FileFormatError(
-                f"--plot {plot}: exists; choose another file name (perovx never overwrites)"
-            )
-        if not plot.parent.exists():
-            raise FileFormatError(f"--plot {plot}: folder {plot.parent} does not exist")
+        from perovx.io.atomic import check_new, save_figure
+
+        check_new(plot, what="plot")
         fig = result.plot()
-        fig.savefig(plot, dpi=120, bbox_inches="tight")
+        save_figure(fig, plot, dpi=120, bbox_inches="tight")
     if json_out:
         dump_json({**result.to_dict(), "conditions": conditions})
         return

@@ -132,6 +132,10 @@ def beam_command(
     """Describe a beam: first HVL (mm Al), mean energy (keV), q (photons mm⁻² µGy⁻¹) and spectrum."""
     from perovx.spectra import get_beam
 
+    if plot is not None:
+        from perovx.io.atomic import check_new
+
+        check_new(plot, what="plot")
     beam = get_beam(spec)
     info = beam.to_dict()
     if plot is not None:
@@ -150,11 +154,9 @@ def beam_command(
 
 
 def _save_new(fig: Any, path: Path) -> None:
-    from perovx.errors import FileFormatError
+    from perovx.io.atomic import save_figure
 
-    if path.exists():
-        raise FileFormatError(f"{path}: exists; choose another file name (perovx never overwrites)")
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    save_figure(fig, path, dpi=120, bbox_inches="tight")
 
 
 def demo_command(

@@ -30,6 +30,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from perovx.errors import OutputError
 
@@ -39,6 +40,7 @@ __all__ = [
     "check_new",
     "check_writable_folder",
     "claim",
+    "save_figure",
     "write_bytes",
     "write_text",
 ]
@@ -88,8 +90,8 @@ def check_new(path: PathLike, *, what: str = "output", hint: str = "") -> Path:
     """
     p = Path(path)
     if p.exists() or p.is_symlink():
-        extra = f"; {hint}" if hint else ""
-        raise OutputError(f"{p}: exists; choose another name (perovx never overwrites){extra}")
+        extra = hint or "choose another name"
+        raise OutputError(f"{p}: already exists; {extra} (perovx never overwrites)")
     check_writable_folder(p, what=what)
     return p
 
@@ -335,3 +337,27 @@ def claim(folder: PathLike, name: str, *, create: bool = True) -> OutputClaim:
             fh.write(f"{os.getpid()}\n")
         return OutputClaim(lock)
     raise OutputError(f"{out / name}: cannot claim the output set ({lock} keeps reappearing)")
+
+
+def save_figure(fig: Any, path: PathLike, *, overwrite: bool = False, what: str = "plot",
+                **savefig: Any) -> Path:
+    """Save a matplotlib figure atomically; refuse an existing file unless ``overwrite``.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    path
+        Output file; its extension picks the format (``.png``, ``.pdf``, ``.svg``).
+    overwrite
+        Replace an existing file.
+    what
+        What is written, for error messages.
+    **savefig
+        Passed to :meth:`matplotlib.figure.Figure.savefig` (``dpi``, ``bbox_inches``).
+    """
+    final = Path(path)
+    fmt = final.suffix.lstrip(".").lower() or "png"
+    with atomic_path(final, overwrite=overwrite, what=what) as tmp:
+        fig.savefig(tmp, format=fmt, **savefig)
+    return final

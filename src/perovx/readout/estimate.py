@@ -17,7 +17,13 @@ import math
 import os
 from dataclasses import dataclass, replace
 
-from perovx.limits import ENV_MAX_MEMORY, ENV_MAX_TIME, Limits, resolve_limits
+from perovx.limits import (
+    ENV_MAX_MEMORY,
+    ENV_MAX_TIME,
+    MC_HISTORIES_PER_SECOND_PER_CORE,
+    Limits,
+    resolve_limits,
+)
 from perovx.readout.config import SimulateConfig
 from perovx.readout.modes import PixelArray
 
@@ -34,9 +40,6 @@ BYTES_PER_PIXEL_READ = 8 * 3 + 1
 BASE_BYTES = 400e6
 #: Time of one FFT butterfly on one core, s (numpy/scipy on a current CPU, generous).
 SECONDS_PER_FFT_OP = 5e-9
-#: Monte Carlo photon histories per second on one core (perovx's numba kernel transports
-#: ~1e6 s⁻¹ per core at 60 keV in MAPbI3; halved as a margin for fluorescence cascades).
-HISTORIES_PER_SECOND_PER_CORE = 5e5
 #: Photon fluence per air kerma used to size the full Monte Carlo, photons m⁻² Gy⁻¹:
 #: an upper value over the IEC 61267 qualities (RQA3 ~2.1e16, RQA5 ~3.0e16, RQA9 ~3.2e16;
 #: a 20 keV line ~1.4e17), so that the estimate errs on the large side.
@@ -101,7 +104,7 @@ def estimate(config: SimulateConfig, *, cores: int | None = None) -> Estimate:
     if sim.kernels == "full_monte_carlo" and isinstance(config.mode, PixelArray):
         area = pixels * config.panel.pixel_pitch_m**2
         histories += reads * FLUENCE_PER_GY_BOUND * config.mode.air_kerma_Gy * area
-    time_s += histories / (HISTORIES_PER_SECOND_PER_CORE * n_cores)
+    time_s += histories / (MC_HISTORIES_PER_SECOND_PER_CORE * n_cores)
     return Estimate(memory_bytes=float(memory), time_s=float(time_s), reads=reads, cells=cells)
 
 
