@@ -223,7 +223,10 @@ def _variant(section: str, data: Mapping[str, Any]) -> type[BaseModel] | None:
 def _translate(exc: ValidationError, data: Mapping[str, Any], source: str,
                loc: _Locator) -> InputError:
     """The first error of a validation as one located line."""
-    err = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # a misspelt section explains the "missing section" that comes with it: say it first
+    err = next((e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1
+                and isinstance(data.get(str(e["loc"][0])), Mapping)), errors[0])
     path = [str(p) for p in err["loc"]]
     kind = err["type"]
     if not path:
