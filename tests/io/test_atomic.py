@@ -31,7 +31,7 @@ def test_a_failing_writer_leaves_nothing(tmp_path):
 
 def test_a_file_appearing_meanwhile_is_never_replaced(tmp_path):
     final = tmp_path / "c.txt"
-    with pytest.raises(OutputError, match="written by another run meanwhile"):  # noqa: PT012
+    with pytest.raises(OutputError, match="written by another run meanwhile"):
         with atomic_path(final) as tmp:
             tmp.write_text("mine")
             final.write_text("theirs")

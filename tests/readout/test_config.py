@@ -135,7 +135,7 @@ def test_a_small_run_is_allowed():
 # ----------------------------------------------------------------------- property tests
 
 _KEYS = sorted({k for table in CONFIG_KEYS.values() for k in table} | {"x", "type"})
-_SECTIONS = sorted(k for k in CONFIG_KEYS if k) + ["other"]
+_SECTIONS = [*sorted(k for k in CONFIG_KEYS if k), "other"]
 _TEXT = st.text(alphabet=st.characters(blacklist_characters="*^", blacklist_categories=("Cs",)),
                 max_size=20)
 _SCALARS = st.one_of(
@@ -160,7 +160,7 @@ def _documents() -> st.SearchStrategy:
         lambda sec, key, value: {**base, sec: {**base.get(sec, {}), key: value}}
         if isinstance(base.get(sec, {}), dict) else base,
         st.sampled_from(_SECTIONS), st.sampled_from(_KEYS), _VALUES)
-    random = st.dictionaries(st.sampled_from(_SECTIONS + ["title"]),
+    random = st.dictionaries(st.sampled_from([*_SECTIONS, "title"]),
                              st.one_of(section, _VALUES), max_size=8)
     return st.one_of(mutated, random)
 

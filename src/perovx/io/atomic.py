@@ -282,6 +282,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _lock_owner(lock: Path) -> int | None:
+    """Process id in a lock file; ``None`` when it cannot be read (then taken as held)."""
+    try:
+        text = lock.read_text(encoding="ascii").strip()
+        return int(text)
+    except (OSError, ValueError):
+        return None
+
+
 def claim(folder: PathLike, name: str, *, create: bool = True) -> OutputClaim:
     """Claim the output set ``name`` in ``folder`` exclusively for this process.
 
@@ -312,30 +321,44 @@ def claim(folder: PathLike, name: str, *, create: bool = True) -> OutputClaim:
     if not os.access(out, os.W_OK | os.X_OK):
         raise OutputError(f"{out}: output folder is read-only (no write permission)")
     lock = out / f".{name}.perovx-lock"
+    for old in out.glob(f".{name}.perovx-lock.*.tmp"):  # left by killed runs
+        owner = old.name.rsplit(".", 2)[-2]
+        if owner.isdigit() and not _pid_alive(int(owner)):
+            with contextlib.suppress(OSError):
+                old.unlink()
     for _attempt in range(2):
+        # the lock appears with its owner's process id already in it (written under a
+        # temporary name, then linked, which fails if the lock exists): never empty
+        tmp = lock.with_name(f"{lock.name}.{os.getpid()}.tmp")
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
+            tmp.write_text(f"{os.getpid()}\n", encoding="ascii")
             try:
-                text = lock.read_text(encoding="ascii").strip()
-                pid = int(text) if text else -1  # empty: its owner is writing it now
-            except (OSError, ValueError):
-                pid = -1
-            if pid == -1 or _pid_alive(pid):
-                who = f"process {pid}" if pid > 0 else "another run"
+                os.link(tmp, lock)
+            except FileExistsError:
+                raise
+            except OSError as exc:
+                if exc.errno not in _NO_LINKS:
+                    raise
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
+                    fh.write(f"{os.getpid()}\n")
+            return OutputClaim(lock)
+        except FileExistsError:
+            pid = _lock_owner(lock)
+            if pid is None or _pid_alive(pid):
+                who = f"process {pid}" if pid else "another run"
                 raise OutputError(
                     f"{out / name}: another perovx run ({who}) is writing this output set; "
                     f"choose another folder or name (if no run is active, remove {lock})"
                 ) from None
             with contextlib.suppress(OSError):
                 lock.unlink()  # left by a run that was killed
-            continue
         except OSError as exc:
             raise OutputError(f"{out}: cannot write to the output folder "
                               f"({_reason(exc)})") from None
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return OutputClaim(lock)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
     raise OutputError(f"{out / name}: cannot claim the output set ({lock} keeps reappearing)")
 
 

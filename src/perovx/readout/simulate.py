@@ -825,6 +825,12 @@ def _claim_outputs(cfg: SimulateConfig, *, overwrite: bool) -> OutputClaim:
     except BaseException:
         held.release()
         raise
+    # temporary files of this output set left by a killed run (the claim proves it dead)
+    for path in output_paths(cfg):
+        stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+        for pattern in (f".{stem}.*.partial*", f"..{stem}.*.partial*"):
+            for old in directory.glob(pattern):
+                old.unlink(missing_ok=True)
     return held
 
 
