@@ -96,7 +96,7 @@ def _simulate_command(
     if config is None:
         raise InputError("give a CONFIG.toml file (perovx simulate --schema lists its keys)")
 
-    from perovx.readout.estimate import simulate_limits
+    from perovx.readout.estimate import check_resources, simulate_limits
     from perovx.readout.simulate import KERNEL_METHODS, load_config, simulate
 
     cfg = load_config(config)
@@ -112,6 +112,7 @@ def _simulate_command(
                              f"got {kernels!r}")
         cfg = replace(cfg, simulation=replace(cfg.simulation, kernels=kernels))
     limits = simulate_limits(cfg, max_memory=max_memory, max_time=max_time)
+    check_resources(cfg, limits)  # before the progress bar: a refusal is one line
 
     if progress and not as_json:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
