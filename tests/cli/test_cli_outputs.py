@@ -106,3 +106,12 @@ def test_mc_refuses_histories_beyond_the_time_limit():
     _one_line(result, "--histories 1e+15", "--max-time")
     _one_line(runner.invoke(app, ["mc", "--material", "CdTe", "--histories", "inf"]),
               "--histories")
+
+
+def test_image_analyses_refuse_images_beyond_the_memory_limit(image, monkeypatch):
+    monkeypatch.setenv("PEROVX_MAX_MEMORY", "100kB")  # the 64 × 64 image needs ~260 kB
+    for args in (["mtf", str(image)], ["nps", str(image)]):
+        _one_line(runner.invoke(app, args), "an image of 4.1e+03 pixels", "PEROVX_MAX_MEMORY")
+    monkeypatch.setenv("PEROVX_MAX_MEMORY", "1GB")
+    ok = runner.invoke(app, ["nps", str(image), "--roi-size", "32"])
+    assert ok.exit_code == 0, ok.output

@@ -152,3 +152,17 @@ def test_serve_checks_port_and_host() -> None:
         assert result.exit_code == 2, result.output
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and text in lines[0]
+
+
+def test_an_unexpected_error_is_a_short_422_not_a_500() -> None:
+    app = create_app(workers=1)
+
+    @app.get("/broken")
+    def broken() -> dict:
+        return {"x": 1 / 0}
+
+    with TestClient(app, raise_server_exceptions=False) as http:
+        r = http.get("/broken")
+    assert r.status_code == 422
+    assert r.json() == {"error": "cannot compute this request (ZeroDivisionError); check the "
+                                 "inputs"}

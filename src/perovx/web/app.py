@@ -268,8 +268,9 @@ def _guarded(func: Any, *args: Any) -> dict[str, Any]:
         return {"result": func(*args)}
     except PerovxError as exc:
         return {"error": _short(str(exc))}
-    except (RecursionError, OverflowError, MemoryError, ValueError, ArithmeticError) as exc:
-        return {"error": _short(f"cannot compute this request ({type(exc).__name__})")}
+    except Exception as exc:  # anything else: a short line, never a traceback or a 500
+        return {"error": _short(f"cannot compute this request ({type(exc).__name__}); check "
+                                "the inputs")}
 
 
 def _beam(spec: str) -> dict[str, Any]:
