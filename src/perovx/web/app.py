@@ -87,7 +87,9 @@ class WorkerPool:
             raise InputError(f"timeout must be > 0 s, got {timeout_s!r}")
         self.workers = workers
         self.timeout_s = float(timeout_s)
-        self._free: asyncio.Queue[ProcessPoolExecutor] | None = None
+        # free slots; a plain list (not an asyncio.Queue) so that the pool works from any
+        # event loop (the test client runs each request in its own)
+        self._free: list[ProcessPoolExecutor] | None = None
         self._all: list[ProcessPoolExecutor] = []
 
     @staticmethod
@@ -97,13 +99,10 @@ class WorkerPool:
         return ProcessPoolExecutor(max_workers=1,
                                    mp_context=multiprocessing.get_context("spawn"))
 
-    def _queue(self) -> asyncio.Queue[ProcessPoolExecutor]:
+    def _slots(self) -> list[ProcessPoolExecutor]:
         if self._free is None:
-            self._free = asyncio.Queue()
-            for _ in range(self.workers):
-                slot = self._new_slot()
-                self._all.append(slot)
-                self._free.put_nowait(slot)
+            self._all = [self._new_slot() for _ in range(self.workers)]
+            self._free = list(self._all)
         return self._free
 
     def _replace(self, slot: ProcessPoolExecutor) -> ProcessPoolExecutor:
@@ -119,8 +118,10 @@ class WorkerPool:
 
         ``func`` must be a module-level function (it is pickled to the worker).
         """
-        queue = self._queue()
-        slot = await queue.get()
+        free = self._slots()
+        while not free:  # every worker busy: wait for one
+            await asyncio.sleep(0.01)
+        slot = free.pop()
         loop = asyncio.get_running_loop()
         try:
             future = loop.run_in_executor(slot, func, *args)
@@ -136,7 +137,7 @@ class WorkerPool:
             raise ComputeTimeout("the computation's worker died (out of memory?); ask for "
                                  "less") from None
         finally:
-            queue.put_nowait(slot)
+            free.append(slot)
 
     def close(self) -> None:
         """Stop every worker process."""
