@@ -14,7 +14,9 @@ __all__ = [
     "FileFormatError",
     "FitError",
     "InputError",
+    "OutputError",
     "PerovxError",
+    "ResourceLimitError",
     "UnknownNameError",
 ]
 
@@ -44,3 +46,12 @@ class FileFormatError(PerovxError, OSError):
 
 class FitError(PerovxError, RuntimeError):
     """A fit did not converge or is not determined by the data."""
+
+
+class OutputError(PerovxError, OSError):
+    """An output cannot be written: its folder is missing or read-only, or the name is taken."""
+
+
+class ResourceLimitError(InputError):
+    """A request would need more memory or time than the limits allow (the message names
+    the option that raises them)."""

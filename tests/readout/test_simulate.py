@@ -92,7 +92,9 @@ def test_errors_name_the_file_line_and_key(tmp_path):
     wrong_mode = BASE.replace('air_kerma = "5 uGy"', 'air_kerma = "5 uGy"\nscan_speed = 1')
     with pytest.raises(InputError, match=r"\[mode\] scan_speed: not used with these settings"):
         load_config(_write(tmp_path, wrong_mode))
-    line_rows = BASE.replace('type = "pixel_array"', 'type = "line_scan"')
+    line_rows = BASE.replace('type = "pixel_array"\nair_kerma = "5 uGy"',
+                             'type = "line_scan"\nair_kerma_rate = "1 mGy/s"\n'
+                             'scan_speed = "10 mm/s"')
     with pytest.raises(InputError, match=r"\[panel\] rows: a line scanner is one row"):
         load_config(_write(tmp_path, line_rows))
     no_panel = BASE.split("[panel]")[0] + "[beam]" + BASE.split("[beam]")[1]

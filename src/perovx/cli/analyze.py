@@ -256,13 +256,20 @@ def _conditions(area: float | None, thickness: float | None, bias: float | None)
     }
 
 
-def _check_file(file: str | None, demo: bool) -> str | None:
+def _check_file(file: str | None, demo: bool, plot: Path | None = None) -> str | None:
     from perovx.errors import InputError
 
     if demo and file is not None:
         raise InputError("give a FILE or --demo, not both")
     if not demo and file is None:
         raise InputError("give a measurement FILE (or --demo for synthetic data)")
+    if plot is not None:  # refused before the analysis, not after it
+        from perovx.errors import FileFormatError
+        from perovx.io.atomic import check_new
+
+        if file is not None and plot.resolve() == Path(file).resolve():
+            raise FileFormatError(f"--plot {plot}: is the input file; choose another name")
+        check_new(plot, what="plot")
     return file
 
 
@@ -275,14 +282,11 @@ def _emit(
     if plot is not None:
         if file is not None and plot.resolve() == Path(file).resolve():
             raise FileFormatError(f"--plot {plot}: is the input file; choose another name")
-        if plot.exists():
-            raise FileFormatError(
-                f"--plot {plot}: exists; choose another file name (perovx never overwrites)"
-            )
-        if not plot.parent.exists():
-            raise FileFormatError(f"--plot {plot}: folder {plot.parent} does not exist")
+        from perovx.io.atomic import check_new, save_figure
+
+        check_new(plot, what="plot")
         fig = result.plot()
-        fig.savefig(plot, dpi=120, bbox_inches="tight")
+        save_figure(fig, plot, dpi=120, bbox_inches="tight")
     if json_out:
         dump_json({**result.to_dict(), "conditions": conditions})
         return
@@ -375,7 +379,7 @@ def xray_response_command(
     dark current, SNR per dose rate and S/S0 (with --beam and --material or --w-pair)."""
     from perovx.metrics.lab import XRayResponse
 
-    file = _check_file(file, demo)
+    file = _check_file(file, demo, plot)
     a, d, v = _geometry(area, thickness, bias, required_for=None if demo else "xray-response",
                         needs=("area",))
     w = _w_pair(material, w_pair)
@@ -450,7 +454,7 @@ def iv_command(
     mobility (SCLC, Mott–Gurney) when the curve shows them."""
     from perovx.metrics.lab import IVCurve
 
-    file = _check_file(file, demo)
+    file = _check_file(file, demo, plot)
     a, d, v = _geometry(area, thickness, bias, required_for=None if demo else "iv",
                         needs=("area", "thickness"))
     if demo:
@@ -495,7 +499,7 @@ def hecht_command(
     each polarity; a dark-current column is subtracted."""
     from perovx.metrics.lab import HechtAnalysis
 
-    file = _check_file(file, demo)
+    file = _check_file(file, demo, plot)
     a, d, v = _geometry(area, thickness, bias, required_for=None if demo else "hecht",
                         needs=("thickness",))
     if demo:
@@ -533,7 +537,7 @@ def arrhenius_command(
     and the review's ion-migration reading."""
     from perovx.metrics.lab import Arrhenius
 
-    file = _check_file(file, demo)
+    file = _check_file(file, demo, plot)
     a, d, v = _geometry(area, thickness, bias)
     if demo:
         analysis = Arrhenius.from_demo()
@@ -564,7 +568,7 @@ def drift_command(
     field and area (nA cm⁻¹ s⁻¹ V⁻¹)."""
     from perovx.metrics.lab import DarkDrift
 
-    file = _check_file(file, demo)
+    file = _check_file(file, demo, plot)
     a, d, v = _geometry(area, thickness, bias, required_for=None if demo else "drift",
                         needs=("area", "thickness", "bias"))
     if demo:
@@ -610,7 +614,7 @@ def response_command(
     """Beam on/off edges → 10–90 % rise and fall times and the lag a stated time after beam off."""
     from perovx.metrics.lab import ResponseTime
 
-    file = _check_file(file, demo)
+    file = _check_file(file, demo, plot)
     a, d, v = _geometry(area, thickness, bias)
     if demo:
         analysis = ResponseTime.from_demo()
@@ -647,7 +651,7 @@ def stability_command(
     the tested dose as a lower bound), as in the review's Table 2."""
     from perovx.metrics.lab import RadiationStability
 
-    file = _check_file(file, demo)
+    file = _check_file(file, demo, plot)
     a, d, v = _geometry(area, thickness, bias)
     if demo:
         analysis = RadiationStability.from_demo()

@@ -132,6 +132,10 @@ def beam_command(
     """Describe a beam: first HVL (mm Al), mean energy (keV), q (photons mm⁻² µGy⁻¹) and spectrum."""
     from perovx.spectra import get_beam
 
+    if plot is not None:
+        from perovx.io.atomic import check_new
+
+        check_new(plot, what="plot")
     beam = get_beam(spec)
     info = beam.to_dict()
     if plot is not None:
@@ -150,11 +154,9 @@ def beam_command(
 
 
 def _save_new(fig: Any, path: Path) -> None:
-    from perovx.errors import FileFormatError
+    from perovx.io.atomic import save_figure
 
-    if path.exists():
-        raise FileFormatError(f"{path}: exists; choose another file name (perovx never overwrites)")
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    save_figure(fig, path, dpi=120, bbox_inches="tight")
 
 
 def demo_command(
@@ -189,16 +191,51 @@ def demo_command(
 
 
 def serve_command(
-    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8000,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (1–65535).")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to listen on (default: this machine only).")] = "127.0.0.1",
+    timeout: Annotated[str, typer.Option(help="Time limit of one computation, e.g. 30s.")] = "30s",
+    workers: Annotated[int, typer.Option(help="Worker processes computing requests (1–64).")] = 2,
 ) -> None:
     """Serve the perovx web page (figures of merit in the browser) until Ctrl-C."""
+    from perovx.errors import InputError
+    from perovx.units import parse_quantity as pq
+
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port must be 1 to 65535, got {port}")
+    if not 1 <= workers <= 64:
+        raise InputError(f"--workers must be 1 to 64, got {workers}")
+    timeout_s = pq(timeout, "s", name="--timeout", minimum=0, maximum=3600, allow_zero=False)
+    loopback = _check_host(host, port)
     import uvicorn
 
     from perovx.web import create_app
 
+    if not loopback:
+        typer.echo(f"perovx: warning: --host {host} makes the page reachable by other machines "
+                   "on the network (it has no login); use 127.0.0.1 to keep it local", err=True)
     typer.echo(f"perovx web page on http://{host}:{port}/")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(workers=workers, timeout_s=timeout_s), host=host, port=port,
+                log_level="warning")
+
+
+def _check_host(host: str, port: int) -> bool:
+    """Check that ``host`` names an interface; return whether it is a loopback one."""
+    import ipaddress
+    import socket
+
+    from perovx.errors import InputError
+
+    if not host or len(host) > 253 or any(c.isspace() for c in host):
+        raise InputError(f"--host: {host[:60]!r} is not a host name or address")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise InputError(f"--host: cannot resolve {host[:60]!r} ({exc})") from None
+    addresses = {info[4][0] for info in infos}
+    try:
+        return all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+    except ValueError:
+        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -97,12 +97,64 @@ def _conversion(path: Path | None, order: str, interpolation: str) -> Any:
     return read_conversion_function(path, order=order, interpolation=interpolation)
 
 
+#: Bytes an analysis holds per image pixel: float64 copies of the image, its
+#: detrended/windowed versions and FFT work arrays (MTF, NPS, DQE).
+_BYTES_PER_PIXEL = 8 * 8
+
+
+def _image_pixels(path: Path, shape: tuple[int, ...] | None, dtype: str | None) -> float:
+    """Pixels of an image file, read from its header only (file size when unknown)."""
+    import numpy as np
+
+    suffix = path.suffix.lower()
+    try:
+        if shape is not None:
+            return float(np.prod(shape))
+        if suffix == ".npy":
+            with open(path, "rb") as fh:
+                version = np.lib.format.read_magic(fh)
+                header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                          else np.lib.format.read_array_header_2_0)(fh)
+            return float(np.prod(header[0]))
+        if suffix in (".tif", ".tiff"):
+            import tifffile
+
+            with tifffile.TiffFile(path) as tif:
+                return float(sum(np.prod(series.shape) for series in tif.series))
+        if suffix in (".dcm", ".dicom", ""):
+            import pydicom
+
+            ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+            return float(int(ds.Rows) * int(ds.Columns) * int(getattr(ds, "NumberOfFrames", 1)
+                                                             or 1))
+    except Exception:  # an unreadable header: the reader reports it properly
+        pass
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 0.0
+    itemsize = np.dtype(dtype).itemsize if dtype else 1
+    return size / max(itemsize, 1)
+
+
+def _check_image_size(path: Path, shape: tuple[int, ...] | None, dtype: str | None) -> None:
+    """Refuse an image whose analysis would need more memory than the limit."""
+    from perovx.limits import resolve_limits
+
+    pixels = _image_pixels(path, shape, dtype)
+    limits = resolve_limits(memory_keys="PEROVX_MAX_MEMORY (environment)")
+    limits.check(f"{path}: an image of {pixels:.3g} pixels",
+                 memory_bytes=pixels * _BYTES_PER_PIXEL,
+                 reduce="crop the image to the region to analyse")
+
+
 def _load(path: Path, pitch: str | None, shape: str | None, dtype: str | None,
           offset: int, bit_depth: int | None = None) -> Any:
     """Read an image and make sure its pixel pitch is known."""
     from perovx.errors import InputError
     from perovx.io.images import read_image
 
+    _check_image_size(path, _parse_shape(shape), dtype)
     image = read_image(path, pixel_pitch_m=_pitch(pitch), shape=_parse_shape(shape),
                        dtype=dtype, offset_bytes=offset, bit_depth=bit_depth)
     if image.pixel_pitch_m is None:
@@ -131,9 +183,21 @@ def _save_plot(result: Any, path: Path | None) -> None:
         return
     import matplotlib.pyplot as plt
 
+    from perovx.io.atomic import save_figure
+
     fig = result.plot()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        save_figure(fig, path, dpi=120)
+    finally:
+        plt.close(fig)
+
+
+def _check_plot(path: Path | None) -> None:
+    """Refuse an existing ``--plot`` file (or a missing folder) before any work."""
+    if path is not None:
+        from perovx.io.atomic import check_new
+
+        check_new(path, what="plot")
 
 
 def _fmt(value: float | None, unit: str = "lp/mm", scale: float = 1e-3) -> str:
@@ -171,6 +235,7 @@ def mtf_command(
     """
     from perovx.metrics.mtf import slanted_edge_mtf
 
+    _check_plot(plot)
     conv = _conversion(conversion_function, conversion_order, conversion_interpolation)
     img = _load(image, pixel_pitch, shape, dtype, offset, bit_depth)
     result = slanted_edge_mtf(
@@ -235,6 +300,7 @@ def nps_command(
     """
     from perovx.metrics.nps import noise_power_spectrum
 
+    _check_plot(plot)
     conv = _conversion(conversion_function, conversion_order, conversion_interpolation)
     loaded = [_load(p, pixel_pitch, shape, dtype, offset, bit_depth) for p in images]
     result = _nps(noise_power_spectrum, loaded, roi_size, area, detrend, subtract_mean, conv)
@@ -315,6 +381,7 @@ def dqe_command(
     from perovx.metrics.nps import noise_power_spectrum
     from perovx.units import parse_quantity
 
+    _check_plot(plot)
     conv = _conversion(conversion_function, conversion_order, conversion_interpolation)
     edge_img = _load(edge, pixel_pitch, shape, dtype, offset, bit_depth)
     flat_imgs = [_load(p, pixel_pitch, shape, dtype, offset, bit_depth) for p in flats]
@@ -405,6 +472,7 @@ def linepairs_command(
     """Contrast (CTF) of each bar group of a line-pair phantom and the highest resolved one."""
     from perovx.metrics.linepairs import line_pair_ctf
 
+    _check_plot(plot)
     conv = _conversion(conversion_function, conversion_order, conversion_interpolation)
     img = _load(image, pixel_pitch, shape, dtype, offset, bit_depth)
     result = line_pair_ctf(

@@ -78,6 +78,11 @@ def mc_command(
         bool | None,
         typer.Option(help="Progress bar on stderr (default: for long runs on a terminal)."),
     ] = None,
+    max_time: Annotated[
+        str | None,
+        typer.Option("--max-time", help="Refuse runs estimated above this time, e.g. 2h "
+                     "(default: $PEROVX_MAX_TIME, else 6h)."),
+    ] = None,
 ) -> None:
     """Monte Carlo photon transport in a detector layer (pencil beam).
 
@@ -89,6 +94,10 @@ def mc_command(
     from perovx.interaction.montecarlo import Layer, PencilBeam, Physics, Stack, run
     from perovx.units import parse_quantity as pq
 
+    if plot is not None:
+        from perovx.io.atomic import check_new
+
+        check_new(plot, what="plot")
     thickness_m = pq(thickness, "m", name="thickness", default_unit="mm", minimum=0,
                      allow_zero=False)
     density_kg_m3 = None
@@ -101,6 +110,7 @@ def mc_command(
         n = float(histories)
     except ValueError:
         raise InputError(f"--histories: cannot read {histories!r} as a number (e.g. 1e6)") from None
+    _check_histories(n, threads, backend, max_time)
     if backend not in ("cpu", "cuda"):
         raise InputError(f"--backend must be cpu or cuda, got {backend!r}")
     stack = Stack((Layer(material, thickness_m, density_kg_m3, packing_fraction=packing),))
@@ -155,6 +165,24 @@ def mc_command(
         typer.echo(f"  plot: {plot}")
 
 
+def _check_histories(n: float, threads: int | None, backend: str, max_time: str | None) -> None:
+    """Refuse a history count whose estimated run time is above the time limit."""
+    import math
+    import os
+
+    from perovx.errors import InputError
+    from perovx.limits import MC_HISTORIES_PER_SECOND_PER_CORE, resolve_limits
+
+    if not (math.isfinite(n) and n >= 1):
+        raise InputError(f"--histories must be a finite number >= 1, got {n!r}")
+    if backend != "cpu":
+        return  # a GPU's rate is not known here
+    cores = threads if threads and threads > 0 else (os.cpu_count() or 1)
+    limits = resolve_limits(None, max_time)
+    limits.check(f"--histories {n:.3g}", time_s=n / (MC_HISTORIES_PER_SECOND_PER_CORE * cores),
+                 reduce="use fewer --histories")
+
+
 def _plot(result, path: Path) -> None:
     import matplotlib
 
@@ -165,12 +193,10 @@ def _plot(result, path: Path) -> None:
     result.plot_pulse_height(ax=a1)
     result.plot_depth_profile(ax=a2)
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        from perovx.errors import InputError
+    from perovx.io.atomic import save_figure
 
-        raise InputError(f"--plot: cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        save_figure(fig, path, dpi=120)
     finally:
         plt.close(fig)
 

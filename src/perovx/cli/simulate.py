@@ -39,7 +39,8 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def _simulate_command(
-    config: Annotated[Path, typer.Argument(help="TOML configuration file (only read).")],
+    config: Annotated[Path | None, typer.Argument(
+        help="TOML configuration file (only read).", show_default=False)] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o",
@@ -62,12 +63,40 @@ def _simulate_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace output files that already exist.")
     ] = False,
+    max_memory: Annotated[
+        str | None,
+        typer.Option("--max-memory", help="Refuse runs estimated above this memory, e.g. "
+                     "16GB (default: [limits] max_memory, $PEROVX_MAX_MEMORY, else half "
+                     "of this machine's memory)."),
+    ] = None,
+    max_time: Annotated[
+        str | None,
+        typer.Option("--max-time", help="Refuse runs estimated above this time, e.g. 2h "
+                     "(default: [limits] max_time, $PEROVX_MAX_TIME, else 6h)."),
+    ] = None,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the configuration keys of every table "
+                           "(with --json: the JSON schema) and exit.")
+    ] = False,
 ) -> None:
     """Run ``perovx simulate``."""
     import json
     from dataclasses import replace
 
     from perovx.errors import InputError
+
+    if schema:
+        from perovx.readout.config_schema import json_schema, schema_markdown
+
+        if as_json:
+            dump_json(json_schema())
+        else:
+            typer.echo(schema_markdown(), nl=False)
+        return
+    if config is None:
+        raise InputError("give a CONFIG.toml file (perovx simulate --schema lists its keys)")
+
+    from perovx.readout.estimate import check_resources, simulate_limits
     from perovx.readout.simulate import KERNEL_METHODS, load_config, simulate
 
     cfg = load_config(config)
@@ -82,6 +111,8 @@ def _simulate_command(
             raise InputError(f"--kernels must be one of {', '.join(KERNEL_METHODS)}, "
                              f"got {kernels!r}")
         cfg = replace(cfg, simulation=replace(cfg.simulation, kernels=kernels))
+    limits = simulate_limits(cfg, max_memory=max_memory, max_time=max_time)
+    check_resources(cfg, limits)  # before the progress bar: a refusal is one line
 
     if progress and not as_json:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -96,9 +127,9 @@ def _simulate_command(
                     tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=1.0)
                 bar.update(tasks[stage], completed=min(max(fraction, 0.0), 1.0))
 
-            image = simulate(cfg, progress=report, overwrite=overwrite)
+            image = simulate(cfg, progress=report, overwrite=overwrite, limits=limits)
     else:
-        image = simulate(cfg, overwrite=overwrite)
+        image = simulate(cfg, overwrite=overwrite, limits=limits)
 
     summary = json.loads(image.attrs["summary_json"])
     files = json.loads(image.attrs.get("files", "{}"))

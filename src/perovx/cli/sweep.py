@@ -34,6 +34,25 @@ def _range(text: str, unit: str, name: str) -> list[float]:
     return [pq(v, unit, name=name, minimum=0, allow_zero=False) for v in text.split(",")]
 
 
+#: Memory per sweep point: ~20 float64 variables in the dataset, its JSON/dict copy and
+#: the per-point result objects, bytes (generous).
+_BYTES_PER_POINT = 4000
+#: Time per sweep point on one core, s (one evaluate() call: ~2–20 ms).
+_SECONDS_PER_POINT = 0.02
+
+
+def _check_size(points: int, max_memory: str | None, max_time: str | None) -> None:
+    """Refuse a sweep whose estimated memory or time is above the limits."""
+    import os
+
+    from perovx.limits import resolve_limits
+
+    limits = resolve_limits(max_memory, max_time)
+    limits.check(f"a sweep of {points} points", memory_bytes=points * _BYTES_PER_POINT,
+                 time_s=points * _SECONDS_PER_POINT / max(1, os.cpu_count() or 1),
+                 reduce="sweep fewer materials, thicknesses, fields or beams")
+
+
 def sweep_command(
     material: Annotated[list[str], typer.Option(help="Material (repeat for several): database name/id or formula.")],
     thickness: Annotated[str, typer.Option(help="Thickness: one value (1mm), a list (200um,1mm) or a log range START:STOP:COUNT (50um:2mm:12).")] = "50um:2mm:12",
@@ -42,6 +61,8 @@ def sweep_command(
     out: Annotated[Path | None, typer.Option(help="Write the dataset: .zarr, .nc (netCDF) or .json. Must not exist.")] = None,
     dask: Annotated[str | None, typer.Option(help="Run on Dask: 'local' (a local cluster) or a scheduler address tcp://host:8786.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the dataset as JSON (xarray to_dict).")] = False,
+    max_memory: Annotated[str | None, typer.Option("--max-memory", help="Refuse sweeps estimated above this memory, e.g. 16GB (default: $PEROVX_MAX_MEMORY, else half of this machine's memory).")] = None,
+    max_time: Annotated[str | None, typer.Option("--max-time", help="Refuse sweeps estimated above this time, e.g. 2h (default: $PEROVX_MAX_TIME, else 6h).")] = None,
 ) -> None:
     """Sweep materials × thickness × field × beam; sensitivities in C Gy⁻¹ m⁻² (SI) in the file."""
     from rich.progress import Progress
@@ -49,12 +70,16 @@ def sweep_command(
     from perovx.errors import FileFormatError
     from perovx.sweep import sweep
 
-    if out is not None and out.exists():
-        raise FileFormatError(f"{out}: exists; choose a new file (perovx never overwrites)")
     if out is not None and out.suffix not in (".zarr", ".nc", ".json"):
         raise FileFormatError(f"{out}: unknown format {out.suffix!r}; use .zarr, .nc or .json")
+    if out is not None:
+        from perovx.io.atomic import check_new
+
+        check_new(out, what="sweep dataset")
     thickness_m = _range(thickness, "m", "thickness")
     field_V_per_m = _range(field, "V/m", "field")
+    _check_size(len(material) * len(thickness_m) * len(field_V_per_m) * len(beam),
+                max_memory, max_time)
     with Progress(transient=True) as progress:
         task = progress.add_task("sweep", total=None)
         ds = sweep(
@@ -66,14 +91,17 @@ def sweep_command(
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     if out is not None:
-        if out.suffix == ".zarr":
-            ds.to_zarr(out)
-        elif out.suffix == ".nc":
-            ds.to_netcdf(out)
-        else:
-            import json
+        from perovx.io.atomic import atomic_path
 
-            out.write_text(json.dumps(ds.to_dict(data="list")), encoding="utf-8")
+        with atomic_path(out, what="sweep dataset") as tmp:
+            if out.suffix == ".zarr":
+                ds.to_zarr(tmp)
+            elif out.suffix == ".nc":
+                ds.to_netcdf(tmp)
+            else:
+                import json
+
+                tmp.write_text(json.dumps(ds.to_dict(data="list")), encoding="utf-8")
         typer.echo(f"wrote {out}")
     if json_out:
         dump_json(ds.to_dict(data="list"))

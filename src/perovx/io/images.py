@@ -421,13 +421,15 @@ def write_tiff(
     *,
     pixel_pitch_m: float | Sequence[float],
     metadata: Mapping[str, Any] | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write an image (or a stack) as TIFF with its pixel pitch in the resolution tags.
 
     Parameters
     ----------
     path
-        Output file (``.tif``/``.tiff``); an existing file is replaced.
+        Output file (``.tif``/``.tiff``), written under a temporary name and renamed
+        when complete (:func:`perovx.io.atomic.atomic_path`).
     data
         ``(rows, cols)`` or ``(frames, rows, cols)``. Stored as uint8/uint16 when given
         so, as float32 for floating-point data (float64 is narrowed to float32); other
@@ -438,6 +440,9 @@ def write_tiff(
     metadata
         JSON-serialisable acquisition data (SI units in key names), stored in the
         ``ImageDescription`` tag and returned by :func:`read_image`.
+    overwrite
+        Replace an existing file (default); ``False`` refuses it
+        (:class:`~perovx.errors.OutputError`).
 
     Returns
     -------
@@ -454,16 +459,19 @@ def write_tiff(
         {"perovx": {**_jsonable(metadata or {}), "pixel_pitch_m": list(pitch)}},
         allow_nan=False,
     )
+    from perovx.io.atomic import atomic_path
+
     p = Path(path)
-    tifffile.imwrite(
-        p,
-        arr,
-        photometric="minisblack",
-        resolution=(1.0 / (pitch[1] * 100.0), 1.0 / (pitch[0] * 100.0)),
-        resolutionunit=tifffile.RESUNIT.CENTIMETER,
-        description=desc,
-        metadata=None,
-    )
+    with atomic_path(p, overwrite=overwrite, what="TIFF image") as tmp:
+        tifffile.imwrite(
+            tmp,
+            arr,
+            photometric="minisblack",
+            resolution=(1.0 / (pitch[1] * 100.0), 1.0 / (pitch[0] * 100.0)),
+            resolutionunit=tifffile.RESUNIT.CENTIMETER,
+            description=desc,
+            metadata=None,
+        )
     return p
 
 
@@ -618,6 +626,7 @@ def write_dicom(
     *,
     pixel_pitch_m: float | Sequence[float],
     metadata: Mapping[str, Any] | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write an image as a DICOM Digital X-Ray (DX, for processing) file.
 
@@ -629,7 +638,8 @@ def write_dicom(
     Parameters
     ----------
     path
-        Output file (``.dcm``); an existing file is replaced.
+        Output file (``.dcm``), written under a temporary name and renamed when
+        complete (:func:`perovx.io.atomic.atomic_path`).
     data
         ``(rows, cols)`` image or ``(frames, rows, cols)`` stack. Unsigned integers up
         to 65535 are stored as they are (16 bits); floating-point data are stored as
@@ -639,6 +649,9 @@ def write_dicom(
         Pixel pitch in m, one value or ``(row, column)``.
     metadata
         JSON-serialisable acquisition data with SI units in the key names.
+    overwrite
+        Replace an existing file (default); ``False`` refuses it
+        (:class:`~perovx.errors.OutputError`).
 
     Returns
     -------
@@ -751,8 +764,11 @@ def write_dicom(
         )
     ds.ImageComments = comments
     ds.PixelData = np.ascontiguousarray(pixels).astype("<u2", copy=False).tobytes()
+    from perovx.io.atomic import atomic_path
+
     p = Path(path)
-    ds.save_as(p, enforce_file_format=True)
+    with atomic_path(p, overwrite=overwrite, what="DICOM image") as tmp:
+        ds.save_as(tmp, enforce_file_format=True)
     return p
 
 

@@ -653,18 +653,18 @@ def _check_names(
 
 
 def _write_atomically(path: Path, text: str, *, overwrite: bool) -> None:
+    from perovx.io.atomic import atomic_path
+
     if path.exists() and not overwrite:
         raise FileFormatError(f"{path}: already exists; choose another name or overwrite it "
                               "explicitly (overwrite=True, --force)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # atomic_path names the folder that cannot be written
+    with atomic_path(path, overwrite=overwrite, what="materials file") as tmp:
+        with open(tmp, "x", encoding="utf-8", newline="") as fh:
             fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise FileFormatError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 def _csv_text(entries: Sequence[MaterialEntry]) -> str:

@@ -25,33 +25,45 @@ section, is in :data:`CONFIG_KEYS`.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from perovx.errors import FileFormatError, InputError, PerovxError
+from perovx.errors import InputError, PerovxError
 from perovx.io.serialize import jsonable
+from perovx.readout.config import (
+    CONFIG_KEYS,
+    FULL_MC_MAX_PIXELS,
+    KERNEL_METHODS,
+    MODES,
+    OUTPUT_FORMATS,
+    PHANTOM_NAMES,
+    BeamConfig,
+    DetectorConfig,
+    ObjectConfig,
+    OutputConfig,
+    SimulateConfig,
+    SimulationConfig,
+    load_config,
+    parse_config,
+)
 from perovx.readout.modes import (
     Acquisition,
     Imager,
-    LineScan,
-    Mode,
     PhotonTransport,
     PixelArray,
-    PointScan,
     acquire,
 )
 from perovx.readout.panel import Panel
-from perovx.readout.process import PROCESSES, film_factors, film_maps, get_process
+from perovx.readout.process import film_factors, film_maps, get_process
+from perovx.readout.simulate_output import claim_outputs, output_paths, write_outputs
 from perovx.transport.charge import (
-    DEFAULT_FANO_FACTOR,
     ChargeTransport,
     PixelResponse,
     SpreadFunction,
@@ -59,13 +71,13 @@ from perovx.transport.charge import (
     pixel_response,
     spread_functions,
 )
-from perovx.transport.dark import ROOM_TEMPERATURE_K
-from perovx.transport.instability import DEFAULT_DRIFT_AMPLITUDE, IonMigration
+from perovx.transport.instability import IonMigration
 
 if TYPE_CHECKING:
     import xarray
 
     from perovx.interaction.phantoms import Phantom
+    from perovx.limits import Limits
     from perovx.spectra.beam import Beam
 
 __all__ = [
@@ -93,650 +105,6 @@ __all__ = [
     "simulate",
     "to_dataarray",
 ]
-
-#: How the energy deposition is obtained: Monte Carlo kernels
-#: (:func:`perovx.interaction.montecarlo.deposition_kernel`), or the local-absorption
-#: approximation (:func:`perovx.transport.charge.local_deposition_kernel`: μen/μ, no
-#: fluorescence reabsorption or spread; a quick, lower-bound estimate), or the full
-#: Monte Carlo of every photon of the object reads (pixel arrays of at most
-#: :data:`FULL_MC_MAX_PIXELS` pixels; the calibration reads, the summary's sensitivity
-#: and noise budget still use Monte Carlo kernels).
-KERNEL_METHODS = ("monte_carlo", "local", "full_monte_carlo")
-#: Largest panel (rows × columns) for ``kernels = "full_monte_carlo"``: 256 × 256 pixels.
-FULL_MC_MAX_PIXELS = 256 * 256
-#: Output files :func:`simulate` can write.
-OUTPUT_FORMATS = ("tiff", "dicom", "json", "png")
-MODES = ("pixel_array", "line_scan", "point_scan")
-PHANTOM_NAMES = ("none", "line_pairs", "edge", "contrast_detail", "hand", "circuit_board", "tiff")
-
-#: Keys allowed in each section of the TOML file (unit in which a bare number is read).
-CONFIG_KEYS: dict[str, dict[str, str]] = {
-    "": {"title": "text"},
-    "detector": {
-        "material": "database name or formula",
-        "thickness": "m",
-        "bias": "V (entrance electrode relative to the pixels)",
-        "temperature": "K",
-        "process": "|".join(PROCESSES),
-        "density": "kg/m3 (crystal density; the film has packing × this)",
-        "mu_tau_e": "m2/V",
-        "mu_tau_h": "m2/V",
-        "resistivity": "ohm*m",
-        "dark_current_density": "A/m2 (overrides the resistivity)",
-        "ion_activation_energy": "eV",
-        "drift_amplitude": "relative dark-current rise",
-        "w_pair": "eV",
-        "fano_factor": "number",
-    },
-    "panel": {
-        "pitch": "m", "rows": "integer", "columns": "integer", "fill_factor": "number",
-        "integration_time": "s", "frame_rate": "Hz", "amplifier_gain": "V/C",
-        "electronic_noise": "electrons rms", "adc_bits": "integer",
-        "full_scale_charge": "C", "pedestal_fraction": "number", "lag_fraction": "number",
-        "lag_time_constant": "s", "dead_pixel_fraction": "number",
-        "gain_nonuniformity": "number", "offset_nonuniformity": "electrons rms",
-        "calibration_frames": "[dark, flat] integers", "bias_settle_time": "s",
-    },
-    "beam": {"spectrum": "beam spec", "source_image_distance": "m"},
-    "mode": {
-        "type": "|".join(MODES), "air_kerma": "Gy", "frames": "integer",
-        "air_kerma_rate": "Gy/s", "scan_speed": "m/s", "fan_width": "m", "lines": "integer",
-        "dwell_time": "s", "step_time": "s", "spot_size": "m", "points": "[rows, columns]",
-    },
-    "object": {
-        "phantom": "|".join(PHANTOM_NAMES), "scatter_fraction": "number",
-        "scatter_width": "m", "material": "phantom material", "thickness": "m",
-        "angle": "deg", "bar_thickness": "m", "frequencies": "lp/mm list", "bars": "integer",
-        "plate_thickness": "m", "length": "m", "seed": "integer", "maps": "table",
-        "spacing": "m", "thickness_unit": "m", "materials": "table",
-    },
-    "simulation": {
-        "seed": "integer", "oversample": "integer", "energy_groups": "integer",
-        "kernels": "|".join(KERNEL_METHODS), "histories": "integer",
-        "kernel_half_width": "m", "depth_bins": "integer", "diffusion": "true|false",
-    },
-    "output": {"directory": "path", "formats": "list", "name": "text"},
-}
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    """The perovskite layer (SI units). ``None`` overrides take the database value."""
-
-    material: str
-    thickness_m: float
-    bias_V: float
-    temperature_K: float = ROOM_TEMPERATURE_K
-    process: str = "single_crystal"
-    density_kg_m3: float | None = None
-    mu_tau_e_m2_per_V: float | None = None
-    mu_tau_h_m2_per_V: float | None = None
-    resistivity_ohm_m: float | None = None
-    dark_current_density_A_m2: float | None = None
-    ion_activation_energy_eV: float | None = None
-    drift_amplitude: float = DEFAULT_DRIFT_AMPLITUDE
-    w_pair_eV: float | None = None
-    fano_factor: float = DEFAULT_FANO_FACTOR
-
-
-@dataclass(frozen=True)
-class BeamConfig:
-    """Beam spectrum and geometry."""
-
-    spectrum: str
-    source_image_distance_m: float = 1.0
-
-
-@dataclass(frozen=True)
-class ObjectConfig:
-    """The imaged object.
-
-    Attributes
-    ----------
-    phantom
-        Catalogue name, ``"tiff"`` or ``"none"`` (open field).
-    options
-        Keyword arguments of the phantom builder (SI units).
-    scatter_fraction
-        Stated scatter fraction S/(S + P) (pixel array only; scans are collimated).
-    scatter_sigma_m
-        Width of the scatter distribution, m.
-    """
-
-    phantom: str = "none"
-    options: Mapping[str, Any] = field(default_factory=dict)
-    scatter_fraction: float = 0.0
-    scatter_sigma_m: float = 30e-3
-
-
-@dataclass(frozen=True)
-class SimulationConfig:
-    """Numerical settings."""
-
-    seed: int = 0
-    oversample: int = 2
-    energy_groups: int = 8
-    kernels: str = "monte_carlo"
-    histories: int = 200_000
-    kernel_half_width_m: float = 2e-3
-    depth_bins: int = 16
-    diffusion: bool = True
-
-
-@dataclass(frozen=True)
-class OutputConfig:
-    """Where and what to write (``directory`` ``None``: write nothing)."""
-
-    directory: Path | None = None
-    formats: tuple[str, ...] = OUTPUT_FORMATS
-    name: str = "image"
-
-
-@dataclass(frozen=True)
-class SimulateConfig:
-    """A complete, checked ``perovx simulate`` configuration."""
-
-    detector: DetectorConfig
-    panel: Panel
-    beam: BeamConfig
-    mode: Mode
-    image_shape: tuple[int, int]
-    object: ObjectConfig = field(default_factory=ObjectConfig)
-    simulation: SimulationConfig = field(default_factory=SimulationConfig)
-    output: OutputConfig = field(default_factory=OutputConfig)
-    calibration_frames: tuple[int, int] = (16, 16)
-    bias_settle_s: float = 0.0
-    title: str = ""
-    source: str = "<dict>"
-
-
-class _Locator:
-    """Line numbers of the keys of a TOML text, for error messages."""
-
-    def __init__(self, text: str | None) -> None:
-        self.lines: dict[tuple[str, str], int] = {}
-        self.sections: dict[str, int] = {}
-        if not text:
-            return
-        section = ""
-        for number, raw in enumerate(text.splitlines(), start=1):
-            line = raw.strip()
-            if line.startswith("[") and not line.startswith("[["):
-                section = line.strip("[]").strip()
-                self.sections.setdefault(section, number)
-            elif "=" in line and not line.startswith("#"):
-                key = line.split("=", 1)[0].strip().strip('"')
-                self.lines.setdefault((section, key), number)
-
-    def line(self, section: str, key: str | None) -> int | None:
-        if key is None:
-            return self.sections.get(section)
-        return self.lines.get((section, key)) or self.sections.get(section)
-
-
-class _Section:
-    """Typed access to one TOML table, with located error messages."""
-
-    def __init__(self, name: str, data: Mapping[str, Any], source: str, loc: _Locator) -> None:
-        self.name = name
-        self.data = dict(data)
-        self.source = source
-        self.loc = loc
-        self.used: set[str] = set()
-
-    def where(self, key: str | None) -> str:
-        line = self.loc.line(self.name, key)
-        place = f"{self.source}:{line}" if line else self.source
-        head = f"[{self.name}]" if self.name else "top level"
-        return f"{place}: {head}" + (f" {key}" if key else "")
-
-    def error(self, key: str | None, message: str) -> InputError:
-        return InputError(f"{self.where(key)}: {message}")
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def raw(self, key: str, default: Any = None) -> Any:
-        self.used.add(key)
-        return self.data.get(key, default)
-
-    def quantity(
-        self,
-        key: str,
-        unit: str,
-        *,
-        default: float | None = None,
-        required: bool = False,
-        minimum: float | None = None,
-        maximum: float | None = None,
-        allow_zero: bool = True,
-    ) -> float | None:
-        from perovx.units import parse_quantity
-
-        if key not in self.data:
-            if required:
-                raise self.error(key, f"missing; give a value in {unit} (e.g. {key} = \"...\")")
-            return default
-        value = self.raw(key)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.error(key, f"expected a number or a quantity text in {unit}, got {value!r}")
-        head = f"[{self.name}] {key}" if self.name else key
-        try:
-            return parse_quantity(value, unit, name=head, minimum=minimum, maximum=maximum,
-                                  allow_zero=allow_zero)
-        except InputError as exc:
-            line = self.loc.line(self.name, key)
-            place = f"{self.source}:{line}" if line else self.source
-            raise InputError(f"{place}: {exc}") from None
-
-    def number(
-        self,
-        key: str,
-        *,
-        default: float | None = None,
-        required: bool = False,
-        minimum: float | None = None,
-        maximum: float | None = None,
-        integer: bool = False,
-    ) -> Any:
-        if key not in self.data:
-            if required:
-                raise self.error(key, "missing")
-            return default
-        value = self.raw(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(key, f"expected a number, got {value!r}")
-        if integer and int(value) != value:
-            raise self.error(key, f"expected an integer, got {value!r}")
-        if minimum is not None and value < minimum:
-            raise self.error(key, f"must be >= {minimum:g}, got {value!r}")
-        if maximum is not None and value > maximum:
-            raise self.error(key, f"must be <= {maximum:g}, got {value!r}")
-        return int(value) if integer else float(value)
-
-    def text(self, key: str, *, default: str | None = None, required: bool = False,
-             choices: Sequence[str] | None = None) -> str | None:
-        if key not in self.data:
-            if required:
-                raise self.error(key, "missing" + (f"; one of {', '.join(choices)}"
-                                                   if choices else ""))
-            return default
-        value = self.raw(key)
-        if not isinstance(value, str):
-            raise self.error(key, f"expected text, got {value!r}")
-        if choices is not None and value not in choices:
-            hint = difflib.get_close_matches(value, choices, n=1)
-            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise self.error(key, f"{value!r} is not one of {', '.join(choices)}{extra}")
-        return value
-
-    def boolean(self, key: str, *, default: bool) -> bool:
-        if key not in self.data:
-            return default
-        value = self.raw(key)
-        if not isinstance(value, bool):
-            raise self.error(key, f"expected true or false, got {value!r}")
-        return value
-
-    def finish(self) -> None:
-        allowed = CONFIG_KEYS.get(self.name, {})
-        for key in self.data:
-            if isinstance(self.data[key], dict) and self.name == "" and key in CONFIG_KEYS:
-                continue
-            if key not in allowed:
-                hint = difflib.get_close_matches(key, list(allowed), n=1)
-                extra = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise self.error(key, f"unknown key{extra} Known: {', '.join(allowed)}")
-            if key not in self.used:
-                raise self.error(key, f"not used with these settings (e.g. a {self.name} key "
-                                      "of another mode or phantom)")
-
-
-def load_config(path: str | Path) -> SimulateConfig:
-    """Read and check a ``perovx simulate`` TOML file.
-
-    Relative paths in the file (output directory, TIFF maps) are relative to the file.
-
-    Parameters
-    ----------
-    path
-        The TOML file (only read).
-    """
-    import tomllib
-
-    p = Path(path)
-    if not p.is_file():
-        raise FileFormatError(f"{p}: no such configuration file")
-    text = p.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise FileFormatError(f"{p}: not valid TOML ({exc})") from None
-    return parse_config(data, source=str(p), text=text, base_dir=p.parent)
-
-
-def _require_section(data: Mapping[str, Any], name: str, source: str, loc: _Locator,
-                     *, required: bool = True) -> _Section:
-    if name not in data:
-        if required:
-            raise InputError(f"{source}: missing section [{name}]")
-        return _Section(name, {}, source, loc)
-    value = data[name]
-    if not isinstance(value, Mapping):
-        raise InputError(f"{source}: [{name}] must be a table")
-    return _Section(name, value, source, loc)
-
-
-def parse_config(
-    data: Mapping[str, Any],
-    *,
-    source: str = "<dict>",
-    text: str | None = None,
-    base_dir: str | Path | None = None,
-) -> SimulateConfig:
-    """Check a configuration given as a dictionary (the parsed TOML).
-
-    Parameters
-    ----------
-    data
-        Tables ``detector``, ``panel``, ``beam``, ``mode`` (required), ``object``,
-        ``simulation``, ``output`` (optional).
-    source
-        Name used in error messages (the file name).
-    text
-        The TOML text, for line numbers in error messages.
-    base_dir
-        Directory that relative paths are relative to (default: the working directory).
-    """
-    loc = _Locator(text)
-    base = Path(base_dir) if base_dir is not None else Path.cwd()
-    top = _Section("", {k: v for k, v in data.items() if not isinstance(v, Mapping)},
-                   source, loc)
-    for key in data:
-        if isinstance(data[key], Mapping) and key not in CONFIG_KEYS:
-            hint = difflib.get_close_matches(key, [k for k in CONFIG_KEYS if k], n=1)
-            extra = f"; did you mean [{hint[0]}]?" if hint else ""
-            raise InputError(f"{source}: unknown section [{key}]{extra}")
-    title = top.text("title", default="") or ""
-    top.finish()
-
-    # [detector]
-    d = _require_section(data, "detector", source, loc)
-    process = d.text("process", default="single_crystal") or "single_crystal"
-    try:
-        get_process(process)
-    except InputError as exc:
-        raise d.error("process", str(exc)) from None
-    detector = DetectorConfig(
-        material=d.text("material", required=True) or "",
-        thickness_m=d.quantity("thickness", "m", required=True, minimum=0, allow_zero=False),
-        bias_V=d.quantity("bias", "V", required=True),
-        temperature_K=d.quantity("temperature", "K", default=ROOM_TEMPERATURE_K, minimum=0,
-                                 allow_zero=False),
-        process=process,
-        density_kg_m3=d.quantity("density", "kg/m**3", minimum=0, allow_zero=False),
-        mu_tau_e_m2_per_V=d.quantity("mu_tau_e", "m**2/V", minimum=0, allow_zero=False),
-        mu_tau_h_m2_per_V=d.quantity("mu_tau_h", "m**2/V", minimum=0, allow_zero=False),
-        resistivity_ohm_m=d.quantity("resistivity", "ohm*m", minimum=0, allow_zero=False),
-        dark_current_density_A_m2=d.quantity("dark_current_density", "A/m**2", minimum=0),
-        ion_activation_energy_eV=d.quantity("ion_activation_energy", "eV", minimum=0),
-        drift_amplitude=d.number("drift_amplitude", default=DEFAULT_DRIFT_AMPLITUDE,
-                                 minimum=0),
-        w_pair_eV=d.quantity("w_pair", "eV", minimum=0, allow_zero=False),
-        fano_factor=d.number("fano_factor", default=DEFAULT_FANO_FACTOR, minimum=1e-6,
-                             maximum=1.0),
-    )
-    if detector.bias_V == 0:
-        raise d.error("bias", "must be non-zero: its sign sets the carrier the pixels collect")
-    d.finish()
-
-    # [mode] first: it fixes the array geometry
-    m = _require_section(data, "mode", source, loc)
-    kind = m.text("type", required=True, choices=MODES)
-
-    # [panel]
-    pn = _require_section(data, "panel", source, loc)
-    defaults_rc = {"pixel_array": (None, None), "line_scan": (1, None), "point_scan": (1, 1)}
-    rows = pn.number("rows", integer=True, minimum=1, default=defaults_rc[kind][0],
-                     required=defaults_rc[kind][0] is None)
-    cols = pn.number("columns", integer=True, minimum=1, default=defaults_rc[kind][1],
-                     required=defaults_rc[kind][1] is None)
-    if kind == "line_scan" and rows != 1:
-        raise pn.error("rows", f"a line scanner is one row of pixels; got rows = {rows}")
-    if kind == "point_scan" and (rows, cols) != (1, 1):
-        raise pn.error("rows" if rows != 1 else "columns",
-                       "a point scan uses one pixel: rows = columns = 1 (or leave them out)")
-    cal = pn.raw("calibration_frames", [16, 16])
-    if (not isinstance(cal, list) or len(cal) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in cal)):
-        raise pn.error("calibration_frames", f"expected [dark, flat] integers >= 1, got {cal!r}")
-    try:
-        panel = Panel(
-            pixel_pitch_m=pn.quantity("pitch", "m", required=True, minimum=0, allow_zero=False),
-            rows=rows,
-            columns=cols,
-            integration_time_s=pn.quantity("integration_time", "s",
-                                           required=kind == "pixel_array",
-                                           default=1.0, minimum=0, allow_zero=False),
-            electronic_noise_e=pn.number("electronic_noise", required=True, minimum=0),
-            adc_bits=pn.number("adc_bits", required=True, integer=True, minimum=1, maximum=16),
-            full_scale_charge_C=pn.quantity("full_scale_charge", "C", required=True, minimum=0,
-                                            allow_zero=False),
-            frame_rate_Hz=pn.quantity("frame_rate", "Hz", minimum=0, allow_zero=False),
-            fill_factor=pn.number("fill_factor", default=1.0, minimum=1e-6, maximum=1.0),
-            amplifier_gain_V_per_C=pn.quantity("amplifier_gain", "V/C", minimum=0,
-                                               allow_zero=False),
-            pedestal_fraction=pn.number("pedestal_fraction", default=0.02, minimum=0,
-                                        maximum=0.5),
-            lag_fraction=pn.number("lag_fraction", default=0.0, minimum=0, maximum=0.99),
-            lag_time_constant_s=pn.quantity("lag_time_constant", "s", minimum=0,
-                                            allow_zero=False),
-            dead_pixel_fraction=pn.number("dead_pixel_fraction", default=0.0, minimum=0,
-                                          maximum=0.5),
-            gain_nonuniformity=pn.number("gain_nonuniformity", default=0.0, minimum=0),
-            offset_nonuniformity_e=pn.number("offset_nonuniformity", default=0.0, minimum=0),
-        )
-    except InputError as exc:
-        if str(exc).startswith(source):
-            raise
-        raise pn.error(None, str(exc)) from None
-    settle = pn.quantity("bias_settle_time", "s", default=0.0, minimum=0)
-    pn.finish()
-
-    # [beam]
-    b = _require_section(data, "beam", source, loc)
-    spectrum = b.text("spectrum", required=True) or ""
-    beam_cfg = BeamConfig(
-        spectrum=spectrum,
-        source_image_distance_m=b.quantity("source_image_distance", "m", default=1.0,
-                                           minimum=0, allow_zero=False),
-    )
-    b.finish()
-
-    # [mode], continued
-    mode: Mode
-    if kind == "pixel_array":
-        mode = PixelArray(
-            air_kerma_Gy=m.quantity("air_kerma", "Gy", required=True, minimum=0),
-            frames=m.number("frames", default=1, integer=True, minimum=1),
-        )
-        shape = (int(rows), int(cols))
-    elif kind == "line_scan":
-        mode = LineScan(
-            air_kerma_rate_Gy_per_s=m.quantity("air_kerma_rate", "Gy/s", required=True,
-                                               minimum=0),
-            scan_speed_m_per_s=m.quantity("scan_speed", "m/s", required=True, minimum=0,
-                                          allow_zero=False),
-            fan_width_m=m.quantity("fan_width", "m", minimum=0, allow_zero=False),
-        )
-        shape = (int(m.number("lines", default=cols, integer=True, minimum=1)), int(cols))
-    else:
-        points = m.raw("points")
-        if (not isinstance(points, list) or len(points) != 2
-                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                           for v in points)):
-            raise m.error("points", f"expected [rows, columns] integers >= 1, got {points!r}")
-        mode = PointScan(
-            air_kerma_rate_Gy_per_s=m.quantity("air_kerma_rate", "Gy/s", required=True,
-                                               minimum=0),
-            dwell_time_s=m.quantity("dwell_time", "s", required=True, minimum=0,
-                                    allow_zero=False),
-            step_time_s=m.quantity("step_time", "s", default=0.0, minimum=0),
-            spot_size_m=m.quantity("spot_size", "m", minimum=0, allow_zero=False),
-        )
-        shape = (int(points[0]), int(points[1]))
-    m.finish()
-
-    # [simulation]
-    s = _require_section(data, "simulation", source, loc, required=False)
-    sim = SimulationConfig(
-        seed=s.number("seed", default=0, integer=True, minimum=0),
-        oversample=s.number("oversample", default=2, integer=True, minimum=1, maximum=8),
-        energy_groups=s.number("energy_groups", default=8, integer=True, minimum=1,
-                               maximum=64),
-        kernels=s.text("kernels", default="monte_carlo", choices=KERNEL_METHODS)
-        or "monte_carlo",
-        histories=s.number("histories", default=200_000, integer=True, minimum=1000),
-        kernel_half_width_m=s.quantity("kernel_half_width", "m", default=2e-3, minimum=0,
-                                       allow_zero=False),
-        depth_bins=s.number("depth_bins", default=16, integer=True, minimum=1, maximum=256),
-        diffusion=s.boolean("diffusion", default=True),
-    )
-    if sim.kernels == "full_monte_carlo":
-        _check_full_monte_carlo(s, kind, shape, sim)
-    s.finish()
-
-    # [object]
-    o = _require_section(data, "object", source, loc, required=False)
-    obj = _parse_object(o, sim, base)
-    o.finish()
-
-    # [output]
-    out = _require_section(data, "output", source, loc, required=False)
-    directory = out.text("directory")
-    formats = out.raw("formats", list(OUTPUT_FORMATS))
-    if not isinstance(formats, list) or any(f not in OUTPUT_FORMATS for f in formats):
-        raise out.error("formats", f"expected a list of {', '.join(OUTPUT_FORMATS)}, got "
-                                   f"{formats!r}")
-    name = out.text("name", default="image") or "image"
-    if not name or any(c in name for c in "/\\:"):
-        raise out.error("name", f"must be a plain file stem, got {name!r}")
-    output = OutputConfig(
-        directory=None if directory is None else (base / directory),
-        formats=tuple(formats),
-        name=name,
-    )
-    out.finish()
-    return SimulateConfig(
-        detector=detector,
-        panel=panel,
-        beam=beam_cfg,
-        mode=mode,
-        image_shape=shape,
-        object=obj,
-        simulation=sim,
-        output=output,
-        calibration_frames=(int(cal[0]), int(cal[1])),
-        bias_settle_s=float(settle or 0.0),
-        title=title,
-        source=source,
-    )
-
-
-def _check_full_monte_carlo(s: _Section, kind: str | None, shape: tuple[int, int],
-                            sim: SimulationConfig) -> None:
-    """Limits of ``kernels = "full_monte_carlo"``: pixel arrays, small panels."""
-    from perovx.interaction.montecarlo.sources import FLUENCE_MAP_MAX_ENTRIES
-
-    if kind != "pixel_array":
-        raise s.error("kernels", f'"full_monte_carlo" simulates the reads of a pixel array '
-                                 f'only; [mode] type is "{kind}": use kernels = '
-                                 '"monte_carlo"')
-    pixels = shape[0] * shape[1]
-    if pixels > FULL_MC_MAX_PIXELS:
-        raise s.error("kernels", f'"full_monte_carlo" is limited to panels of at most '
-                                 f"{FULL_MC_MAX_PIXELS} pixels (256 × 256); this panel has "
-                                 f"{shape[0]} × {shape[1]} = {pixels}: use kernels = "
-                                 '"monte_carlo" or fewer [panel] rows/columns')
-    cells = pixels * sim.oversample**2
-    if cells * sim.energy_groups > FLUENCE_MAP_MAX_ENTRIES or cells * sim.depth_bins > 5e7:
-        raise s.error("oversample", f'"full_monte_carlo" tallies {cells} cells × '
-                                    f"{sim.energy_groups} energy groups × {sim.depth_bins} "
-                                    "depth bins, beyond the Monte Carlo's table limits "
-                                    f"({FLUENCE_MAP_MAX_ENTRIES} cells × groups, 5e7 cells × "
-                                    "depth bins): lower oversample, energy_groups or "
-                                    "depth_bins")
-
-
-def _parse_object(o: _Section, sim: SimulationConfig, base: Path) -> ObjectConfig:
-    phantom = o.text("phantom", default="none", choices=PHANTOM_NAMES) or "none"
-    scatter = o.number("scatter_fraction", default=0.0, minimum=0.0, maximum=0.95)
-    width = o.quantity("scatter_width", "m", default=30e-3, minimum=0, allow_zero=False)
-    opts: dict[str, Any] = {}
-    if phantom == "line_pairs":
-        opts["bar_thickness_m"] = o.quantity("bar_thickness", "m", default=0.05e-3, minimum=0,
-                                             allow_zero=False)
-        opts["material"] = o.text("material", default="Pb")
-        if o.has("frequencies"):
-            freqs = o.raw("frequencies")
-            if not isinstance(freqs, list) or not all(
-                    isinstance(f, int | float) and not isinstance(f, bool) and f > 0
-                    for f in freqs):
-                raise o.error("frequencies", f"expected a list of lp/mm > 0, got {freqs!r}")
-            opts["frequencies_lp_per_mm"] = tuple(float(f) for f in freqs)
-        opts["bars"] = o.number("bars", default=3, integer=True, minimum=1)
-    elif phantom == "edge":
-        opts["angle_deg"] = o.quantity("angle", "deg", default=3.0, minimum=2.0, maximum=5.0)
-        opts["material"] = o.text("material", default="W")
-        opts["thickness_m"] = o.quantity("thickness", "m", default=1e-3, minimum=0,
-                                         allow_zero=False)
-    elif phantom == "contrast_detail":
-        opts["plate_thickness_m"] = o.quantity("plate_thickness", "m", default=10e-3,
-                                               minimum=0, allow_zero=False)
-        opts["material"] = o.text("material", default="PMMA")
-    elif phantom == "hand":
-        length = o.quantity("length", "m", minimum=0, allow_zero=False)
-        if length is not None:
-            opts["length_m"] = length
-    elif phantom == "circuit_board":
-        opts["seed"] = o.number("seed", default=sim.seed, integer=True, minimum=0)
-    elif phantom == "tiff":
-        maps = o.raw("maps")
-        if not isinstance(maps, Mapping) or not maps or not all(
-                isinstance(v, str) for v in maps.values()):
-            raise o.error("maps", "expected a table material = \"file.tif\" (at least one)")
-        opts["paths"] = {k: (base / v) for k, v in maps.items()}
-        spacing = o.quantity("spacing", "m", minimum=0, allow_zero=False)
-        if spacing is not None:
-            opts["spacing_m"] = spacing
-        opts["thickness_unit_m"] = o.quantity("thickness_unit", "m", default=1e-3, minimum=0,
-                                              allow_zero=False)
-        custom = o.raw("materials", {})
-        if not isinstance(custom, Mapping):
-            raise o.error("materials", "expected a table of NAME = {formula, density}")
-        if custom:
-            from perovx.interaction.phantoms import get_phantom_material
-            from perovx.units import parse_quantity
-
-            defs = {}
-            for name, spec in custom.items():
-                if not isinstance(spec, Mapping) or "formula" not in spec or "density" not in spec:
-                    raise o.error("materials", f"{name}: expected {{formula = ..., density = "
-                                               "...}}")
-                try:
-                    rho = parse_quantity(spec["density"], "kg/m**3", name=f"{name} density",
-                                         minimum=0, allow_zero=False)
-                    defs[name] = get_phantom_material(
-                        {"name": name, "formula": spec["formula"], "density_kg_m3": rho})
-                except InputError as exc:
-                    raise o.error("materials", str(exc)) from None
-            opts["materials"] = defs
-    return ObjectConfig(phantom=phantom, options=opts, scatter_fraction=float(scatter),
-                        scatter_sigma_m=float(width or 30e-3))
-
 
 # --------------------------------------------------------------------------- system
 
@@ -1219,98 +587,6 @@ def _acquisition_notes(acq: Acquisition, panel: Panel) -> list[str]:
     return notes
 
 
-def _metadata(config: SimulateConfig, system: ImagingSystem, acq: Acquisition) -> dict[str, Any]:
-    from perovx.spectra import QUALITIES
-
-    spec = config.beam.spectrum.strip()
-    kvp = None
-    if spec.upper() in QUALITIES:
-        kvp = float(QUALITIES[spec.upper()].kvp)
-    elif "kvp" in spec.lower():
-        try:
-            kvp = float(spec.lower().split("kvp")[0])
-        except ValueError:
-            kvp = None
-    meta = {
-        "tube_voltage_kV": kvp,
-        "exposure_time_s": acq.plan.acquisition_time_s,
-        "entrance_air_kerma_Gy": acq.plan.entrance_air_kerma_Gy,
-        "detector_air_kerma_Gy": acq.plan.detector_air_kerma_Gy,
-        "source_detector_distance_m": config.beam.source_image_distance_m,
-        "beam_quality": spec,
-        "detector_type": "DIRECT",
-        "detector_id": system.material.name[:16],
-        "detector_description": f"{system.material.name} {config.detector.thickness_m * 1e3:g}"
-                                f" mm, {config.detector.bias_V:+g} V, {config.detector.process}",
-        "manufacturer": "perovx simulation",
-        "imaging_mode": acq.plan.mode,
-        "pixel_pitch_m": config.panel.pixel_pitch_m,
-        "units": "ADC codes above offset (offset and gain corrected)",
-        "dn_per_electron": config.panel.dn_per_electron,
-    }
-    return {k: v for k, v in meta.items() if v is not None}
-
-
-def output_paths(config: SimulateConfig) -> list[Path]:
-    """The files :func:`simulate` writes for ``config`` (empty without a directory)."""
-    out = config.output
-    if out.directory is None:
-        return []
-    directory = Path(out.directory)
-    suffixes = {"tiff": [".tif", "_raw.tif"], "dicom": [".dcm"], "png": [".png"],
-                "json": [".json"]}
-    return [directory / f"{out.name}{sfx}" for fmt in out.formats for sfx in suffixes[fmt]]
-
-
-def _write(image: xarray.DataArray, acq: Acquisition, summary: dict[str, Any],
-           config: SimulateConfig, system: ImagingSystem) -> dict[str, str]:
-    out = config.output
-    assert out.directory is not None
-    directory = Path(out.directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    pitch = config.panel.pixel_pitch_m
-    meta = _metadata(config, system, acq)
-    files: dict[str, str] = {}
-    data16 = np.clip(np.rint(image.values), 0, 65535).astype(np.uint16)
-    if "tiff" in out.formats:
-        from perovx.io.images import write_tiff
-
-        files["tiff"] = str(write_tiff(directory / f"{out.name}.tif", data16,
-                                       pixel_pitch_m=pitch, metadata=meta))
-        raw16 = np.clip(np.rint(acq.raw_dn), 0, 65535).astype(np.uint16)
-        files["tiff_raw"] = str(write_tiff(directory / f"{out.name}_raw.tif", raw16,
-                                           pixel_pitch_m=pitch,
-                                           metadata={**meta, "units": "raw ADC codes"}))
-    if "dicom" in out.formats:
-        from perovx.io.images import write_dicom
-
-        files["dicom"] = str(write_dicom(directory / f"{out.name}.dcm", data16,
-                                         pixel_pitch_m=pitch, metadata=meta))
-    if "png" in out.formats:
-        files["png"] = str(_preview(image.values, directory / f"{out.name}.png"))
-    if "json" in out.formats:
-        path = directory / f"{out.name}.json"
-        files["json"] = str(path)
-        summary = {**summary, "files": files}
-        path.write_text(json.dumps(jsonable(summary), indent=2, allow_nan=False) + "\n",
-                        encoding="utf-8")
-    return files
-
-
-def _preview(data: np.ndarray, path: Path) -> Path:
-    """Grey-scale PNG windowed on the 0.5–99.5 % percentiles."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    lo, hi = np.percentile(data, [0.5, 99.5])
-    if hi <= lo:
-        hi = lo + 1.0
-    plt.imsave(path, data, cmap="gray", vmin=lo, vmax=hi)
-    return path
-
-
 def to_dataarray(acq: Acquisition, config: SimulateConfig, system: ImagingSystem,
                  summary: Mapping[str, Any] | None = None) -> xarray.DataArray:
     """The corrected image as a DataArray with pixel-centre coordinates in mm."""
@@ -1353,6 +629,7 @@ def simulate(
     write: bool = True,
     overwrite: bool = False,
     progress: Callable[[str, float], None] | None = None,
+    limits: Limits | None = None,
 ) -> xarray.DataArray:
     """Simulate the image of a configuration; write its outputs.
 
@@ -1364,7 +641,11 @@ def simulate(
         Write the files listed in ``[output]`` (when a directory is given).
     overwrite
         Replace output files that already exist; otherwise an existing file stops the
-        run before anything is computed (:class:`~perovx.errors.FileFormatError`).
+        run before anything is computed (:class:`~perovx.errors.OutputError`).
+    limits
+        Memory and time limits (default: the file's ``[limits]``, the environment, half
+        the machine's memory and 6 h); a run estimated above them is refused before any
+        work (:class:`~perovx.errors.ResourceLimitError`).
     progress
         Called as ``progress(stage, fraction)`` with stages ``materials``, ``kernels``,
         ``response``, ``object``, ``acquisition``, ``output``.
@@ -1384,6 +665,10 @@ def simulate(
     calibration reads, the noise-free expectation and the summary's sensitivity and
     noise budget use the Monte Carlo kernels.
 
+    The output set is claimed for the whole run (a lock file in the output folder), so a
+    second run into the same folder and name stops at once; every file is written under
+    a temporary name and published when all are complete, the JSON summary last.
+
     Returns
     -------
     xarray.DataArray
@@ -1391,14 +676,23 @@ def simulate(
         coordinates in mm; ``attrs`` hold the acquisition data and, under
         ``"summary_json"``, the JSON summary.
     """
+    from perovx.readout.estimate import check_resources
+
     cfg = config if isinstance(config, SimulateConfig) else load_config(config)
-    if write and not overwrite:
-        existing = [str(p) for p in output_paths(cfg) if p.exists()]
-        if existing:
-            raise FileFormatError(
-                f"{existing[0]}: exists ({len(existing)} output file(s) in the way); "
-                "choose another [output] directory or name, or pass --overwrite"
-            )
+    check_resources(cfg, limits)
+    claim = None
+    if write and cfg.output.directory is not None:
+        claim = claim_outputs(cfg, overwrite=overwrite)
+    try:
+        return _run(cfg, write=write and claim is not None, overwrite=overwrite,
+                    progress=progress)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
+         progress: Callable[[str, float], None] | None) -> xarray.DataArray:
     report = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -1424,7 +718,7 @@ def simulate(
     image = to_dataarray(acq, cfg, system, summary)
     if write and cfg.output.directory is not None:
         report("output", 0.0)
-        files = _write(image, acq, summary, cfg, system)
+        files = write_outputs(image, acq, summary, cfg, system, overwrite=overwrite)
         image.attrs["files"] = json.dumps(files)
         report("output", 1.0)
     return image

@@ -317,8 +317,9 @@ class SyntheticMeasurement:
         lines.extend(
             delimiter.join(fmt.format(x).replace(".", decimal) for x in row) for row in data
         )
-        p.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return p
+        from perovx.io.atomic import write_text
+
+        return write_text(p, "\n".join(lines) + "\n", overwrite=True, what="CSV table")
 
     def write_xlsx(
         self,
@@ -341,7 +342,10 @@ class SyntheticMeasurement:
         ws.append(list(self.headers if headers is None else headers))
         for row in self.values_in_file_units():
             ws.append([float(f"{x:.{digits}g}") for x in row])
-        wb.save(p)
+        from perovx.io.atomic import atomic_path
+
+        with atomic_path(p, overwrite=True, what="Excel workbook") as tmp:
+            wb.save(tmp)
         return p
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from perovx.errors import FileFormatError, InputError
+from perovx.errors import InputError
 from perovx.report.document import Figure, Report, Section, Table, fmt
 
 __all__ = ["run_demo"]
@@ -216,8 +214,10 @@ def run_demo(
 ) -> Path:
     """Evaluate the database and write an HTML report into the new folder ``out``.
 
-    The report is built in a temporary folder and moved into place only when complete,
-    so a failure leaves nothing half-written; an existing ``out`` is never touched.
+    The report is built in a temporary folder beside ``out`` and renamed into place only
+    when complete (:func:`perovx.io.atomic.atomic_path`), so a failure leaves nothing
+    half-written; an existing ``out`` is never touched, and a missing or read-only
+    parent folder is refused before any work (:class:`~perovx.errors.OutputError`).
 
     ``imaging_kernels`` selects the energy-deposition model of the imaging section:
     ``"monte_carlo"`` (default) or ``"local"`` (μen/μ, no fluorescence transport; fast).
@@ -227,9 +227,10 @@ def run_demo(
     Path
         The report's ``index.html``.
     """
+    from perovx.io.atomic import atomic_path, check_new
+
     out = Path(out)
-    if out.exists():
-        raise FileFormatError(f"{out}: already exists; choose a new folder with --out")
+    check_new(out, what="report folder", hint="choose a new folder with --out")
     step = progress or (lambda message, done, total: None)
     import matplotlib
 
@@ -238,15 +239,10 @@ def run_demo(
         title="perovx demo",
         subtitle="halide-perovskite X-ray detectors: predicted and reported figures of merit",
     )
-    parent = out.parent if out.parent.exists() else None
-    tmp = Path(tempfile.mkdtemp(prefix=".perovx-demo-", dir=parent))
-    try:
+    with atomic_path(out, what="report folder") as tmp:
+        tmp.mkdir()
         report.add(_materials_section(tmp, beam, thickness_m, field_V_per_m, step))
         report.add(_lab_section(tmp, step))
         report.add(_imaging_section(tmp, step, kernels=imaging_kernels))
         index = report.write(tmp)
-        shutil.move(str(tmp), str(out))
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out / index.name

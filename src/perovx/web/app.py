@@ -8,31 +8,210 @@ wraps the same functions as the command line:
 - ``GET /api/evaluate?material=…&thickness=1mm&bias=100V&beam=RQA5`` — figures of merit;
 - ``GET /api/thickness-curve?…`` — predicted S/S0 against thickness at a fixed field.
 
-Input errors come back as HTTP 422 with ``{"error": "<one sentence>"}``.
+Guarantees:
+
+- every bad input comes back as HTTP 422 with ``{"error": "<one sentence>"}``, never a
+  500: perovx's own errors, FastAPI's parameter errors and anything unexpected alike;
+- error bodies are bounded (:data:`MAX_ERROR_CHARS`): the input is quoted at most once
+  and truncated; a query value longer than :data:`MAX_PARAM_CHARS` is refused before
+  any work, and request bodies above :data:`MAX_BODY_BYTES` get 413;
+- the computations run in worker processes (:class:`WorkerPool`), each request with a
+  time limit: a request that runs past it is stopped (its worker is killed and
+  replaced) and answered 422, while the other requests go on in the other workers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from importlib import resources
 from typing import Any
 
-import numpy as np
+from perovx.errors import InputError, PerovxError
 
-from perovx.errors import PerovxError
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "DEFAULT_WORKERS",
+    "MAX_BODY_BYTES",
+    "MAX_ERROR_CHARS",
+    "MAX_PARAM_CHARS",
+    "ComputeTimeout",
+    "WorkerPool",
+    "create_app",
+]
 
-__all__ = ["create_app"]
+#: Longest error message returned, characters.
+MAX_ERROR_CHARS = 400
+#: Longest query parameter accepted, characters.
+MAX_PARAM_CHARS = 1000
+#: Largest request body accepted, bytes (the API takes none; the page posts nothing).
+MAX_BODY_BYTES = 64 * 1024
+#: Time limit of one computation, s.
+DEFAULT_TIMEOUT_S = 30.0
+#: Worker processes computing requests.
+DEFAULT_WORKERS = 2
 
 
-def create_app() -> Any:
-    """Build the FastAPI application."""
+class ComputeTimeout(PerovxError):
+    """A request ran past the time limit and was stopped."""
+
+
+def _short(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class WorkerPool:
+    """Worker processes, one request at a time each, with a time limit per request.
+
+    Each slot is a one-process :class:`~concurrent.futures.ProcessPoolExecutor`; a
+    request that runs past ``timeout_s`` has its process killed and the slot replaced,
+    so a stuck computation never holds a worker (nor the server) for longer than that.
+
+    Parameters
+    ----------
+    workers
+        Number of worker processes (≥ 1).
+    timeout_s
+        Time limit of one request, s.
+    """
+
+    def __init__(self, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIMEOUT_S
+                 ) -> None:
+        if not (isinstance(workers, int) and workers >= 1):
+            raise InputError(f"workers must be an integer >= 1, got {workers!r}")
+        if not (math.isfinite(timeout_s) and timeout_s > 0):
+            raise InputError(f"timeout must be > 0 s, got {timeout_s!r}")
+        self.workers = workers
+        self.timeout_s = float(timeout_s)
+        # free slots; a plain list (not an asyncio.Queue) so that the pool works from any
+        # event loop (the test client runs each request in its own)
+        self._free: list[ProcessPoolExecutor] | None = None
+        self._all: list[ProcessPoolExecutor] = []
+
+    @staticmethod
+    def _new_slot() -> ProcessPoolExecutor:
+        import multiprocessing
+
+        return ProcessPoolExecutor(max_workers=1,
+                                   mp_context=multiprocessing.get_context("spawn"))
+
+    def _slots(self) -> list[ProcessPoolExecutor]:
+        if self._free is None:
+            self._all = [self._new_slot() for _ in range(self.workers)]
+            self._free = list(self._all)
+        return self._free
+
+    def _replace(self, slot: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        for process in list(getattr(slot, "_processes", {}).values()):
+            process.kill()
+        slot.shutdown(wait=False, cancel_futures=True)
+        fresh = self._new_slot()
+        self._all = [fresh if s is slot else s for s in self._all]
+        return fresh
+
+    async def run(self, func: Any, *args: Any) -> Any:
+        """Run ``func(*args)`` in a worker; raise :class:`ComputeTimeout` past the limit.
+
+        ``func`` must be a module-level function (it is pickled to the worker).
+        """
+        free = self._slots()
+        while not free:  # every worker busy: wait for one
+            await asyncio.sleep(0.01)
+        slot = free.pop()
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(slot, func, *args)
+            return await asyncio.wait_for(future, self.timeout_s)
+        except TimeoutError:
+            slot = self._replace(slot)
+            raise ComputeTimeout(
+                f"the computation ran past the time limit of {self.timeout_s:g} s and was "
+                "stopped; ask for less (fewer points, a thinner range)"
+            ) from None
+        except BrokenProcessPool:
+            slot = self._replace(slot)
+            raise ComputeTimeout("the computation's worker died (out of memory?); ask for "
+                                 "less") from None
+        finally:
+            free.append(slot)
+
+    def close(self) -> None:
+        """Stop every worker process."""
+        for slot in self._all:
+            for process in list(getattr(slot, "_processes", {}).values()):
+                process.kill()
+            slot.shutdown(wait=False, cancel_futures=True)
+        self._all = []
+        self._free = None
+
+
+def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
+    """Build the FastAPI application.
+
+    Parameters
+    ----------
+    workers
+        Worker processes for the computations.
+    timeout_s
+        Time limit of one computation, s.
+    """
+    from contextlib import asynccontextmanager
+
     from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
 
-    app = FastAPI(title="perovx", description="Halide-perovskite X-ray detector figures of merit")
+    pool = WorkerPool(workers, timeout_s)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        yield
+        pool.close()
+
+    app = FastAPI(title="perovx", description="Halide-perovskite X-ray detector figures of merit",
+                  lifespan=lifespan)
+    app.state.workers = pool
+
+    def refuse(message: str, status: int = 422) -> JSONResponse:
+        return JSONResponse(status_code=status, content={"error": _short(message)})
 
     @app.exception_handler(PerovxError)
     async def _perovx_error(_: Request, exc: PerovxError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"error": str(exc)})
+        return refuse(str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_parameter(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        name = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
+        value = first.get("input")
+        got = "" if value is None or isinstance(value, dict) else f", got {_short(repr(value), 60)}"
+        return refuse(f"{name}: {first.get('msg', 'invalid')}{got}")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return refuse(f"cannot compute this request ({type(exc).__name__}); check the "
+                      "inputs")
+
+    @app.middleware("http")
+    async def _bounded(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return refuse(f"request body over {MAX_BODY_BYTES} bytes", status=413)
+        if request.headers.get("transfer-encoding", "").lower() == "chunked":
+            return refuse("chunked request bodies are not accepted", status=411)
+        for key, value in request.query_params.multi_items():
+            if len(key) > 100 or len(value) > MAX_PARAM_CHARS:
+                return refuse(f"{_short(key, 40)}: value of {len(value)} characters, at most "
+                              f"{MAX_PARAM_CHARS} allowed")
+        if len(request.url.path) > MAX_PARAM_CHARS + 100:
+            return refuse(f"path of {len(request.url.path)} characters, at most "
+                          f"{MAX_PARAM_CHARS + 100} allowed")
+        return await call_next(request)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
@@ -53,46 +232,87 @@ def create_app() -> Any:
             })
         return out
 
-    @app.get("/api/beam/{spec}")
-    def beam(spec: str) -> dict[str, Any]:
-        from perovx.spectra import get_beam
+    async def compute(func: Any, *args: Any) -> Any:
+        outcome = await pool.run(_guarded, func, *args)
+        if "error" in outcome:
+            raise InputError(outcome["error"])
+        return outcome["result"]
 
-        return get_beam(spec).to_dict()
+    @app.get("/api/beam/{spec}")
+    async def beam(spec: str) -> Any:
+        return await compute(_beam, spec)
 
     @app.get("/api/evaluate")
-    def evaluate(material: str, thickness: str = "1mm", bias: str = "100V",
-                 beam: str = "RQA5", polarity: str = "negative") -> dict[str, Any]:
-        from perovx.io.serialize import jsonable
-
-        return jsonable(_evaluate(material, thickness, bias, beam, polarity).to_dict())
+    async def evaluate(material: str, thickness: str = "1mm", bias: str = "100V",
+                       beam: str = "RQA5", polarity: str = "negative") -> Any:
+        return await compute(_evaluate_json, material, thickness, bias, beam, polarity)
 
     @app.get("/api/thickness-curve")
-    def thickness_curve(material: str, field: str = "0.1V/um", beam: str = "RQA5",
-                        points: int = 30) -> dict[str, Any]:
-        from perovx.materials import get_material
-        from perovx.metrics.detector import evaluate as run
-        from perovx.spectra import get_beam
-        from perovx.units import parse_quantity as pq
-
-        m = get_material(material)
-        b = get_beam(beam)
-        f = pq(field, "V/m", name="field", minimum=0, allow_zero=False)
-        t = np.geomspace(10e-6, 3e-3, max(2, min(points, 200)))
-        s = [run(m, thickness_m=x, bias_V=f * x, beam=b).normalized_sensitivity for x in t]
-        return {"thickness_um": (t * 1e6).tolist(), "normalized_sensitivity": s}
+    async def thickness_curve(material: str, field: str = "0.1V/um", beam: str = "RQA5",
+                              points: int = 30) -> Any:
+        if not 2 <= points <= 200:
+            raise InputError(f"points must be 2 to 200, got {points}")
+        return await compute(_thickness_curve, material, field, beam, points)
 
     return app
 
 
+# --------------------------------------------------------------------------- in the workers
+
+
+def _guarded(func: Any, *args: Any) -> dict[str, Any]:
+    """Run ``func`` in a worker; return ``{"result": ...}`` or ``{"error": "..."}``.
+
+    Errors travel back as text (short, one line), never as pickled exception objects.
+    """
+    try:
+        return {"result": func(*args)}
+    except PerovxError as exc:
+        return {"error": _short(str(exc))}
+    except Exception as exc:  # anything else: a short line, never a traceback or a 500
+        return {"error": _short(f"cannot compute this request ({type(exc).__name__}); check "
+                                "the inputs")}
+
+
+def _beam(spec: str) -> dict[str, Any]:
+    from perovx.io.serialize import jsonable
+    from perovx.spectra import get_beam
+
+    return jsonable(get_beam(spec).to_dict())
+
+
+def _evaluate_json(material: str, thickness: str, bias: str, beam: str,
+                   polarity: str) -> dict[str, Any]:
+    from perovx.io.serialize import jsonable
+
+    return jsonable(_evaluate(material, thickness, bias, beam, polarity).to_dict())
+
+
+def _thickness_curve(material: str, field: str, beam: str, points: int) -> dict[str, Any]:
+    import numpy as np
+
+    from perovx.io.serialize import jsonable
+    from perovx.materials import get_material
+    from perovx.metrics.detector import evaluate as run
+    from perovx.spectra import get_beam
+    from perovx.units import parse_quantity as pq
+
+    m = get_material(material)
+    b = get_beam(beam)
+    f = pq(field, "V/m", name="field", minimum=0, allow_zero=False)
+    t = np.geomspace(10e-6, 3e-3, points)
+    s = [run(m, thickness_m=x, bias_V=f * x, beam=b).normalized_sensitivity for x in t]
+    return jsonable({"thickness_um": (t * 1e6).tolist(), "normalized_sensitivity": s})
+
+
 def _evaluate(material: str, thickness: str, bias: str, beam: str, polarity: str) -> Any:
-    from perovx.errors import InputError
     from perovx.materials import get_material
     from perovx.metrics.detector import evaluate
     from perovx.spectra import get_beam
     from perovx.units import parse_quantity as pq
 
     if polarity not in ("negative", "positive"):
-        raise InputError(f"polarity must be 'negative' or 'positive', got {polarity!r}")
+        raise InputError(f"polarity must be 'negative' or 'positive', got {_short(polarity, 40)!r}")
     return evaluate(
         get_material(material),
         thickness_m=pq(thickness, "m", name="thickness", minimum=0, allow_zero=False),

@@ -289,7 +289,9 @@ class LabAnalysis(ABC, Generic[R]):
         """Plot the analysis (data, fit, residuals); save to ``filename`` when given."""
         fig = self.results_data().plot()
         if filename is not None:
-            fig.savefig(filename, dpi=dpi, bbox_inches="tight")
+            from perovx.io.atomic import save_figure
+
+            save_figure(fig, filename, overwrite=True, dpi=dpi, bbox_inches="tight")
         return fig
 
 

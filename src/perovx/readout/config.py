@@ -1,0 +1,545 @@
+"""The checked ``perovx simulate`` configuration and its loader.
+
+:func:`load_config` reads a TOML file, validates it against the pydantic models of
+:mod:`perovx.readout.config_schema` (one per table; unknown keys refused; quantities
+through :func:`perovx.units.parse_quantity` with the bounds of their field), turns the
+first violation into one :class:`~perovx.errors.InputError` line naming the file, line
+and key, applies the rules that join several tables (the panel's shape and the imaging
+mode, the limits of the full Monte Carlo) and returns the frozen
+:class:`SimulateConfig` that :func:`perovx.readout.simulate.simulate` consumes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from perovx.errors import FileFormatError, InputError
+from perovx.readout.config_schema import (
+    CONFIG_KEYS,
+    FULL_MC_MAX_PIXELS,
+    KERNEL_METHODS,
+    MODES,
+    OUTPUT_FORMATS,
+    PHANTOM_NAMES,
+    SECTIONS,
+    TAGS,
+    CircuitBoardSection,
+    ConfigFile,
+    ContrastDetailSection,
+    EdgeSection,
+    HandSection,
+    LinePairsSection,
+    LineScanSection,
+    PixelArraySection,
+    TiffSection,
+    describe,
+    short,
+)
+from perovx.readout.modes import LineScan, Mode, PixelArray, PointScan
+from perovx.readout.panel import Panel
+from perovx.readout.process import get_process
+from perovx.transport.charge import DEFAULT_FANO_FACTOR
+from perovx.transport.dark import ROOM_TEMPERATURE_K
+from perovx.transport.instability import DEFAULT_DRIFT_AMPLITUDE
+
+__all__ = [
+    "CONFIG_KEYS",
+    "FULL_MC_MAX_PIXELS",
+    "KERNEL_METHODS",
+    "MODES",
+    "OUTPUT_FORMATS",
+    "PHANTOM_NAMES",
+    "BeamConfig",
+    "DetectorConfig",
+    "LimitsConfig",
+    "ObjectConfig",
+    "OutputConfig",
+    "SimulateConfig",
+    "SimulationConfig",
+    "load_config",
+    "parse_config",
+]
+
+
+# --------------------------------------------------------------------------- checked config
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """The perovskite layer (SI units). ``None`` overrides take the database value."""
+
+    material: str
+    thickness_m: float
+    bias_V: float
+    temperature_K: float = ROOM_TEMPERATURE_K
+    process: str = "single_crystal"
+    density_kg_m3: float | None = None
+    mu_tau_e_m2_per_V: float | None = None
+    mu_tau_h_m2_per_V: float | None = None
+    resistivity_ohm_m: float | None = None
+    dark_current_density_A_m2: float | None = None
+    ion_activation_energy_eV: float | None = None
+    drift_amplitude: float = DEFAULT_DRIFT_AMPLITUDE
+    w_pair_eV: float | None = None
+    fano_factor: float = DEFAULT_FANO_FACTOR
+
+
+@dataclass(frozen=True)
+class BeamConfig:
+    """Beam spectrum and geometry."""
+
+    spectrum: str
+    source_image_distance_m: float = 1.0
+
+
+@dataclass(frozen=True)
+class ObjectConfig:
+    """The imaged object.
+
+    Attributes
+    ----------
+    phantom
+        Catalogue name, ``"tiff"`` or ``"none"`` (open field).
+    options
+        Keyword arguments of the phantom builder (SI units).
+    scatter_fraction
+        Stated scatter fraction S/(S + P) (pixel array only; scans are collimated).
+    scatter_sigma_m
+        Width of the scatter distribution, m.
+    """
+
+    phantom: str = "none"
+    options: Mapping[str, Any] = field(default_factory=dict)
+    scatter_fraction: float = 0.0
+    scatter_sigma_m: float = 30e-3
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Numerical settings."""
+
+    seed: int = 0
+    oversample: int = 2
+    energy_groups: int = 8
+    kernels: str = "monte_carlo"
+    histories: int = 200_000
+    kernel_half_width_m: float = 2e-3
+    depth_bins: int = 16
+    diffusion: bool = True
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where and what to write (``directory`` ``None``: write nothing)."""
+
+    directory: Path | None = None
+    formats: tuple[str, ...] = OUTPUT_FORMATS
+    name: str = "image"
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Resource limits of the run (``None``: the option, environment or default)."""
+
+    max_memory_bytes: float | None = None
+    max_time_s: float | None = None
+
+
+@dataclass(frozen=True)
+class SimulateConfig:
+    """A complete, checked ``perovx simulate`` configuration."""
+
+    detector: DetectorConfig
+    panel: Panel
+    beam: BeamConfig
+    mode: Mode
+    image_shape: tuple[int, int]
+    object: ObjectConfig = field(default_factory=ObjectConfig)
+    simulation: SimulationConfig = field(default_factory=SimulationConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    calibration_frames: tuple[int, int] = (16, 16)
+    bias_settle_s: float = 0.0
+    title: str = ""
+    source: str = "<dict>"
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class _Locator:
+    """Line numbers of the keys of a TOML text, for error messages."""
+
+    def __init__(self, text: str | None) -> None:
+        self.lines: dict[tuple[str, str], int] = {}
+        self.sections: dict[str, int] = {}
+        if not text:
+            return
+        section = ""
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if line.startswith("[") and not line.startswith("[["):
+                section = line.split("]", 1)[0].strip("[] ").strip()
+                self.sections.setdefault(section, number)
+            elif "=" in line and not line.startswith("#"):
+                key = line.split("=", 1)[0].strip().strip('"')
+                self.lines.setdefault((section, key), number)
+
+    def line(self, section: str, key: str | None) -> int | None:
+        if key is None:
+            return self.sections.get(section)
+        return (self.lines.get((section, key)) or self.lines.get(("", f"{section}.{key}"))
+                or self.sections.get(f"{section}.{key}") or self.sections.get(section))
+
+    def place(self, source: str, section: str, key: str | None) -> str:
+        line = self.line(section, key)
+        return f"{source}:{line}" if line else source
+
+    def error(self, source: str, section: str, key: str | None, message: str) -> InputError:
+        """``file:line: [section] key: message``."""
+        head = f"[{section}]" if section else "top level"
+        where = f"{head} {key}" if key else head
+        return InputError(f"{self.place(source, section, key)}: {where}: {message}")
+
+
+def _variant(section: str, data: Mapping[str, Any]) -> type[BaseModel] | None:
+    models = SECTIONS[section]
+    if section not in TAGS:
+        return models[0]
+    tag, _ = TAGS[section]
+    value = data.get(tag, "none" if section == "object" else None)
+    for model in models:
+        if model.model_fields[tag].annotation.__args__[0] == value:  # type: ignore[union-attr]
+            return model
+    return None
+
+
+def _translate(exc: ValidationError, data: Mapping[str, Any], source: str,
+               loc: _Locator) -> InputError:
+    """The first error of a validation as one located line."""
+    errors = exc.errors(include_url=False)
+    # a misspelt section explains the "missing section" that comes with it: say it first
+    err = next((e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1
+                and isinstance(data.get(str(e["loc"][0])), Mapping)), errors[0])
+    path = [str(p) for p in err["loc"]]
+    kind = err["type"]
+    if not path:
+        return InputError(f"{source}: {err['msg']}")
+    section = path[0]
+    if section not in SECTIONS:
+        if kind == "extra_forbidden":
+            if isinstance(data.get(section), Mapping):
+                hint = difflib.get_close_matches(section, list(SECTIONS), n=1)
+                extra = f"; did you mean [{hint[0]}]?" if hint else ""
+                return InputError(f"{source}: unknown section [{section}]{extra}")
+            return loc.error(source, "", section, "unknown key; the top level holds only "
+                             "title and the tables " + ", ".join(f"[{s}]" for s in SECTIONS))
+        ctx = err.get("ctx") or {}
+        if isinstance(ctx.get("error"), InputError):
+            return InputError(f"{loc.place(source, '', section)}: {ctx['error']}")
+        return loc.error(source, "", section, err["msg"])
+    rest = path[1:]
+    if section in TAGS and rest and rest[0] in TAGS[section][1]:
+        rest = rest[1:]  # the union's tag
+    raw = data.get(section)
+    if not rest:
+        if kind == "missing":
+            return InputError(f"{source}: missing section [{section}]")
+        if kind in ("model_type", "model_attributes_type", "dict_type") or not isinstance(
+                raw, Mapping):
+            return InputError(f"{loc.place(source, section, None)}: [{section}] must be a "
+                              "table")
+        if kind in ("union_tag_not_found", "union_tag_invalid"):
+            tag, choices = TAGS[section]
+            if kind == "union_tag_not_found":
+                return loc.error(source, section, tag, f"missing; one of {', '.join(choices)}")
+            value = raw.get(tag)
+            if not isinstance(value, str):
+                return loc.error(source, section, tag, f"expected text, got {short(value)}")
+            hint = difflib.get_close_matches(value, choices, n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            return loc.error(source, section, tag,
+                             f"{short(value)} is not one of {', '.join(choices)}{extra}")
+        return loc.error(source, section, None, err["msg"])
+    key = rest[0]
+    ctx = err.get("ctx") or {}
+    if isinstance(ctx.get("error"), InputError):
+        message = str(ctx["error"])
+        if len(rest) > 1:  # inside a sub-table (TIFF maps or materials)
+            message = f"{' '.join(rest[1:])}: {message}"
+            return InputError(f"{loc.place(source, section, key)}: [{section}] {key} "
+                              f"{message}")
+        return InputError(f"{loc.place(source, section, key)}: [{section}] {message}")
+    if kind == "missing":
+        model = _variant(section, raw if isinstance(raw, Mapping) else {})
+        unit = describe(model, key) if model is not None and len(rest) == 1 else ""
+        what = f"; give a value in {unit} (e.g. {key} = \"...\")" if unit in _UNITS else ""
+        inner = f" {' '.join(rest[1:])}" if len(rest) > 1 else ""
+        return loc.error(source, section, key, f"missing{inner}{what}")
+    if kind == "extra_forbidden":
+        model = _variant(section, raw if isinstance(raw, Mapping) else {})
+        if len(rest) > 1:
+            return loc.error(source, section, key, f"{' '.join(rest[1:])}: unknown key")
+        allowed = list(model.model_fields) if model is not None else []
+        every = {k for m in SECTIONS[section] for k in m.model_fields}
+        if key in every:
+            return loc.error(source, section, key,
+                             "not used with these settings (a key of another "
+                             f"{TAGS[section][0] if section in TAGS else section})")
+        hint = difflib.get_close_matches(key, allowed, n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else ""
+        return loc.error(source, section, key, f"unknown key{extra} Known: {', '.join(allowed)}")
+    where = f" {' '.join(rest[1:])}" if len(rest) > 1 else ""
+    return loc.error(source, section, key, f"{err['msg']}{where}".strip())
+
+
+_UNITS = {"m", "V", "K", "s", "Hz", "C", "Gy", "Gy/s", "m/s", "eV", "kg/m**3", "m**2/V",
+          "ohm*m", "A/m**2", "V/C", "deg"}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_config(path: str | Path) -> SimulateConfig:
+    """Read and check a ``perovx simulate`` TOML file.
+
+    Relative paths in the file (output directory, TIFF maps) are relative to the file.
+
+    Parameters
+    ----------
+    path
+        The TOML file (only read).
+
+    Raises
+    ------
+    FileFormatError
+        The file is missing, not UTF-8 text or not TOML.
+    InputError
+        A key is missing, unknown or out of range (the message names file, line, key).
+    """
+    import tomllib
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileFormatError(f"{p}: no such configuration file")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise FileFormatError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if len(raw) > 10_000_000:
+        raise FileFormatError(f"{p}: {len(raw)} bytes; a configuration is at most 10 MB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"{p}: not a TOML text file (not UTF-8 at byte {exc.start})") \
+            from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FileFormatError(f"{p}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise FileFormatError(f"{p}: not valid TOML (nested too deeply)") from None
+    return parse_config(data, source=str(p), text=text, base_dir=p.parent)
+
+
+def parse_config(
+    data: Mapping[str, Any],
+    *,
+    source: str = "<dict>",
+    text: str | None = None,
+    base_dir: str | Path | None = None,
+) -> SimulateConfig:
+    """Check a configuration given as a dictionary (the parsed TOML).
+
+    Parameters
+    ----------
+    data
+        Tables ``detector``, ``panel``, ``beam``, ``mode`` (required), ``object``,
+        ``simulation``, ``output``, ``limits`` (optional).
+    source
+        Name used in error messages (the file name).
+    text
+        The TOML text, for line numbers in error messages.
+    base_dir
+        Directory that relative paths are relative to (default: the working directory).
+    """
+    loc = _Locator(text)
+    if not isinstance(data, Mapping):
+        raise InputError(f"{source}: expected a table of sections, got {short(data)}")
+    doc = dict(data)
+    if isinstance(doc.get("object"), Mapping) and "phantom" not in doc["object"]:
+        doc["object"] = {**doc["object"], "phantom": "none"}
+    try:
+        model = ConfigFile.model_validate(doc)
+    except ValidationError as exc:
+        raise _translate(exc, doc, source, loc) from None
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply") from None
+    return _build(model, source=source, loc=loc,
+                  base=Path(base_dir) if base_dir is not None else Path.cwd())
+
+
+def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> SimulateConfig:
+    """The checked configuration of a validated file (cross-section rules here)."""
+    def error(section: str, key: str | None, message: str) -> InputError:
+        return loc.error(source, section, key, message)
+
+    d = model.detector
+    get_process(d.process)
+    if d.bias == 0:
+        raise error("detector", "bias", "must be non-zero: its sign sets the carrier the "
+                                        "pixels collect")
+    detector = DetectorConfig(
+        material=d.material, thickness_m=d.thickness, bias_V=d.bias,
+        temperature_K=d.temperature, process=d.process, density_kg_m3=d.density,
+        mu_tau_e_m2_per_V=d.mu_tau_e, mu_tau_h_m2_per_V=d.mu_tau_h,
+        resistivity_ohm_m=d.resistivity, dark_current_density_A_m2=d.dark_current_density,
+        ion_activation_energy_eV=d.ion_activation_energy, drift_amplitude=d.drift_amplitude,
+        w_pair_eV=d.w_pair, fano_factor=d.fano_factor,
+    )
+
+    m = model.mode
+    kind = m.type
+    p = model.panel
+    defaults_rc = {"pixel_array": (None, None), "line_scan": (1, None), "point_scan": (1, 1)}
+    rows = p.rows if p.rows is not None else defaults_rc[kind][0]
+    cols = p.columns if p.columns is not None else defaults_rc[kind][1]
+    if rows is None:
+        raise error("panel", "rows", "missing; give the number of pixel rows")
+    if cols is None:
+        raise error("panel", "columns", "missing; give the number of pixel columns")
+    if kind == "line_scan" and rows != 1:
+        raise error("panel", "rows", f"a line scanner is one row of pixels; got rows = {rows}")
+    if kind == "point_scan" and (rows, cols) != (1, 1):
+        raise error("panel", "rows" if rows != 1 else "columns",
+                    "a point scan uses one pixel: rows = columns = 1 (or leave them out)")
+    if kind == "pixel_array" and p.integration_time is None:
+        raise error("panel", "integration_time", "missing; give a value in s (e.g. "
+                                                 "integration_time = \"100 ms\")")
+    try:
+        panel = Panel(
+            pixel_pitch_m=p.pitch, rows=int(rows), columns=int(cols),
+            integration_time_s=p.integration_time if p.integration_time is not None else 1.0,
+            electronic_noise_e=p.electronic_noise, adc_bits=p.adc_bits,
+            full_scale_charge_C=p.full_scale_charge, frame_rate_Hz=p.frame_rate,
+            fill_factor=p.fill_factor, amplifier_gain_V_per_C=p.amplifier_gain,
+            pedestal_fraction=p.pedestal_fraction, lag_fraction=p.lag_fraction,
+            lag_time_constant_s=p.lag_time_constant,
+            dead_pixel_fraction=p.dead_pixel_fraction,
+            gain_nonuniformity=p.gain_nonuniformity,
+            offset_nonuniformity_e=p.offset_nonuniformity,
+        )
+    except InputError as exc:
+        raise error("panel", None, str(exc)) from None
+
+    beam = BeamConfig(spectrum=model.beam.spectrum,
+                      source_image_distance_m=model.beam.source_image_distance)
+
+    mode: Mode
+    try:
+        if isinstance(m, PixelArraySection):
+            mode = PixelArray(air_kerma_Gy=m.air_kerma, frames=m.frames)
+            shape = (int(rows), int(cols))
+        elif isinstance(m, LineScanSection):
+            mode = LineScan(air_kerma_rate_Gy_per_s=m.air_kerma_rate,
+                            scan_speed_m_per_s=m.scan_speed, fan_width_m=m.fan_width)
+            shape = (int(m.lines if m.lines is not None else cols), int(cols))
+        else:
+            mode = PointScan(air_kerma_rate_Gy_per_s=m.air_kerma_rate,
+                             dwell_time_s=m.dwell_time, step_time_s=m.step_time,
+                             spot_size_m=m.spot_size)
+            shape = m.points
+    except InputError as exc:
+        raise error("mode", None, str(exc)) from None
+
+    s = model.simulation
+    sim = SimulationConfig(seed=s.seed, oversample=s.oversample, energy_groups=s.energy_groups,
+                           kernels=s.kernels, histories=s.histories,
+                           kernel_half_width_m=s.kernel_half_width, depth_bins=s.depth_bins,
+                           diffusion=s.diffusion)
+    if sim.kernels == "full_monte_carlo":
+        _check_full_monte_carlo(error, kind, shape, sim)
+
+    obj = _object(model.object, sim, base, error)
+
+    out = model.output
+    output = OutputConfig(
+        directory=None if out.directory is None else (base / out.directory),
+        formats=out.formats, name=out.name,
+    )
+    limits = LimitsConfig(max_memory_bytes=model.limits.max_memory,
+                          max_time_s=model.limits.max_time)
+    return SimulateConfig(
+        detector=detector, panel=panel, beam=beam, mode=mode, image_shape=shape, object=obj,
+        simulation=sim, output=output, calibration_frames=p.calibration_frames,
+        bias_settle_s=float(p.bias_settle_time), title=model.title, source=source,
+        limits=limits,
+    )
+
+
+def _check_full_monte_carlo(error: Callable[[str, str | None, str], InputError],
+                            kind: str, shape: tuple[int, int], sim: SimulationConfig) -> None:
+    """Limits of ``kernels = "full_monte_carlo"``: pixel arrays, small panels."""
+    from perovx.interaction.montecarlo.sources import FLUENCE_MAP_MAX_ENTRIES
+
+    if kind != "pixel_array":
+        raise error("simulation", "kernels",
+                    f'"full_monte_carlo" simulates the reads of a pixel array only; [mode] '
+                    f'type is "{kind}": use kernels = "monte_carlo"')
+    pixels = shape[0] * shape[1]
+    if pixels > FULL_MC_MAX_PIXELS:
+        raise error("simulation", "kernels",
+                    f'"full_monte_carlo" is limited to panels of at most {FULL_MC_MAX_PIXELS} '
+                    f"pixels (256 × 256); this panel has {shape[0]} × {shape[1]} = {pixels}: "
+                    'use kernels = "monte_carlo" or fewer [panel] rows/columns')
+    cells = pixels * sim.oversample**2
+    if cells * sim.energy_groups > FLUENCE_MAP_MAX_ENTRIES or cells * sim.depth_bins > 5e7:
+        raise error("simulation", "oversample",
+                    f'"full_monte_carlo" tallies {cells} cells × {sim.energy_groups} energy '
+                    f"groups × {sim.depth_bins} depth bins, beyond the Monte Carlo's table "
+                    f"limits ({FLUENCE_MAP_MAX_ENTRIES} cells × groups, 5e7 cells × depth "
+                    "bins): lower oversample, energy_groups or depth_bins")
+
+
+def _object(o: Any, sim: SimulationConfig, base: Path,
+            error: Callable[[str, str | None, str], InputError]) -> ObjectConfig:
+    opts: dict[str, Any] = {}
+    if isinstance(o, LinePairsSection):
+        opts = {"bar_thickness_m": o.bar_thickness, "material": o.material, "bars": o.bars}
+        if o.frequencies is not None:
+            opts["frequencies_lp_per_mm"] = o.frequencies
+    elif isinstance(o, EdgeSection):
+        opts = {"angle_deg": o.angle, "material": o.material, "thickness_m": o.thickness}
+    elif isinstance(o, ContrastDetailSection):
+        opts = {"plate_thickness_m": o.plate_thickness, "material": o.material}
+    elif isinstance(o, HandSection):
+        if o.length is not None:
+            opts["length_m"] = o.length
+    elif isinstance(o, CircuitBoardSection):
+        opts["seed"] = o.seed if o.seed is not None else sim.seed
+    elif isinstance(o, TiffSection):
+        opts["paths"] = {k: (base / v) for k, v in o.maps.items()}
+        if o.spacing is not None:
+            opts["spacing_m"] = o.spacing
+        opts["thickness_unit_m"] = o.thickness_unit
+        if o.materials:
+            from perovx.interaction.phantoms import get_phantom_material
+
+            defs = {}
+            for name, spec in o.materials.items():
+                try:
+                    defs[name] = get_phantom_material(
+                        {"name": name, "formula": spec.formula, "density_kg_m3": spec.density})
+                except InputError as exc:
+                    raise error("object", "materials", f"{name}: {exc}") from None
+            opts["materials"] = defs
+    return ObjectConfig(phantom=o.phantom, options=opts, scatter_fraction=o.scatter_fraction,
+                        scatter_sigma_m=o.scatter_width)
+
+
