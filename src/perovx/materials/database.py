@@ -33,6 +33,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -40,6 +41,7 @@ from typing import Any, Literal
 
 from perovx.errors import FileFormatError, InputError, UnknownNameError
 from perovx.home import ENV_HOME, data_dir
+from perovx.materials.estimates import complete_material, inherited_density_and_gap
 from perovx.materials.formula import parse_formula
 from perovx.materials.material import Material
 from perovx.materials.records import (
@@ -281,6 +283,7 @@ class MaterialStore:
         self._revision: str | None = None
         self._entries: dict[str, MaterialEntry] = {}
         self._atoms: dict[str, dict[str, float] | None] = {}
+        self._pool: list[Material] = []
         try:
             self._open(":memory:" if self.path is None else str(self.path))
         except sqlite3.OperationalError as exc:
@@ -365,11 +368,14 @@ class MaterialStore:
             rev = self._meta("revision")
             if rev != self._revision:
                 rows = self._con.execute("SELECT entry, origin FROM materials").fetchall()
-                entries = {}
-                for text, origin in rows:
-                    e = _make_entry(json.loads(text), origin)
-                    entries[e.id] = e
+                raw = [_make_entry(json.loads(text), origin) for text, origin in rows]
+                pool = [e.material for e in raw]
+                # the stored rows stay as the sources give them; each row's Material gets
+                # labelled estimates for what a prediction needs and no source gives
+                entries = {e.id: replace(e, material=complete_material(e.material, pool))
+                           for e in raw}
                 self._entries, self._atoms, self._revision = entries, {}, rev
+                self._pool = pool
             return self._entries
 
     def _composition_atoms(self, entry: MaterialEntry) -> dict[str, float] | None:
@@ -499,13 +505,15 @@ class MaterialStore:
                 f"no material or formula {key!r}: it is not an id, name or alias in the "
                 f"materials database, and not a formula ({exc}){hint}"
             ) from None
-        return Material(name=key, formula=key,
-                        notes="not in the materials database: composition only, every "
-                              "property unknown")
+        bare = Material(name=key, formula=key,
+                        notes="not in the materials database: composition only; every "
+                              "property is estimated from the database (see the sources)")
+        self._load()
+        return complete_material(bare, self._pool)
 
     def materials(
         self, *, form: str | None = None, dimensionality: str | None = None,
-        has: Sequence[str] = ("density", "band_gap"), origin: str | None = None,
+        has: Sequence[str] = (), origin: str | None = None,
     ) -> list[Material]:
         """Materials matching the filters (see :meth:`entries`)."""
         return [e.material for e in self.entries(form=form, dimensionality=dimensionality,
@@ -578,8 +586,23 @@ class MaterialStore:
         else:
             raise InputError(f"add_material needs a Material or a dict, got "
                              f"{type(material).__name__}")
-        entry = _normalise_entry(raw, _Where("add_material"))
+        entry = self._with_inherited(_normalise_entry(raw, _Where("add_material")))
         return self._insert([entry], overwrite=overwrite, origin="add_material")[0]
+
+    def _with_inherited(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """``entry`` with a missing density and band gap taken from a row of the same
+        composition, or interpolated between end members (Vegard), labelled as such."""
+        props = entry["properties"]
+        if "density_g_cm3" in props and "band_gap_eV" in props:
+            return entry
+        self._load()
+        found = inherited_density_and_gap(_make_entry(entry, "user").material, self._pool)
+        for field in FIELDS:
+            v = found.get(field.attr or "")
+            if v is not None and field.key not in props:
+                props[field.key] = {"value": float(f"{v.value / field.factor:.6g}"),
+                                    "source": v.source, "estimated": v.estimated}
+        return entry
 
     def remove(self, entry_id: str) -> None:
         """Delete a user row (shipped rows cannot be removed)."""
@@ -716,7 +739,7 @@ def get_material(name_or_formula: str) -> Material:
 
 def list_materials(
     *, form: str | None = None, dimensionality: str | None = None,
-    has: Sequence[str] = ("density", "band_gap"), origin: str | None = None,
+    has: Sequence[str] = (), origin: str | None = None,
 ) -> list[Material]:
     """Materials of the database that match every filter.
 
@@ -728,8 +751,9 @@ def list_materials(
         ``"0D"`` ... ``"3D"`` or ``"amorphous"`` (:data:`DIMENSIONALITIES`).
     has
         Properties that must be known (short names of :data:`FIELDS` and
-        :data:`REPORTED_FIELDS`, e.g. ``"mu_tau_e"``, ``"sensitivity"``). The default keeps
-        the materials a simulation can use (density and band gap known); ``()`` lists all.
+        :data:`REPORTED_FIELDS`, e.g. ``"mu_tau_e"``, ``"sensitivity"``), as the sources
+        give them (estimates do not count). The default ``()`` lists every row: each can be
+        simulated, with labelled estimates for what its sources do not give.
     origin
         ``"shipped"`` or ``"user"``.
     """

@@ -107,6 +107,8 @@ FIELDS: tuple[Field, ...] = (
           "eV", "eV", "activation_energy_eV", "eV", 1.0, 1e-3, 5.0),
     Field("w_pair_eV", "w_pair", "pair-creation energy W±", "eV", "eV",
           "w_pair_eV", "eV", 1.0, 1.0, 500.0),
+    Field("operating_field_V_per_um", "operating_field", "operating electric field",
+          "V/um", "V/µm", "operating_field_V_per_m", "V/m", 1e6, 1e-4, 200.0),
 )
 
 #: Reported detector performance, kept in field units in ``Material.reported``.
