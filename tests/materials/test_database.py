@@ -229,7 +229,9 @@ def test_alloy_keeps_its_variable_flagged_estimated(shipped):
 def test_every_row_is_complete_enough_to_simulate(shipped):
     for entry in shipped.values():
         m = entry.material
-        assert m.density_kg_m3 is not None and m.band_gap_eV is not None, entry.id
+        full = entry.with_estimates
+        assert full is not None and full.density_kg_m3 is not None, entry.id
+        assert full.band_gap_eV is not None or full.w_pair_eV is not None, entry.id
         assert m.dimensionality in db.DIMENSIONALITIES and m.form in db.FORMS, entry.id
         for f in db.FIELDS:
             v = getattr(m, f.attr)
@@ -356,13 +358,19 @@ def test_get_material_resolves_ids_names_and_formulas(home, key, entry_id):
     assert get_material(key).name == entry_id
 
 
-def test_unknown_formula_gives_composition_only(home):
+def test_unknown_formula_gets_only_labelled_estimates(home):
     m = get_material("PbI2")
     assert m.name == "PbI2" and m.formula == "PbI2"
-    assert all(getattr(m, f.attr) is None for f in db.FIELDS)
     assert m.composition.atoms == {"Pb": 1.0, "I": 2.0}
-    # an alloy composition is not matched to the row whose x is only estimated
-    assert get_material("(MA0.9Cs0.1)3Bi2I9").density_kg_m3 is None
+    values = [getattr(m, f.attr) for f in db.FIELDS if getattr(m, f.attr) is not None]
+    assert values and all(v.estimated and v.source.startswith("estimated") for v in values)
+    for attr in ("density_kg_m3", "band_gap_eV", "resistivity_ohm_m"):
+        assert getattr(m, attr) is not None, attr
+    # an alloy composition is not matched to the row whose x is only estimated: it is
+    # interpolated between its end members instead
+    alloy = get_material("(MA0.9Cs0.1)3Bi2I9")
+    assert alloy.density_kg_m3.estimated and "Vegard" in alloy.density_kg_m3.source
+    assert "(MA1-xCsx)" not in alloy.density_kg_m3.source
 
 
 def test_unknown_name_names_both_reasons(home):

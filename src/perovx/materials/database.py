@@ -372,7 +372,7 @@ class MaterialStore:
                 pool = [e.material for e in raw]
                 # the stored rows stay as the sources give them; each row's Material gets
                 # labelled estimates for what a prediction needs and no source gives
-                entries = {e.id: replace(e, material=complete_material(e.material, pool))
+                entries = {e.id: replace(e, with_estimates=complete_material(e.material, pool))
                            for e in raw}
                 self._entries, self._atoms, self._revision = entries, {}, rev
                 self._pool = pool
@@ -491,7 +491,7 @@ class MaterialStore:
         """The :class:`Material` for an id, name, alias or formula; see :func:`get_material`."""
         found = self.entry(key)
         if found is not None:
-            return found.material
+            return found.with_estimates or found.material
         key = key.strip()
         try:
             parse_formula(key)
@@ -516,8 +516,9 @@ class MaterialStore:
         has: Sequence[str] = (), origin: str | None = None,
     ) -> list[Material]:
         """Materials matching the filters (see :meth:`entries`)."""
-        return [e.material for e in self.entries(form=form, dimensionality=dimensionality,
-                                                 has=has, origin=origin)]
+        return [e.with_estimates or e.material
+                for e in self.entries(form=form, dimensionality=dimensionality, has=has,
+                                      origin=origin)]
 
     # -- changes -----------------------------------------------------------------------
 
@@ -701,7 +702,11 @@ def get_material(name_or_formula: str) -> Material:
     Returns
     -------
     Material
-        SI values with sources; ``Material.name`` is the row id.
+        SI values with sources; ``Material.name`` is the row id. Properties a prediction
+        needs and the sources do not give (density, band gap, μτ, resistivity) are filled
+        with labelled estimates (``Value.estimated``; the source says how, see
+        :mod:`perovx.materials.estimates`); ``MaterialEntry.material`` keeps the row as the
+        sources give it. A formula not in the database gets estimates for every property.
 
     Raises
     ------

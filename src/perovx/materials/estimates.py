@@ -8,12 +8,13 @@ was made), in this order:
 1. **Same composition** (density, band gap): the value of another row with the same atoms
    per formula unit (``"CH3NH3PbI3"`` and ``"MAPbI3"`` are the same compound). The value
    is that row's own, so it keeps that row's ``estimated`` flag; the source names the row.
-2. **Vegard alloy** (density, band gap): a formula that is a weighted sum of rows of the
-   database, ``atoms = Σ xᵢ atomsᵢ`` with ``xᵢ ≥ 0`` and ``Σ xᵢ = 1`` (e.g.
-   ``(MA0.9Cs0.1)3Bi2I9`` = 0.9 MA3Bi2I9 + 0.1 Cs3Bi2I9, ``MAPb(I0.9Cl0.1)3`` = 0.9 MAPbI3 +
-   0.1 MAPbCl3), gets the volume per formula unit and the band gap interpolated linearly
-   between its end members (Vegard's law; band-gap bowing ignored): ``V = Σ xᵢ Mᵢ/ρᵢ``,
-   ``ρ = M/V``, ``Eg = Σ xᵢ Egᵢ``. Always labelled an estimate.
+2. **Vegard alloy** (density, band gap): a formula that is a sum of rows of the database,
+   ``atoms = Σ nᵢ atomsᵢ`` with ``nᵢ ≥ 0`` formula units (e.g. ``(MA0.9Cs0.1)3Bi2I9`` = 0.9
+   MA3Bi2I9 + 0.1 Cs3Bi2I9; ``MAPb(I0.9Cl0.1)3`` = 0.9 MAPbI3 + 0.1 MAPbCl3 once a MAPbCl3
+   row exists; the layered ``(PEA)2MA3Pb4I13`` = (PEA)2PbI4 + 3 MAPbI3), gets its volume
+   as the sum of the end members' volumes and its band gap linear in the fractions
+   ``xᵢ = nᵢ/Σn`` (Vegard's law; band-gap bowing and quantum confinement ignored):
+   ``V = Σ xᵢ Mᵢ/ρᵢ``, ``ρ = Σ xᵢ Mᵢ / V``, ``Eg = Σ xᵢ Egᵢ``. Always labelled an estimate.
 3. **Closest composition** (density, band gap): the row whose element mass fractions are
    nearest (L1 distance) to the formula's. A rough estimate, always labelled.
 4. **Class value** (mobility-lifetime products, resistivity): the *lowest* measured value
@@ -67,6 +68,7 @@ _LABELS: Mapping[str, tuple[str, str, float, str]] = {
 
 
 def _atoms(material: Material) -> dict[str, float] | None:
+    """Atoms per formula unit; ``None`` for an unparsable formula."""
     try:
         return dict(material.composition.atoms)
     except InputError:
@@ -95,7 +97,7 @@ def same_composition(
     if atoms is None:
         return None
     found = [m for m in pool if m.name != material.name and getattr(m, attr) is not None
-             and (a := _atoms(m)) is not None and _same(a, atoms)]
+             and not m.variables and (a := _atoms(m)) is not None and _same(a, atoms)]
     if not found:
         return None
     best = min(found, key=lambda m: getattr(m, attr).estimated)
@@ -113,16 +115,22 @@ class VegardAlloy:
     end_members
         The end-member materials (each with density and band gap).
     fractions
-        Their fractions ``xᵢ`` (≥ 0, summing to 1), per formula unit of the alloy.
+        Their fractions ``xᵢ = nᵢ / Σ n`` (≥ 0, summing to 1).
+    formula_units
+        ``nᵢ``: formula units of each end member in one formula unit of the mixture (they
+        sum to 1 for a substitutional alloy such as ``MAPb(I0.9Cl0.1)3``; to more for a
+        layered stacking such as ``(PEA)2MA3Pb4I13`` = (PEA)2PbI4 + 3 MAPbI3).
     """
 
     end_members: tuple[Material, ...]
     fractions: tuple[float, ...]
+    formula_units: tuple[float, ...]
 
     def describe(self) -> str:
-        """``"0.9 × MA3Bi2I9-SC-53 + 0.1 × Cs3Bi2I9-SC-52"``."""
-        return " + ".join(f"{x:.4g} × {m.name}" for m, x in
-                          zip(self.end_members, self.fractions, strict=True))
+        """``"0.9 × MA3Bi2I9-SC-53 + 0.1 × Cs3Bi2I9-SC-52"`` (formula units of each end
+        member in one formula unit of the mixture)."""
+        return " + ".join(f"{n:.4g} × {m.name}" for m, n in
+                          zip(self.end_members, self.formula_units, strict=True))
 
 
 def vegard_interpolate(
@@ -171,11 +179,11 @@ def vegard_interpolate(
 def vegard_alloy(material: Material, pool: Sequence[Material]) -> VegardAlloy | None:
     """Decompose a formula into end members of ``pool`` (``None`` if it is not a mixture).
 
-    Candidates are pool rows with density and band gap whose elements all occur in the
-    formula, one per composition (a measured row first). The fractions solve
-    ``atoms = Σ xᵢ atomsᵢ``, ``Σ xᵢ = 1``, ``xᵢ ≥ 0`` (non-negative least squares); the
-    decomposition counts only when it reproduces the atoms to 1 part in 10⁶ with at least
-    two end members.
+    Candidates are pool rows with a density whose elements all occur in the
+    formula, one per composition (a measured row first); rows whose formula has composition
+    variables (``x``) are not end members. The formula units solve ``atoms = Σ nᵢ atomsᵢ``,
+    ``nᵢ ≥ 0`` (non-negative least squares); the decomposition counts only when it
+    reproduces the atoms to 1 part in 10⁶ with at least two end members.
     """
     atoms = _atoms(material)
     if atoms is None:
@@ -183,7 +191,7 @@ def vegard_alloy(material: Material, pool: Sequence[Material]) -> VegardAlloy | 
     candidates: list[tuple[Material, dict[str, float]]] = []
     for m in sorted(pool, key=lambda m: (m.density_kg_m3 is None or m.density_kg_m3.estimated,
                                          m.band_gap_eV is None or m.band_gap_eV.estimated)):
-        if m.density_kg_m3 is None or m.band_gap_eV is None or m.name == material.name:
+        if m.density_kg_m3 is None or m.name == material.name or m.variables:
             continue
         a = _atoms(m)
         if a is None or not set(a) <= set(atoms) or _same(a, atoms):
@@ -200,20 +208,16 @@ def vegard_alloy(material: Material, pool: Sequence[Material]) -> VegardAlloy | 
     scale = max(atoms.values())
     a_mat = np.array([[a.get(s, 0.0) for _, a in candidates] for s in elements]) / scale
     target = np.array([atoms[s] for s in elements]) / scale
-    a_mat = np.vstack([a_mat, np.full(len(candidates), 10.0)])
-    target = np.append(target, 10.0)
     x, _ = nnls(a_mat, target)
-    fit = a_mat[:-1] @ x
-    if np.max(np.abs(fit - target[:-1])) > _EXACT * max(1.0, float(np.max(target[:-1]))):
-        return None
-    if not math.isclose(float(x.sum()), 1.0, abs_tol=_EXACT):
+    if np.max(np.abs(a_mat @ x - target)) > _EXACT * max(1.0, float(np.max(target))):
         return None
     keep = [i for i in range(len(candidates)) if x[i] > 1e-9]
     if len(keep) < 2:
         return None
     total = float(sum(x[i] for i in keep))
     return VegardAlloy(tuple(candidates[i][0] for i in keep),
-                       tuple(float(x[i]) / total for i in keep))
+                       tuple(float(x[i]) / total for i in keep),
+                       tuple(float(f"{x[i]:.9g}") for i in keep))
 
 
 def closest_composition(
@@ -251,7 +255,7 @@ def _class_tiers(material: Material, pool: Sequence[Material]
     frame = _framework(material)
     atoms = _atoms(material)
     others = [m for m in pool if m.name != material.name]
-    same_formula = [m for m in others if atoms is not None
+    same_formula = [m for m in others if atoms is not None and not m.variables
                     and (a := _atoms(m)) is not None and _same(a, atoms)]
     frame_txt = "-".join(sorted(frame)) or "no framework element"
     same_class = [m for m in others if frame and _framework(m) == frame
@@ -316,19 +320,20 @@ def inherited_density_and_gap(
         return out
     alloy = vegard_alloy(material, pool)
     if alloy is not None:
+        gaps = [m.band_gap_eV.value if m.band_gap_eV is not None else math.nan
+                for m in alloy.end_members]
         rho, gap = vegard_interpolate(
             alloy.fractions,
             [m.composition.molar_mass_kg_per_mol for m in alloy.end_members],
-            [m.density() for m in alloy.end_members],
-            [m.band_gap_eV.value for m in alloy.end_members],  # type: ignore[union-attr]
+            [m.density() for m in alloy.end_members], gaps,
         )
         how = (f"estimated: Vegard's law between end members {alloy.describe()} "
-               "(volume per formula unit and band gap linear in the fractions, bowing "
-               "ignored)")
-        values = {"density_kg_m3": rho, "band_gap_eV": gap}
-        for attr in missing:
-            out[attr] = Value(float(f"{values[attr]:.6g}"), how, True)
-        return out
+               "(volumes add; band gap linear in the fractions of formula units, bowing "
+               "and quantum confinement ignored)")
+        for attr, value in (("density_kg_m3", rho), ("band_gap_eV", gap)):
+            if attr in missing and math.isfinite(value):
+                out[attr] = Value(float(f"{value:.6g}"), how, True)
+        missing = [a for a in missing if a not in out]
     for attr in missing if closest else ():
         found = closest_composition(material, pool, attr)
         if found is not None:

@@ -476,7 +476,12 @@ class MaterialEntry:
     data
         The entry in the JSON layout (field units), as exported.
     material
-        The same data as a :class:`Material` (SI).
+        The same data as a :class:`Material` (SI): what the sources give, a property they
+        do not give is ``None``.
+    with_estimates
+        :attr:`material` with labelled estimates for the properties a prediction needs and
+        the sources do not give (see :mod:`perovx.materials.estimates`); what
+        :func:`~perovx.materials.get_material` returns. ``None`` until the store fills it.
     """
 
     id: str
@@ -485,6 +490,7 @@ class MaterialEntry:
     origin: str
     data: Mapping[str, Any]
     material: Material
+    with_estimates: Material | None = None
 
     @property
     def aliases(self) -> tuple[str, ...]:
