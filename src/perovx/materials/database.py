@@ -16,9 +16,15 @@ but never a user's row.
 The JSON files (shipped, imported, exported) keep the units people read and type, written
 in the keys (``density_g_cm3``, ``mu_tau_e_cm2_per_V``, ``resistivity_ohm_cm``,
 ``sensitivity_uC_per_Gy_cm2`` ...); :class:`~perovx.materials.material.Material` holds
-SI values. :data:`FIELDS` and :data:`REPORTED_FIELDS` are the one definition of the keys,
-their units, conversion factors and allowed ranges; loading, validation, export and the
-command line all read them.
+SI values. :data:`FIELDS` and :data:`REPORTED_FIELDS` (in :mod:`perovx.materials.records`,
+with the validation of a row) are the one definition of the keys, their units, conversion
+factors and allowed ranges; loading, validation, export and the command line all read them.
+
+A row keeps what its sources give. What a prediction needs and no source gives is filled,
+when the rows are read, with labelled estimates from :mod:`perovx.materials.estimates`
+(``MaterialEntry.with_estimates``, what :func:`get_material` returns); a row added with
+:func:`add_material` stores the density and band gap of a known row of the same
+composition, or Vegard values between end members, with their sources.
 """
 
 from __future__ import annotations

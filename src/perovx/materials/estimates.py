@@ -24,8 +24,8 @@ was made), in this order:
    gives the lowest charge collection and the lowest resistivity the largest dark current:
    a conservative value, never an optimistic one within the database.
 
-Activation energies are not estimated: without one the dark current has no temperature
-dependence, which the prediction says in its notes.
+Activation energies are not estimated: away from room temperature a prediction needs a
+measured Ea (or one given with ``--activation-energy``) and says so.
 """
 
 from __future__ import annotations
