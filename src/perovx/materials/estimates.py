@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import combinations
 
 from perovx.errors import InputError
 from perovx.materials.material import Material, Value
@@ -54,6 +55,8 @@ _NON_FRAMEWORK = frozenset({"F", "Cl", "Br", "I", "H", "C", "N", "O", "Li", "Na"
                             "Rb", "Cs"})
 #: Relative residual below which a formula counts as an exact combination of end members.
 _EXACT = 1e-6
+#: Most end members one mixture is split into.
+_MAX_END_MEMBERS = 3
 #: Human names of the estimated properties (Material attribute → label, SI unit, display).
 _LABELS: Mapping[str, tuple[str, str, float, str]] = {
     "density_kg_m3": ("density", "g/cm³", 1e-3, "density"),
@@ -181,9 +184,9 @@ def vegard_alloy(material: Material, pool: Sequence[Material]) -> VegardAlloy | 
 
     Candidates are pool rows with a density whose elements all occur in the
     formula, one per composition (a measured row first); rows whose formula has composition
-    variables (``x``) are not end members. The formula units solve ``atoms = Σ nᵢ atomsᵢ``,
-    ``nᵢ ≥ 0`` (non-negative least squares); the decomposition counts only when it
-    reproduces the atoms to 1 part in 10⁶ with at least two end members.
+    variables (``x``) are not end members. The formula units solve ``atoms = Σ nᵢ atomsᵢ``
+    with ``nᵢ > 0`` for the smallest set of two or three end members (in candidate order)
+    that reproduces the atoms to 1 part in 10⁶.
     """
     atoms = _atoms(material)
     if atoms is None:
@@ -202,22 +205,26 @@ def vegard_alloy(material: Material, pool: Sequence[Material]) -> VegardAlloy | 
     if len(candidates) < 2:
         return None
     import numpy as np
-    from scipy.optimize import nnls
 
     elements = sorted(atoms)
     scale = max(atoms.values())
-    a_mat = np.array([[a.get(s, 0.0) for _, a in candidates] for s in elements]) / scale
     target = np.array([atoms[s] for s in elements]) / scale
-    x, _ = nnls(a_mat, target)
-    if np.max(np.abs(a_mat @ x - target)) > _EXACT * max(1.0, float(np.max(target))):
-        return None
-    keep = [i for i in range(len(candidates)) if x[i] > 1e-9]
-    if len(keep) < 2:
-        return None
-    total = float(sum(x[i] for i in keep))
-    return VegardAlloy(tuple(candidates[i][0] for i in keep),
-                       tuple(float(x[i]) / total for i in keep),
-                       tuple(float(f"{x[i]:.9g}") for i in keep))
+    columns = [np.array([a.get(s, 0.0) for s in elements]) / scale for _, a in candidates]
+    # the smallest set of end members that reproduces the atoms exactly with n >= 0; a few
+    # least-squares solves on small subsets (no scipy import on the database's load path)
+    for size in range(2, min(_MAX_END_MEMBERS, len(candidates)) + 1):
+        for subset in combinations(range(len(candidates)), size):
+            a_mat = np.column_stack([columns[i] for i in subset])
+            n, *_ = np.linalg.lstsq(a_mat, target, rcond=None)
+            if np.any(n <= 1e-9):
+                continue
+            if np.max(np.abs(a_mat @ n - target)) > _EXACT * max(1.0, float(target.max())):
+                continue
+            total = float(n.sum())
+            return VegardAlloy(tuple(candidates[i][0] for i in subset),
+                               tuple(float(x) / total for x in n),
+                               tuple(float(f"{x:.9g}") for x in n))
+    return None
 
 
 def closest_composition(
@@ -258,8 +265,8 @@ def _class_tiers(material: Material, pool: Sequence[Material]
     same_formula = [m for m in others if atoms is not None and not m.variables
                     and (a := _atoms(m)) is not None and _same(a, atoms)]
     frame_txt = "-".join(sorted(frame)) or "no framework element"
-    same_class = [m for m in others if frame and _framework(m) == frame
-                  and m.dimensionality == material.dimensionality]
+    same_class = [m for m in others if frame and material.dimensionality is not None
+                  and _framework(m) == frame and m.dimensionality == material.dimensionality]
     same_frame = [m for m in others if frame and _framework(m) == frame]
     return [
         (f"the same composition ({material.formula})", same_formula),
