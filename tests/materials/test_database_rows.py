@@ -139,3 +139,12 @@ def test_a_se_runs_at_its_operating_field_when_no_bias_is_given():
     given = json.loads(runner.invoke(app, ["evaluate", "a-Se", "--thickness", "200um",
                                            "--bias", "100V", "--json"]).stdout)
     assert given["bias_V"] == 100.0
+
+
+def test_mapbi3_crystal_mobilities_from_shrestha_2018(store):
+    # S. Shrestha et al., J. Phys. Chem. C 122, 5935 (2018), abstract: time-of-flight
+    # mobilities at room temperature, electrons 135 (±20), holes 90 (±20) cm2/V s
+    assert _prop(store, "MAPbI3-SC", "mobility_e_cm2_per_Vs")["value"] == 135
+    assert _prop(store, "MAPbI3-SC", "mobility_h_cm2_per_Vs")["value"] == 90
+    assert "J. Phys. Chem. C, 2018, 122, 5935" in _prop(store, "MAPbI3-SC",
+                                                          "mobility_e_cm2_per_Vs")["source"]
