@@ -16,6 +16,7 @@ from perovx.materials import (
     import_materials,
     list_materials,
     parse_formula,
+    records,
 )
 from perovx.materials import database as db
 from perovx.materials.material import Material, Value
@@ -636,9 +637,9 @@ def test_missing_file(home, tmp_path):
 
 
 def test_json_numbers_are_written_readably():
-    assert db._format_number(5.27e11) == "5.27e11"
-    assert db._format_number(1.17e-6) == "1.17e-6"
-    assert db._format_number(10620.0) == "10620"
-    assert db._format_number(0.62) == "0.62"
+    assert records._format_number(5.27e11) == "5.27e11"
+    assert records._format_number(1.17e-6) == "1.17e-6"
+    assert records._format_number(10620.0) == "10620"
+    assert records._format_number(0.62) == "0.62"
     with pytest.raises(InputError, match="non-finite"):
-        db._format_number(math.nan)
+        records._format_number(math.nan)

@@ -29,10 +29,8 @@ composition, or Vegard values between end members, with their sources.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
-import io
 import json
 import math
 import os
@@ -60,9 +58,9 @@ from perovx.materials.records import (
     SCHEMA_ID,
     Field,
     MaterialEntry,
+    _csv_text,
     _dumps,
     _entry_from_material,
-    _format_number,
     _make_entry,
     _normalise_entry,
     _suggest,
@@ -201,34 +199,6 @@ def _write_atomically(path: Path, text: str, *, overwrite: bool) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise FileFormatError(f"{path}: cannot write ({exc.strerror or exc})") from None
-
-
-def _csv_text(entries: Sequence[MaterialEntry]) -> str:
-    head = ["id", "name", "formula", "origin", "form", "dimensionality", "review_ref",
-            "reference", "variables"]
-    for f in FIELDS:
-        head += [f.key, f"{f.key}_source", f"{f.key}_estimated"]
-    head += [f.key for f in REPORTED_FIELDS] + ["reported_conditions", "reported_source",
-                                                 "notes"]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(head)
-    for e in entries:
-        d = e.data
-        row: list[Any] = [e.id, e.name, e.formula, e.origin, d["form"] or "",
-                          d["dimensionality"] or "", d["review_ref"] or "", d["reference"],
-                          ";".join(f"{k}={v['value']:g}" for k, v in d["variables"].items())]
-        for f in FIELDS:
-            p = d["properties"].get(f.key)
-            row += ["", "", ""] if p is None else [
-                _format_number(p["value"]), p["source"], "true" if p["estimated"] else "false"]
-        rep = d["reported"]
-        for f in REPORTED_FIELDS:
-            v = rep.get(f.key)
-            row.append("" if v is None else _format_number(v))
-        row += [rep.get("conditions", ""), rep.get("source", ""), d["notes"]]
-        writer.writerow(row)
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------------------

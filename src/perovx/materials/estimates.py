@@ -57,16 +57,17 @@ _NON_FRAMEWORK = frozenset({"F", "Cl", "Br", "I", "H", "C", "N", "O", "Li", "Na"
 _EXACT = 1e-6
 #: Most end members one mixture is split into.
 _MAX_END_MEMBERS = 3
-#: Human names of the estimated properties (Material attribute → label, SI unit, display).
-_LABELS: Mapping[str, tuple[str, str, float, str]] = {
-    "density_kg_m3": ("density", "g/cm³", 1e-3, "density"),
-    "band_gap_eV": ("band gap", "eV", 1.0, "band_gap"),
-    "mu_tau_e_m2_per_V": ("electron μτ", "cm²/V", 1e4, "mu_tau_e"),
-    "mu_tau_h_m2_per_V": ("hole μτ", "cm²/V", 1e4, "mu_tau_h"),
-    "resistivity_ohm_m": ("resistivity", "Ω cm", 1e2, "resistivity"),
-    "activation_energy_eV": ("activation energy", "eV", 1.0, "activation_energy"),
-    "w_pair_eV": ("W±", "eV", 1.0, "w_pair"),
-    "operating_field_V_per_m": ("operating field", "V/µm", 1e-6, "operating_field"),
+#: Human names of the estimated properties: Material attribute → (label, display unit,
+#: factor from the SI value to the display unit).
+_LABELS: Mapping[str, tuple[str, str, float]] = {
+    "density_kg_m3": ("density", "g/cm³", 1e-3),
+    "band_gap_eV": ("band gap", "eV", 1.0),
+    "mu_tau_e_m2_per_V": ("electron μτ", "cm²/V", 1e4),
+    "mu_tau_h_m2_per_V": ("hole μτ", "cm²/V", 1e4),
+    "resistivity_ohm_m": ("resistivity", "Ω cm", 1e2),
+    "activation_energy_eV": ("activation energy", "eV", 1.0),
+    "w_pair_eV": ("W±", "eV", 1.0),
+    "operating_field_V_per_m": ("operating field", "V/µm", 1e-6),
 }
 
 
@@ -84,7 +85,7 @@ def _same(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
 
 def _fmt(material: Material, attr: str) -> str:
     value = getattr(material, attr)
-    _, unit, factor, _ = _LABELS[attr]
+    _, unit, factor = _LABELS[attr]
     return f"{value.value * factor:.3g} {unit}"
 
 
@@ -116,7 +117,7 @@ class VegardAlloy:
     Attributes
     ----------
     end_members
-        The end-member materials (each with density and band gap).
+        The end-member materials (each with a density).
     fractions
         Their fractions ``xᵢ = nᵢ / Σ n`` (≥ 0, summing to 1).
     formula_units

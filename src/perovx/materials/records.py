@@ -8,11 +8,13 @@ returns it in canonical form (field units); :class:`MaterialEntry` is a stored r
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -528,3 +530,29 @@ def _make_entry(data: Mapping[str, Any], origin: str) -> MaterialEntry:
                          material=_material_from_entry(data))
 
 
+def _csv_text(entries: Sequence[MaterialEntry]) -> str:
+    head = ["id", "name", "formula", "origin", "form", "dimensionality", "review_ref",
+            "reference", "variables"]
+    for f in FIELDS:
+        head += [f.key, f"{f.key}_source", f"{f.key}_estimated"]
+    head += [f.key for f in REPORTED_FIELDS] + ["reported_conditions", "reported_source",
+                                                 "notes"]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(head)
+    for e in entries:
+        d = e.data
+        row: list[Any] = [e.id, e.name, e.formula, e.origin, d["form"] or "",
+                          d["dimensionality"] or "", d["review_ref"] or "", d["reference"],
+                          ";".join(f"{k}={v['value']:g}" for k, v in d["variables"].items())]
+        for f in FIELDS:
+            p = d["properties"].get(f.key)
+            row += ["", "", ""] if p is None else [
+                _format_number(p["value"]), p["source"], "true" if p["estimated"] else "false"]
+        rep = d["reported"]
+        for f in REPORTED_FIELDS:
+            v = rep.get(f.key)
+            row.append("" if v is None else _format_number(v))
+        row += [rep.get("conditions", ""), rep.get("source", ""), d["notes"]]
+        writer.writerow(row)
+    return buf.getvalue()
