@@ -482,10 +482,12 @@ class MaterialStore:
                 f"materials database, and not a formula ({exc}){hint}"
             ) from None
         bare = Material(name=key, formula=key,
-                        notes="not in the materials database: composition only; every "
-                              "property is estimated from the database (see the sources)")
+                        notes="not in the materials database: composition only; density "
+                              "and band gap from a row of the same composition or of its "
+                              "Vegard end members if any, μτ and resistivity as class "
+                              "estimates (see the sources)")
         self._load()
-        return complete_material(bare, self._pool)
+        return complete_material(bare, self._pool, closest=False)
 
     def materials(
         self, *, form: str | None = None, dimensionality: str | None = None,

@@ -15,8 +15,9 @@ was made), in this order:
    as the sum of the end members' volumes and its band gap linear in the fractions
    ``xᵢ = nᵢ/Σn`` (Vegard's law; band-gap bowing and quantum confinement ignored):
    ``V = Σ xᵢ Mᵢ/ρᵢ``, ``ρ = Σ xᵢ Mᵢ / V``, ``Eg = Σ xᵢ Egᵢ``. Always labelled an estimate.
-3. **Closest composition** (density, band gap): the row whose element mass fractions are
-   nearest (L1 distance) to the formula's. A rough estimate, always labelled.
+3. **Closest composition** (density, band gap; for rows of the database only, not for a
+   bare formula): the row whose element mass fractions are nearest (L1 distance) to the
+   formula's. A rough estimate, always labelled.
 4. **Class value** (mobility-lifetime products, resistivity): the *lowest* measured value
    among the rows of the same formula, else of the same class (same set of framework
    elements — the metals and chalcogens, not the halides or the A-site alkali — and the same
@@ -353,7 +354,9 @@ def inherited_density_and_gap(
     return out
 
 
-def complete_material(material: Material, pool: Sequence[Material]) -> Material:
+def complete_material(
+    material: Material, pool: Sequence[Material], *, closest: bool = True
+) -> Material:
     """``material`` with every missing property a prediction needs filled by an estimate.
 
     Fills density and band gap (same composition, then Vegard alloy, then closest
@@ -368,8 +371,12 @@ def complete_material(material: Material, pool: Sequence[Material]) -> Material:
         A database row or a formula-only material.
     pool
         The rows estimates may come from (normally every row of the database).
+    closest
+        Allow the closest-composition estimate of density and band gap. The store allows
+        it for its own rows (curated halides whose nearest relative is in the database)
+        but not for a bare formula, where it could give lead metal the density of MAPbI3.
     """
-    changes: dict[str, Value] = inherited_density_and_gap(material, pool, closest=True)
+    changes: dict[str, Value] = inherited_density_and_gap(material, pool, closest=closest)
     if material.mu_tau_e_m2_per_V is None and material.mu_tau_h_m2_per_V is None:
         changes.update(_class_value(material, pool,
                                     ("mu_tau_e_m2_per_V", "mu_tau_h_m2_per_V")))
