@@ -128,9 +128,9 @@ def evaluate_command(
 
 def _default_bias_V(material: Any, thickness_m: float) -> float:
     """Bias when none is given: the material's operating field × thickness, else 100 V."""
-    if material.operating_field_V_per_m is not None:
-        return float(material.operating_bias_V(thickness_m, default_field_V_per_m=0.0))
-    return 100.0
+    if material.operating_field_V_per_m is None:
+        return 100.0
+    return float(material.operating_bias_V(thickness_m, default_field_V_per_m=0.0))
 
 
 def beam_command(

@@ -119,7 +119,7 @@ class Material:
         """
         field_V_per_m = (self.operating_field_V_per_m.value
                          if self.operating_field_V_per_m is not None else default_field_V_per_m)
-        return field_V_per_m * thickness_m
+        return float(f"{field_V_per_m * thickness_m:.12g}")  # 2000 V, not 1999.9999999999998
 
     def with_values(self, **changes: Any) -> Material:
         """A copy with some fields replaced; plain floats become user-given :class:`Value` s."""
