@@ -734,9 +734,10 @@ def list_materials(
         ``"0D"`` ... ``"3D"`` or ``"amorphous"`` (:data:`DIMENSIONALITIES`).
     has
         Properties that must be known (short names of :data:`FIELDS` and
-        :data:`REPORTED_FIELDS`, e.g. ``"mu_tau_e"``, ``"sensitivity"``), as the sources
-        give them (estimates do not count). The default ``()`` lists every row: each can be
-        simulated, with labelled estimates for what its sources do not give.
+        :data:`REPORTED_FIELDS`, e.g. ``"mu_tau_e"``, ``"sensitivity"``), as the rows
+        give them (perovx's own estimates do not count). The default ``()`` lists every
+        row: each can be simulated, with labelled estimates for what its sources do not
+        give.
     origin
         ``"shipped"`` or ``"user"``.
     """

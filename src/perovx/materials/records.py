@@ -1,9 +1,10 @@
 """Rows of the materials database: the keys and their units, validation and the record type.
 
 :data:`FIELDS` and :data:`REPORTED_FIELDS` are the one definition of the JSON keys, their
-units, conversion factors and allowed ranges; :func:`normalise_entry` checks one raw row and
+units, conversion factors and allowed ranges; ``_normalise_entry`` checks one raw row and
 returns it in canonical form (field units); :class:`MaterialEntry` is a stored row with its
-:class:`~perovx.materials.material.Material` (SI values).
+:class:`~perovx.materials.material.Material` (SI values); ``_dumps`` and ``_csv_text`` write
+rows as JSON and CSV.
 """
 
 from __future__ import annotations
