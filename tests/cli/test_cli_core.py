@@ -72,10 +72,22 @@ def test_evaluate_errors_exit_2(args: list[str], message: str | None) -> None:
 
 
 def test_formula_without_band_gap_needs_one() -> None:
-    result = runner.invoke(app, ["evaluate", "Cs3Sb2I9", "--density", "4.5g/cm3",
+    # not in the database and no end members to interpolate: nothing to estimate Eg from
+    result = runner.invoke(app, ["evaluate", "Cs3Sb2Br9", "--density", "4.5g/cm3",
                                  "--mu-tau-e", "1e-5cm2/V", "--resistivity", "1e11ohm*cm"])
     assert result.exit_code == 2
     assert "band gap" in result.output
+
+
+def test_formula_not_in_database_runs_on_labelled_estimates() -> None:
+    result = runner.invoke(app, ["evaluate", "MAPb(I0.5Br0.5)3", "--density", "4.5g/cm3",
+                                 "--mu-tau-e", "1e-5cm2/V", "--resistivity", "1e11ohm*cm",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    notes = " ".join(json.loads(result.stdout)["notes"])
+    assert "band gap" in notes and "Vegard" in notes and "is an estimate" in notes
+    # the values given on the command line are not called estimates
+    assert "density" not in notes and "resistivity" not in notes
 
 
 def test_beam_json_and_plot(tmp_path: Path) -> None:

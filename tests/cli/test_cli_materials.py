@@ -163,3 +163,28 @@ def test_value_flags_state_the_schema_units():
     for field in (*db.FIELDS, *db.REPORTED_FIELDS):
         assert field.short in helps, field.short
         assert field.unit_label in helps[field.short], field.short
+
+
+def test_add_inherits_density_and_band_gap_and_evaluates(home):
+    result = run("add", "MBI-pellet", "--formula", "MA3Bi2I9", "--form", "PC",
+                 "--mu-tau-e", "2e-5cm2/V", "--resistivity", "2e11ohm*cm",
+                 "--operating-field", "0.2V/um", "--json")
+    assert result.exit_code == 0, result.output
+    props = json.loads(result.stdout)[0]["properties"]
+    # density and band gap of the default MA3Bi2I9 row (ref. 53), named as their source
+    assert props["density_g_cm3"]["value"] == pytest.approx(3.97)
+    assert props["band_gap_eV"]["value"] == pytest.approx(2.1)
+    assert "inherited from 'MA3Bi2I9-SC-53'" in props["band_gap_eV"]["source"]
+    assert props["operating_field_V_per_um"]["value"] == pytest.approx(0.2)
+    ev = runner.invoke(app, ["evaluate", "MBI-pellet", "--thickness", "1mm", "--json"])
+    assert ev.exit_code == 0, ev.output
+    assert json.loads(ev.stdout)["bias_V"] == pytest.approx(200.0)  # 0.2 V/µm × 1 mm
+
+
+def test_show_lists_the_estimates_evaluate_uses(home):
+    result = run("show", "MAPb(I0.9Br0.1)3")
+    assert result.exit_code == 0, result.output
+    assert "Vegard's law between end members" in result.output
+    data = json.loads(run("show", "MAPbI3", "--json").stdout)
+    assert data["estimates"]["resistivity_ohm_cm"]["estimated"] is True
+    assert "density_g_cm3" not in data["estimates"]  # the row gives it

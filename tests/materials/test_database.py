@@ -16,6 +16,7 @@ from perovx.materials import (
     import_materials,
     list_materials,
     parse_formula,
+    records,
 )
 from perovx.materials import database as db
 from perovx.materials.material import Material, Value
@@ -229,7 +230,9 @@ def test_alloy_keeps_its_variable_flagged_estimated(shipped):
 def test_every_row_is_complete_enough_to_simulate(shipped):
     for entry in shipped.values():
         m = entry.material
-        assert m.density_kg_m3 is not None and m.band_gap_eV is not None, entry.id
+        full = entry.with_estimates
+        assert full is not None and full.density_kg_m3 is not None, entry.id
+        assert full.band_gap_eV is not None or full.w_pair_eV is not None, entry.id
         assert m.dimensionality in db.DIMENSIONALITIES and m.form in db.FORMS, entry.id
         for f in db.FIELDS:
             v = getattr(m, f.attr)
@@ -356,13 +359,22 @@ def test_get_material_resolves_ids_names_and_formulas(home, key, entry_id):
     assert get_material(key).name == entry_id
 
 
-def test_unknown_formula_gives_composition_only(home):
+def test_unknown_formula_gets_only_labelled_estimates(home):
     m = get_material("PbI2")
     assert m.name == "PbI2" and m.formula == "PbI2"
-    assert all(getattr(m, f.attr) is None for f in db.FIELDS)
     assert m.composition.atoms == {"Pb": 1.0, "I": 2.0}
-    # an alloy composition is not matched to the row whose x is only estimated
-    assert get_material("(MA0.9Cs0.1)3Bi2I9").density_kg_m3 is None
+    values = [getattr(m, f.attr) for f in db.FIELDS if getattr(m, f.attr) is not None]
+    assert values and all(v.estimated and v.source.startswith("estimated") for v in values)
+    assert m.resistivity_ohm_m is not None
+    # no row of that composition and no end members: no density or band gap is guessed
+    # from a merely similar compound (MAPbI3 is not PbI2, and lead is not a perovskite)
+    assert m.density_kg_m3 is None and m.band_gap_eV is None
+    assert get_material("Pb").density_kg_m3 is None
+    # an alloy composition is not matched to the row whose x is only estimated: it is
+    # interpolated between its end members instead
+    alloy = get_material("(MA0.9Cs0.1)3Bi2I9")
+    assert alloy.density_kg_m3.estimated and "Vegard" in alloy.density_kg_m3.source
+    assert "(MA1-xCsx)" not in alloy.density_kg_m3.source
 
 
 def test_unknown_name_names_both_reasons(home):
@@ -628,9 +640,9 @@ def test_missing_file(home, tmp_path):
 
 
 def test_json_numbers_are_written_readably():
-    assert db._format_number(5.27e11) == "5.27e11"
-    assert db._format_number(1.17e-6) == "1.17e-6"
-    assert db._format_number(10620.0) == "10620"
-    assert db._format_number(0.62) == "0.62"
+    assert records._format_number(5.27e11) == "5.27e11"
+    assert records._format_number(1.17e-6) == "1.17e-6"
+    assert records._format_number(10620.0) == "10620"
+    assert records._format_number(0.62) == "0.62"
     with pytest.raises(InputError, match="non-finite"):
-        db._format_number(math.nan)
+        records._format_number(math.nan)

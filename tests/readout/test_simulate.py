@@ -110,7 +110,15 @@ def test_errors_name_the_file_line_and_key(tmp_path):
         load_config(tmp_path / "broken.toml")
 
 
-def test_missing_material_data_is_reported(tmp_path):
+def test_missing_material_data_is_reported(tmp_path, monkeypatch):
+    # get_material fills every missing property with a labelled estimate; a material
+    # without one (built in code) must still be reported, not simulated with a guess
+    import perovx.materials
+    from perovx.materials.material import Material, Value
+
+    bare = Material(name="bare", formula="MAPbI3", density_kg_m3=Value(4160.0, "test"),
+                    band_gap_eV=Value(1.55, "test"), mu_tau_e_m2_per_V=Value(1e-8, "test"))
+    monkeypatch.setattr(perovx.materials, "get_material", lambda name: bare)
     text = BASE.replace('material = "MA3Bi2I9"', 'material = "MAPbI3"').replace(
         'resistivity = "1e11 ohm cm"\n', "")
     cfg = load_config(_write(tmp_path, text))

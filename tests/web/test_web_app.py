@@ -166,3 +166,16 @@ def test_an_unexpected_error_is_a_short_422_not_a_500() -> None:
     assert r.status_code == 422
     assert r.json() == {"error": "cannot compute this request (ZeroDivisionError); check the "
                                  "inputs"}
+
+
+def test_every_listed_material_evaluates(client: TestClient) -> None:
+    materials = client.get("/api/materials").json()
+    assert any(m["name"] == "MAPbI3-SC" and "resistivity" in m["estimated"] for m in materials)
+    for m in materials:
+        r = client.get("/api/evaluate", params={"material": m["name"], "thickness": "1mm",
+                                               "bias": "100V", "beam": "RQA5"})
+        assert r.status_code == 200, (m["name"], r.json())
+    a_se = client.get("/api/evaluate", params={"material": "a-Se", "thickness": "200um"})
+    assert a_se.json()["field_V_per_um"] == pytest.approx(10.0)  # its operating field
+    mapbi3 = client.get("/api/evaluate", params={"material": "MAPbI3"}).json()
+    assert any("is an estimate" in n for n in mapbi3["notes"])

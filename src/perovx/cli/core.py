@@ -29,7 +29,7 @@ def _material_with_overrides(name: str, **overrides: Any) -> Any:
 def evaluate_command(
     material: Annotated[str, typer.Argument(help="Material: database id or name (perovx materials list), or a formula.")],
     thickness: Annotated[str, typer.Option(help="Layer thickness with unit, e.g. 1mm or 500um.")] = "1mm",
-    bias: Annotated[str, typer.Option(help="Bias across the layer with unit, e.g. 100V.")] = "100V",
+    bias: Annotated[str | None, typer.Option(help="Bias across the layer with unit, e.g. 100V (default: the material's operating field × thickness where the database gives one, a-Se 10 V/µm; else 100 V).")] = None,
     beam: Annotated[str, typer.Option(help=_BEAM_HELP)] = "RQA5",
     polarity: Annotated[str, typer.Option(help="Sign of the bias on the irradiated electrode: negative or positive.")] = "negative",
     temperature: Annotated[str, typer.Option(help="Operating temperature, e.g. 295K or 40degC.")] = "295K",
@@ -71,10 +71,12 @@ def evaluate_command(
         activation_energy_eV=opt(activation_energy, "eV", "activation energy", minimum=0),
     )
     t_kelvin = pq(temperature, "K", name="temperature", minimum=0, allow_zero=False)
+    thickness_m = pq(thickness, "m", name="thickness", minimum=0, allow_zero=False)
     figures = evaluate(
         mat,
-        thickness_m=pq(thickness, "m", name="thickness", minimum=0, allow_zero=False),
-        bias_V=pq(bias, "V", name="bias"),
+        thickness_m=thickness_m,
+        bias_V=(pq(bias, "V", name="bias") if bias is not None else
+                _default_bias_V(mat, thickness_m)),
         beam=get_beam(beam),
         polarity=polarity,  # type: ignore[arg-type]
         temperature_K=t_kelvin,
@@ -122,6 +124,13 @@ def evaluate_command(
     console.print(f"LoD: {result['lod_convention']}")
     for note in figures.notes:
         console.print(f"note: {note}")
+
+
+def _default_bias_V(material: Any, thickness_m: float) -> float:
+    """Bias when none is given: the material's operating field × thickness, else 100 V."""
+    if material.operating_field_V_per_m is None:
+        return 100.0
+    return float(material.operating_bias_V(thickness_m, default_field_V_per_m=0.0))
 
 
 def beam_command(

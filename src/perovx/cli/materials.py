@@ -42,6 +42,8 @@ _VALUE_HELP = {
     "resistivity": "Resistivity, Ω cm (e.g. 1e11ohm*cm).",
     "activation_energy": "Ion-migration activation energy, eV.",
     "w_pair": "Measured pair-creation energy W±, eV (else it follows from the band gap).",
+    "operating_field": "Operating electric field, V/µm (e.g. 10V/um): `evaluate` uses it "
+                       "when no --bias is given.",
     "sensitivity": "Reported sensitivity, µC Gy_air⁻¹ cm⁻² (e.g. 1000uC/(Gy*cm2)).",
     "lod": "Reported limit of detection, nGy_air s⁻¹ (e.g. 50nGy/s).",
     "radiation_stability": "Reported radiation stability (dose without degradation), mGy_air.",
@@ -111,7 +113,7 @@ def _list(
     has: Annotated[list[str] | None, typer.Option(
         "--has", help="Only rows where this is known (repeatable): density, band_gap, "
         "mobility_e, mobility_h, mu_tau_e, mu_tau_h, resistivity, activation_energy, "
-        "w_pair, sensitivity, lod, radiation_stability.")] = None,
+        "w_pair, operating_field, sensitivity, lod, radiation_stability.")] = None,
     origin: Annotated[str | None, typer.Option(
         "--origin", help="Only shipped rows or only your own (user).")] = None,
     json_out: Annotated[bool, typer.Option(
@@ -149,7 +151,8 @@ def _list(
 _SHORT_LABEL = {
     "density": "ρ", "band_gap": "Eg", "mobility_e": "μe", "mobility_h": "μh",
     "mu_tau_e": "μeτe", "mu_tau_h": "μhτh", "resistivity": "resistivity",
-    "activation_energy": "Ea", "w_pair": "W±", "sensitivity": "S", "lod": "LoD",
+    "activation_energy": "Ea", "w_pair": "W±", "operating_field": "E_op",
+    "sensitivity": "S", "lod": "LoD",
     "radiation_stability": "stability",
 }
 
@@ -175,6 +178,12 @@ def _show(
         w_models = {m: pair_creation_energy(material.band_gap_eV.value, model=m)
                     for m in W_MODELS}
     stored_w = material.w_pair_eV.value if material.w_pair_eV is not None else None
+    from perovx.materials.estimates import estimate_notes
+
+    full = (entry.with_estimates if entry is not None else material) or material
+    filled = [f for f in FIELDS if getattr(full, f.attr or "") is not None
+              and (entry is None or getattr(entry.material, f.attr or "") is None)]
+    estimates = estimate_notes(full, used=[f.attr or "" for f in filled])
     if json_out:
         out: dict[str, Any] = {
             "in_database": entry is not None,
@@ -184,6 +193,11 @@ def _show(
             "molar_mass_g_per_mol": comp.molar_mass_kg_per_mol * 1e3,
             "w_pair_eV": {"stored": stored_w, **w_models},
             "alternatives": [a.id for a in alternatives],
+            "estimates": {
+                f.key: {"value": getattr(full, f.attr or "").value / f.factor,
+                        "source": getattr(full, f.attr or "").source, "estimated": True}
+                for f in filled
+            },
         }
         if entry is not None:
             out.update(entry.to_json())
@@ -195,9 +209,11 @@ def _show(
 
     console = _console()
     if entry is None:
-        console.print(f"[bold]{key}[/bold]: not in the materials database; composition only "
-                      f"({comp.hill_formula()}, {comp.molar_mass_kg_per_mol * 1e3:.2f} g/mol), "
-                      "every property unknown.")
+        console.print(f"[bold]{key}[/bold]: not in the materials database; composition "
+                      f"{comp.hill_formula()}, {comp.molar_mass_kg_per_mol * 1e3:.2f} g/mol. "
+                      "`perovx evaluate` uses these estimates:")
+        for note in estimates:
+            console.print(f"  {note}")
         return
     d = entry.data
     console.print(f"[bold]{entry.id}[/bold] — {entry.name} ({entry.origin})")
@@ -218,6 +234,10 @@ def _show(
         obj = d["properties"].get(f.key)
         props.add_row(f.label, _value_cell(obj), f.unit_label, obj["source"] if obj else "")
     console.print(props)
+    if estimates:
+        console.print("estimates `perovx evaluate` uses where the sources give no value:")
+        for note in estimates:
+            console.print(f"  {note}")
     w_text = ", ".join(f"{m} {w:.2f} eV" for m, w in w_models.items())
     if stored_w is not None:
         console.print(f"W± used: {stored_w:g} eV (stored)" + (
@@ -265,6 +285,8 @@ def _add(
     activation_energy: Annotated[str | None, typer.Option(
         help=_VALUE_HELP["activation_energy"])] = None,
     w_pair: Annotated[str | None, typer.Option(help=_VALUE_HELP["w_pair"])] = None,
+    operating_field: Annotated[str | None, typer.Option(
+        help=_VALUE_HELP["operating_field"])] = None,
     sensitivity: Annotated[str | None, typer.Option(help=_VALUE_HELP["sensitivity"])] = None,
     lod: Annotated[str | None, typer.Option(help=_VALUE_HELP["lod"])] = None,
     radiation_stability: Annotated[str | None, typer.Option(
@@ -301,7 +323,8 @@ def _add(
         "density": density, "band_gap": band_gap, "mobility_e": mobility_e,
         "mobility_h": mobility_h, "mu_tau_e": mu_tau_e, "mu_tau_h": mu_tau_h,
         "resistivity": resistivity, "activation_energy": activation_energy,
-        "w_pair": w_pair, "sensitivity": sensitivity, "lod": lod,
+        "w_pair": w_pair, "operating_field": operating_field, "sensitivity": sensitivity,
+        "lod": lod,
         "radiation_stability": radiation_stability,
     }
     if file is not None:

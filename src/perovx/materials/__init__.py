@@ -21,6 +21,12 @@ from perovx.materials.database import (
     import_materials,
     list_materials,
 )
+from perovx.materials.estimates import (
+    VegardAlloy,
+    complete_material,
+    vegard_alloy,
+    vegard_interpolate,
+)
 from perovx.materials.formula import CATIONS, Composition, parse_formula
 
 __all__ = [
@@ -30,9 +36,11 @@ __all__ = [
     "Composition",
     "MaterialEntry",
     "MaterialStore",
+    "VegardAlloy",
     "add_material",
     "air_mass_attenuation",
     "air_mass_energy_absorption",
+    "complete_material",
     "export_materials",
     "get_material",
     "import_materials",
@@ -40,4 +48,6 @@ __all__ = [
     "mass_attenuation",
     "mass_energy_absorption",
     "parse_formula",
+    "vegard_alloy",
+    "vegard_interpolate",
 ]

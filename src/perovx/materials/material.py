@@ -66,8 +66,9 @@ class Material:
     """A detector material and its properties, every number with its source.
 
     Units (SI): density kg m⁻³, band gap eV, mobilities m² V⁻¹ s⁻¹, mu-tau m² V⁻¹,
-    resistivity Ω m, activation energy eV, pair-creation energy eV. A property that is
-    unknown is ``None`` (never zero).
+    resistivity Ω m, activation energy eV, pair-creation energy eV, operating electric field
+    V m⁻¹ (the field the material's detectors are run at, used when no bias is given). A
+    property that is unknown is ``None`` (never zero).
     """
 
     name: str
@@ -83,6 +84,7 @@ class Material:
     resistivity_ohm_m: Value | None = None
     activation_energy_eV: Value | None = None
     w_pair_eV: Value | None = None
+    operating_field_V_per_m: Value | None = None
     variables: dict[str, float] = field(default_factory=dict)
     notes: str = ""
     reported: dict[str, Any] = field(default_factory=dict)
@@ -108,6 +110,16 @@ class Material:
                 "give --band-gap or --w-pair"
             )
         return pair_creation_energy(self.band_gap_eV.value, model=model)
+
+    def operating_bias_V(self, thickness_m: float, *, default_field_V_per_m: float) -> float:
+        """Bias for a layer of ``thickness_m`` (m) at this material's operating field, V.
+
+        Uses :attr:`operating_field_V_per_m` when the database gives one (a-Se: 10 V/µm),
+        else ``default_field_V_per_m`` (V m⁻¹).
+        """
+        field_V_per_m = (self.operating_field_V_per_m.value
+                         if self.operating_field_V_per_m is not None else default_field_V_per_m)
+        return float(f"{field_V_per_m * thickness_m:.12g}")  # 2000 V, not 1999.9999999999998
 
     def with_values(self, **changes: Any) -> Material:
         """A copy with some fields replaced; plain floats become user-given :class:`Value` s."""

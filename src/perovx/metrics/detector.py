@@ -15,6 +15,7 @@ from perovx.interaction.absorption import (
     thickness_for_absorption,
 )
 from perovx.interaction.sensitivity import UC_PER_GY_CM2, theoretical_sensitivity
+from perovx.materials.estimates import estimate_notes
 from perovx.materials.material import Material
 from perovx.readout.noise import NoiseModel, limit_of_detection
 from perovx.spectra.beam import Beam
@@ -188,6 +189,14 @@ def evaluate(
             f"material {material.name!r} has no resistivity; give --resistivity (e.g. 1e11ohm*cm)"
         )
     ea = _prop(material, "activation_energy_eV", None)
+    w_given = w_pair_eV if w_pair_eV is not None else material.w_pair_eV
+    notes.extend(estimate_notes(material, used=[
+        attr for attr, override in (
+            ("density_kg_m3", density_kg_m3), ("band_gap_eV", w_given),
+            ("mu_tau_e_m2_per_V", mu_tau_e_m2_per_V), ("mu_tau_h_m2_per_V", mu_tau_h_m2_per_V),
+            ("resistivity_ohm_m", resistivity_ohm_m),
+        ) if override is None
+    ]))
 
     coeffs = layer_coefficients(material, beam.energy_keV, density_kg_m3=rho)
     mu = coeffs.mu_per_m

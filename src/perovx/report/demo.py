@@ -27,6 +27,17 @@ def _save(fig: Any, folder: Path, name: str) -> str:
     return name
 
 
+_ESTIMATE_LABELS = (("density_kg_m3", "ρ"), ("band_gap_eV", "Eg"), ("mu_tau_e_m2_per_V", "μeτe"),
+                    ("mu_tau_h_m2_per_V", "μhτh"), ("resistivity_ohm_m", "resistivity"))
+
+
+def _estimated_labels(material: Any) -> str:
+    """Short names of the properties of ``material`` that are estimates (``"—"`` if none)."""
+    labels = [label for attr, label in _ESTIMATE_LABELS
+              if (v := getattr(material, attr)) is not None and v.estimated]
+    return ", ".join(labels) or "—"
+
+
 def _materials_section(
     folder: Path, beam_spec: str, thickness_m: float, field_V_per_m: float, progress: Progress
 ) -> Section:
@@ -45,8 +56,10 @@ def _materials_section(
     rows, skipped, evaluated = [], [], []
     for i, m in enumerate(materials):
         progress(f"evaluating {m.name}", i, len(materials))
+        # a material with an operating field of its own (a-Se: 10 V/µm) is run at it
+        m_bias = m.operating_bias_V(thickness_m, default_field_V_per_m=field_V_per_m)
         try:
-            fig = evaluate(m, thickness_m=thickness_m, bias_V=bias, beam=beam)
+            fig = evaluate(m, thickness_m=thickness_m, bias_V=m_bias, beam=beam)
         except InputError as exc:
             skipped.append((m.name, str(exc)))
             continue
@@ -69,6 +82,8 @@ def _materials_section(
             fmt(reported),
             fmt(None if reported is None else reported / d["s0_uC_per_Gy_cm2"]),
             fmt(m.reported.get("lod_nGy_per_s")),
+            fmt(d["field_V_per_um"]),
+            _estimated_labels(m),
         ))
     if not evaluated:
         raise InputError("no material in the database has enough data to evaluate")
@@ -87,14 +102,17 @@ def _materials_section(
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for m in unique.values():  # one curve per composition: its first (flagship) entry
         s = [
-            evaluate(m, thickness_m=t, bias_V=field_V_per_m * t, beam=beam).normalized_sensitivity
+            evaluate(m, thickness_m=t, beam=beam,
+                     bias_V=m.operating_bias_V(t, default_field_V_per_m=field_V_per_m),
+                     ).normalized_sensitivity
             for t in thicknesses
         ]
         curves[m.name] = (thicknesses, np.array(s))
     figures.append(Figure(
         _save(plot_normalized_sensitivity_vs_thickness(curves, beam_name=beam.name),
               folder, "s_over_s0_vs_thickness.png"),
-        f"Predicted S/S0 vs thickness at {field_V_per_m / 1e6:g} V/µm ({beam.name}).",
+        f"Predicted S/S0 vs thickness at {field_V_per_m / 1e6:g} V/µm ({beam.name}; a-Se at "
+        "its 10 V/µm operating field).",
     ))
     with_reports = [(m, f) for m, f in evaluated
                     if m.reported.get("sensitivity_uC_per_Gy_cm2") is not None
@@ -110,20 +128,26 @@ def _materials_section(
         "Reported values above the prediction indicate photoconductive gain or a different beam.",
     ))
     text = (
-        f"Every material in the database with density, band gap (or W±), a mu-tau product and "
-        f"a resistivity, evaluated as a {thickness_m * 1e3:g} mm planar detector at "
-        f"{field_V_per_m / 1e6:g} V/µm ({bias:g} V) under {beam.name} ({beam.description}; "
+        f"Every material in the database, evaluated as a {thickness_m * 1e3:g} mm planar "
+        f"detector at {field_V_per_m / 1e6:g} V/µm ({bias:g} V; a material with an operating "
+        "field of its own, a-Se at 10 V/µm, at that field) under "
+        f"{beam.name} ({beam.description}; "
         f"mean energy {beam.mean_energy_keV:.1f} keV, q = {beam.q_per_mm2_per_uGy:.0f} "
         "photons mm⁻² µGy⁻¹).\n\n"
         "Reported S/S0 divides the sensitivity a paper reports by S0 of this beam: the review's "
         "proposed normalisation, approximate here because each paper used its own tube voltage."
+        "\n\nWhere no source gives a property the prediction needs, perovx uses a labelled "
+        "estimate (column 'estimated'): density and band gap of the same composition, of a "
+        "Vegard mixture of end members or of the closest composition; μτ and resistivity as "
+        "the lowest measured value of the same composition or class (a conservative value). "
+        "`perovx materials show NAME` prints each estimate and its basis."
     )
     tables = [Table(
         columns=("material", "form", "density (g cm⁻³)", "W± (eV)", "absorbed fraction",
                  "S0 (µC Gy⁻¹ cm⁻²)", "absorption-limited S (µC Gy⁻¹ cm⁻²)", "CCE",
                  "predicted S (µC Gy⁻¹ cm⁻²)", "predicted S/S0", "dark current (nA cm⁻²)",
                  "predicted LoD (nGy s⁻¹)", "reported S (µC Gy⁻¹ cm⁻²)", "reported S/S0",
-                 "reported LoD (nGy s⁻¹)"),
+                 "reported LoD (nGy s⁻¹)", "field (V µm⁻¹)", "estimated"),
         rows=tuple(rows),
         caption="Predicted and reported figures of merit",
     )]

@@ -3,9 +3,11 @@
 ``perovx serve`` runs it on 127.0.0.1 with uvicorn. The page talks to a JSON API that
 wraps the same functions as the command line:
 
-- ``GET /api/materials`` — the database (name, formula, form, density g cm⁻³, band gap eV);
+- ``GET /api/materials`` — the database (name, formula, form, density g cm⁻³, band gap eV,
+  operating field V µm⁻¹, and which properties are labelled estimates);
 - ``GET /api/beam/{spec}`` — a beam's HVL, mean energy, q and spectrum;
-- ``GET /api/evaluate?material=…&thickness=1mm&bias=100V&beam=RQA5`` — figures of merit;
+- ``GET /api/evaluate?material=…&thickness=1mm&bias=100V&beam=RQA5`` — figures of merit
+  (without ``bias``: the material's operating field, else 100 V; notes name each estimate);
 - ``GET /api/thickness-curve?…`` — predicted S/S0 against thickness at a fixed field.
 
 Guarantees:
@@ -52,6 +54,11 @@ MAX_BODY_BYTES = 64 * 1024
 DEFAULT_TIMEOUT_S = 30.0
 #: Worker processes computing requests.
 DEFAULT_WORKERS = 2
+
+#: Properties the material list flags when they are estimates (attribute, short name).
+_ESTIMABLE = (("density_kg_m3", "density"), ("band_gap_eV", "band gap"),
+              ("mu_tau_e_m2_per_V", "electron μτ"), ("mu_tau_h_m2_per_V", "hole μτ"),
+              ("resistivity_ohm_m", "resistivity"))
 
 
 class ComputeTimeout(PerovxError):
@@ -229,6 +236,10 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
                 "form": m.form,
                 "density_g_cm3": None if m.density_kg_m3 is None else m.density_kg_m3.value / 1e3,
                 "band_gap_eV": None if m.band_gap_eV is None else m.band_gap_eV.value,
+                "operating_field_V_per_um": (None if m.operating_field_V_per_m is None
+                                             else m.operating_field_V_per_m.value / 1e6),
+                "estimated": [label for attr, label in _ESTIMABLE
+                              if (v := getattr(m, attr)) is not None and v.estimated],
             })
         return out
 
@@ -243,7 +254,7 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
         return await compute(_beam, spec)
 
     @app.get("/api/evaluate")
-    async def evaluate(material: str, thickness: str = "1mm", bias: str = "100V",
+    async def evaluate(material: str, thickness: str = "1mm", bias: str | None = None,
                        beam: str = "RQA5", polarity: str = "negative") -> Any:
         return await compute(_evaluate_json, material, thickness, bias, beam, polarity)
 
@@ -281,7 +292,7 @@ def _beam(spec: str) -> dict[str, Any]:
     return jsonable(get_beam(spec).to_dict())
 
 
-def _evaluate_json(material: str, thickness: str, bias: str, beam: str,
+def _evaluate_json(material: str, thickness: str, bias: str | None, beam: str,
                    polarity: str) -> dict[str, Any]:
     from perovx.io.serialize import jsonable
 
@@ -305,7 +316,8 @@ def _thickness_curve(material: str, field: str, beam: str, points: int) -> dict[
     return jsonable({"thickness_um": (t * 1e6).tolist(), "normalized_sensitivity": s})
 
 
-def _evaluate(material: str, thickness: str, bias: str, beam: str, polarity: str) -> Any:
+def _evaluate(material: str, thickness: str, bias: str | None, beam: str, polarity: str) -> Any:
+    """``bias`` None: the material's operating field × thickness, else 100 V (as the CLI)."""
     from perovx.materials import get_material
     from perovx.metrics.detector import evaluate
     from perovx.spectra import get_beam
@@ -313,10 +325,18 @@ def _evaluate(material: str, thickness: str, bias: str, beam: str, polarity: str
 
     if polarity not in ("negative", "positive"):
         raise InputError(f"polarity must be 'negative' or 'positive', got {_short(polarity, 40)!r}")
+    m = get_material(material)
+    thickness_m = pq(thickness, "m", name="thickness", minimum=0, allow_zero=False)
+    if bias is not None:
+        bias_V = pq(bias, "V", name="bias")
+    elif m.operating_field_V_per_m is not None:
+        bias_V = m.operating_bias_V(thickness_m, default_field_V_per_m=0.0)
+    else:
+        bias_V = 100.0
     return evaluate(
-        get_material(material),
-        thickness_m=pq(thickness, "m", name="thickness", minimum=0, allow_zero=False),
-        bias_V=pq(bias, "V", name="bias"),
+        m,
+        thickness_m=thickness_m,
+        bias_V=bias_V,
         beam=get_beam(beam),
         polarity=polarity,  # type: ignore[arg-type]
     )
