@@ -220,6 +220,16 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
             if m is not None and m.value != 0 and f.bias:
                 tk = f.temperature or t_ref
                 rel = (m.uncertainty or 0.0) / abs(m.value)
+                # excess (1/f) noise and drift make a run's dark level uncertain by at least
+                # the scatter of single readings, however many are averaged
+                if key == "xray_response":
+                    nc = results[key][1].noise_current
+                    scatter = 0.0 if nc is None else nc.value
+                else:
+                    a = results[key][0]
+                    tt, ii = np.asarray(a.time_s), np.asarray(a.current_A)
+                    scatter = float(np.std(ii - np.polyval(np.polyfit(tt, ii, 1), tt), ddof=2))
+                rel = math.hypot(rel, scatter / abs(m.value))
                 blocks.append(_Block(key.replace("_", "-"), "dark",
                                      {"bias_V": np.array([f.bias]), "temperature_K": np.array([tk])},
                                      np.array([math.log(abs(m.value) / abs(f.bias))]),
@@ -323,7 +333,7 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         i_d = np.abs(b.x["bias_V"]) * conductance(
             math.exp(p["ln_rho"]), p["ea"], b.x["temperature_K"], reference_K=t_ref,
             factor_m=factor)
-        i_p = np.abs(predict(p, b))
+        i_p = np.abs(b.y)  # measured, so that the weights do not move with the parameters
         return scale * np.sqrt((i_p + i_d) ** 2 + i_d**2)
 
     scales = {id(b): (0.05 if b.kind == "dark" else 0.02) for b in blocks}

@@ -67,6 +67,7 @@ def _atomic_csv(measurement: Any, path: Path) -> None:
     os.close(fd)
     try:
         measurement.write_csv(tmp)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -76,7 +77,7 @@ def _atomic_csv(measurement: Any, path: Path) -> None:
 _RECORD = '''# perovx device record: a {material} pellet with ohmic contacts (synthetic, seed {seed}).
 #
 #   perovx device fit {name} --json --plot fit.png
-#   perovx device simulate {name} --config ../simulate/ma3bi2i9_tft_panel.toml
+#   perovx device simulate {name} --config panel.toml
 #
 # Made by examples/device/make_example.py from known parameters with the source-meter
 # simulator (perovx.readout.sourcemeter). Quantities are text with a unit; a bare number
@@ -194,6 +195,7 @@ def write_synthetic_device(
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, rec)
     x = bias * t["mu_tau_h_m2_per_V" if bias >= 0 else "mu_tau_e_m2_per_V"] / t["thickness_m"] ** 2
     out = dict(t)
