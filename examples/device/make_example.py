@@ -26,8 +26,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     record, truth = write_synthetic_device(
-        args.folder, seed=args.seed, name="cs3bi2i9_pellet.toml",
-        title="Cs3Bi2I9 pellet, ohmic contacts (synthetic example)")
+        args.folder,
+        seed=args.seed,
+        name="cs3bi2i9_pellet.toml",
+        title="Cs3Bi2I9 pellet, ohmic contacts (synthetic example)",
+    )
     print(f"wrote {record}")
     print(json.dumps(truth, indent=2))
 

@@ -82,8 +82,17 @@ def test_fit_text(example: Path) -> None:
 def test_simulate_tiny_panel(example: Path) -> None:
     cfg = example / "tiny_panel.toml"
     cfg.write_text(TINY_PANEL)
-    res = runner.invoke(app, ["device", "simulate", str(example / "cs3bi2i9_pellet.toml"),
-                              "--config", str(cfg), "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "device",
+            "simulate",
+            str(example / "cs3bi2i9_pellet.toml"),
+            "--config",
+            str(cfg),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
     assert (example / "panel" / "edge.json").is_file()
@@ -91,21 +100,23 @@ def test_simulate_tiny_panel(example: Path) -> None:
     assert any("effective W±" in n for n in d["device_notes"])
     assert any("excess noise" in n for n in d["device_notes"])
     # refuses to overwrite its outputs
-    again = runner.invoke(app, ["device", "simulate", str(example / "cs3bi2i9_pellet.toml"),
-                                "--config", str(cfg)])
+    again = runner.invoke(
+        app, ["device", "simulate", str(example / "cs3bi2i9_pellet.toml"), "--config", str(cfg)]
+    )
     assert again.exit_code == 2 and "exists" in again.stderr
 
 
 @pytest.mark.parametrize(
     ("edit", "words"),
     [
-        (("contacts = \"ohmic\"", "contacts = 3"), "contacts"),
-        (("thickness = \"1 mm\"", "thickness = \"1 parsec/V\""), "geometry.thickness"),
-        (("file = \"iv.csv\"", "file = \"nothing.csv\""), "no such file"),
+        (('contacts = "ohmic"', "contacts = 3"), "contacts"),
+        (('thickness = "1 mm"', 'thickness = "1 parsec/V"'), "geometry.thickness"),
+        (('file = "iv.csv"', 'file = "nothing.csv"'), "no such file"),
     ],
 )
-def test_bad_record_exits_2_with_one_line(example: Path, tmp_path: Path,
-                                          edit: tuple[str, str], words: str) -> None:
+def test_bad_record_exits_2_with_one_line(
+    example: Path, tmp_path: Path, edit: tuple[str, str], words: str
+) -> None:
     text = (example / "cs3bi2i9_pellet.toml").read_text().replace(*edit)
     bad = example / f"bad_{abs(hash(words))}.toml"
     bad.write_text(text)

@@ -67,8 +67,8 @@ def test_residuals_consistent_with_noise(fitted) -> None:
 
 
 def test_gain_found_and_said(fitted) -> None:
-    fit, truth, _ = fitted
-    s_over_s0 = (fit.extra["sensitivity_measured_C_per_Gy_m2"] / fit.extra["s0_C_per_Gy_m2"])
+    fit, _truth, _ = fitted
+    s_over_s0 = fit.extra["sensitivity_measured_C_per_Gy_m2"] / fit.extra["s0_C_per_Gy_m2"]
     assert s_over_s0 > 1.5
     gain = fit.parameter("photoconductive_gain")
     assert gain.value > 1.5
@@ -79,7 +79,8 @@ def test_gain_found_and_said(fitted) -> None:
     d = fit.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["parameters"]["mu_tau_h"]["value_cm2_per_V"] == pytest.approx(
-        fit.parameter("mu_tau_h").value * 1e4)
+        fit.parameter("mu_tau_h").value * 1e4
+    )
     assert d["reconciliation"]["points"][0]["normalised_residual"] is not None
     assert "ranks" in d["standing"]
 
@@ -89,8 +90,9 @@ def test_blocking_contacts_cannot_reach_s0(tmp_path: Path) -> None:
     record, _ = write_synthetic_device(tmp_path, seed=3)
     data = tomllib.loads(record.read_text())
     data["contacts"] = "blocking"
-    data["measurements"] = {k: v for k, v in data["measurements"].items()
-                            if k in ("xray_response", "iv")}
+    data["measurements"] = {
+        k: v for k, v in data["measurements"].items() if k in ("xray_response", "iv")
+    }
     fit = Device.from_dict(data, base_dir=tmp_path).fit()
     assert fit.parameter("photoconductive_gain").value == 1.0
     text = " ".join(fit.explanations)

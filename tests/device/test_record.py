@@ -45,7 +45,14 @@ def test_example_record_reads() -> None:
     assert rec.geometry.thickness == pytest.approx(1e-3)
     assert rec.geometry.area == pytest.approx(4e-6)
     assert set(rec.measurements.given()) == {
-        "xray_response", "iv", "hecht", "arrhenius", "drift", "response", "stability"}
+        "xray_response",
+        "iv",
+        "hecht",
+        "arrhenius",
+        "drift",
+        "response",
+        "stability",
+    }
 
 
 def test_quantities_are_si(tmp_path: Path) -> None:
@@ -60,8 +67,10 @@ def test_quantities_are_si(tmp_path: Path) -> None:
 
 
 def test_planar_geometry(tmp_path: Path) -> None:
-    text = GOOD.replace('area = "0.04 cm2"', 'area = "0.04 cm2"\nlayout = "planar"\n'
-                        'gap = "20 um"\nfingers = 11\nfinger_length = "2 mm"')
+    text = GOOD.replace(
+        'area = "0.04 cm2"',
+        'area = "0.04 cm2"\nlayout = "planar"\ngap = "20 um"\nfingers = 11\nfinger_length = "2 mm"',
+    )
     rec = load_record(_write(tmp_path, text))
     assert rec.geometry.drift_length_m == pytest.approx(20e-6)
     # 10 gaps of cross-section 500 µm × 2 mm over 20 µm
@@ -75,13 +84,14 @@ def test_planar_geometry(tmp_path: Path) -> None:
         ('thickness = "500 um"', 'thickness = "-5 um"', 6, "geometry.thickness"),
         ('contacts = "ohmic"', 'contacts = "schottky"', 2, "contacts"),
         ('bias = "-50 V"', 'bais = "-50 V"', 11, "unknown key"),
-        ('beam = "RQA5"', '', None, "beam is needed"),
+        ('beam = "RQA5"', "", None, "beam is needed"),
         ('area = "0.04 cm2"', 'area = "0.04 cm2"\nlayout = "planar"', 5, "planar layout needs"),
-        ('material = "Cs3Bi2I9"\n', '', None, "material: required key is missing"),
+        ('material = "Cs3Bi2I9"\n', "", None, "material: required key is missing"),
     ],
 )
-def test_bad_record_one_line(tmp_path: Path, old: str, new: str, line: int | None,
-                             words: str) -> None:
+def test_bad_record_one_line(
+    tmp_path: Path, old: str, new: str, line: int | None, words: str
+) -> None:
     p = _write(tmp_path, GOOD.replace(old, new))
     with pytest.raises(InputError) as exc:
         load_record(p)
@@ -110,8 +120,12 @@ def test_not_toml_and_missing(tmp_path: Path) -> None:
 
 def test_schema_lists_every_key() -> None:
     text = schema_text()
-    for key in ("material (required)", "geometry.thickness (required)",
-                "measurements.hecht.dose_rate", "measurements.stability.file (required)"):
+    for key in (
+        "material (required)",
+        "geometry.thickness (required)",
+        "measurements.hecht.dose_rate",
+        "measurements.stability.file (required)",
+    ):
         assert key in text
 
 

@@ -11,15 +11,39 @@ from perovx.device.standing import Standing
 @pytest.fixture
 def standing() -> Standing:
     rows = {
-        "A": {"sensitivity": 100.0, "normalised_sensitivity": 0.1, "lod": 10.0,
-              "resistivity": 1e10, "mu_tau": 1e-4, "activation_energy": 0.3},
-        "B": {"sensitivity": 1000.0, "normalised_sensitivity": 1.2, "lod": 1.0,
-              "resistivity": 1e12, "mu_tau": None, "activation_energy": None},
-        "C": {"sensitivity": None, "normalised_sensitivity": None, "lod": 100.0,
-              "resistivity": None, "mu_tau": 1e-2, "activation_energy": 0.9},
+        "A": {
+            "sensitivity": 100.0,
+            "normalised_sensitivity": 0.1,
+            "lod": 10.0,
+            "resistivity": 1e10,
+            "mu_tau": 1e-4,
+            "activation_energy": 0.3,
+        },
+        "B": {
+            "sensitivity": 1000.0,
+            "normalised_sensitivity": 1.2,
+            "lod": 1.0,
+            "resistivity": 1e12,
+            "mu_tau": None,
+            "activation_energy": None,
+        },
+        "C": {
+            "sensitivity": None,
+            "normalised_sensitivity": None,
+            "lod": 100.0,
+            "resistivity": None,
+            "mu_tau": 1e-2,
+            "activation_energy": 0.9,
+        },
     }
-    device = {"sensitivity": 500.0, "normalised_sensitivity": 0.6, "lod": 5.0,
-              "resistivity": 1e11, "mu_tau": 1e-3, "activation_energy": None}
+    device = {
+        "sensitivity": 500.0,
+        "normalised_sensitivity": 0.6,
+        "lod": 5.0,
+        "resistivity": 1e11,
+        "mu_tau": 1e-3,
+        "activation_energy": None,
+    }
     return Standing(device=device, rows=rows, beam="RQA5")
 
 

@@ -15,15 +15,19 @@ from perovx.cli._common import dump_json, handle_errors
 
 __all__ = ["register"]
 
-_RECORD = Annotated[Path, typer.Argument(help="Device record TOML (examples/device/*.toml); only read.")]
+_RECORD = Annotated[
+    Path, typer.Argument(help="Device record TOML (examples/device/*.toml); only read.")
+]
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``device`` command group to ``app``."""
     group = typer.Typer(
-        help=("A measured device: fit one model to all its lab files (μτ, ρ, Ea, gain, "
-              "noise, response, drift, stability), reconcile it with every measurement, "
-              "rank it among the review's detectors, and image a flat panel made of it."),
+        help=(
+            "A measured device: fit one model to all its lab files (μτ, ρ, Ea, gain, "
+            "noise, response, drift, stability), reconcile it with every measurement, "
+            "rank it among the review's detectors, and image a flat panel made of it."
+        ),
         no_args_is_help=True,
     )
     group.command("fit")(_fit_command)
@@ -43,8 +47,9 @@ def _save_figure(fig: object, path: Path) -> None:
         raise FileFormatError(f"{path}: exists; choose another --plot file")
     if not path.parent.is_dir():
         raise FileFormatError(f"{path.parent}: no such folder for --plot")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".png",
-                               dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=path.suffix or ".png", dir=path.parent
+    )
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")  # type: ignore[attr-defined]
@@ -57,8 +62,16 @@ def _save_figure(fig: object, path: Path) -> None:
 @handle_errors
 def _fit_command(
     record: _RECORD,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object (keys carry units).")] = False,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write the figure (data beside the model, residuals, standing) to this new PNG file.")] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (keys carry units).")
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Write the figure (data beside the model, residuals, standing) to this new PNG file.",
+        ),
+    ] = None,
 ) -> None:
     """Fit ONE model of the device to every measurement file of its record.
 
@@ -95,10 +108,21 @@ def _fit_command(
 @handle_errors
 def _simulate_command(
     record: _RECORD,
-    config: Annotated[Path | None, typer.Option("--config", help="perovx simulate TOML of the panel, beam, mode and object (default: the record's [panel] section).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory (overrides the configuration's).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="perovx simulate TOML of the panel, beam, mode and object (default: the record's [panel] section).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output directory (overrides the configuration's)."),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the JSON summary.")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace output files that already exist.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace output files that already exist.")
+    ] = False,
 ) -> None:
     """Image a phantom with a flat panel made of this device's film (fitted μτ, ρ, Ea, gain, noise, lag)."""
     import json
@@ -122,8 +146,9 @@ def _simulate_command(
         dump_json(summary)
         return
     det, sig = summary["detector"], summary["signal"]
-    typer.echo(f"panel of {result.material} ({record}): {det['thickness_mm']:g} mm at "
-               f"{det['bias_V']:+g} V")
+    typer.echo(
+        f"panel of {result.material} ({record}): {det['thickness_mm']:g} mm at {det['bias_V']:+g} V"
+    )
     typer.echo(f"sensitivity in the panel: {sig['sensitivity_uC_per_Gy_cm2']:.4g} µC Gy⁻¹ cm⁻²")
     for n in notes:
         typer.echo(f"device: {n}")

@@ -26,26 +26,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from perovx.device.analyses import run_analyses
 from perovx.device.physics import (
     ELEMENTARY_CHARGE_C,
     absorption_limited_sensitivity,
     collection,
     conductance,
 )
+from perovx.device.response import fit_response
 from perovx.device.result import DeviceFit, OperatingPoint, Parameter
 from perovx.errors import FitError, InputError, PerovxError
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from perovx.device.record import DeviceRecord
 
 __all__ = ["fit_record"]
-
-_LN9 = math.log(9.0)
 
 
 @dataclass
@@ -62,74 +59,6 @@ class _Block:
     per_area: bool = False  # photo values are current densities
     labels: list[str] = field(default_factory=list)
     used: Any = None  # bool mask of points in the fit
-
-
-def _run(name: str, make: Any, notes: list[str]) -> Any:
-    """Build and analyse one lab analysis; a failed analysis becomes a note."""
-    try:
-        analysis = make()
-    except PerovxError as exc:
-        raise InputError(f"{name}: {exc}") from None
-    try:
-        analysis.analyze()
-    except PerovxError as exc:
-        notes.append(f"{name} analysis did not complete ({exc}); its data still enter the fit")
-        return analysis, None
-    return analysis, analysis.results_data()
-
-
-def _analyses(record: DeviceRecord, w_pair_eV: float, notes: list[str]) -> dict[str, Any]:
-    from perovx.metrics.lab import (
-        Arrhenius,
-        DarkDrift,
-        HechtAnalysis,
-        IVCurve,
-        RadiationStability,
-        ResponseTime,
-        XRayResponse,
-    )
-
-    base = Path(record.base_dir)
-    geo = record.geometry
-    out: dict[str, Any] = {}
-    for key, f in record.measurements.given().items():
-        path = f.path(base)
-        common = {"columns": dict(f.columns) or None, "units": dict(f.units) or None,
-                  "sheet": f.sheet}
-        sched = None if f.schedule is None else (
-            Path(f.schedule) if Path(f.schedule).is_absolute() else base / f.schedule)
-        if key == "xray_response":
-            def make(path=path, f=f, common=common, sched=sched) -> Any:  # noqa: ANN001
-                return XRayResponse.from_file(
-                    path, area_m2=geo.area, schedule_path=sched, thickness_m=geo.thickness,
-                    bias_V=f.bias, beam=f.beam, w_pair_eV=w_pair_eV, **common)
-
-            a = make()
-            try:
-                a.analyze(integration_time_s=f.integration_time)
-                out[key] = (a, a.results_data())
-            except PerovxError as exc:
-                raise InputError(f"xray-response ({path}): {exc}") from None
-            continue
-        if key == "iv":
-            make = lambda path=path, c=common: IVCurve.from_file(  # noqa: E731
-                path, area_m2=geo.area, thickness_m=geo.thickness,
-                relative_permittivity=record.relative_permittivity, **c)
-        elif key == "hecht":
-            make = lambda path=path, c=common: HechtAnalysis.from_file(  # noqa: E731
-                path, thickness_m=geo.drift_length_m, **c)
-        elif key == "arrhenius":
-            make = lambda path=path, c=common: Arrhenius.from_file(path, **c)  # noqa: E731
-        elif key == "drift":
-            make = lambda path=path, f=f, c=common: DarkDrift.from_file(  # noqa: E731
-                path, area_m2=geo.area, thickness_m=geo.thickness, bias_V=f.bias, **c)
-        elif key == "response":
-            make = lambda path=path, s=sched, c=common: ResponseTime.from_file(  # noqa: E731
-                path, schedule_path=s, **c)
-        else:
-            make = lambda path=path, c=common: RadiationStability.from_file(path, **c)  # noqa: E731
-        out[key] = _run(key.replace("_", "-"), make, notes)
-    return out
 
 
 def _db(material: Any, attr: str) -> tuple[float, str] | None:
@@ -172,7 +101,7 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
     factor = geo.conduction_factor_m
     contacts = record.contacts
     meas = record.measurements
-    results = _analyses(record, w_pair, notes)
+    results = run_analyses(record, w_pair, notes)
     if not results:
         raise FitError(f"{record.source}: no measurement files: nothing to fit")
 
@@ -182,24 +111,38 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         a, r = results["iv"]
         v, i = np.asarray(a.voltage_V), np.asarray(a.current_A)
         keep = (v != 0) & (i != 0) & (np.sign(v) == np.sign(i))
-        vtfl = None if r is None or r.trap_filled_limit_voltage is None else (
-            r.trap_filled_limit_voltage.value)
+        vtfl = (
+            None
+            if r is None or r.trap_filled_limit_voltage is None
+            else (r.trap_filled_limit_voltage.value)
+        )
         if vtfl is not None and vtfl > 0:
             keep &= np.abs(v) < 0.7 * vtfl
-            notes.append(f"I–V: points below 0.7 × V_TFL = {0.7 * vtfl:.3g} V (ohmic region) "
-                         "enter the dark fit")
+            notes.append(
+                f"I–V: points below 0.7 × V_TFL = {0.7 * vtfl:.3g} V (ohmic region) "
+                "enter the dark fit"
+            )
         if keep.sum() >= 2:
-            blocks.append(_Block("iv", "dark", {"bias_V": v[keep],
-                                                "temperature_K": np.full(keep.sum(), t_ref)},
-                                 np.log(i[keep] / v[keep]), None, False))
+            blocks.append(
+                _Block(
+                    "iv",
+                    "dark",
+                    {"bias_V": v[keep], "temperature_K": np.full(keep.sum(), t_ref)},
+                    np.log(i[keep] / v[keep]),
+                    None,
+                    False,
+                )
+            )
     if "arrhenius" in results:
         a, _ = results["arrhenius"]
         f = meas.arrhenius
         q, vals = a.quantity, np.asarray(a.values, float)
         if q in ("current", "dark_current"):
             if f.bias is None:
-                raise InputError(f"{record.source}: measurements.arrhenius.bias: a current "
-                                 "series needs the bias it was measured at")
+                raise InputError(
+                    f"{record.source}: measurements.arrhenius.bias: a current "
+                    "series needs the bias it was measured at"
+                )
             g = vals / abs(f.bias)
         elif q == "conductivity":
             g = vals * factor
@@ -210,9 +153,16 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         else:  # conductance
             g = vals
         tk = np.asarray(a.temperature_K, float)
-        blocks.append(_Block("arrhenius", "dark", {"bias_V": np.full(tk.size, f.bias or math.nan),
-                                                   "temperature_K": tk},
-                             np.log(g), None, False))
+        blocks.append(
+            _Block(
+                "arrhenius",
+                "dark",
+                {"bias_V": np.full(tk.size, f.bias or math.nan), "temperature_K": tk},
+                np.log(g),
+                None,
+                False,
+            )
+        )
     for key, attr in (("xray_response", "dark_current"), ("drift", "dark_current_start")):
         if key in results and results[key][1] is not None:
             m = getattr(results[key][1], attr)
@@ -230,10 +180,16 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
                     tt, ii = np.asarray(a.time_s), np.asarray(a.current_A)
                     scatter = float(np.std(ii - np.polyval(np.polyfit(tt, ii, 1), tt), ddof=2))
                 rel = math.hypot(rel, scatter / abs(m.value))
-                blocks.append(_Block(key.replace("_", "-"), "dark",
-                                     {"bias_V": np.array([f.bias]), "temperature_K": np.array([tk])},
-                                     np.array([math.log(abs(m.value) / abs(f.bias))]),
-                                     np.array([max(rel, 1e-4)]), True))
+                blocks.append(
+                    _Block(
+                        key.replace("_", "-"),
+                        "dark",
+                        {"bias_V": np.array([f.bias]), "temperature_K": np.array([tk])},
+                        np.array([math.log(abs(m.value) / abs(f.bias))]),
+                        np.array([max(rel, 1e-4)]),
+                        True,
+                    )
+                )
     # ---- photo block ---------------------------------------------------------------
     beams: dict[str, tuple[float, float, str]] = {}
 
@@ -254,13 +210,25 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
             notes.append("Hecht file holds charges, not currents: left out of the joint fit")
         else:
             keep = v != 0
-            blocks.append(_Block("hecht", "photo",
-                                 {"bias_V": v[keep], "dose_rate_Gy_per_s": np.full(keep.sum(), f.dose_rate),
-                                  "temperature_K": np.full(keep.sum(), f.temperature or t_ref)},
-                                 sig[keep], None, False, s_abs=s_abs_of(f.beam)))
+            blocks.append(
+                _Block(
+                    "hecht",
+                    "photo",
+                    {
+                        "bias_V": v[keep],
+                        "dose_rate_Gy_per_s": np.full(keep.sum(), f.dose_rate),
+                        "temperature_K": np.full(keep.sum(), f.temperature or t_ref),
+                    },
+                    sig[keep],
+                    None,
+                    False,
+                    s_abs=s_abs_of(f.beam),
+                )
+            )
             if not a.dark_subtracted:
-                notes.append("Hecht file has no dark-current column: the currents are taken as "
-                             "photocurrents")
+                notes.append(
+                    "Hecht file has no dark-current column: the currents are taken as photocurrents"
+                )
     xr = results.get("xray_response")
     if xr is not None:
         a, r = xr
@@ -275,19 +243,35 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         if r.noise_current is not None:
             uj = np.sqrt(uj**2 + (r.noise_current.value / geo.area) ** 2)
         sign = 1.0 if f.bias >= 0 else -1.0
-        blocks.append(_Block("xray-response", "photo",
-                             {"bias_V": np.full(rate.size, f.bias), "dose_rate_Gy_per_s": rate,
-                              "temperature_K": np.full(rate.size, f.temperature or t_ref)},
-                             sign * j, uj, True, s_abs=s_abs_of(f.beam), per_area=True,
-                             used=used))
+        blocks.append(
+            _Block(
+                "xray-response",
+                "photo",
+                {
+                    "bias_V": np.full(rate.size, f.bias),
+                    "dose_rate_Gy_per_s": rate,
+                    "temperature_K": np.full(rate.size, f.temperature or t_ref),
+                },
+                sign * j,
+                uj,
+                True,
+                s_abs=s_abs_of(f.beam),
+                per_area=True,
+                used=used,
+            )
+        )
         if not used.all():
-            notes.append(f"{int((~used).sum())} X-ray-response step(s) outside the linear range "
-                         "are shown in the reconciliation but left out of the fit")
+            notes.append(
+                f"{int((~used).sum())} X-ray-response step(s) outside the linear range "
+                "are shown in the reconciliation but left out of the fit"
+            )
 
     # ---- parameters ----------------------------------------------------------------
     dark_blocks = [b for b in blocks if b.kind == "dark"]
     photo_blocks = [b for b in blocks if b.kind == "photo"]
-    temps = np.concatenate([b.x["temperature_K"] for b in dark_blocks]) if dark_blocks else np.array([])
+    temps = (
+        np.concatenate([b.x["temperature_K"] for b in dark_blocks]) if dark_blocks else np.array([])
+    )
     ea_free = temps.size > 1 and float(np.ptp(temps)) > 1.0
     polarities = {"h": False, "e": False}
     for b in photo_blocks:
@@ -306,8 +290,13 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
     params.add("ea", value=(db["ea"][0] if db["ea"] else 0.5), min=0.0, max=5.0, vary=ea_free)
     for c in ("h", "e"):
         start = db[f"mt_{c}"][0] if db[f"mt_{c}"] else 1e-8
-        params.add(f"ln_mt_{c}", value=math.log(start), min=math.log(1e-20), max=math.log(1.0),
-                   vary=polarities[c])
+        params.add(
+            f"ln_mt_{c}",
+            value=math.log(start),
+            min=math.log(1e-20),
+            max=math.log(1.0),
+            vary=polarities[c],
+        )
     if not dark_blocks and not photo_blocks:
         params.add("ln_rho", value=0.0, vary=False)
     elif not dark_blocks:
@@ -315,8 +304,15 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
 
     def predict(p: Any, b: _Block) -> Any:
         if b.kind == "dark":
-            return np.log(conductance(math.exp(p["ln_rho"]), p["ea"], b.x["temperature_K"],
-                                      reference_K=t_ref, factor_m=factor))
+            return np.log(
+                conductance(
+                    math.exp(p["ln_rho"]),
+                    p["ea"],
+                    b.x["temperature_K"],
+                    reference_K=t_ref,
+                    factor_m=factor,
+                )
+            )
         v = b.x["bias_V"]
         mt = np.where(v >= 0, math.exp(p["ln_mt_h"]), math.exp(p["ln_mt_e"]))
         eta = collection(mt, v, drift_length_m=L, contacts=contacts)
@@ -331,8 +327,8 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         # photocurrent = difference of a reading under X-rays and a dark reading, each
         # with a relative noise: σ ∝ sqrt(I_x² + I_d²)
         i_d = np.abs(b.x["bias_V"]) * conductance(
-            math.exp(p["ln_rho"]), p["ea"], b.x["temperature_K"], reference_K=t_ref,
-            factor_m=factor)
+            math.exp(p["ln_rho"]), p["ea"], b.x["temperature_K"], reference_K=t_ref, factor_m=factor
+        )
         i_p = np.abs(b.y)  # measured, so that the weights do not move with the parameters
         return scale * np.sqrt((i_p + i_d) ** 2 + i_d**2)
 
@@ -388,28 +384,64 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
     rho = math.exp(params["ln_rho"].value)
     if dark_blocks:
         e = stderr("ln_rho")
-        parameters.append(Parameter("resistivity", rho, None if e is None else rho * e,
-                                    "ohm*m", "ohm*cm", f"joint fit: {sources_dark}",
-                                    f"at {t_ref:g} K"))
+        parameters.append(
+            Parameter(
+                "resistivity",
+                rho,
+                None if e is None else rho * e,
+                "ohm*m",
+                "ohm*cm",
+                f"joint fit: {sources_dark}",
+                f"at {t_ref:g} K",
+            )
+        )
     elif db["rho"]:
-        parameters.append(Parameter("resistivity", db["rho"][0], None, "ohm*m", "ohm*cm",
-                                    db["rho"][1]))
+        parameters.append(
+            Parameter("resistivity", db["rho"][0], None, "ohm*m", "ohm*cm", db["rho"][1])
+        )
     if ea_free:
-        parameters.append(Parameter("activation_energy", params["ea"].value, stderr("ea"), "eV",
-                                    "eV", f"joint fit: {sources_dark}"))
+        parameters.append(
+            Parameter(
+                "activation_energy",
+                params["ea"].value,
+                stderr("ea"),
+                "eV",
+                "eV",
+                f"joint fit: {sources_dark}",
+            )
+        )
     elif db["ea"]:
-        parameters.append(Parameter("activation_energy", db["ea"][0], None, "eV", "eV", db["ea"][1]))
+        parameters.append(
+            Parameter("activation_energy", db["ea"][0], None, "eV", "eV", db["ea"][1])
+        )
     for c, carrier in (("h", "holes"), ("e", "electrons")):
         mt = math.exp(params[f"ln_mt_{c}"].value)
         if polarities[c]:
             e = stderr(f"ln_mt_{c}")
-            parameters.append(Parameter(f"mu_tau_{c}", mt, None if e is None else mt * e,
-                                        "m**2/V", "cm**2/V", f"joint fit: {sources_photo}",
-                                        f"{carrier} ({'positive' if c == 'h' else 'negative'} "
-                                        "bias on the irradiated electrode)"))
+            parameters.append(
+                Parameter(
+                    f"mu_tau_{c}",
+                    mt,
+                    None if e is None else mt * e,
+                    "m**2/V",
+                    "cm**2/V",
+                    f"joint fit: {sources_photo}",
+                    f"{carrier} ({'positive' if c == 'h' else 'negative'} "
+                    "bias on the irradiated electrode)",
+                )
+            )
         elif db[f"mt_{c}"]:
-            parameters.append(Parameter(f"mu_tau_{c}", db[f"mt_{c}"][0], None, "m**2/V",
-                                        "cm**2/V", db[f"mt_{c}"][1], carrier))
+            parameters.append(
+                Parameter(
+                    f"mu_tau_{c}",
+                    db[f"mt_{c}"][0],
+                    None,
+                    "m**2/V",
+                    "cm**2/V",
+                    db[f"mt_{c}"][1],
+                    carrier,
+                )
+            )
 
     # gain, S, noise at the X-ray-response operating point
     extra: dict[str, Any] = {"contacts": contacts, "beams": {}}
@@ -422,58 +454,127 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         s0, frac, beam_name = beams[f.beam]
         eta = float(collection(mt, f.bias, drift_length_m=L, contacts=contacts))
         if contacts == "ohmic":
-            parameters.append(Parameter(
-                "photoconductive_gain", eta, None if e_mt is None else eta * e_mt, "", "",
-                f"joint fit: {sources_photo}" if polarities[c] else (db[f"mt_{c}"] or ("", ""))[1],
-                f"G = μτ|V|/L² at {f.bias:g} V (ohmic contacts: lifetime / transit time)"))
+            parameters.append(
+                Parameter(
+                    "photoconductive_gain",
+                    eta,
+                    None if e_mt is None else eta * e_mt,
+                    "",
+                    "",
+                    f"joint fit: {sources_photo}"
+                    if polarities[c]
+                    else (db[f"mt_{c}"] or ("", ""))[1],
+                    f"G = μτ|V|/L² at {f.bias:g} V (ohmic contacts: lifetime / transit time)",
+                )
+            )
         else:
-            parameters.append(Parameter("photoconductive_gain", 1.0, None, "", "",
-                                        "blocking contacts", "each pair collected at most once"))
+            parameters.append(
+                Parameter(
+                    "photoconductive_gain",
+                    1.0,
+                    None,
+                    "",
+                    "",
+                    "blocking contacts",
+                    "each pair collected at most once",
+                )
+            )
         s_model = s0 * frac * eta
         s_meas = r.sensitivity
-        extra.update({
-            "operating_bias_V": f.bias, "beam": beam_name, "s0_C_per_Gy_m2": s0,
-            "absorbed_fraction": frac, "s_abs_C_per_Gy_m2": s0 * frac,
-            "sensitivity_model_C_per_Gy_m2": s_model,
-            "sensitivity_measured_C_per_Gy_m2": s_meas.value,
-            "sensitivity_measured_uncertainty_C_per_Gy_m2": s_meas.uncertainty,
-            "collection_at_bias": eta,
-        })
+        extra.update(
+            {
+                "operating_bias_V": f.bias,
+                "beam": beam_name,
+                "s0_C_per_Gy_m2": s0,
+                "absorbed_fraction": frac,
+                "s_abs_C_per_Gy_m2": s0 * frac,
+                "sensitivity_model_C_per_Gy_m2": s_model,
+                "sensitivity_measured_C_per_Gy_m2": s_meas.value,
+                "sensitivity_measured_uncertainty_C_per_Gy_m2": s_meas.uncertainty,
+                "collection_at_bias": eta,
+            }
+        )
         u_s = None
         if e_mt is not None:
             eta2 = float(collection(mt * 1.001, f.bias, drift_length_m=L, contacts=contacts))
             u_s = s_model * abs(math.log(eta2 / eta) / math.log(1.001)) * e_mt
-        parameters.append(Parameter("sensitivity", s_model, u_s, "C/(Gy*m**2)", "uC/(Gy*cm**2)",
-                                    f"model: S_abs × collection at {f.bias:g} V, {beam_name}"))
+        parameters.append(
+            Parameter(
+                "sensitivity",
+                s_model,
+                u_s,
+                "C/(Gy*m**2)",
+                "uC/(Gy*cm**2)",
+                f"model: S_abs × collection at {f.bias:g} V, {beam_name}",
+            )
+        )
         # noise at the measured integration time
         tau = r.integration_time_s
         nm = r.noise_current
-        i_dark = abs(f.bias) * float(conductance(rho, params["ea"].value, f.temperature or t_ref,
-                                                 reference_K=t_ref, factor_m=factor))
+        i_dark = abs(f.bias) * float(
+            conductance(
+                rho, params["ea"].value, f.temperature or t_ref, reference_K=t_ref, factor_m=factor
+            )
+        )
         shot = math.sqrt(ELEMENTARY_CHARGE_C * i_dark / tau)
         excess = math.sqrt(max(nm.value**2 - shot**2, 0.0))
-        parameters.append(Parameter("noise_current", nm.value, nm.uncertainty, "A", "pA",
-                                    "xray-response (dark windows)",
-                                    f"rms of a reading integrated over τ = {tau:g} s"))
-        parameters.append(Parameter("noise_charge", nm.value * tau / ELEMENTARY_CHARGE_C,
-                                    None if nm.uncertainty is None else
-                                    nm.uncertainty * tau / ELEMENTARY_CHARGE_C, "", "",
-                                    "xray-response (dark windows)",
-                                    f"electrons rms at τ = {tau:g} s (replaces the default "
-                                    "1000 e⁻ of evaluate)"))
-        parameters.append(Parameter("excess_noise_charge", excess * tau / ELEMENTARY_CHARGE_C,
-                                    None, "", "", "xray-response minus model shot noise",
-                                    f"electrons rms at τ = {tau:g} s beyond e·I_d·τ shot noise"))
+        parameters.append(
+            Parameter(
+                "noise_current",
+                nm.value,
+                nm.uncertainty,
+                "A",
+                "pA",
+                "xray-response (dark windows)",
+                f"rms of a reading integrated over τ = {tau:g} s",
+            )
+        )
+        parameters.append(
+            Parameter(
+                "noise_charge",
+                nm.value * tau / ELEMENTARY_CHARGE_C,
+                None if nm.uncertainty is None else nm.uncertainty * tau / ELEMENTARY_CHARGE_C,
+                "",
+                "",
+                "xray-response (dark windows)",
+                f"electrons rms at τ = {tau:g} s (replaces the default 1000 e⁻ of evaluate)",
+            )
+        )
+        parameters.append(
+            Parameter(
+                "excess_noise_charge",
+                excess * tau / ELEMENTARY_CHARGE_C,
+                None,
+                "",
+                "",
+                "xray-response minus model shot noise",
+                f"electrons rms at τ = {tau:g} s beyond e·I_d·τ shot noise",
+            )
+        )
         lod_model = 3.0 * nm.value / (geo.area * s_model)
         lod_shot = 3.0 * shot / (geo.area * s_model)
-        parameters.append(Parameter("lod", lod_model,
-                                    None if nm.uncertainty is None else lod_model * nm.uncertainty / nm.value,
-                                    "Gy/s", "nGy/s", "model: 3σ/(A·S) with the measured σ"))
-        extra.update({"integration_time_s": tau, "noise_A": nm.value, "shot_noise_A": shot,
-                      "dark_current_A": i_dark, "lod_model_Gy_per_s": lod_model,
-                      "lod_shot_Gy_per_s": lod_shot,
-                      "lod_measured_Gy_per_s": r.lod.value if r.lod else None,
-                      "lod_measured_uncertainty_Gy_per_s": r.lod.uncertainty if r.lod else None})
+        parameters.append(
+            Parameter(
+                "lod",
+                lod_model,
+                None if nm.uncertainty is None else lod_model * nm.uncertainty / nm.value,
+                "Gy/s",
+                "nGy/s",
+                "model: 3σ/(A·S) with the measured σ",
+            )
+        )
+        extra.update(
+            {
+                "integration_time_s": tau,
+                "noise_A": nm.value,
+                "shot_noise_A": shot,
+                "dark_current_A": i_dark,
+                "lod_model_Gy_per_s": lod_model,
+                "lod_shot_Gy_per_s": lod_shot,
+                "lod_measured_Gy_per_s": r.lod.value if r.lod else None,
+                "lod_measured_uncertainty_Gy_per_s": r.lod.uncertainty if r.lod else None,
+            }
+        )
     for beam, (s0, frac, name) in beams.items():
         extra["beams"][beam] = {"name": name, "s0_C_per_Gy_m2": s0, "absorbed_fraction": frac}
 
@@ -481,7 +582,7 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
     resp_points: list[OperatingPoint] = []
     if "response" in results:
         a, r = results["response"]
-        rp, rpoints, curve = _fit_response(a, r, meas.response, notes)
+        rp, rpoints, curve = fit_response(a, r, meas.response, notes)
         parameters.extend(rp)
         resp_points.extend(rpoints)
         extra["response_curve"] = curve
@@ -489,18 +590,43 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
     if "drift" in results and results["drift"][1] is not None:
         m = results["drift"][1].relative_drift_rate
         if m is not None:
-            parameters.append(Parameter("drift_rate", m.value, m.uncertainty, "1/s", "percent/hour",
-                                        "drift", "relative drift of the dark current"))
+            parameters.append(
+                Parameter(
+                    "drift_rate",
+                    m.value,
+                    m.uncertainty,
+                    "1/s",
+                    "percent/hour",
+                    "drift",
+                    "relative drift of the dark current",
+                )
+            )
     if "stability" in results and results["stability"][1] is not None:
         m = results["stability"][1].radiation_stability
         if m is not None:
-            parameters.append(Parameter("stability_dose", m.value, m.uncertainty, "Gy", "mGy",
-                                        "stability", m.convention,
-                                        bound=m.bound))
+            parameters.append(
+                Parameter(
+                    "stability_dose",
+                    m.value,
+                    m.uncertainty,
+                    "Gy",
+                    "mGy",
+                    "stability",
+                    m.convention,
+                    bound=m.bound,
+                )
+            )
     elif material.reported.get("radiation_stability_mGy") is not None:
-        parameters.append(Parameter("stability_dose",
-                                    material.reported["radiation_stability_mGy"] * 1e-3, None,
-                                    "Gy", "mGy", f"database: {material.name} (reported)"))
+        parameters.append(
+            Parameter(
+                "stability_dose",
+                material.reported["radiation_stability_mGy"] * 1e-3,
+                None,
+                "Gy",
+                "mGy",
+                f"database: {material.name} (reported)",
+            )
+        )
 
     # ---- reconciliation ---------------------------------------------------------------
     points: list[OperatingPoint] = []
@@ -508,21 +634,40 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         pred = predict(params, b)
         sig = sigma_of(params, b, scales[id(b)])
         for k in range(b.y.size):
-            cond = {"bias_V": float(b.x["bias_V"][k]),
-                    "temperature_K": float(b.x["temperature_K"][k])}
+            cond = {
+                "bias_V": float(b.x["bias_V"][k]),
+                "temperature_K": float(b.x["temperature_K"][k]),
+            }
             if b.kind == "dark":
                 cond.pop("bias_V") if not math.isfinite(cond["bias_V"]) else None
                 meas_v, pred_v = math.exp(b.y[k]), math.exp(pred[k])
-                points.append(OperatingPoint(
-                    b.name, "dark conductance", cond, meas_v, pred_v, meas_v * sig[k], "S",
-                    True if b.used is None else bool(b.used[k])))
+                points.append(
+                    OperatingPoint(
+                        b.name,
+                        "dark conductance",
+                        cond,
+                        meas_v,
+                        pred_v,
+                        meas_v * sig[k],
+                        "S",
+                        True if b.used is None else bool(b.used[k]),
+                    )
+                )
             else:
                 cond["dose_rate_Gy_per_s"] = float(b.x["dose_rate_Gy_per_s"][k])
                 quantity = "net photocurrent density" if b.per_area else "photocurrent"
-                points.append(OperatingPoint(
-                    b.name, quantity, cond, float(b.y[k]), float(pred[k]), float(sig[k]),
-                    "A/m**2" if b.per_area else "A",
-                    True if b.used is None else bool(b.used[k])))
+                points.append(
+                    OperatingPoint(
+                        b.name,
+                        quantity,
+                        cond,
+                        float(b.y[k]),
+                        float(pred[k]),
+                        float(sig[k]),
+                        "A/m**2" if b.per_area else "A",
+                        True if b.used is None else bool(b.used[k]),
+                    )
+                )
     points.extend(resp_points)
     n_used = sum(p.in_fit for p in points if p.measurement != "response")
     n_free = sum(p.vary for p in params.values()) if fit_out is not None else 0
@@ -540,144 +685,3 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         notes=tuple(notes),
         extra=extra,
     )
-
-
-def _fit_response(a: Any, r: Any, f: Any, notes: list[str]) -> tuple[list[Parameter], list[OperatingPoint], dict[str, Any]]:
-    """Fit the on/off trace with a fast and a slow (lag) first-order component."""
-    import lmfit
-    import numpy as np
-
-    t = np.asarray(a.time_s, float)
-    y = np.asarray(a.current_A, float)
-    segs = [(float(s.t_on_s), float(s.t_off_s)) if hasattr(s, "t_on_s") else (float(s[0]), float(s[1]))
-            for s in a.segments]
-    if not segs:
-        notes.append("response: no beam-on period: time constants not fitted")
-        return [], [], {}
-    pre = y[t < segs[0][0]]
-    if np.median(y[(t >= segs[0][0]) & (t < segs[0][1])]) < (np.median(pre) if pre.size else 0.0):
-        y = -y
-        pre = -pre
-    noise = float(np.std(np.diff(pre)) / math.sqrt(2)) if pre.size > 5 else float(np.std(y)) * 0.01
-    if not noise > 0:
-        noise = max(float(np.std(y)) * 1e-3, 1e-30)
-    base0 = float(np.median(pre)) if pre.size else float(y.min())
-    on = (t > segs[0][0] + 0.5 * (segs[0][1] - segs[0][0])) & (t < segs[0][1])
-    amp0 = float(np.median(y[on]) - base0) if on.any() else float(y.max() - base0)
-    rise0 = (r.rise_time.value / _LN9) if r is not None and r.rise_time else 0.05 * (segs[0][1] - segs[0][0])
-    fall0 = (r.fall_time.value / _LN9) if r is not None and r.fall_time else rise0
-    p = lmfit.Parameters()
-    p.add("base", value=base0)
-    p.add("amp", value=amp0)
-    p.add("ln_rise", value=math.log(max(rise0, 1e-6)))
-    p.add("ln_fall", value=math.log(max(fall0, 1e-6)))
-    p.add("lag", value=0.05, min=0.0, max=0.9)
-    p.add("ln_lag_tau", value=math.log(max(10 * fall0, 1e-5)))
-
-    # the beam edges are free within a few readings: edges found from the current (or a
-    # schedule) are uncertain by about a reading, which matters for fast responses
-    dt = float(np.median(np.diff(t)))
-    for k, (t_on, t_off) in enumerate(segs):
-        p.add(f"on{k}", value=t_on, min=t_on - 5 * dt, max=t_on + 5 * dt)
-        p.add(f"off{k}", value=t_off, min=t_off - 5 * dt, max=t_off + 5 * dt)
-
-    def edges(q: Any) -> list[tuple[float, float]]:
-        return [(q[f"on{k}"].value, q[f"off{k}"].value) for k in range(len(segs))]
-
-    def model(q: Any, tt: Any) -> Any:
-        return q["base"] + q["amp"] * _two_component(
-            tt, edges(q), math.exp(q["ln_rise"]), math.exp(q["ln_fall"]), q["lag"],
-            math.exp(q["ln_lag_tau"]))
-
-    out = lmfit.minimize(lambda q: (y - model(q, t)) / noise, p, method="least_squares",
-                         scale_covar=False)
-    q = out.params
-    segs = edges(q)
-    chi2r = float(out.chisqr / max(out.nfree, 1))
-    # readings with 1/f noise are correlated: scale the uncertainties by the residuals'
-    # reduced χ² and their integrated autocorrelation time (effective independent samples)
-    res = np.asarray(out.residual, float)
-    res = res - res.mean()
-    acf = np.correlate(res, res, mode="full")[res.size - 1:] / max(float(res @ res), 1e-300)
-    cut = np.flatnonzero(acf < 0.05)
-    k_max = int(cut[0]) if cut.size else min(res.size - 1, 200)
-    tau_int = max(1.0, 1.0 + 2.0 * float(acf[1:k_max].sum()))
-    inflate = math.sqrt(max(chi2r, 1.0) * tau_int)
-    for par in q.values():
-        if par.stderr is not None:
-            par.stderr *= inflate
-
-    def err_exp(name: str) -> float | None:
-        e = q[name].stderr
-        return None if e is None or not math.isfinite(e) else math.exp(q[name].value) * e
-
-    src = "response (trace fit)"
-    params = [
-        Parameter("rise_time_constant", math.exp(q["ln_rise"].value), err_exp("ln_rise"), "s", "s",
-                  src, "fast component, first order"),
-        Parameter("fall_time_constant", math.exp(q["ln_fall"].value), err_exp("ln_fall"), "s", "s",
-                  src, "fast component, first order"),
-        Parameter("lag_fraction", q["lag"].value, q["lag"].stderr, "", "", src,
-                  "fraction of the signal in the slow component"),
-        Parameter("lag_time_constant", math.exp(q["ln_lag_tau"].value), err_exp("ln_lag_tau"), "s",
-                  "s", src, "slow component, first order"),
-    ]
-    # the model's 10–90 % times and lag beside the analysis' measurement
-    points: list[OperatingPoint] = []
-    if r is not None:
-        fine = np.linspace(segs[0][0] - 1e-9, min(segs[1][0] if len(segs) > 1 else t[-1], t[-1]), 20001)
-        curve = _two_component(fine, segs[:1], math.exp(q["ln_rise"].value),
-                               math.exp(q["ln_fall"].value), q["lag"].value,
-                               math.exp(q["ln_lag_tau"].value))
-        top = float(np.interp(segs[0][1] - 1e-9, fine, curve))
-        yy = curve / top
-        on_sel = fine < segs[0][1]
-        off_sel = ~on_sel
-
-        def cross(level: float, sel: Any, rising: bool) -> float:
-            tt, vv = fine[sel], yy[sel]
-            k = np.flatnonzero(vv >= level if rising else vv <= level)
-            return float(tt[k[0]]) if k.size else math.nan
-
-        model_vals = {
-            "rise_time": cross(0.9, on_sel, True) - cross(0.1, on_sel, True),
-            "fall_time": cross(0.1, off_sel, False) - cross(0.9, off_sel, False),
-            "lag": float(np.interp(segs[0][1] + r.lag_after_s, fine, yy)),
-        }
-        bias = f.bias if f.bias is not None else math.nan
-        for name, unit in (("rise_time", "s"), ("fall_time", "s"), ("lag", "")):
-            m = getattr(r, name)
-            if m is None or not math.isfinite(model_vals[name]):
-                continue
-            u = m.uncertainty if m.uncertainty else max(abs(m.value) * 0.05, 1e-12)
-            cond = {} if not math.isfinite(bias) else {"bias_V": bias}
-            points.append(OperatingPoint("response", name.replace("_", " ") + " (10–90 %)"
-                                         if name != "lag" else f"lag {r.lag_after_s:g} s after beam off",
-                                         cond, m.value, model_vals[name], u, unit, False))
-    tt = np.linspace(t[0], t[-1], 2000)
-    curve_out = {"time_s": t, "current_A": y, "model_time_s": tt, "model_A": model(q, tt),
-                 "chi2_reduced": chi2r, "autocorrelation_time_readings": tau_int}
-    return params, points, curve_out
-
-
-def _two_component(t: Any, segs: list[tuple[float, float]], rise: float, fall: float,
-                   lag: float, lag_tau: float) -> Any:
-    """Normalised response to beam-on periods ``segs``: fast (rise/fall) plus slow parts."""
-    import numpy as np
-
-    t = np.asarray(t, float)
-    edges = sorted({t[0], *[a for s in segs for a in s if t[0] < a < t[-1]], t[-1] + 1e-12})
-    fast = np.zeros_like(t)
-    slow = np.zeros_like(t)
-    sf = ss = 0.0
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        mid = 0.5 * (a + b)
-        tg = 1.0 if any(s0 <= mid < s1 for s0, s1 in segs) else 0.0
-        tau = rise if tg >= sf else fall
-        sel = (t >= a) & (t < b) if b < edges[-1] else (t >= a)
-        dt = t[sel] - a
-        fast[sel] = tg + (sf - tg) * np.exp(-dt / tau)
-        slow[sel] = tg + (ss - tg) * np.exp(-dt / lag_tau)
-        sf = tg + (sf - tg) * math.exp(-(b - a) / tau)
-        ss = tg + (ss - tg) * math.exp(-(b - a) / lag_tau)
-    return (1.0 - lag) * fast + lag * slow

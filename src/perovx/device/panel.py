@@ -37,18 +37,29 @@ if TYPE_CHECKING:
 __all__ = ["panel_config", "simulate_panel"]
 
 #: [detector] keys the device sets from its fit (a panel file may still set the others).
-DEVICE_KEYS = ("material", "thickness", "mu_tau_e", "mu_tau_h", "resistivity",
-               "ion_activation_energy", "w_pair")
+DEVICE_KEYS = (
+    "material",
+    "thickness",
+    "mu_tau_e",
+    "mu_tau_h",
+    "resistivity",
+    "ion_activation_energy",
+    "w_pair",
+)
 
 
-def _read(config: str | Path | dict[str, Any] | None, fit: DeviceFit) -> tuple[dict[str, Any], str, Path]:
+def _read(
+    config: str | Path | dict[str, Any] | None, fit: DeviceFit
+) -> tuple[dict[str, Any], str, Path]:
     import tomllib
 
     rec = fit.record
     if config is None:
         if rec.panel is None:
-            raise InputError(f"{rec.source}: no [panel] section: give a panel configuration "
-                             "with --config PANEL.toml (a perovx simulate file)")
+            raise InputError(
+                f"{rec.source}: no [panel] section: give a panel configuration "
+                "with --config PANEL.toml (a perovx simulate file)"
+            )
         return dict(rec.panel), f"{rec.source} [panel]", Path(rec.base_dir)
     if isinstance(config, dict):
         return dict(config), "<dict>", Path.cwd()
@@ -87,8 +98,10 @@ def panel_config(
     if bias is None:
         bias_V = fit.extra.get("operating_bias_V")
         if bias_V is None:
-            raise InputError(f"{source}: [detector] bias is needed (the device has no X-ray "
-                             "response measurement to take it from)")
+            raise InputError(
+                f"{source}: [detector] bias is needed (the device has no X-ray "
+                "response measurement to take it from)"
+            )
         det["bias"] = f"{bias_V!r} V"
     else:
         from perovx.units import parse_quantity
@@ -102,9 +115,12 @@ def panel_config(
         p = fit.parameter(name)
         return None if p is None else p.value
 
-    for key, name, unit in (("mu_tau_e", "mu_tau_e", "m**2/V"), ("mu_tau_h", "mu_tau_h", "m**2/V"),
-                            ("resistivity", "resistivity", "ohm*m"),
-                            ("ion_activation_energy", "activation_energy", "eV")):
+    for key, name, unit in (
+        ("mu_tau_e", "mu_tau_e", "m**2/V"),
+        ("mu_tau_h", "mu_tau_h", "m**2/V"),
+        ("resistivity", "resistivity", "ohm*m"),
+        ("ion_activation_energy", "activation_energy", "eV"),
+    ):
         v = val(name)
         if v is not None:
             det[key] = f"{v!r} {unit}"
@@ -115,25 +131,40 @@ def panel_config(
         from perovx.device.physics import conductance
         from perovx.units import parse_quantity
 
-        t_panel = parse_quantity(det["temperature"], "K", name="[detector] temperature",
-                                 minimum=0.0, allow_zero=False)
+        t_panel = parse_quantity(
+            det["temperature"], "K", name="[detector] temperature", minimum=0.0, allow_zero=False
+        )
         if ea is None and abs(t_panel - rec.temperature) > 0.01:
-            raise InputError(f"{source}: [detector] temperature {t_panel:g} K differs from the "
-                             f"device's {rec.temperature:g} K and no activation energy is known")
-        g = float(conductance(rho, ea or 0.0, t_panel, reference_K=rec.temperature,
-                              factor_m=1.0 / rec.geometry.thickness))
+            raise InputError(
+                f"{source}: [detector] temperature {t_panel:g} K differs from the "
+                f"device's {rec.temperature:g} K and no activation energy is known"
+            )
+        g = float(
+            conductance(
+                rho,
+                ea or 0.0,
+                t_panel,
+                reference_K=rec.temperature,
+                factor_m=1.0 / rec.geometry.thickness,
+            )
+        )
         det["dark_current_density"] = f"{abs(bias_V) * g!r} A/m**2"
-        notes.append(f"dark current density {abs(bias_V) * g * 1e5:.3g} nA/cm² from the fitted "
-                     f"ρ and Ea at {t_panel:g} K and {bias_V:g} V")
+        notes.append(
+            f"dark current density {abs(bias_V) * g * 1e5:.3g} nA/cm² from the fitted "
+            f"ρ and Ea at {t_panel:g} K and {bias_V:g} V"
+        )
     w = get_material(rec.material).w_pair()
     mt = val("mu_tau_h" if bias_V >= 0 else "mu_tau_e")
     if rec.contacts == "ohmic" and mt is not None:
-        gain = float(collection(mt, bias_V, drift_length_m=rec.geometry.drift_length_m,
-                                contacts="ohmic"))
+        gain = float(
+            collection(mt, bias_V, drift_length_m=rec.geometry.drift_length_m, contacts="ohmic")
+        )
         if gain > 1.0:
             det["w_pair"] = f"{w / gain!r} eV"
-            notes.append(f"photoconductive gain G = {gain:.3g} at {bias_V:g} V enters as an "
-                         f"effective W± = {w:.3g}/G = {w / gain:.3g} eV")
+            notes.append(
+                f"photoconductive gain G = {gain:.3g} at {bias_V:g} V enters as an "
+                f"effective W± = {w:.3g}/G = {w / gain:.3g} eV"
+            )
     data["detector"] = det
 
     panel = dict(data.get("panel") or {})
@@ -148,16 +179,19 @@ def panel_config(
         from perovx.units import parse_quantity
 
         pitch = parse_quantity(panel["pitch"], "m", name="[panel] pitch", minimum=0.0)
-        t_int = parse_quantity(panel["integration_time"], "s", name="[panel] integration_time",
-                               minimum=0.0)
+        t_int = parse_quantity(
+            panel["integration_time"], "s", name="[panel] integration_time", minimum=0.0
+        )
         ff = float(panel.get("fill_factor", 1.0))
         scale = (pitch**2 * ff / rec.geometry.area) * (t_int / tau)
         pixel_excess = excess * scale
         own = float(panel.get("electronic_noise", 0.0))
         panel["electronic_noise"] = math.hypot(own, pixel_excess)
-        notes.append(f"device excess noise {excess:.3g} e⁻ at τ = {tau:g} s scaled to one pixel "
-                     f"and {t_int:g} s: {pixel_excess:.3g} e⁻, added in quadrature to the "
-                     f"panel's {own:g} e⁻")
+        notes.append(
+            f"device excess noise {excess:.3g} e⁻ at τ = {tau:g} s scaled to one pixel "
+            f"and {t_int:g} s: {pixel_excess:.3g} e⁻, added in quadrature to the "
+            f"panel's {own:g} e⁻"
+        )
     data["panel"] = panel
     return data, source, base, notes
 

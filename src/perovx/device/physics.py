@@ -40,7 +40,9 @@ def conductance(
     import numpy as np
 
     t = np.asarray(temperature_K, dtype=float)
-    return factor_m / rho_ohm_m * np.exp(-ea_eV / BOLTZMANN_EV_PER_K * (1.0 / t - 1.0 / reference_K))
+    return (
+        factor_m / rho_ohm_m * np.exp(-ea_eV / BOLTZMANN_EV_PER_K * (1.0 / t - 1.0 / reference_K))
+    )
 
 
 def collection(mu_tau_m2_per_V: Any, bias_V: Any, *, drift_length_m: float, contacts: str) -> Any:

@@ -14,8 +14,14 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_fit", "plot_residuals"]
 
-_COLOURS = {"iv": "C0", "arrhenius": "C1", "xray-response": "C2", "drift": "C3",
-            "hecht": "C4", "response": "C5"}
+_COLOURS = {
+    "iv": "C0",
+    "arrhenius": "C1",
+    "xray-response": "C2",
+    "drift": "C3",
+    "hecht": "C4",
+    "response": "C5",
+}
 
 
 def _value(result: DeviceFit, name: str, default: float = math.nan) -> float:
@@ -80,8 +86,9 @@ def plot_fit(result: DeviceFit, ax: Any = None) -> Figure:
         b = blocks.get(name)
         if b is None or b.kind != "dark":
             continue
-        a_arr.semilogy(1000.0 / b.x["temperature_K"], np.exp(b.y), "o", ms=4,
-                       c=_COLOURS[name], label=name)
+        a_arr.semilogy(
+            1000.0 / b.x["temperature_K"], np.exp(b.y), "o", ms=4, c=_COLOURS[name], label=name
+        )
         drawn = True
     if drawn and math.isfinite(rho):
         temps = np.concatenate([b.x["temperature_K"] for b in blocks.values() if b.kind == "dark"])
@@ -96,16 +103,22 @@ def plot_fit(result: DeviceFit, ax: Any = None) -> Figure:
     contacts = rec.contacts
     if b is not None:
         v = b.x["bias_V"]
-        for sgn, lab, mt, c in ((1, "positive bias (holes)", mth, "C4"),
-                                (-1, "negative bias (electrons)", mte, "C9")):
+        for sgn, lab, mt, c in (
+            (1, "positive bias (holes)", mth, "C4"),
+            (-1, "negative bias (electrons)", mte, "C9"),
+        ):
             sel = np.sign(v) == sgn
             if not sel.any():
                 continue
             a_hecht.loglog(np.abs(v[sel]), np.abs(b.y[sel]), "o", ms=4, c=c, label=lab)
             if math.isfinite(mt):
                 vv = np.geomspace(np.abs(v[sel]).min(), np.abs(v[sel]).max(), 80)
-                i = b.s_abs * collection(mt, vv, drift_length_m=geo.drift_length_m,
-                                         contacts=contacts) * b.x["dose_rate_Gy_per_s"][0] * geo.area
+                i = (
+                    b.s_abs
+                    * collection(mt, vv, drift_length_m=geo.drift_length_m, contacts=contacts)
+                    * b.x["dose_rate_Gy_per_s"][0]
+                    * geo.area
+                )
                 a_hecht.loglog(vv, i, "-", c=c, lw=1)
         full = b.s_abs * b.x["dose_rate_Gy_per_s"][0] * geo.area
         a_hecht.axhline(full, c="0.5", ls=":", lw=1, label="every pair collected once")
@@ -134,10 +147,21 @@ def plot_fit(result: DeviceFit, ax: Any = None) -> Figure:
     # response
     curve = result.extra.get("response_curve")
     if curve:
-        a_resp.plot(curve["time_s"], np.asarray(curve["current_A"]) * 1e9, ".", ms=1.5, c="C5",
-                    label="measured")
-        a_resp.plot(curve["model_time_s"], np.asarray(curve["model_A"]) * 1e9, "k-", lw=1,
-                    label="two-component model")
+        a_resp.plot(
+            curve["time_s"],
+            np.asarray(curve["current_A"]) * 1e9,
+            ".",
+            ms=1.5,
+            c="C5",
+            label="measured",
+        )
+        a_resp.plot(
+            curve["model_time_s"],
+            np.asarray(curve["model_A"]) * 1e9,
+            "k-",
+            lw=1,
+            label="two-component model",
+        )
         a_resp.legend(fontsize=7)
     a_resp.set_xlabel("time (s)")
     a_resp.set_ylabel("current (nA)")
@@ -147,7 +171,8 @@ def plot_fit(result: DeviceFit, ax: Any = None) -> Figure:
     a_txt.axis("off")
     text = "\n".join(
         f"{p.name.replace('_', ' ')}: {p.format()}" + (" (db)" if p.from_database else "")
-        for p in result.parameters)
+        for p in result.parameters
+    )
     a_txt.text(0, 1, text, va="top", fontsize=7, family="monospace")
     fig.suptitle(f"{rec.title or rec.source} — {result.material}", fontsize=11)
     fig.tight_layout()

@@ -67,8 +67,9 @@ ANALYSIS_KEYS: dict[str, str] = {
 }
 
 
-def _quantity(unit: str, *, minimum: float | None = None, maximum: float | None = None,
-              positive: bool = False) -> Any:
+def _quantity(
+    unit: str, *, minimum: float | None = None, maximum: float | None = None, positive: bool = False
+) -> Any:
     """A pydantic type: text with a unit (or a bare number in ``unit``) → float in ``unit``."""
 
     def parse(value: Any) -> float:
@@ -77,7 +78,11 @@ def _quantity(unit: str, *, minimum: float | None = None, maximum: float | None 
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ValueError(f"expected a quantity such as '1 {unit}', got {value!r}")
         return parse_quantity(
-            value, unit, name="value", minimum=0.0 if positive else minimum, maximum=maximum,
+            value,
+            unit,
+            name="value",
+            minimum=0.0 if positive else minimum,
+            maximum=maximum,
             allow_zero=not positive,
         )
 
@@ -108,12 +113,14 @@ class Geometry(_Strict):
     """
 
     layout: Literal["vertical", "planar"] = Field(
-        "vertical", description="vertical (sandwich) or planar (interdigitated)")
+        "vertical", description="vertical (sandwich) or planar (interdigitated)"
+    )
     thickness: Length = Field(description="layer thickness, m (absorbs the X-rays)")
     area: Area = Field(description="electrode area, m² (sensitivity and LoD are per area)")
     gap: Length | None = Field(None, description="planar: electrode gap, m")
-    fingers: int | None = Field(None, ge=2, le=100000,
-                                description="planar: number of fingers, both combs")
+    fingers: int | None = Field(
+        None, ge=2, le=100000, description="planar: number of fingers, both combs"
+    )
     finger_length: Length | None = Field(None, description="planar: finger length, m")
 
     @model_validator(mode="after")
@@ -146,18 +153,22 @@ class MeasurementFile(_Strict):
     file: str = Field(description="path, relative to the record")
     columns: dict[str, str | int] = Field(
         default_factory=dict,
-        description="column kind → header text or 1-based number (perovx.io.tables.KINDS)")
+        description="column kind → header text or 1-based number (perovx.io.tables.KINDS)",
+    )
     units: dict[str, str] = Field(default_factory=dict, description="column kind → unit")
     sheet: str | None = Field(None, description="worksheet of an .xlsx file")
     bias: Voltage | None = Field(None, description="bias of the measurement, V")
     beam: str | None = Field(None, description="beam of an X-ray measurement (RQA5, 40kVp, 60keV)")
-    dose_rate: DoseRate | None = Field(
-        None, description="air-kerma rate of a Hecht sweep, Gy/s")
-    schedule: str | None = Field(None, description="beam on/off schedule file (x-ray response, response)")
+    dose_rate: DoseRate | None = Field(None, description="air-kerma rate of a Hecht sweep, Gy/s")
+    schedule: str | None = Field(
+        None, description="beam on/off schedule file (x-ray response, response)"
+    )
     integration_time: Duration | None = Field(
-        None, description="integration time of the noise estimate, s (default: sample interval)")
+        None, description="integration time of the noise estimate, s (default: sample interval)"
+    )
     temperature: Temperature | None = Field(
-        None, description="temperature of the measurement, K (default: the record's)")
+        None, description="temperature of the measurement, K (default: the record's)"
+    )
 
     def path(self, base: Path) -> Path:
         """The file's path, relative paths taken from ``base``."""
@@ -187,15 +198,19 @@ class DeviceRecord(_Strict):
     title: str = Field("", description="free text")
     material: str = Field(description="database id/name (perovx materials list) or a formula")
     contacts: Literal["ohmic", "blocking"] = Field(
-        description="ohmic (injecting: photoconductive gain possible) or blocking (gain 1)")
+        description="ohmic (injecting: photoconductive gain possible) or blocking (gain 1)"
+    )
     temperature: Temperature = Field(
-        295.0, description="temperature of the measurements and of ρ, K")
+        295.0, description="temperature of the measurements and of ρ, K"
+    )
     relative_permittivity: float | None = Field(
-        None, gt=1, le=1000, description="static relative permittivity (I–V trap analysis)")
+        None, gt=1, le=1000, description="static relative permittivity (I–V trap analysis)"
+    )
     geometry: Geometry
     measurements: Measurements = Field(default_factory=Measurements)
     panel: dict[str, Any] | None = Field(
-        None, description="optional perovx simulate tables ([panel.panel], [panel.beam] ...)")
+        None, description="optional perovx simulate tables ([panel.panel], [panel.beam] ...)"
+    )
     source: str = Field("<dict>", exclude=True)
     base_dir: str = Field(".", exclude=True)
 
@@ -209,8 +224,9 @@ class DeviceRecord(_Strict):
         if m.xray_response is not None and m.xray_response.beam is None:
             raise ValueError("measurements.xray_response.beam: the beam is needed for S0 and S/S0")
         if m.hecht is not None and (m.hecht.beam is None or m.hecht.dose_rate is None):
-            raise ValueError("measurements.hecht: beam and dose_rate are needed to model "
-                             "its photocurrent")
+            raise ValueError(
+                "measurements.hecht: beam and dose_rate are needed to model its photocurrent"
+            )
         return self
 
 
@@ -225,7 +241,9 @@ def _line_of(text: str | None, loc: tuple[Any, ...]) -> int | None:
     # the deepest table header that matches a prefix of the location, then the key
     start, end = 0, len(lines)
     for depth in range(len(keys) - 1, 0, -1):
-        header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, keys[:depth])) + r"\s*\]")
+        header = re.compile(
+            r"^\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, keys[:depth])) + r"\s*\]"
+        )
         hits = [i for i, ln in enumerate(lines) if header.match(ln)]
         if hits:
             start = hits[0] + 1
@@ -269,7 +287,10 @@ def _message(err: ValidationError, source: str, text: str | None) -> str:
 
 
 def parse_record(
-    data: dict[str, Any], *, source: str = "<dict>", text: str | None = None,
+    data: dict[str, Any],
+    *,
+    source: str = "<dict>",
+    text: str | None = None,
     base_dir: str | Path = ".",
 ) -> DeviceRecord:
     """Check a record given as a dictionary (the parsed TOML).
@@ -280,9 +301,7 @@ def parse_record(
         One line: ``file:line: key: what is wrong``.
     """
     try:
-        return DeviceRecord.model_validate(
-            {**data, "source": source, "base_dir": str(base_dir)}
-        )
+        return DeviceRecord.model_validate({**data, "source": source, "base_dir": str(base_dir)})
     except ValidationError as exc:
         raise InputError(_message(exc, source, text)) from None
 
@@ -334,8 +353,14 @@ def schema_text() -> str:
             if f.exclude:
                 continue
             ann = f.annotation
-            sub = next((a for a in getattr(ann, "__args__", (ann,))
-                        if isinstance(a, type) and issubclass(a, BaseModel)), None)
+            sub = next(
+                (
+                    a
+                    for a in getattr(ann, "__args__", (ann,))
+                    if isinstance(a, type) and issubclass(a, BaseModel)
+                ),
+                None,
+            )
             if sub is not None:
                 walk(sub, f"{prefix}{name}.")
                 continue

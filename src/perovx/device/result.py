@@ -31,8 +31,14 @@ def _convert(value: float | None, si: str, unit: str) -> float | None:
 
 
 def _key_suffix(unit: str) -> str:
-    return (unit.replace("**", "").replace("*", "_").replace("/", "_per_").replace("(", "")
-            .replace(")", "").replace("percent_per_hour", "percent_per_h"))
+    return (
+        unit.replace("**", "")
+        .replace("*", "_")
+        .replace("/", "_per_")
+        .replace("(", "")
+        .replace(")", "")
+        .replace("percent_per_hour", "percent_per_h")
+    )
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,8 @@ class Parameter:
         from perovx.metrics.lab.result import _format_pair
 
         prefix = "≥ " if self.bound == "lower" else ""
-        return f"{prefix}{_format_pair(self.field_value(), self.field_uncertainty())} {self.unit}".rstrip()
+        pair = _format_pair(self.field_value(), self.field_uncertainty())
+        return f"{prefix}{pair} {self.unit}".rstrip()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON with the unit in the keys."""
@@ -187,7 +194,7 @@ class DeviceFit:
                     out.append(
                         f"S > S0 ({ratio:.2f} × S0 at {x['beam']}) cannot be reconciled with "
                         "blocking contacts (gain 1): either the contacts inject (photoconductive "
-                        "gain; declare contacts = \"ohmic\") or the dose rate is under-"
+                        'gain; declare contacts = "ohmic") or the dose rate is under-'
                         "estimated (a calibration error)."
                     )
         lod_m, lod_s = x.get("lod_measured_Gy_per_s"), x.get("lod_shot_Gy_per_s")
@@ -203,22 +210,30 @@ class DeviceFit:
             alpha, u = trend
             if abs(alpha - 1.0) > max(3.0 * u, 0.05):
                 if alpha > 1.0:
-                    out.append(f"S rises with dose rate (J ∝ Ḋ^{alpha:.2f} ± {u:.2f}): trap "
-                               "filling — traps saturate at higher dose rates and more "
-                               "carriers reach the electrodes.")
+                    out.append(
+                        f"S rises with dose rate (J ∝ Ḋ^{alpha:.2f} ± {u:.2f}): trap "
+                        "filling — traps saturate at higher dose rates and more "
+                        "carriers reach the electrodes."
+                    )
                 else:
-                    out.append(f"S falls with dose rate (J ∝ Ḋ^{alpha:.2f} ± {u:.2f}): "
-                               "bimolecular recombination or space charge limiting the "
-                               "photocurrent at high dose rates (or saturation of the readout).")
+                    out.append(
+                        f"S falls with dose rate (J ∝ Ḋ^{alpha:.2f} ± {u:.2f}): "
+                        "bimolecular recombination or space charge limiting the "
+                        "photocurrent at high dose rates (or saturation of the readout)."
+                    )
         for name, (c, n) in self.block_chi2().items():
             if n >= 3 and c / n > 4.0:
-                out.append(f"The {name} points deviate from the model beyond their noise "
-                           f"(χ²/n = {c / n:.1f} over {n} points): the model does not describe "
-                           "this measurement fully (see its residuals).")
+                out.append(
+                    f"The {name} points deviate from the model beyond their noise "
+                    f"(χ²/n = {c / n:.1f} over {n} points): the model does not describe "
+                    "this measurement fully (see its residuals)."
+                )
         bad = [p for p in self.points if p.in_fit and abs(p.residual) > 5 * RECONCILED_SIGMAS]
         if bad and not out:
-            out.append(f"{len(bad)} operating point(s) lie more than "
-                       f"{5 * RECONCILED_SIGMAS:g} σ from the model.")
+            out.append(
+                f"{len(bad)} operating point(s) lie more than "
+                f"{5 * RECONCILED_SIGMAS:g} σ from the model."
+            )
         if not out:
             out.append("Every measured operating point agrees with the model within its noise.")
         return tuple(out)
@@ -227,8 +242,11 @@ class DeviceFit:
         """Exponent α of J ∝ Ḋ^α over the X-ray-response steps, with its standard error."""
         import numpy as np
 
-        pts = [p for p in self.points if p.measurement == "xray-response"
-               and p.quantity.startswith("net")]
+        pts = [
+            p
+            for p in self.points
+            if p.measurement == "xray-response" and p.quantity.startswith("net")
+        ]
         if len(pts) < 3:
             return None
         x = np.log([p.conditions["dose_rate_Gy_per_s"] for p in pts])
@@ -262,9 +280,11 @@ class DeviceFit:
             "s0_uC_per_Gy_cm2": _convert(x.get("s0_C_per_Gy_m2"), "C/(Gy*m**2)", "uC/(Gy*cm**2)"),
             "absorbed_fraction": x.get("absorbed_fraction"),
             "sensitivity_measured_uC_per_Gy_cm2": _convert(
-                x.get("sensitivity_measured_C_per_Gy_m2"), "C/(Gy*m**2)", "uC/(Gy*cm**2)"),
+                x.get("sensitivity_measured_C_per_Gy_m2"), "C/(Gy*m**2)", "uC/(Gy*cm**2)"
+            ),
             "sensitivity_model_uC_per_Gy_cm2": _convert(
-                x.get("sensitivity_model_C_per_Gy_m2"), "C/(Gy*m**2)", "uC/(Gy*cm**2)"),
+                x.get("sensitivity_model_C_per_Gy_m2"), "C/(Gy*m**2)", "uC/(Gy*cm**2)"
+            ),
             "lod_measured_nGy_per_s": _convert(x.get("lod_measured_Gy_per_s"), "Gy/s", "nGy/s"),
             "lod_model_nGy_per_s": _convert(x.get("lod_model_Gy_per_s"), "Gy/s", "nGy/s"),
             "lod_shot_noise_nGy_per_s": _convert(x.get("lod_shot_Gy_per_s"), "Gy/s", "nGy/s"),
@@ -281,26 +301,30 @@ class DeviceFit:
                 "reduced_chi2": self.reduced_chi2,
                 "degrees_of_freedom": x.get("dof"),
                 "per_measurement_chi2_per_point": {
-                    k: c / n for k, (c, n) in self.block_chi2().items()},
+                    k: c / n for k, (c, n) in self.block_chi2().items()
+                },
                 "points": [p.to_dict() for p in self.points],
                 "explanations": list(self.explanations),
             },
             "standing": self.standing.to_dict(),
-            "analyses": {k: (None if v is None else v.to_dict())
-                         for k, v in self.analyses.items()},
+            "analyses": {k: (None if v is None else v.to_dict()) for k, v in self.analyses.items()},
             "notes": list(self.notes),
         }
 
     def summary(self) -> str:
         """Text report: parameters with sources, reconciliation, standing."""
-        lines = [f"device {self.record.title or self.record.source} — {self.material}, "
-                 f"{self.record.contacts} contacts"]
+        lines = [
+            f"device {self.record.title or self.record.source} — {self.material}, "
+            f"{self.record.contacts} contacts"
+        ]
         lines.append("parameters:")
         width = max(len(p.name) for p in self.parameters) if self.parameters else 10
         for p in self.parameters:
             lines.append(f"  {p.name.replace('_', ' '):<{width}}  {p.format():<32} [{p.source}]")
-        lines.append(f"reconciliation: χ²/dof = {self.reduced_chi2:.2f} "
-                     f"({self.extra.get('dof')} degrees of freedom)")
+        lines.append(
+            f"reconciliation: χ²/dof = {self.reduced_chi2:.2f} "
+            f"({self.extra.get('dof')} degrees of freedom)"
+        )
         for k, (c, n) in self.block_chi2().items():
             lines.append(f"  {k:<14} {n:3d} points, χ²/n = {c / n:.2f}")
         for e in self.explanations:
@@ -315,7 +339,9 @@ class DeviceFit:
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{html.escape(p.name)}</td><td>{html.escape(p.format())}</td>"
-            f"<td>{html.escape(p.source)}</td></tr>" for p in self.parameters)
+            f"<td>{html.escape(p.source)}</td></tr>"
+            for p in self.parameters
+        )
         expl = "".join(f"<li>{html.escape(e)}</li>" for e in self.explanations)
         stand = "".join(f"<li>{html.escape(t)}</li>" for t in self.standing.lines())
         return (

@@ -61,8 +61,11 @@ class Standing:
         v = self.device.get(figure)
         if v is None or not math.isfinite(v):
             return None
-        others = [r[figure] for r in self.rows.values()
-                  if r.get(figure) is not None and math.isfinite(r[figure])]  # type: ignore[arg-type]
+        others = [
+            r[figure]
+            for r in self.rows.values()
+            if r.get(figure) is not None and math.isfinite(r[figure])
+        ]  # type: ignore[arg-type]
         better = FIGURES[figure][2]
         ahead = sum(1 for o in others if (o > v if better else o < v))
         return ahead + 1, len(others) + 1
@@ -83,19 +86,28 @@ class Standing:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON: device figures, ranks and the compared rows (field units in keys)."""
-        keys = {"sensitivity": "sensitivity_uC_per_Gy_cm2",
-                "normalised_sensitivity": "normalised_sensitivity", "lod": "lod_nGy_per_s",
-                "resistivity": "resistivity_ohm_cm", "mu_tau": "mu_tau_cm2_per_V",
-                "activation_energy": "activation_energy_eV"}
+        keys = {
+            "sensitivity": "sensitivity_uC_per_Gy_cm2",
+            "normalised_sensitivity": "normalised_sensitivity",
+            "lod": "lod_nGy_per_s",
+            "resistivity": "resistivity_ohm_cm",
+            "mu_tau": "mu_tau_cm2_per_V",
+            "activation_energy": "activation_energy_eV",
+        }
         return {
             "beam_for_s0": self.beam,
             "device": {keys[k]: v for k, v in self.device.items()},
-            "ranks": {keys[k]: (None if self.rank(k) is None else
-                                {"rank": self.rank(k)[0], "of": self.rank(k)[1]})  # type: ignore[index]
-                      for k in FIGURES},
+            "ranks": {
+                keys[k]: (
+                    None
+                    if self.rank(k) is None
+                    else {"rank": self.rank(k)[0], "of": self.rank(k)[1]}
+                )  # type: ignore[index]
+                for k in FIGURES
+            },
             "rows": {rid: {keys[k]: v for k, v in row.items()} for rid, row in self.rows.items()},
             "assumption": "rows' S0 computed at the device's beam with each row's W± "
-                          "(the review's Table 2 does not state the beams)",
+            "(the review's Table 2 does not state the beams)",
         }
 
     def plot(self, axes: Any = None) -> Figure:
@@ -106,22 +118,48 @@ class Standing:
             fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
         else:
             fig = axes[0].figure
-        for ax, (xk, yk, xl, yl) in zip(axes, (
-            ("lod", "normalised_sensitivity", "LoD (nGy s⁻¹)", "S/S0"),
-            ("activation_energy", "resistivity", "Ea (eV)", "ρ (Ω cm)"),
-        ), strict=True):
-            pts = [(r[xk], r[yk], k) for k, r in self.rows.items()
-                   if r.get(xk) is not None and r.get(yk) is not None]
+        for ax, (xk, yk, xl, yl) in zip(
+            axes,
+            (
+                ("lod", "normalised_sensitivity", "LoD (nGy s⁻¹)", "S/S0"),
+                ("activation_energy", "resistivity", "Ea (eV)", "ρ (Ω cm)"),
+            ),
+            strict=True,
+        ):
+            pts = [
+                (r[xk], r[yk], k)
+                for k, r in self.rows.items()
+                if r.get(xk) is not None and r.get(yk) is not None
+            ]
             if pts:
-                ax.scatter([p[0] for p in pts], [p[1] for p in pts], c="0.6", s=18,
-                           label="database rows (review Tables 1–2)")
+                ax.scatter(
+                    [p[0] for p in pts],
+                    [p[1] for p in pts],
+                    c="0.6",
+                    s=18,
+                    label="database rows (review Tables 1–2)",
+                )
                 for x, y, k in pts:
-                    ax.annotate(k, (x, y), fontsize=5, color="0.4", xytext=(2, 2),
-                                textcoords="offset points")
+                    ax.annotate(
+                        k,
+                        (x, y),
+                        fontsize=5,
+                        color="0.4",
+                        xytext=(2, 2),
+                        textcoords="offset points",
+                    )
             dx, dy = self.device.get(xk), self.device.get(yk)
             if dx is not None and dy is not None:
-                ax.scatter([dx], [dy], marker="*", s=220, c="crimson", edgecolor="k",
-                           zorder=5, label="this device")
+                ax.scatter(
+                    [dx],
+                    [dy],
+                    marker="*",
+                    s=220,
+                    c="crimson",
+                    edgecolor="k",
+                    zorder=5,
+                    label="this device",
+                )
             ax.set_xlabel(xl)
             ax.set_ylabel(yl)
             ax.set_yscale("log")
@@ -139,8 +177,11 @@ def standing_of(result: DeviceFit) -> Standing:
     from perovx.spectra import get_beam
 
     x = result.extra
-    beam_spec = result.record.measurements.xray_response.beam if (
-        result.record.measurements.xray_response) else None
+    beam_spec = (
+        result.record.measurements.xray_response.beam
+        if (result.record.measurements.xray_response)
+        else None
+    )
     beam = None
     if beam_spec is not None:
         beam = get_beam(beam_spec)
@@ -153,10 +194,12 @@ def standing_of(result: DeviceFit) -> Standing:
     mts = [v for v in (pv("mu_tau_h"), pv("mu_tau_e")) if v is not None]
     device = {
         "sensitivity": None if s_meas is None else s_meas * 100.0,
-        "normalised_sensitivity": (None if s_meas is None or not x.get("s0_C_per_Gy_m2")
-                                   else s_meas / x["s0_C_per_Gy_m2"]),
-        "lod": (None if x.get("lod_measured_Gy_per_s") is None
-                else x["lod_measured_Gy_per_s"] * 1e9),
+        "normalised_sensitivity": (
+            None if s_meas is None or not x.get("s0_C_per_Gy_m2") else s_meas / x["s0_C_per_Gy_m2"]
+        ),
+        "lod": (
+            None if x.get("lod_measured_Gy_per_s") is None else x["lod_measured_Gy_per_s"] * 1e9
+        ),
         "resistivity": pv("resistivity"),
         "mu_tau": max(mts) if mts else None,
         "activation_energy": pv("activation_energy"),
@@ -182,7 +225,8 @@ def standing_of(result: DeviceFit) -> Standing:
             "lod": rep.get("lod_nGy_per_s"),
             "resistivity": None if m.resistivity_ohm_m is None else m.resistivity_ohm_m.value * 100,
             "mu_tau": max(mt) if mt else None,
-            "activation_energy": (None if m.activation_energy_eV is None
-                                  else m.activation_energy_eV.value),
+            "activation_energy": (
+                None if m.activation_energy_eV is None else m.activation_energy_eV.value
+            ),
         }
     return Standing(device=device, rows=rows, beam=None if beam is None else str(beam.name))

@@ -51,13 +51,19 @@ def example_device_under_test(truth: dict[str, Any] | None = None) -> Any:
     t = {**EXAMPLE_TRUTH, **(truth or {})}
     s0, frac, _ = absorption_limited_sensitivity(t["material"], t["thickness_m"], t["beam"])
     return DeviceUnderTest(
-        area_m2=t["area_m2"], thickness_m=t["thickness_m"],
-        resistivity_ohm_m=t["resistivity_ohm_m"], activation_energy_eV=t["activation_energy_eV"],
-        reference_temperature_K=t["temperature_K"], full_sensitivity_C_per_Gy_m2=s0 * frac,
-        mu_tau_h_m2_per_V=t["mu_tau_h_m2_per_V"], mu_tau_e_m2_per_V=t["mu_tau_e_m2_per_V"],
+        area_m2=t["area_m2"],
+        thickness_m=t["thickness_m"],
+        resistivity_ohm_m=t["resistivity_ohm_m"],
+        activation_energy_eV=t["activation_energy_eV"],
+        reference_temperature_K=t["temperature_K"],
+        full_sensitivity_C_per_Gy_m2=s0 * frac,
+        mu_tau_h_m2_per_V=t["mu_tau_h_m2_per_V"],
+        mu_tau_e_m2_per_V=t["mu_tau_e_m2_per_V"],
         rise_time_constant_s=t["rise_time_constant_s"],
-        fall_time_constant_s=t["fall_time_constant_s"], lag_fraction=t["lag_fraction"],
-        lag_time_constant_s=t["lag_time_constant_s"], drift_per_s=t["drift_per_s"],
+        fall_time_constant_s=t["fall_time_constant_s"],
+        lag_fraction=t["lag_fraction"],
+        lag_time_constant_s=t["lag_time_constant_s"],
+        drift_per_s=t["drift_per_s"],
         contacts=t["contacts"],
     )
 
@@ -74,7 +80,8 @@ def _atomic_csv(measurement: Any, path: Path) -> None:
             os.unlink(tmp)
 
 
-_RECORD = '''# perovx device record: a {material} pellet with ohmic contacts (synthetic, seed {seed}).
+_RECORD = """# perovx device record: a {material} pellet, {contacts} contacts (synthetic, seed
+# {seed}).
 #
 #   perovx device fit {name} --json --plot fit.png
 #   perovx device simulate {name} --config panel.toml
@@ -123,7 +130,7 @@ bias = "{bias_V:g} V"
 
 [measurements.stability]
 file = "stability.csv"
-'''
+"""
 
 
 def write_synthetic_device(
@@ -176,21 +183,31 @@ def write_synthetic_device(
         "drift.csv": sm.drift_measurement(dut, bias_V=100.0, seed=int(seeds[4])),
         "response.csv": sm.response_measurement(dut, bias_V=bias, seed=int(seeds[5])),
         "stability.csv": sm.stability_measurement(
-            sensitivity_C_per_Gy_m2=s, dose_to_90_percent_Gy=t["dose_to_90_percent_Gy"],
-            seed=int(seeds[6])),
+            sensitivity_C_per_Gy_m2=s,
+            dose_to_90_percent_Gy=t["dose_to_90_percent_Gy"],
+            seed=int(seeds[6]),
+        ),
     }
     paths = [folder / n for n in (*files, name)]
     existing = [str(p) for p in paths if p.exists()]
     if existing:
-        raise FileFormatError(f"{existing[0]}: exists; write the synthetic device to an empty "
-                              "folder")
+        raise FileFormatError(
+            f"{existing[0]}: exists; write the synthetic device to an empty folder"
+        )
     for n, m in files.items():
         _atomic_csv(m, folder / n)
     text = _RECORD.format(
-        seed=seed, name=name, title=title or f"synthetic {t['material']} pellet, seed {seed}",
-        material=t["material"], contacts=t["contacts"], temperature_K=t["temperature_K"],
-        thickness_mm=t["thickness_m"] * 1e3, area_mm2=t["area_m2"] * 1e6, bias_V=bias,
-        beam=t["beam"])
+        seed=seed,
+        name=name,
+        title=title or f"synthetic {t['material']} pellet, seed {seed}",
+        material=t["material"],
+        contacts=t["contacts"],
+        temperature_K=t["temperature_K"],
+        thickness_mm=t["thickness_m"] * 1e3,
+        area_mm2=t["area_m2"] * 1e6,
+        bias_V=bias,
+        beam=t["beam"],
+    )
     rec = folder / name
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -199,11 +216,13 @@ def write_synthetic_device(
     os.replace(tmp, rec)
     x = bias * t["mu_tau_h_m2_per_V" if bias >= 0 else "mu_tau_e_m2_per_V"] / t["thickness_m"] ** 2
     out = dict(t)
-    out.update({
-        "sensitivity_C_per_Gy_m2": s,
-        "gain": x if t["contacts"] == "ohmic" else 1.0,
-        "noise_A": float(xr.truth["noise_A"]),
-        "lod_Gy_per_s": float(xr.truth["lod_Gy_per_s"]),
-        "full_sensitivity_C_per_Gy_m2": dut.full_sensitivity_C_per_Gy_m2,
-    })
+    out.update(
+        {
+            "sensitivity_C_per_Gy_m2": s,
+            "gain": x if t["contacts"] == "ohmic" else 1.0,
+            "noise_A": float(xr.truth["noise_A"]),
+            "lod_Gy_per_s": float(xr.truth["lod_Gy_per_s"]),
+            "full_sensitivity_C_per_Gy_m2": dut.full_sensitivity_C_per_Gy_m2,
+        }
+    )
     return rec, out
