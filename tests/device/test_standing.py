@@ -53,7 +53,7 @@ def test_ranks(standing: Standing) -> None:
     assert standing.rank("mu_tau") == (2, 3)
     assert standing.rank("activation_energy") is None
     lines = standing.lines()
-    assert any(line.startswith("LoD = 5 nGy") and "rank 2 of 4" in line for line in lines)
+    assert any(line.startswith("LoD (nGy s⁻¹) = 5:") and "rank 2 of 4" in line for line in lines)
 
 
 def test_dict_and_plot(standing: Standing) -> None:

@@ -70,8 +70,8 @@ class Standing:
         ahead = sum(1 for o in others if (o > v if better else o < v))
         return ahead + 1, len(others) + 1
 
-    def lines(self) -> list[str]:
-        """One line per figure: value, rank and the best row."""
+    def table_rows(self) -> list[tuple[str, str, str, str]]:
+        """Per ranked figure: (label with unit, device value, "rank k of N", best row)."""
         out = []
         for name, (label, unit, better) in FIGURES.items():
             r = self.rank(name)
@@ -80,9 +80,22 @@ class Standing:
             v = self.device[name]
             vals = [(k, row[name]) for k, row in self.rows.items() if row.get(name) is not None]
             best = (max if better else min)(vals, key=lambda kv: kv[1]) if vals else None
-            best_text = f"; best {best[0]} {best[1]:.3g}" if best else ""
-            out.append(f"{label} = {v:.3g} {unit}".rstrip() + f": rank {r[0]} of {r[1]}{best_text}")
+            head = f"{label} ({unit})" if unit else label
+            out.append(
+                (
+                    head,
+                    f"{v:.3g}",
+                    f"rank {r[0]} of {r[1]}",
+                    f"{best[0]} {best[1]:.3g}" if best else "",
+                )
+            )
         return out
+
+    def lines(self) -> list[str]:
+        """One line per figure: value, rank and the best row."""
+        return [
+            f"{h} = {v}: {r}" + (f"; best {b}" if b else "") for h, v, r, b in self.table_rows()
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON: device figures, ranks and the compared rows (field units in keys)."""

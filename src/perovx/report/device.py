@@ -26,18 +26,18 @@ def device_section(folder: Path) -> Section:
     with tempfile.TemporaryDirectory(prefix="perovx-device-") as tmp:
         # the same generator and seed as examples/device/make_example.py: the same files
         record, _ = write_synthetic_device(
-            tmp, seed=0, name="cs3bi2i9_pellet.toml",
-            title="Cs3Bi2I9 pellet, ohmic contacts (synthetic example)")
+            tmp,
+            seed=0,
+            name="cs3bi2i9_pellet.toml",
+            title="Cs3Bi2I9 pellet, ohmic contacts (synthetic example)",
+        )
         result = Device.from_file(record).fit()
     fig = result.plot()
     fig.savefig(Path(folder) / "device_fit.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
-    params = tuple(
-        (p.name.replace("_", " "), p.format(), p.source) for p in result.parameters)
-    blocks = tuple(
-        (name, str(n), fmt(c / n)) for name, (c, n) in result.block_chi2().items())
-    standing = tuple((line.split(":")[0], line.split(":", 1)[1].strip())
-                     for line in result.standing.lines())
+    params = tuple((p.name.replace("_", " "), p.format(), p.source) for p in result.parameters)
+    blocks = tuple((name, str(n), fmt(c / n)) for name, (c, n) in result.block_chi2().items())
+    standing = tuple(result.standing.table_rows())
     text = (
         "A measured device, from its lab files to one model: perovx device fit on the example "
         "record examples/device/cs3bi2i9_pellet.toml (a 1 mm Cs3Bi2I9 pellet with ohmic "
@@ -45,22 +45,35 @@ def device_section(folder: Path) -> Section:
         "parameters). One model — resistivity and activation energy, μτ of each carrier "
         "with the photoconductive gain they imply, the measured noise, response and lag "
         "time constants, drift and stability dose — explains all files together; each "
-        "parameter names the measurement that fixed it.\n\n"
-        + "\n\n".join(result.explanations)
+        "parameter names the measurement that fixed it.\n\n" + "\n\n".join(result.explanations)
     )
     return Section(
         "Your device",
         text,
         (
-            Table(("parameter", "value ± standard uncertainty", "fixed by"), params,
-                  "Parameters of the device model"),
-            Table(("measurement", "operating points", "χ² per point"), blocks,
-                  f"Reconciliation: model beside every measured point (χ²/dof = "
-                  f"{result.reduced_chi2:.2f})"),
-            Table(("figure", "value and rank among the review's detectors"), standing,
-                  "Standing (review Tables 1–2 and the database rows; S0 of each row at the "
-                  "device's beam)"),
+            Table(
+                ("parameter", "value ± standard uncertainty", "fixed by"),
+                params,
+                "Parameters of the device model",
+            ),
+            Table(
+                ("measurement", "operating points", "χ² per point"),
+                blocks,
+                f"Reconciliation: model beside every measured point (χ²/dof = "
+                f"{result.reduced_chi2:.2f})",
+            ),
+            Table(
+                ("figure", "this device", "rank among the review's detectors", "best row"),
+                standing,
+                "Standing (review Tables 1–2 and the database rows; S0 of each row at the "
+                "device's beam)",
+            ),
         ),
-        (Figure("device_fit.png", "perovx device fit: each measurement beside the model, "
-                "normalised residuals, and the device (star) among the review's detectors."),),
+        (
+            Figure(
+                "device_fit.png",
+                "perovx device fit: each measurement beside the model, "
+                "normalised residuals, and the device (star) among the review's detectors.",
+            ),
+        ),
     )
