@@ -114,3 +114,27 @@ def test_unconstrained_parameters_from_database(tmp_path: Path) -> None:
     assert fit.parameter("activation_energy") is None  # no row value, no temperature data
     assert math.isnan(fit.reduced_chi2) or fit.reduced_chi2 < 2
     assert "<table>" in fit._repr_html_()
+
+
+def test_sensitivity_falling_with_dose_rate_is_explained(tmp_path: Path) -> None:
+    # a photocurrent that saturates (I/(1 + I/I_sat)) makes S fall with dose rate
+    record, _ = write_synthetic_device(tmp_path, seed=5, truth={"saturation_current_A": 2e-9})
+    data = tomllib.loads(record.read_text())
+    data["measurements"] = {"xray_response": data["measurements"]["xray_response"]}
+    fit = Device.from_dict(data, base_dir=tmp_path).fit()
+    alpha, u = fit.dose_rate_trend()
+    assert alpha < 1.0 - 3 * u
+    assert any("S falls with dose rate" in e for e in fit.explanations)
+
+
+def test_plot_on_given_axes(fitted) -> None:
+    import matplotlib.pyplot as plt
+
+    fit, _, _ = fitted
+    fig, ax = plt.subplots()
+    assert fit.plot(ax=ax) is fig
+    assert ax.get_ylabel().startswith("(measured − model)")
+    plt.close(fig)
+    full = fit.plot()
+    assert len(full.axes) >= 9
+    plt.close(full)

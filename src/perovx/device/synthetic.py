@@ -65,6 +65,7 @@ def example_device_under_test(truth: dict[str, Any] | None = None) -> Any:
         lag_time_constant_s=t["lag_time_constant_s"],
         drift_per_s=t["drift_per_s"],
         contacts=t["contacts"],
+        saturation_current_A=t.get("saturation_current_A"),
     )
 
 
