@@ -81,8 +81,8 @@ def _atomic_csv(measurement: Any, path: Path) -> None:
             os.unlink(tmp)
 
 
-_RECORD = """# perovx device record: a {material} pellet, {contacts} contacts (synthetic, seed
-# {seed}).
+_RECORD = """# perovx device record: a {material} pellet with {contacts} contacts
+# (synthetic, seed {seed}).
 #
 #   perovx device fit {name} --json --plot fit.png
 #   perovx device simulate {name} --config panel.toml
