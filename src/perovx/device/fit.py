@@ -102,6 +102,11 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
     contacts = record.contacts
     meas = record.measurements
     results = run_analyses(record, w_pair, notes)
+    if contacts == "ohmic" and "hecht" in results and results["hecht"][1] is None:
+        notes.append(
+            "the Hecht analysis assumes blocking contacts (collection ≤ 1); with ohmic "
+            "contacts the joint fit models the same sweep with photoconductive gain"
+        )
     if not results:
         raise FitError(f"{record.source}: no measurement files: nothing to fit")
 
@@ -575,6 +580,7 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
                 "lod_measured_uncertainty_Gy_per_s": r.lod.uncertainty if r.lod else None,
             }
         )
+        extra["database_prediction"] = _database_prediction(material, record, tau, notes)
     for beam, (s0, frac, name) in beams.items():
         extra["beams"][beam] = {"name": name, "s0_C_per_Gy_m2": s0, "absorbed_fraction": frac}
 
@@ -685,3 +691,37 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         notes=tuple(notes),
         extra=extra,
     )
+
+
+def _database_prediction(
+    material: Any, record: DeviceRecord, tau: float, notes: list[str]
+) -> dict[str, Any] | None:
+    """What ``perovx evaluate`` predicts from the database row alone (no gain, 1000 e⁻)."""
+    from perovx.metrics.detector import evaluate
+    from perovx.readout.noise import NoiseModel
+    from perovx.spectra import get_beam
+
+    f = record.measurements.xray_response
+    try:
+        figs = evaluate(
+            material,
+            thickness_m=record.geometry.thickness,
+            bias_V=abs(f.bias),
+            beam=get_beam(f.beam),
+            polarity="positive" if f.bias >= 0 else "negative",
+            # the row's ρ is a room-temperature value; it moves with T only through Ea
+            **(
+                {"temperature_K": f.temperature or record.temperature}
+                if material.activation_energy_eV is not None
+                else {}
+            ),
+            noise=NoiseModel(area_m2=record.geometry.area, integration_time_s=tau),
+        )
+    except PerovxError as exc:
+        notes.append(f"no database prediction to compare with ({exc})")
+        return None
+    return {
+        "sensitivity_C_per_Gy_m2": figs.sensitivity_C_per_Gy_m2,
+        "lod_Gy_per_s": figs.lod_Gy_per_s,
+        "lod_convention": figs.noise.convention(),
+    }

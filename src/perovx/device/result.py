@@ -205,6 +205,17 @@ class DeviceFit:
                 "(1/f or drift of the dark current) dominates; the model's LoD uses the "
                 "measured noise, not shot noise alone."
             )
+        db = x.get("database_prediction")
+        s_model = x.get("sensitivity_model_C_per_Gy_m2")
+        if db and s_meas and s_model:
+            out.append(
+                f"From the database row alone perovx evaluate predicts S = "
+                f"{db['sensitivity_C_per_Gy_m2'] * 100:.4g} µC Gy⁻¹ cm⁻² and LoD = "
+                f"{db['lod_Gy_per_s'] * 1e9:.3g} nGy/s (Hecht collection with the row's μτ, "
+                f"no gain, {db['lod_convention']}); measured: S = {s_meas * 100:.4g}, LoD = "
+                f"{(lod_m or math.nan) * 1e9:.3g}; this device's model: S = {s_model * 100:.4g}"
+                f", LoD = {x['lod_model_Gy_per_s'] * 1e9:.3g} (its own μτ, gain and noise)."
+            )
         trend = self.dose_rate_trend()
         if trend is not None:
             alpha, u = trend
@@ -290,6 +301,13 @@ class DeviceFit:
             "lod_shot_noise_nGy_per_s": _convert(x.get("lod_shot_Gy_per_s"), "Gy/s", "nGy/s"),
             "integration_time_s": x.get("integration_time_s"),
         }
+        db = x.get("database_prediction")
+        if db:
+            summary["database_prediction"] = {
+                "sensitivity_uC_per_Gy_cm2": db["sensitivity_C_per_Gy_m2"] * 100.0,
+                "lod_nGy_per_s": db["lod_Gy_per_s"] * 1e9,
+                "lod_convention": db["lod_convention"],
+            }
         return {
             "record": self.record.source,
             "title": self.record.title,
