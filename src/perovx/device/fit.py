@@ -536,7 +536,7 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         )
         parameters.append(
             Parameter(
-                "noise_charge",
+                "noise_charge_e",
                 nm.value * tau / ELEMENTARY_CHARGE_C,
                 None if nm.uncertainty is None else nm.uncertainty * tau / ELEMENTARY_CHARGE_C,
                 "",
@@ -547,7 +547,7 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
         )
         parameters.append(
             Parameter(
-                "excess_noise_charge",
+                "excess_noise_charge_e",
                 excess * tau / ELEMENTARY_CHARGE_C,
                 None,
                 "",

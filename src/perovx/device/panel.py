@@ -173,7 +173,7 @@ def panel_config(
         panel["lag_fraction"] = float(lag)
     if lag_tau is not None and "lag_time_constant" not in panel:
         panel["lag_time_constant"] = f"{lag_tau!r} s"
-    excess = val("excess_noise_charge")
+    excess = val("excess_noise_charge_e")
     tau = fit.extra.get("integration_time_s")
     if excess is not None and tau and "pitch" in panel and "integration_time" in panel:
         from perovx.units import parse_quantity
