@@ -6,10 +6,11 @@ fitted device: material, thickness, bias of the X-ray measurement (unless the pa
 its own), μτ of each carrier, resistivity and activation energy. The device's measured
 behaviour enters the panel as follows (each a stated approximation):
 
-* **photoconductive gain** G (> 1, ohmic contacts) at the panel's bias: the chain collects
-  each pair at most once, so the gain enters as an effective pair-creation energy
-  W±/G — signal and its quantum noise scale by G, the Fano part of the noise is then
-  that of the effective W±;
+* **photoconductive gain** G = μτ|V|/L² (ohmic contacts) at the panel's bias: the chain
+  collects each pair at most once (trapping, ≈ Hecht), so the gain enters as an effective
+  pair-creation energy W±·η_Hecht/G — the chain's collection times G/η_Hecht gives the
+  device's G; signal and its quantum noise scale with it, the Fano part of the noise is
+  then that of the effective W±;
 * **measured excess noise** (beyond dark-current shot noise) of the device at its
   integration time τ: treated as a current noise proportional to the dark current
   (1/f), whose charge grows with the electrode area and the integration time, scaled to
@@ -156,15 +157,18 @@ def panel_config(
     w = get_material(rec.material).w_pair()
     mt = val("mu_tau_h" if bias_V >= 0 else "mu_tau_e")
     if rec.contacts == "ohmic" and mt is not None:
-        gain = float(
-            collection(mt, bias_V, drift_length_m=rec.geometry.drift_length_m, contacts="ohmic")
+        # the chain already collects each pair with trapping (≈ Hecht); the ohmic contacts
+        # multiply that by photoconductive gain / Hecht collection = 1/(1 − e^(−1/x))
+        drift = rec.geometry.drift_length_m
+        gain = float(collection(mt, bias_V, drift_length_m=drift, contacts="ohmic"))
+        hecht = float(collection(mt, bias_V, drift_length_m=drift, contacts="blocking"))
+        extra = gain / hecht
+        det["w_pair"] = f"{w / extra!r} eV"
+        notes.append(
+            f"photoconductive gain G = {gain:.3g} at {bias_V:g} V (ohmic contacts) enters as "
+            f"an effective W± = W±·(Hecht collection)/G = {w:.3g}/{extra:.3g} = "
+            f"{w / extra:.3g} eV on top of the chain's own charge collection"
         )
-        if gain > 1.0:
-            det["w_pair"] = f"{w / gain!r} eV"
-            notes.append(
-                f"photoconductive gain G = {gain:.3g} at {bias_V:g} V enters as an "
-                f"effective W± = {w:.3g}/G = {w / gain:.3g} eV"
-            )
     data["detector"] = det
 
     panel = dict(data.get("panel") or {})
