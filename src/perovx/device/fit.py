@@ -132,7 +132,10 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
                 _Block(
                     "iv",
                     "dark",
-                    {"bias_V": v[keep], "temperature_K": np.full(keep.sum(), t_ref)},
+                    {
+                        "bias_V": v[keep],
+                        "temperature_K": np.full(keep.sum(), meas.iv.temperature or t_ref),
+                    },
                     np.log(i[keep] / v[keep]),
                     None,
                     False,
@@ -292,7 +295,15 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
     if dark_blocks:
         g0 = float(np.median(np.concatenate([b.y for b in dark_blocks])))
         params.add("ln_rho", value=math.log(factor) - g0)
-    params.add("ea", value=(db["ea"][0] if db["ea"] else 0.5), min=0.0, max=5.0, vary=ea_free)
+    # Ea: fitted when the dark data span temperatures; else the database value; else 0
+    # (then ρ is that of the measurements' temperature, said in a note)
+    ea_start = db["ea"][0] if db["ea"] else (0.5 if ea_free else 0.0)
+    if not ea_free and not db["ea"] and temps.size and np.any(np.abs(temps - t_ref) > 0.01):
+        notes.append(
+            f"no activation energy known: the resistivity is that at the measurements' "
+            f"temperature ({float(temps[0]):g} K), not at {t_ref:g} K"
+        )
+    params.add("ea", value=ea_start, min=0.0, max=5.0, vary=ea_free)
     for c in ("h", "e"):
         start = db[f"mt_{c}"][0] if db[f"mt_{c}"] else 1e-8
         params.add(
@@ -302,10 +313,11 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
             max=math.log(1.0),
             vary=polarities[c],
         )
-    if not dark_blocks and not photo_blocks:
-        params.add("ln_rho", value=0.0, vary=False)
-    elif not dark_blocks:
-        params.add("ln_rho", value=math.log(db["rho"][0]) if db["rho"] else 20.0, vary=False)
+    # without dark data or a database ρ the dark current is unknown: the photocurrent
+    # weights then leave it out (ln_rho is not used for anything else)
+    dark_known = bool(dark_blocks) or db["rho"] is not None
+    if not dark_blocks:
+        params.add("ln_rho", value=math.log(db["rho"][0]) if db["rho"] else 0.0, vary=False)
 
     def predict(p: Any, b: _Block) -> Any:
         if b.kind == "dark":
@@ -331,8 +343,17 @@ def fit_record(record: DeviceRecord) -> DeviceFit:
             return np.full(b.y.size, scale)
         # photocurrent = difference of a reading under X-rays and a dark reading, each
         # with a relative noise: σ ∝ sqrt(I_x² + I_d²)
-        i_d = np.abs(b.x["bias_V"]) * conductance(
-            math.exp(p["ln_rho"]), p["ea"], b.x["temperature_K"], reference_K=t_ref, factor_m=factor
+        i_d = (
+            np.abs(b.x["bias_V"])
+            * conductance(
+                math.exp(p["ln_rho"]),
+                p["ea"],
+                b.x["temperature_K"],
+                reference_K=t_ref,
+                factor_m=factor,
+            )
+            if dark_known
+            else 0.0
         )
         i_p = np.abs(b.y)  # measured, so that the weights do not move with the parameters
         return scale * np.sqrt((i_p + i_d) ** 2 + i_d**2)
