@@ -106,6 +106,11 @@ def test_simulate_tiny_panel(example: Path) -> None:
     # between the chain's charge collection and the device model's
     s_device = d["device"]["sensitivity"]["value_uC_per_Gy_cm2"]
     assert d["signal"]["sensitivity_uC_per_Gy_cm2"] == pytest.approx(s_device, rel=0.15)
+    # refuses to overwrite its outputs, before fitting anything
+    again = runner.invoke(
+        app, ["device", "simulate", str(example / "cs3bi2i9_pellet.toml"), "--config", str(cfg)]
+    )
+    assert again.exit_code == 2 and "edge.json: exists" in again.stderr
 
 
 @pytest.mark.parametrize(

@@ -128,10 +128,18 @@ def _simulate_command(
     import json
 
     from perovx.device import Device
-    from perovx.device.panel import panel_config
+    from perovx.device.panel import existing_outputs, panel_config
+    from perovx.errors import FileFormatError
     from perovx.readout.simulate import parse_config, simulate
 
     device = Device.from_file(record)
+    if not overwrite:  # refuse before the fit
+        existing = existing_outputs(device.record, config, out=out)
+        if existing:
+            raise FileFormatError(
+                f"{existing[0]}: exists ({len(existing)} output file(s) in the way); choose "
+                "another [output] directory or --out, or pass --overwrite"
+            )
     result = device.fit()
     data, source, base, notes = panel_config(result, config)
     if out is not None:

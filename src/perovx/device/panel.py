@@ -33,9 +33,10 @@ from perovx.errors import FileFormatError, InputError
 if TYPE_CHECKING:
     import xarray
 
+    from perovx.device.record import DeviceRecord
     from perovx.device.result import DeviceFit
 
-__all__ = ["panel_config", "simulate_panel"]
+__all__ = ["existing_outputs", "panel_config", "simulate_panel"]
 
 #: [detector] keys the device sets from its fit (a panel file may still set the others).
 DEVICE_KEYS = (
@@ -50,11 +51,10 @@ DEVICE_KEYS = (
 
 
 def _read(
-    config: str | Path | dict[str, Any] | None, fit: DeviceFit
+    config: str | Path | dict[str, Any] | None, rec: DeviceRecord
 ) -> tuple[dict[str, Any], str, Path]:
     import tomllib
 
-    rec = fit.record
     if config is None:
         if rec.panel is None:
             raise InputError(
@@ -88,7 +88,7 @@ def panel_config(
     from perovx.device.physics import collection
     from perovx.materials import get_material
 
-    data, source, base = _read(config, fit)
+    data, source, base = _read(config, fit.record)
     rec = fit.record
     notes: list[str] = []
     det = dict(data.get("detector") or {})
@@ -198,6 +198,35 @@ def panel_config(
         )
     data["panel"] = panel
     return data, source, base, notes
+
+
+def existing_outputs(
+    record: DeviceRecord,
+    config: str | Path | dict[str, Any] | None = None,
+    *,
+    out: Path | None = None,
+) -> list[Path]:
+    """Output files of the panel simulation that already exist (checked before any fit).
+
+    The configuration is parsed with the record's material, thickness and X-ray bias in
+    ``[detector]`` — enough to know the output paths.
+    """
+    from perovx.readout.simulate import output_paths, parse_config
+
+    data, source, base = _read(config, record)
+    det = dict(data.get("detector") or {})
+    det["material"] = record.material
+    det["thickness"] = f"{record.geometry.thickness!r} m"
+    xr = record.measurements.xray_response
+    if "bias" not in det:
+        if xr is None or xr.bias is None:
+            return []  # the full run says that the bias is missing
+        det["bias"] = f"{xr.bias!r} V"
+    data["detector"] = det
+    if out is not None:
+        data["output"] = {**(data.get("output") or {}), "directory": str(Path(out).resolve())}
+    cfg = parse_config(data, source=source, base_dir=base)
+    return [p for p in output_paths(cfg) if p.exists()]
 
 
 def simulate_panel(
