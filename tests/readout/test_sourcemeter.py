@@ -118,3 +118,16 @@ def test_bad_generator_inputs() -> None:
         sm.DeviceUnderTest(area_m2=0.0)
     with pytest.raises(InputError, match="decimal separator"):
         sm.stability_measurement().write_csv("unused.csv", delimiter=",", decimal=",")
+
+
+def test_ohmic_contacts_give_photoconductive_gain() -> None:
+    # G = μτV/d² (lifetime over transit time): linear in the bias, above 1 at high bias
+    from perovx.readout.sourcemeter import DeviceUnderTest, charge_collection_efficiency
+
+    dut = DeviceUnderTest(contacts="ohmic", mu_tau_h_m2_per_V=2e-8)
+    assert float(charge_collection_efficiency(dut, 100.0)) == pytest.approx(2.0)
+    assert float(charge_collection_efficiency(dut, 300.0)) == pytest.approx(6.0)
+    blocking = DeviceUnderTest(mu_tau_h_m2_per_V=2e-8)
+    assert float(charge_collection_efficiency(blocking, 300.0)) < 1.0
+    with pytest.raises(InputError, match="contacts"):
+        DeviceUnderTest(contacts="schottky")

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "CONTACTS",
     "DEMO_DEVICE",
     "DeviceUnderTest",
     "SourceMeter",
@@ -126,6 +127,11 @@ class DeviceUnderTest:
     saturation_current_A
         Photocurrent at which the response saturates, ``I/(1 + I/I_sat)``, A (``None``:
         linear).
+    contacts
+        ``"blocking"`` (each pair is collected at most once: Hecht) or ``"ohmic"``
+        (injecting contacts replace the carrier that leaves, so it circulates for its
+        lifetime: photoconductive gain ``G = τ/t_tr = μτ·|V|/d²``, which exceeds 1 above
+        ``|V| = d²/μτ``).
     """
 
     area_m2: float = 4.0e-6
@@ -149,8 +155,14 @@ class DeviceUnderTest:
     settle_fraction: float = 0.0
     settle_time_s: float = 60.0
     saturation_current_A: float | None = None
+    contacts: str = "blocking"
 
     def __post_init__(self) -> None:
+        if self.contacts not in CONTACTS:
+            raise InputError(
+                f"DeviceUnderTest.contacts must be one of {', '.join(CONTACTS)}, "
+                f"got {self.contacts!r}"
+            )
         for name in (
             "area_m2",
             "thickness_m",
@@ -179,6 +191,9 @@ class DeviceUnderTest:
         return _Q * self.trap_density_per_m3 * self.thickness_m**2 / (2 * self.permittivity_F_per_m)
 
 
+#: Contact types of :class:`DeviceUnderTest`.
+CONTACTS = ("blocking", "ohmic")
+
 #: The default device of the demos and examples.
 DEMO_DEVICE = DeviceUnderTest()
 
@@ -205,10 +220,13 @@ def dark_current(device: DeviceUnderTest, bias_V: Any, *, temperature_K: Any = N
 
 
 def charge_collection_efficiency(device: DeviceUnderTest, bias_V: Any) -> Any:
-    """Hecht collection efficiency (with Many's surface term when ``s/μ`` > 0).
+    """Collected charge per generated pair: Hecht, or photoconductive gain for ohmic contacts.
 
-    ``CCE = x·(1 − exp(−1/x))/(1 + (s/μ)·d/|V|)`` with ``x = μτ·|V|/d²``, μτ of holes at
-    positive bias and of electrons at negative bias.
+    Blocking contacts: ``CCE = x·(1 − exp(−1/x))/(1 + (s/μ)·d/|V|)`` with ``x = μτ·|V|/d²``
+    (Hecht, with Many's surface term when ``s/μ`` > 0). Ohmic (injecting) contacts: the
+    photoconductive gain ``G = x/(1 + (s/μ)·d/|V|)``, carrier lifetime over transit time,
+    which is not bounded by 1. μτ is that of holes at positive bias and of electrons at
+    negative bias.
     """
     import numpy as np
 
@@ -216,7 +234,7 @@ def charge_collection_efficiency(device: DeviceUnderTest, bias_V: Any) -> Any:
     mt = np.where(v >= 0, device.mu_tau_h_m2_per_V, device.mu_tau_e_m2_per_V)
     av = np.maximum(np.abs(v), 1e-300)
     x = mt * av / device.thickness_m**2
-    hecht = x * -np.expm1(-1.0 / x)
+    hecht = x if device.contacts == "ohmic" else x * -np.expm1(-1.0 / x)
     many = 1.0 + device.surface_recombination_ratio_V_per_m * device.thickness_m / av
     return hecht / many
 
@@ -865,7 +883,7 @@ def stability_measurement(
     sens = sensitivity_C_per_Gy_m2 * rel * (1 + relative_noise * rng.standard_normal(doses.size))
     return SyntheticMeasurement(
         name="stability",
-        columns=(("Accumulated dose", "mGy", doses), ("Sensitivity", "uC/(Gy*cm**2)", sens)),
+        columns=(("Accumulated dose", "mGy", doses), ("Sensitivity", "uC/Gy/cm**2", sens)),
         truth={
             "dose_to_90_percent_Gy": (
                 math.inf if dose_to_90_percent_Gy is None else dose_to_90_percent_Gy

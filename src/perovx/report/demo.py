@@ -183,6 +183,13 @@ def _lab_section(folder: Path, progress: Progress) -> Section:
     return Section("Lab analysis", text, (table,), tuple(figures))
 
 
+def _device_section(folder: Path, progress: Progress) -> Section:
+    from perovx.report.device import device_section
+
+    progress("your device", 0, 1)
+    return device_section(folder)
+
+
 def _imaging_section(folder: Path, progress: Progress, *, kernels: str) -> Section:
     from perovx.report.imaging import imaging_demo_section
 
@@ -267,6 +274,7 @@ def run_demo(
         tmp.mkdir()
         report.add(_materials_section(tmp, beam, thickness_m, field_V_per_m, step))
         report.add(_lab_section(tmp, step))
+        report.add(_device_section(tmp, step))
         report.add(_imaging_section(tmp, step, kernels=imaging_kernels))
         index = report.write(tmp)
     return out / index.name
