@@ -64,7 +64,10 @@ def ureg() -> pint.UnitRegistry:
 
 def echo(value: object) -> str:
     """``repr`` of a user's value, cut to a bounded length for error messages."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int with more digits than Python will print
+        return f"<{type(value).__name__} too long to show>"
     if len(text) > _ECHO:
         size = len(value) if isinstance(value, str) else len(text)
         return f"{text[:_ECHO - 5]}… ({size} characters)"
@@ -150,7 +153,10 @@ def parse_quantity(
             raise InputError(f"{label}: cannot read {echo(value)} as a quantity in {unit}: "
                              f"{exc}") from None
     else:
-        number, source = float(value), None
+        try:
+            number, source = float(value), None
+        except OverflowError:  # an int beyond the float range
+            raise InputError(f"{label}: {echo(value)} is not a finite number") from None
     if source is None:
         source = parse_unit(normalise(default_unit)) if default_unit else target
     if not math.isfinite(number):

@@ -145,6 +145,7 @@ class _Parser:
         self.toks = _tokens(text)
         self.i = 0
         self.depth = 0
+        self.offset_seen = False
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -183,6 +184,7 @@ class _Parser:
             self.depth -= 1
         elif tok[0] == "name":
             unit = _lookup(tok[1], self.text)
+            self.offset_seen |= unit.offset is not None
         elif tok == ("num", "1"):
             unit = Unit(1.0, _NONE)  # "1/s", "1/cm3"
         elif tok[0] in ("num", "spaced"):
@@ -238,7 +240,7 @@ def parse_unit(text: str) -> Unit:
     unit = parser.product()
     if parser.peek() is not None:
         raise parser.fail(f"unexpected {parser.peek()[1]!r}")  # type: ignore[index]
-    if unit.offset is not None and len(parser.toks) != 1:
+    if parser.offset_seen and len(parser.toks) != 1:
         raise parser.fail("an offset temperature unit (degC, degF) must stand alone")
     return unit
 
