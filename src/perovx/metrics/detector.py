@@ -297,7 +297,7 @@ def check_invariants(figures: DetectorFigures, *, gain: float = 1.0) -> None:
     if not s0 > 0:
         problems.append(f"S0 = {s0!r} is not > 0")
     for key in ("absorption-limited sensitivity", "sensitivity"):
-        if not -_ROUNDING * s0 <= values[key] <= s0 * gain * (1 + _ROUNDING):
+        if not 0 <= values[key] <= s0 * gain * (1 + _ROUNDING):
             problems.append(f"{key} = {values[key]:.6g} C/(Gy m²) is outside [0, S0 × gain = "
                             f"{s0 * gain:.6g}]")
     if not figures.dark_current_A_per_m2 >= 0:
