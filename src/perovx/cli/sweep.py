@@ -61,6 +61,8 @@ def sweep_command(
         raise FileFormatError(f"{out}: exists; choose a new file (perovx never overwrites)")
     if out is not None and out.suffix not in (".zarr", ".nc", ".json"):
         raise FileFormatError(f"{out}: unknown format {out.suffix!r}; use .zarr, .nc or .json")
+    if out is not None and not out.absolute().parent.is_dir():
+        raise FileFormatError(f"{out}: the folder {out.absolute().parent} does not exist")
     thickness_m = _range(thickness, "m", "thickness")
     field_V_per_m = _range(field, "V/m", "electric field")
     with Progress(transient=True) as progress:
