@@ -44,11 +44,12 @@ def _nested(depth: int, inner: str) -> str:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(st.sampled_from(["Cs", "MA", "Pb", "I3", "Bi2"]),
-                    lambda sub: st.tuples(st.sampled_from("([{"), st.lists(sub, min_size=1, max_size=3),
-                                          st.sampled_from(["", "2", "0.5"]))
-                    .map(lambda t: t[0] + "".join(t[1]) + ")]}"["([{".index(t[0])] + t[2]),
-                    max_leaves=20))
+@given(st.recursive(
+    st.sampled_from(["Cs", "MA", "Pb", "I3", "Bi2"]),
+    lambda sub: st.tuples(st.sampled_from("([{"), st.lists(sub, min_size=1, max_size=3),
+                          st.sampled_from(["", "2", "0.5"]))
+    .map(lambda t: t[0] + "".join(t[1]) + ")]}"["([{".index(t[0])] + t[2]),
+    max_leaves=20))
 def test_nested_structures(text: str) -> None:
     _check(text)
 
@@ -59,5 +60,5 @@ def test_deep_nesting_is_refused_cleanly(depth: int) -> None:
     if depth <= MAX_NESTING:
         assert parse_formula(text).atoms == {"Cs": 1.0}
     else:
-        with pytest.raises(PerovxError, match="nested more than|characters long"):
+        with pytest.raises(PerovxError, match=r"nested more than|characters long"):
             parse_formula(text)

@@ -121,7 +121,7 @@ def run(app: Any, args: list[str]) -> int:
             except SystemExit as exc:  # a library calling sys.exit: keep its status
                 code = exc.code
                 return code if isinstance(code, int) else (0 if code is None else 1)
-            except BaseException as exc:  # noqa: BLE001 - every exception gets its one line
+            except BaseException as exc:
                 if debug:
                     raise
                 status = _classify(exc)

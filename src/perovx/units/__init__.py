@@ -162,7 +162,7 @@ def parse_quantity(
     if not math.isfinite(number):
         raise InputError(f"{label}: {echo(value)} is not a finite number")
     if source.dims != target.dims:
-        raise InputError(f"{label}: {echo(value)} is not in a unit of {unit} "
+        raise InputError(f"{label}: {echo(value)} cannot be converted to {unit} "
                          "(its unit measures something else)")
     out = from_si(to_si(number, source), target)  # float overflow gives inf, refused next
     if not math.isfinite(out):
