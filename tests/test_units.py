@@ -31,7 +31,7 @@ def test_field_unit_conversion() -> None:
 def test_errors() -> None:
     with pytest.raises(InputError, match="thickness must be >= 0 m, got '-1mm'"):
         parse_quantity("-1mm", "m", name="thickness", minimum=0)
-    with pytest.raises(InputError, match="'1V' cannot be converted to m"):
+    with pytest.raises(InputError, match="'1V' has units of V, which cannot be converted to m"):
         parse_quantity("1V", "m", name="thickness")
     with pytest.raises(InputError, match="cannot read"):
         parse_quantity("1 parsec-ish", "m", name="thickness")

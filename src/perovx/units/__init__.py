@@ -134,6 +134,7 @@ def parse_quantity(
         raise TypeError("parse_quantity needs a unit or a field")
     label = name or (row.name if row else "value")
     target = parse_unit(normalise(unit))
+    unit_text = ""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise InputError(f"{label}: expected a number with a unit of {unit}, got {echo(value)}")
     if isinstance(value, str):
@@ -157,13 +158,14 @@ def parse_quantity(
             number, source = float(value), None
         except OverflowError:  # an int beyond the float range
             raise InputError(f"{label}: {echo(value)} is not a finite number") from None
+    source_text = unit_text or default_unit or unit
     if source is None:
         source = parse_unit(normalise(default_unit)) if default_unit else target
     if not math.isfinite(number):
         raise InputError(f"{label}: {echo(value)} is not a finite number")
     if source.dims != target.dims:
-        raise InputError(f"{label}: {echo(value)} cannot be converted to {unit} "
-                         "(its unit measures something else)")
+        raise InputError(f"{label}: {echo(value)} has units of {source_text}, which cannot "
+                         f"be converted to {unit}")
     out = from_si(to_si(number, source), target)  # float overflow gives inf, refused next
     if not math.isfinite(out):
         raise InputError(f"{label}: {echo(value)} is out of any meaningful range")

@@ -85,8 +85,8 @@ FIELDS = _table(
     Field("density", "kg/m**3", "0.5 g/cm**3", "25 g/cm**3",
           "lightest organic solids to above osmium (22.6 g/cm³)"),
     Field("pixel pitch", "m", "1 um", "10 mm", "finest CMOS pixel to a single-element detector"),
-    Field("photon energy", "keV", "1 keV", "1000 keV",
-          "range of the interaction data tables perovx uses"),
+    Field("photon energy", "keV", "1 keV", "800 keV",
+          "range of the interaction data (xraylib scattering cross sections end at 800 keV)"),
     Field("kVp", "kV", "10 kV", "300 kV", "diagnostic and industrial X-ray tube voltages"),
     Field("filter thickness", "m", "0 mm", "100 mm", "no filter to a thick beam-hardening block"),
 )
