@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 from perovx.errors import InputError
 
@@ -94,13 +93,17 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
 class Unit:
-    """A parsed unit: ``value_SI = (value + offset) × factor`` in base units ``dims``."""
+    """A parsed unit: ``value_SI = (value + offset) × factor`` in base units ``dims``.
 
-    factor: float
-    dims: tuple[int, ...]
-    offset: float | None = None
+    A plain slotted class, not a dataclass: building a dataclass compiles code at import,
+    which every command would pay.
+    """
+
+    __slots__ = ("dims", "factor", "offset")
+
+    def __init__(self, factor: float, dims: tuple[int, ...], offset: float | None = None) -> None:
+        self.factor, self.dims, self.offset = factor, dims, offset
 
     def __mul__(self, other: Unit) -> Unit:
         return Unit(self.factor * other.factor,

@@ -9,15 +9,16 @@ row here (and say why in its ``why``); nothing else needs to change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import NamedTuple
+
+from perovx.units._grammar import to_unit
 
 __all__ = ["FIELDS", "Field", "field_table_markdown"]
 
 
-@dataclass(frozen=True)
-class Field:
-    """One kind of user-given quantity and its allowed range.
+class Field(NamedTuple):
+    """One kind of user-given quantity and its allowed range (build with :func:`_row`).
 
     Attributes
     ----------
@@ -31,6 +32,8 @@ class Field:
         One line on where the range comes from.
     nonzero
         Whether exactly zero is refused although inside the range (bias).
+    minimum, maximum
+        ``low`` and ``high`` in ``unit``.
     """
 
     name: str
@@ -38,19 +41,17 @@ class Field:
     low: str
     high: str
     why: str
-    nonzero: bool = False
-    minimum: float = field(init=False, repr=False)
-    maximum: float = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        from perovx.units._grammar import to_unit as _to_unit
-
-        object.__setattr__(self, "minimum", _to_unit(self.low, self.unit))
-        object.__setattr__(self, "maximum", _to_unit(self.high, self.unit))
+    nonzero: bool
+    minimum: float
+    maximum: float
 
     def range_text(self) -> str:
         """``"between 100 nm and 10 cm"`` (plus ``", not 0"`` for non-zero fields)."""
         return f"between {self.low} and {self.high}" + (", not 0" if self.nonzero else "")
+
+
+def _row(name: str, unit: str, low: str, high: str, why: str, *, nonzero: bool = False) -> Field:
+    return Field(name, unit, low, high, why, nonzero, to_unit(low, unit), to_unit(high, unit))
 
 
 def _table(*rows: Field) -> MappingProxyType[str, Field]:
@@ -59,36 +60,36 @@ def _table(*rows: Field) -> MappingProxyType[str, Field]:
 
 #: Every field: name → :class:`Field`.
 FIELDS = _table(
-    Field("thickness", "m", "100 nm", "10 cm",
+    _row("thickness", "m", "100 nm", "10 cm",
           "thinnest perovskite films used as X-ray detectors to the largest grown crystals"),
-    Field("bias", "V", "-100 kV", "100 kV",
+    _row("bias", "V", "-100 kV", "100 kV",
           "beyond any bias applied to a detector layer", nonzero=True),
-    Field("electric field", "V/m", "1 V/cm", "1000 V/um",
+    _row("electric field", "V/m", "1 V/cm", "1000 V/um",
           "0.0001 V/um up to far past dielectric breakdown"),
-    Field("area", "m**2", "1 um**2", "1 m**2", "one small pixel to a whole panel"),
-    Field("temperature", "K", "1 K", "600 K",
+    _row("area", "m**2", "1 um**2", "1 m**2", "one small pixel to a whole panel"),
+    _row("temperature", "K", "1 K", "600 K",
           "cryogenic to above the decomposition of halide perovskites (~500 K)"),
-    Field("dose rate", "Gy/s", "1 pGy/s", "1 kGy/s",
+    _row("dose rate", "Gy/s", "1 pGy/s", "1 kGy/s",
           "below natural background to far above any X-ray tube output (air kerma rate)"),
-    Field("dose", "Gy", "1 pGy", "100 kGy",
+    _row("dose", "Gy", "1 pGy", "100 kGy",
           "one photon per mm² to far past radiation-hardness tests (air kerma)"),
-    Field("electronic noise", "dimensionless", "0", "1e8",
+    _row("electronic noise", "dimensionless", "0", "1e8",
           "electrons rms per reading; 0 to far above any amplifier"),
-    Field("integration time", "s", "1 ns", "1 day", "one fast pulse to a long dark measurement"),
-    Field("mu-tau", "m**2/V", "1e-14 cm**2/V", "10 cm**2/V",
+    _row("integration time", "s", "1 ns", "1 day", "one fast pulse to a long dark measurement"),
+    _row("mu-tau", "m**2/V", "1e-14 cm**2/V", "10 cm**2/V",
           "amorphous films to the best high-purity germanium"),
-    Field("resistivity", "ohm*m", "1 ohm*cm", "1e18 ohm*cm",
+    _row("resistivity", "ohm*m", "1 ohm*cm", "1e18 ohm*cm",
           "a metal-like film to beyond the best insulators used as detectors"),
-    Field("band gap", "eV", "0.1 eV", "10 eV", "narrow-gap semiconductors to wide-gap insulators"),
-    Field("W±", "eV", "1 eV", "100 eV", "pair-creation energy of any semiconductor detector"),
-    Field("activation energy", "eV", "0 eV", "3 eV", "ion-migration and trap activation energies"),
-    Field("density", "kg/m**3", "0.5 g/cm**3", "25 g/cm**3",
+    _row("band gap", "eV", "0.1 eV", "10 eV", "narrow-gap semiconductors to wide-gap insulators"),
+    _row("W±", "eV", "1 eV", "100 eV", "pair-creation energy of any semiconductor detector"),
+    _row("activation energy", "eV", "0 eV", "3 eV", "ion-migration and trap activation energies"),
+    _row("density", "kg/m**3", "0.5 g/cm**3", "25 g/cm**3",
           "lightest organic solids to above osmium (22.6 g/cm³)"),
-    Field("pixel pitch", "m", "1 um", "10 mm", "finest CMOS pixel to a single-element detector"),
-    Field("photon energy", "keV", "1 keV", "800 keV",
+    _row("pixel pitch", "m", "1 um", "10 mm", "finest CMOS pixel to a single-element detector"),
+    _row("photon energy", "keV", "1 keV", "800 keV",
           "range of the interaction data (xraylib scattering cross sections end at 800 keV)"),
-    Field("kVp", "kV", "10 kV", "300 kV", "diagnostic and industrial X-ray tube voltages"),
-    Field("filter thickness", "m", "0 mm", "100 mm", "no filter to a thick beam-hardening block"),
+    _row("kVp", "kV", "10 kV", "300 kV", "diagnostic and industrial X-ray tube voltages"),
+    _row("filter thickness", "m", "0 mm", "100 mm", "no filter to a thick beam-hardening block"),
 )
 
 
