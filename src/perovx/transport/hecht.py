@@ -7,6 +7,12 @@ charge (λ/d)(1 − exp(−L/λ)), L being the distance to its electrode (K. Hec
 77, 235 (1932)). A carrier drifting towards the irradiated electrode travels x, the other
 one d − x. With top electrode *positive*, electrons travel x and holes d − x; with top
 *negative*, the reverse.
+
+Validity: uniform field (no space charge), trapping without detrapping, carriers created
+along the beam axis. Numerically every function here holds for any thickness > 0, any
+non-zero bias and any μτ > 0 that are finite: drift lengths up to infinity, down to
+underflow, with no cancellation (the depth-averaged form switches to its Taylor series in
+d/λ where the closed form would cancel), so every CCE lies in [0, 1].
 """
 
 from __future__ import annotations
@@ -30,13 +36,15 @@ Polarity = Literal["positive", "negative"]
 
 
 def drift_length(mu_tau_m2_per_V: float, thickness_m: float, bias_V: float) -> float:
-    """Mean drift length λ = μτ|V|/d, m."""
-    if not mu_tau_m2_per_V > 0:
-        raise InputError(f"mu-tau must be > 0 m2/V, got {mu_tau_m2_per_V!r}")
-    if not thickness_m > 0:
-        raise InputError(f"thickness must be > 0 m, got {thickness_m!r}")
+    """Mean drift length λ = μτ|V|/d, m (may be +inf when the product overflows)."""
+    if not 0 < mu_tau_m2_per_V < np.inf:
+        raise InputError(f"mu-tau must be > 0 m2/V and finite, got {mu_tau_m2_per_V!r}")
+    if not 0 < thickness_m < np.inf:
+        raise InputError(f"thickness must be > 0 m and finite, got {thickness_m!r}")
     if bias_V == 0:
         raise InputError("bias must be non-zero for charge collection")
+    if not np.isfinite(bias_V):
+        raise InputError(f"bias must be finite, got {bias_V!r}")
     return mu_tau_m2_per_V * abs(bias_V) / thickness_m
 
 
