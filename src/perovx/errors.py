@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "DataRangeError",
+    "DomainError",
     "FileFormatError",
     "FitError",
     "InputError",
@@ -38,6 +39,11 @@ class UnknownNameError(InputError, KeyError):
 
 class DataRangeError(InputError):
     """A request falls outside the range of the underlying physics data tables."""
+
+
+class DomainError(InputError, ArithmeticError):
+    """A model's result left its physical domain (CCE outside [0, 1], S > S0 × gain, a
+    non-finite LoD) for inputs at the edge of the model's validity."""
 
 
 class FileFormatError(PerovxError, OSError):

@@ -24,8 +24,24 @@ def test_lod_definition() -> None:
     assert signal == pytest.approx(3 * noise_charge(2e-5, model))
 
 
-def test_zero_sensitivity_never_detects() -> None:
-    assert limit_of_detection(0.0, 1e-5, NoiseModel()) == float("inf")
+def test_zero_sensitivity_has_no_finite_lod() -> None:
+    with pytest.raises(InputError, match="too small for a finite limit of detection"):
+        limit_of_detection(0.0, 1e-5, NoiseModel())
+    with pytest.raises(InputError, match="too small for a finite limit of detection"):
+        limit_of_detection(1e-320, 1e-5, NoiseModel())  # a denormal S: LoD overflows
+
+
+def test_noiseless_readout_is_refused_not_zero() -> None:
+    with pytest.raises(InputError, match="no noise"):
+        limit_of_detection(1e-2, 0.0, NoiseModel(electronic_noise_e=0.0))
+    # dark-current shot noise alone is enough for a finite LoD
+    assert 0 < limit_of_detection(1e-2, 1e-5, NoiseModel(electronic_noise_e=0.0)) < 1
+
+
+@pytest.mark.parametrize("noise", [float("inf"), float("nan"), -1.0])
+def test_non_finite_electronic_noise_is_refused(noise: float) -> None:
+    with pytest.raises(InputError, match="electronic_noise_e"):
+        NoiseModel(electronic_noise_e=noise)
 
 
 def test_bad_model() -> None:

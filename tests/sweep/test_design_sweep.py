@@ -44,7 +44,31 @@ def test_dask_local_cluster_gives_identical_results() -> None:
 def test_bad_sweeps() -> None:
     with pytest.raises(InputError, match="at least one material"):
         sweep([], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"])
-    with pytest.raises(InputError, match="must be > 0"):
+    with pytest.raises(InputError, match="thickness must be between 100 nm and 10 cm"):
         sweep([A], thickness_m=[-1e-3], field_V_per_m=[1e5], beams=["RQA5"])
+    # a non-finite field or bias is refused, never an all-NaN dataset
+    with pytest.raises(InputError, match="electric field must be between"):
+        sweep([A], thickness_m=[1e-3], field_V_per_m=[np.inf], beams=["RQA5"])
+    with pytest.raises(InputError, match="electric field must be between"):
+        sweep([A], thickness_m=[1e-3], field_V_per_m=[np.nan], beams=["RQA5"])
+    with pytest.raises(InputError, match="bias must be between"):  # 1e9 V/m × 1 cm
+        sweep([A], thickness_m=[1e-2], field_V_per_m=[1e9], beams=["RQA5"])
+    with pytest.raises(InputError, match="no material in the sweep could be evaluated"):
+        sweep([NO_DATA], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"])
     with pytest.raises(InputError, match="repeat"):
         sweep([A, A], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"])
+
+
+def test_unreachable_dask_scheduler_is_refused_quickly(monkeypatch) -> None:
+    pytest.importorskip("dask.distributed")
+    import time
+
+    from perovx.sweep import design
+
+    monkeypatch.setattr(design, "CONNECT_TIMEOUT_S", 2)
+    start = time.monotonic()
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
+        # port 9 (discard) on this machine: nothing listens, the connection is refused
+        sweep([A], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"],
+              scheduler="tcp://127.0.0.1:9")
+    assert time.monotonic() - start < 15

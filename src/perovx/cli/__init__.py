@@ -8,6 +8,9 @@ spekpy, numba or matplotlib inside the commands that need them.
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Sequence
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -49,6 +52,22 @@ for _name in _GROUPS:
     _module.register(app)
 
 
-def main() -> None:
-    """Entry point of the ``perovx`` script."""
-    app()
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an error, show the Python traceback (also: PEROVX_DEBUG=1).")] = False,
+) -> None:
+    """Options before the command (``--debug``: taken out of the arguments by main())."""
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point of the ``perovx`` script: run a command and exit with its status.
+
+    Every error a user can cause ends as one line on stderr and exit status 2; any other
+    exception as one "internal error" line and status 1, with the traceback only under
+    ``--debug`` (anywhere in the arguments) or ``PEROVX_DEBUG=1``. Library warnings
+    raised during a command are printed as ``note:`` lines after a successful result.
+    """
+    from perovx.cli._errors import run
+
+    sys.exit(run(app, list(sys.argv[1:] if argv is None else argv)))

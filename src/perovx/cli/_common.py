@@ -18,8 +18,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str) -> typer.Exit:
-    """Print ``message`` as one line on stderr and return an exit with code 2."""
-    typer.echo(f"perovx: error: {message}", err=True)
+    """Print ``message`` as one line (cut to 400 characters) on stderr; return exit code 2."""
+    from perovx.cli._errors import one_line
+
+    typer.echo(one_line(f"perovx: error: {message}"), err=True)
     return typer.Exit(code=2)
 
 

@@ -35,7 +35,7 @@ def evaluate_command(
     temperature: Annotated[str, typer.Option(help="Operating temperature, e.g. 295K or 40degC.")] = "295K",
     area: Annotated[str, typer.Option(help="Electrode area for the noise and LoD, e.g. 1mm2 or 0.04cm2.")] = "1mm2",
     integration_time: Annotated[str, typer.Option(help="Integration time of one reading, e.g. 100ms.")] = "100ms",
-    electronic_noise: Annotated[float, typer.Option(help="Electronic noise per reading, electrons rms.")] = 1000.0,
+    electronic_noise: Annotated[str, typer.Option(help="Electronic noise per reading, electrons rms (0 to 1e8).")] = "1000",
     w_model: Annotated[str, typer.Option(help="W± model from the band gap: klein (2.8 Eg + 0.6 eV) or devanathan (2 Eg + 1.43 eV).")] = "klein",
     w_pair: Annotated[str | None, typer.Option(help="Pair-creation energy, e.g. 5eV (overrides the model).")] = None,
     density: Annotated[str | None, typer.Option(help="Density override, e.g. 4.1g/cm3.")] = None,
@@ -61,35 +61,35 @@ def evaluate_command(
     if polarity not in ("negative", "positive"):
         raise typer.BadParameter("polarity must be 'negative' or 'positive'")
 
-    def opt(value: str | None, unit: str, name: str, **kw: Any) -> float | None:
-        return None if value is None else pq(value, unit, name=name, **kw)
+    def opt(value: str | None, unit: str, field: str) -> float | None:
+        return None if value is None else pq(value, unit, field=field)
 
     mat = _material_with_overrides(
         material,
-        density_kg_m3=opt(density, "kg/m**3", "density", minimum=0, allow_zero=False),
-        band_gap_eV=opt(band_gap, "eV", "band gap", minimum=0, allow_zero=False),
-        activation_energy_eV=opt(activation_energy, "eV", "activation energy", minimum=0),
+        density_kg_m3=opt(density, "kg/m**3", "density"),
+        band_gap_eV=opt(band_gap, "eV", "band gap"),
+        activation_energy_eV=opt(activation_energy, "eV", "activation energy"),
     )
-    t_kelvin = pq(temperature, "K", name="temperature", minimum=0, allow_zero=False)
-    thickness_m = pq(thickness, "m", name="thickness", minimum=0, allow_zero=False)
+    t_kelvin = pq(temperature, "K", field="temperature")
+    thickness_m = pq(thickness, "m", field="thickness")
     figures = evaluate(
         mat,
         thickness_m=thickness_m,
-        bias_V=(pq(bias, "V", name="bias") if bias is not None else
+        bias_V=(pq(bias, "V", field="bias") if bias is not None else
                 _default_bias_V(mat, thickness_m)),
         beam=get_beam(beam),
         polarity=polarity,  # type: ignore[arg-type]
         temperature_K=t_kelvin,
         noise=NoiseModel(
-            area_m2=pq(area, "m**2", name="area", minimum=0, allow_zero=False),
-            integration_time_s=pq(integration_time, "s", name="integration time", minimum=0, allow_zero=False),
-            electronic_noise_e=electronic_noise,
+            area_m2=pq(area, "m**2", field="area"),
+            integration_time_s=pq(integration_time, "s", field="integration time"),
+            electronic_noise_e=pq(electronic_noise, "dimensionless", field="electronic noise"),
         ),
         w_model=w_model,
-        w_pair_eV=opt(w_pair, "eV", "W±", minimum=0, allow_zero=False),
-        mu_tau_e_m2_per_V=opt(mu_tau_e, "m**2/V", "electron mu-tau", minimum=0, allow_zero=False),
-        mu_tau_h_m2_per_V=opt(mu_tau_h, "m**2/V", "hole mu-tau", minimum=0, allow_zero=False),
-        resistivity_ohm_m=opt(resistivity, "ohm*m", "resistivity", minimum=0, allow_zero=False),
+        w_pair_eV=opt(w_pair, "eV", "W±"),
+        mu_tau_e_m2_per_V=opt(mu_tau_e, "m**2/V", "mu-tau"),
+        mu_tau_h_m2_per_V=opt(mu_tau_h, "m**2/V", "mu-tau"),
+        resistivity_ohm_m=opt(resistivity, "ohm*m", "resistivity"),
         absorption=absorption,  # type: ignore[arg-type]
     )
     result = figures.to_dict()
@@ -192,11 +192,26 @@ def demo_command(
         index = run_demo(
             out,
             beam=beam,
-            thickness_m=pq(thickness, "m", name="thickness", minimum=0, allow_zero=False),
-            field_V_per_m=pq(field, "V/m", name="field", minimum=0, allow_zero=False),
+            thickness_m=pq(thickness, "m", field="thickness"),
+            field_V_per_m=pq(field, "V/m", field="electric field"),
             progress=step,
         )
     typer.echo(f"report written to {index}")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port that is taken (uvicorn would log several lines and exit 1)."""
+    import socket
+
+    from perovx.errors import InputError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError(f"--port {port} on {host}: cannot listen ({exc.strerror})") from None
 
 
 def serve_command(
@@ -215,6 +230,7 @@ def serve_command(
         raise InputError(f"--workers must be 1 to 64, got {workers}")
     timeout_s = pq(timeout, "s", name="--timeout", minimum=0, maximum=3600, allow_zero=False)
     loopback = _check_host(host, port)
+    _check_port_free(host, port)
     import uvicorn
 
     from perovx.web import create_app

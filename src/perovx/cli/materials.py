@@ -70,26 +70,20 @@ def _fmt(value: float | None) -> str:
 
 def _quantity(text: str, field: Field, flag: str) -> float:
     """Read ``text`` ("1e11ohm*cm", "4.1 g/cm3", "0.5") in the field unit of ``field``."""
-    from perovx.errors import InputError, PerovxError
-    from perovx.units import parse_quantity
+    from perovx.errors import InputError
+    from perovx.units import echo, parse_quantity
 
-    m = _NUMBER.match(text)
+    m = _NUMBER.match(text) if len(text) <= 100 else None
     if m is None:
-        raise InputError(f"{flag}: cannot read {text!r}; expected a number with a unit of "
+        raise InputError(f"{flag}: cannot read {echo(text)}; expected a number with a unit of "
                          f"{field.unit_label}, e.g. {flag} 1.5{field.unit.replace('**', '')}")
-    number, unit = float(m.group(1)), m.group(2)
+    unit = m.group(2)
     # "cm2" -> "cm**2" on the unit alone (the number may hold an exponent such as 1e5);
     # "cm2/Vs" -> "cm2/(V*s)"
     unit = re.sub(r"([A-Za-zµμ])(\d)(?![\d.])", r"\1**\2", unit)
     unit = re.sub(r"/\s*Vs\b", "/(V*s)", unit)
-    try:
-        value = parse_quantity(number, field.unit, name=flag,
-                               default_unit=unit or field.unit)
-    except PerovxError:
-        raise
-    except Exception:  # pint's errors for an unknown unit
-        raise InputError(f"{flag}: unknown unit {m.group(2)!r} in {text!r}; give "
-                         f"{field.unit_label}") from None
+    value = parse_quantity(f"{m.group(1)} {unit}", field.unit, name=flag,
+                           default_unit=field.unit)
     if not field.minimum <= value <= field.maximum:
         read = (f"{text!r} = {value:g} {field.unit_label}" if unit
                 else f"{text!r} (a bare number is read in {field.unit_label})")

@@ -12,26 +12,34 @@ from perovx.cli._common import dump_json, handle_errors
 __all__ = ["register"]
 
 
-def _range(text: str, unit: str, name: str) -> list[float]:
+def _range(text: str, unit: str, field: str) -> list[float]:
     """``"100um"`` → one value; ``"100um:2mm:20"`` → 20 log-spaced values; commas list."""
     import numpy as np
 
+    from perovx.units import echo
     from perovx.units import parse_quantity as pq
 
+    name = field
+    if len(text) > 10_000:
+        raise typer.BadParameter(f"{name}: {echo(text)} is too long")
     if ":" in text:
         parts = text.split(":")
         if len(parts) != 3:
-            raise typer.BadParameter(f"{name}: use START:STOP:COUNT, got {text!r}")
-        start = pq(parts[0], unit, name=name, minimum=0, allow_zero=False)
-        stop = pq(parts[1], unit, name=name, minimum=0, allow_zero=False)
+            raise typer.BadParameter(f"{name}: use START:STOP:COUNT, got {echo(text)}")
+        start = pq(parts[0], unit, field=field)
+        stop = pq(parts[1], unit, field=field)
         try:
             count = int(parts[2])
         except ValueError:
-            raise typer.BadParameter(f"{name}: COUNT must be an integer, got {parts[2]!r}") from None
+            raise typer.BadParameter(
+                f"{name}: COUNT must be an integer, got {echo(parts[2])}") from None
         if not 1 <= count <= 10_000:
-            raise typer.BadParameter(f"{name}: COUNT must be 1–10000, got {count} in {text!r}")
+            raise typer.BadParameter(f"{name}: COUNT must be 1–10000, got {count} in {echo(text)}")
         return list(np.geomspace(start, stop, count))
-    return [pq(v, unit, name=name, minimum=0, allow_zero=False) for v in text.split(",")]
+    values = text.split(",")
+    if len(values) > 10_000:
+        raise typer.BadParameter(f"{name}: at most 10000 values, got {len(values)}")
+    return [pq(v, unit, field=field) for v in values]
 
 
 #: Memory per sweep point: ~20 float64 variables in the dataset, its JSON/dict copy and
@@ -77,7 +85,7 @@ def sweep_command(
 
         check_new(out, what="sweep dataset")
     thickness_m = _range(thickness, "m", "thickness")
-    field_V_per_m = _range(field, "V/m", "field")
+    field_V_per_m = _range(field, "V/m", "electric field")
     _check_size(len(material) * len(thickness_m) * len(field_V_per_m) * len(beam),
                 max_memory, max_time)
     with Progress(transient=True) as progress:

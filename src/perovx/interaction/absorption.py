@@ -15,6 +15,12 @@ Two models of the energy a layer keeps:
     absorbed. Scattered photons are taken at their mean energy. It agrees with the Monte
     Carlo engine (:mod:`perovx.interaction.montecarlo`), which follows every generation
     and the real angular distributions, to about 0.01 of the incident energy.
+
+Validity: photon energies inside the interaction-data range (outside it
+:mod:`perovx.materials.coefficients` raises :class:`~perovx.errors.DataRangeError`),
+any finite thickness and density > 0. Every returned fraction is in [0, 1]: it is
+checked, so a numerical slip raises :class:`~perovx.errors.DomainError` instead of
+reaching a sensitivity.
 """
 
 from __future__ import annotations
@@ -70,8 +76,8 @@ def _density(material: Any, density_kg_m3: float | None) -> float:
         rho = material.density()
     else:
         raise InputError(f"{material!r}: a density is needed (density_kg_m3)")
-    if not rho > 0:
-        raise InputError(f"density must be > 0 kg/m3, got {rho}")
+    if not 0 < rho < np.inf:
+        raise InputError(f"density must be > 0 kg/m3 and finite, got {rho}")
     return rho
 
 
@@ -239,9 +245,21 @@ def absorbed_fraction_per_energy(
     c = coefficients or LayerCoefficients(material, e, rho)
     interacting = -np.expm1(-c.mu_per_m * d)
     if model == "local":
-        return c.muen_per_m / c.mu_per_m * interacting
-    kept = _slab_kept_cached(mass_fractions_by_z(material), tuple(e.tolist()), rho, d)
-    return kept * interacting
+        out = c.muen_per_m / c.mu_per_m * interacting
+    else:
+        out = _slab_kept_cached(mass_fractions_by_z(material), tuple(e.tolist()), rho, d)
+        out = out * interacting
+    return _in_unit_interval(out, "absorbed energy fraction")
+
+
+def _in_unit_interval(values: np.ndarray, what: str) -> np.ndarray:
+    """``values`` clipped to [0, 1] if within 1e-9 of it (rounding); DomainError if not."""
+    from perovx.errors import DomainError
+
+    if not np.all(np.isfinite(values) & (values >= -1e-9) & (values <= 1 + 1e-9)):
+        bad = values[~(np.isfinite(values) & (values >= -1e-9) & (values <= 1 + 1e-9))]
+        raise DomainError(f"{what} {bad.flat[0]!r} is outside [0, 1]")
+    return np.clip(values, 0.0, 1.0)
 
 
 def absorbed_energy_fraction(

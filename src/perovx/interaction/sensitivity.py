@@ -39,10 +39,14 @@ def theoretical_sensitivity(beam: Beam, w_pair_eV: float) -> float:
     w_pair_eV
         Pair-creation energy W±, eV.
     """
-    if not w_pair_eV > 0:
-        raise InputError(f"pair-creation energy must be > 0 eV, got {w_pair_eV!r}")
+    if not 0 < w_pair_eV < float("inf"):
+        raise InputError(f"pair-creation energy must be > 0 eV and finite, got {w_pair_eV!r}")
     # (J m⁻² Gy⁻¹) / (W eV · e J/eV) pairs → × e C per pair: the e cancels.
-    return beam.energy_fluence_per_Gy / w_pair_eV
+    s0 = beam.energy_fluence_per_Gy / w_pair_eV
+    if not 0 < s0 < float("inf"):
+        raise InputError(f"beam {beam.name!r}: S0 = {s0!r} is not a finite positive number "
+                         "(W± too small or the beam carries no energy per air kerma)")
+    return s0
 
 
 def absorption_limited_sensitivity(
@@ -57,7 +61,8 @@ def absorption_limited_sensitivity(
 ) -> float:
     """Sensitivity if every pair created by the energy absorbed in the layer is collected.
 
-    Returns S0 × absorbed energy fraction, C Gy⁻¹ m⁻². ``w_pair_eV`` defaults to the
+    Returns S0 × absorbed energy fraction, C Gy⁻¹ m⁻², in [0, S0] (the fraction is
+    checked to lie in [0, 1]). ``w_pair_eV`` defaults to the
     material's W± (:meth:`Material.w_pair`); ``model`` is the absorption model of
     :func:`perovx.interaction.absorption.absorbed_fraction_per_energy`.
     """

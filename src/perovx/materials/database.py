@@ -107,6 +107,8 @@ def _read_json(path: Path) -> Any:
         raise FileFormatError(f"{path}: no such file") from None
     except OSError as exc:
         raise FileFormatError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise FileFormatError(f"{path}: not UTF-8 text; expected materials JSON") from None
     if not text.strip():
         raise FileFormatError(f"{path}: the file is empty; expected materials JSON")
     try:

@@ -46,6 +46,10 @@ _ELEMENT = re.compile(r"[A-Z][a-z]?")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _HYDRATE_SPLIT = re.compile(r"\s*[·•∙*]\s*|\.(?=\d*(?:H2O|D2O)\b)|-(?=\d*(?:H2O|D2O)\b)")
 _OPEN, _CLOSE = "([{", ")]}"
+#: Longest formula read, characters; deepest bracket nesting; largest count of one group.
+MAX_FORMULA_LENGTH = 200
+MAX_NESTING = 8
+MAX_COUNT = 1000.0
 
 
 @cache
@@ -147,12 +151,22 @@ class Composition:
 class _Parser:
     def __init__(self, text: str, whole: str, variables: Mapping[str, float]) -> None:
         self.text, self.whole, self.vars, self.pos = text, whole, variables, 0
+        self.depth = 0
 
     def error(self, what: str) -> InputError:
         pointer = self.whole.find(self.text) + self.pos
         return InputError(f"formula {self.whole!r}, character {pointer + 1}: {what}")
 
     def count(self) -> float:
+        """An optional count (see :meth:`_count`), finite and at most :data:`MAX_COUNT`."""
+        start = self.pos
+        value = self._count()
+        if not -MAX_COUNT <= value <= MAX_COUNT:  # also refuses NaN
+            self.pos = start
+            raise self.error(f"count {value!r} is outside ±{MAX_COUNT:g}")
+        return value
+
+    def _count(self) -> float:
         """An optional count: a number, a variable ``x``, or ``1-x`` / ``0.5+x`` forms."""
         m = re.compile(r"(\d+(?:\.\d+)?|\.\d+)?([+-])?([a-z])?").match(self.text, self.pos)
         assert m is not None  # the pattern matches the empty string
@@ -187,8 +201,12 @@ class _Parser:
         while self.pos < len(self.text):
             ch = self.text[self.pos]
             if ch in _OPEN:
+                if self.depth >= MAX_NESTING:
+                    raise self.error(f"brackets nested more than {MAX_NESTING} deep")
                 self.pos += 1
+                self.depth += 1
                 inner = self.group(_CLOSE[_OPEN.index(ch)])
+                self.depth -= 1
                 mult = self.count()
                 for s, n in inner.items():
                     atoms[s] = atoms.get(s, 0.0) + n * mult
@@ -252,9 +270,19 @@ def parse_formula(text: str, *, variables: Mapping[str, float] | None = None) ->
     InputError
         Unknown element or abbreviation, unbalanced parentheses, an empty formula, a
         variable without a value, or a negative count; the message points at the character.
+        Also a formula longer than :data:`MAX_FORMULA_LENGTH` characters, brackets nested
+        deeper than :data:`MAX_NESTING`, or a count beyond ±:data:`MAX_COUNT`; so no text
+        makes the parser recurse or run long.
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"formula {text!r} is empty")
+    if len(text) > MAX_FORMULA_LENGTH:
+        raise InputError(f"formula {text[:30]!r}… is {len(text)} characters long; at most "
+                         f"{MAX_FORMULA_LENGTH} are read")
+    for name, value in (variables or {}).items():
+        if not isinstance(value, int | float) or not -MAX_COUNT <= value <= MAX_COUNT:
+            raise InputError(f"formula {text!r}: variable {name!r} = {value!r} is not a "
+                             "finite number")
     return _parse_cached(text.strip(), tuple(sorted((variables or {}).items())))
 
 
@@ -270,6 +298,9 @@ def _parse_cached(text: str, variables: tuple[tuple[str, float], ...]) -> Compos
         body = part
         if m is not None and part[m.end() :][:1].isupper():  # "2H2O"
             mult, body = float(m.group()), part[m.end() :]
+            if mult > MAX_COUNT:
+                raise InputError(f"formula {text!r}: hydrate count {mult:g} is above "
+                                 f"{MAX_COUNT:g}")
         parser = _Parser(body, text, vars_)
         for s, n in parser.group(None).items():
             atoms[s] = atoms.get(s, 0.0) + n * mult

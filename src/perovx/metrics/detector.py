@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from perovx.errors import InputError
+from perovx.errors import DomainError, InputError
 from perovx.interaction.absorption import (
     AbsorptionModel,
     absorbed_fraction_per_energy,
@@ -22,7 +22,7 @@ from perovx.spectra.beam import Beam
 from perovx.transport.dark import ROOM_TEMPERATURE_K, dark_current_density
 from perovx.transport.hecht import Polarity, hecht_cce_exponential
 
-__all__ = ["DetectorFigures", "evaluate"]
+__all__ = ["DetectorFigures", "check_invariants", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -164,11 +164,35 @@ def evaluate(
         Energy-absorption model of the layer: ``"slab"`` (fluorescence and scatter
         reabsorption followed; default) or ``"local"`` (μen/μ); see
         :mod:`perovx.interaction.absorption`.
+
+    Notes
+    -----
+    Valid for a planar layer in a uniform field (no space charge, no polarisation),
+    Hecht trapping without detrapping, no photoconductive gain (so S ≤ S0), ohmic dark
+    current with thermally activated resistivity. Numerically the models hold for every
+    finite positive input (the depth-averaged Hecht CCE is evaluated without
+    cancellation, see :mod:`perovx.transport.hecht`); the ranges users may type are those
+    of :data:`perovx.units.FIELDS`. Every result passes :func:`check_invariants`.
+
+    Raises
+    ------
+    InputError
+        For a non-positive or non-finite input, missing material data, or a zero
+        sensitivity or noise (no finite LoD).
+    DomainError
+        If a figure left its physical domain despite that (never seen; a guard).
     """
     if not (thickness_m > 0 and np.isfinite(thickness_m)):
         raise InputError(f"thickness must be > 0, got {thickness_m!r} m")
     if bias_V == 0 or not np.isfinite(bias_V):
         raise InputError(f"bias must be a non-zero number of volts, got {bias_V!r}")
+    if not 0 < temperature_K < np.inf:
+        raise InputError(f"temperature must be > 0 K and finite, got {temperature_K!r}")
+    for label, value in (("W±", w_pair_eV), ("density", density_kg_m3),
+                         ("electron mu-tau", mu_tau_e_m2_per_V),
+                         ("hole mu-tau", mu_tau_h_m2_per_V), ("resistivity", resistivity_ohm_m)):
+        if value is not None and not 0 < value < np.inf:
+            raise InputError(f"{label} must be > 0 and finite, got {value!r}")
     noise = noise or NoiseModel()
     notes: list[str] = []
     rho = density_kg_m3 if density_kg_m3 is not None else material.density()
@@ -223,7 +247,7 @@ def evaluate(
     jd = dark_current_density(
         resistivity, thickness_m, bias_V, temperature_K=temperature_K, activation_energy_eV=ea
     )
-    return DetectorFigures(
+    figures = DetectorFigures(
         material=material.name,
         formula=material.formula,
         beam=beam.name,
@@ -246,3 +270,52 @@ def evaluate(
         absorption_model=absorption,
         notes=tuple(notes),
     )
+    check_invariants(figures)
+    return figures
+
+
+#: Rounding allowance of the invariant checks (fractions summed over energy bins).
+_ROUNDING = 1e-9
+
+
+def check_invariants(figures: DetectorFigures, *, gain: float = 1.0) -> None:
+    """Assert the physical domain of every figure; raise :class:`DomainError` if one left it.
+
+    Checked: every number finite; interaction fraction, absorbed fraction and CCE in
+    [0, 1]; S0 > 0; 0 ≤ S ≤ S0 × ``gain`` (no photoconductive gain in :func:`evaluate`,
+    so ``gain`` = 1); dark current ≥ 0; LoD > 0. The models each refuse inputs outside
+    their validity; this is the last line of defence against a number that is not
+    physics reaching a user.
+    """
+    values = {
+        "interaction fraction": figures.interaction_fraction,
+        "absorbed fraction": figures.absorbed_fraction,
+        "CCE": figures.cce,
+        "S0": figures.s0_C_per_Gy_m2,
+        "absorption-limited sensitivity": figures.absorption_limited_C_per_Gy_m2,
+        "sensitivity": figures.sensitivity_C_per_Gy_m2,
+        "dark-current density": figures.dark_current_A_per_m2,
+        "limit of detection": figures.lod_Gy_per_s,
+        "thickness for 90 % absorption": figures.thickness_90_m,
+    }
+    problems = [f"{k} = {v!r} is not finite" for k, v in values.items() if not np.isfinite(v)]
+    for key in ("interaction fraction", "absorbed fraction", "CCE"):
+        if not -_ROUNDING <= values[key] <= 1 + _ROUNDING:
+            problems.append(f"{key} = {values[key]:.6g} is outside [0, 1]")
+    s0 = figures.s0_C_per_Gy_m2
+    if not s0 > 0:
+        problems.append(f"S0 = {s0!r} is not > 0")
+    for key in ("absorption-limited sensitivity", "sensitivity"):
+        if not 0 <= values[key] <= s0 * gain * (1 + _ROUNDING):
+            problems.append(f"{key} = {values[key]:.6g} C/(Gy m²) is outside [0, S0 × gain = "
+                            f"{s0 * gain:.6g}]")
+    if not figures.dark_current_A_per_m2 >= 0:
+        problems.append(f"dark-current density = {figures.dark_current_A_per_m2!r} is < 0")
+    if not figures.lod_Gy_per_s > 0:
+        problems.append(f"limit of detection = {figures.lod_Gy_per_s!r} is not > 0")
+    if problems:
+        raise DomainError(
+            f"{figures.material}, {figures.thickness_m:g} m, {figures.bias_V:g} V, "
+            f"{figures.beam}: the models give an unphysical result ({'; '.join(problems)}); "
+            "the inputs are outside the range where the models hold"
+        )

@@ -49,8 +49,9 @@ class NoiseModel:
             value = getattr(self, name)
             if not (value > 0 and np.isfinite(value)):
                 raise InputError(f"{name} must be > 0, got {value!r}")
-        if not self.electronic_noise_e >= 0:
-            raise InputError(f"electronic_noise_e must be >= 0, got {self.electronic_noise_e!r}")
+        if not 0 <= self.electronic_noise_e < np.inf:
+            raise InputError(
+                f"electronic_noise_e must be >= 0 and finite, got {self.electronic_noise_e!r}")
 
     def convention(self) -> str:
         """The LoD convention in words, for reports."""
@@ -63,8 +64,9 @@ class NoiseModel:
 
 def noise_charge(dark_current_density_A_m2: float, model: NoiseModel) -> float:
     """Noise charge of one reading, C rms."""
-    if not dark_current_density_A_m2 >= 0:
-        raise InputError("dark-current density must be >= 0 A/m2")
+    if not 0 <= dark_current_density_A_m2 < np.inf:
+        raise InputError(f"dark-current density must be >= 0 A/m2 and finite, "
+                         f"got {dark_current_density_A_m2!r}")
     dark = dark_current_density_A_m2 * model.area_m2
     shot = ELEMENTARY_CHARGE_C * dark * model.integration_time_s
     electronic = (model.electronic_noise_e * ELEMENTARY_CHARGE_C) ** 2
@@ -74,10 +76,26 @@ def noise_charge(dark_current_density_A_m2: float, model: NoiseModel) -> float:
 def limit_of_detection(
     sensitivity_C_per_Gy_m2: float, dark_current_density_A_m2: float, model: NoiseModel
 ) -> float:
-    """Air-kerma rate at the limit of detection, Gy s⁻¹ (inf when the sensitivity is zero)."""
-    if sensitivity_C_per_Gy_m2 <= 0:
-        return float("inf")
+    """Air-kerma rate at the limit of detection, Gy s⁻¹ (finite and > 0).
+
+    Defined only where both the signal per unit dose and the noise are non-zero: a zero
+    (or underflowing) sensitivity would give an infinite LoD and a noiseless readout
+    (no electronic noise and no dark current) a zero one; both are refused.
+
+    Raises
+    ------
+    InputError
+        If the sensitivity or the noise is zero, or the LoD is not a finite number.
+    """
+    if not 0 <= sensitivity_C_per_Gy_m2 < np.inf:
+        raise InputError(f"sensitivity must be >= 0 and finite, got {sensitivity_C_per_Gy_m2!r}")
     sigma = noise_charge(dark_current_density_A_m2, model)
-    return model.snr_threshold * sigma / (
-        sensitivity_C_per_Gy_m2 * model.area_m2 * model.integration_time_s
-    )
+    if sigma == 0:
+        raise InputError("the readout has no noise (electronic noise 0 and no dark current): "
+                         "the limit of detection is not defined; give an electronic noise > 0")
+    signal = sensitivity_C_per_Gy_m2 * model.area_m2 * model.integration_time_s
+    lod = model.snr_threshold * sigma / signal if signal > 0 else np.inf
+    if not np.isfinite(lod):
+        raise InputError(f"the sensitivity ({sensitivity_C_per_Gy_m2:.3g} C Gy⁻¹ m⁻²) is too "
+                         "small for a finite limit of detection (no charge is collected)")
+    return float(lod)

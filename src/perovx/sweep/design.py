@@ -50,6 +50,19 @@ def _grid_task(
     return out, ""
 
 
+def _check_ranges(t: np.ndarray, f: np.ndarray) -> None:
+    """Refuse thicknesses, fields and biases (field × thickness) outside the field table."""
+    from perovx.units import FIELDS
+
+    for values, key, unit in ((t, "thickness", "m"), (f, "electric field", "V/m"),
+                              (np.outer(t, f), "bias", "V")):
+        row = FIELDS[key]
+        bad = values[~(np.isfinite(values) & (values >= row.minimum) & (values <= row.maximum))]
+        if bad.size:
+            raise InputError(f"sweep {key} must be {row.range_text()}, got {bad.flat[0]:.4g} "
+                             f"{unit} ({bad.size} value(s) outside)")
+
+
 def _resolve(materials: Sequence[Any]) -> list[Any]:
     if not any(isinstance(m, str) for m in materials):
         return list(materials)
@@ -97,8 +110,7 @@ def sweep(
     f = np.asarray(field_V_per_m, dtype=float)
     if t.size == 0 or f.size == 0 or not materials or not beams:
         raise InputError("a sweep needs at least one material, thickness, field and beam")
-    if np.any(t <= 0) or np.any(f <= 0):
-        raise InputError("sweep thicknesses and fields must be > 0")
+    _check_ranges(t, f)
     mats = _resolve(materials)
     names = [m.name for m in mats]
     if len(set(names)) != len(names):
@@ -124,6 +136,9 @@ def sweep(
             data[key][i, j] = grid[key]
         if why:
             skipped[m.name] = why
+    if len(skipped) == len(mats):
+        raise InputError("no material in the sweep could be evaluated: "
+                         + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     coords = {
         "material": names,
         "beam": list(beams),
@@ -138,6 +153,28 @@ def sweep(
     return xr.Dataset(variables, coords=coords,
                       attrs={"skipped": "; ".join(f"{k}: {v}" for k, v in skipped.items()),
                              "created_by": "perovx.sweep"})
+
+
+#: Seconds allowed to reach a Dask scheduler before the sweep is refused.
+CONNECT_TIMEOUT_S = 10
+
+
+def _connect(client_type: Any, address: str) -> Any:
+    """A client on the scheduler at ``address``, or an InputError within the timeout."""
+    import re
+
+    from perovx.units import echo
+
+    if len(address) > 200 or not re.fullmatch(r"(?:tcp|tls|inproc|ws|wss)://\S+|[\w.-]+:\d+",
+                                              address):
+        raise InputError(f"Dask scheduler address {echo(address)} is not 'local' or "
+                         "tcp://host:port")
+    try:
+        return client_type(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise InputError(f"cannot reach the Dask scheduler at {echo(address)} within "
+                         f"{CONNECT_TIMEOUT_S} s ({reason})") from None
 
 
 def _run_dask(
@@ -157,7 +194,7 @@ def _run_dask(
                                    processes=True)
         client = Client(own_cluster)
     elif isinstance(scheduler, str):
-        client = Client(scheduler)
+        client = _connect(Client, scheduler)
     else:
         raise InputError(
             f"scheduler must be None, 'local', an address or a Client, got {scheduler!r}"

@@ -25,12 +25,15 @@ def resistivity_at(
 
     Thermally activated conduction, ρ(T) = ρ(T0) exp[(Ea/k)(1/T − 1/T0)].
     """
-    if not temperature_K > 0 or not reference_temperature_K > 0:
-        raise InputError("temperatures must be > 0 K")
-    return resistivity_ohm_m * float(
-        np.exp(activation_energy_eV / BOLTZMANN_EV_PER_K
-               * (1.0 / temperature_K - 1.0 / reference_temperature_K))
-    )
+    if not (0 < temperature_K < np.inf and 0 < reference_temperature_K < np.inf):
+        raise InputError("temperatures must be > 0 K and finite")
+    if not (0 <= activation_energy_eV < np.inf):
+        raise InputError(f"activation energy must be >= 0 eV, got {activation_energy_eV!r}")
+    exponent = activation_energy_eV / BOLTZMANN_EV_PER_K * (
+        1.0 / temperature_K - 1.0 / reference_temperature_K)
+    # Far below room temperature the factor exceeds the float range: the resistivity is
+    # then infinite for every purpose (dark current 0), not an overflow warning.
+    return resistivity_ohm_m * (float(np.exp(exponent)) if exponent < 700.0 else np.inf)
 
 
 def dark_current_density(
