@@ -33,6 +33,7 @@ __all__ = [
     "LabAnalysis",
     "LabResult",
     "Measurement",
+    "annotate_warnings",
     "as_array",
     "finite_or_none",
 ]
@@ -182,6 +183,22 @@ class LabResult(ABC):
     analysis: ClassVar[str] = ""
     source: str = "arrays"
     notes: tuple[str, ...] = ()
+    #: Quality flags: sentences with their evidence, saying what is doubtful or was not
+    #: determined (in the JSON, the summary and on the plot).
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # a value whose uncertainty is as large as itself is not determined: say so
+        extra = []
+        for name, m in self.measurements().items():
+            u = m.uncertainty
+            if u is not None and math.isfinite(u) and m.value != 0 and u >= abs(m.value):
+                extra.append(
+                    f"{name.replace('_', ' ')} is not determined by these data: "
+                    f"{m.format()} (the uncertainty is as large as the value)"
+                )
+        if extra:
+            object.__setattr__(self, "warnings", (*self.warnings, *extra))
 
     def measurements(self) -> dict[str, Measurement]:
         """The figures of merit that were determined, by field name."""
@@ -197,7 +214,7 @@ class LabResult(ABC):
         out: dict[str, Any] = {"analysis": self.analysis, "source": self.source}
         conventions: dict[str, str] = {}
         for f in dataclasses.fields(self):
-            if f.name in ("source", "notes") or f.metadata.get("plot"):
+            if f.name in ("source", "notes", "warnings") or f.metadata.get("plot"):
                 continue
             v = getattr(self, f.name)
             unit = f.metadata.get("unit")
@@ -214,6 +231,7 @@ class LabResult(ABC):
                 out[f.name] = _plain(v)
         out["conventions"] = conventions
         out["notes"] = list(self.notes)
+        out["warnings"] = list(self.warnings)
         return out
 
     def summary(self) -> str:
@@ -229,6 +247,9 @@ class LabResult(ABC):
         if self.notes:
             lines.append("notes:")
             lines.extend(f"  {n}" for n in self.notes)
+        if self.warnings:
+            lines.append("warnings:")
+            lines.extend(f"  ⚠ {w}" for w in self.warnings)
         return "\n".join(lines)
 
     def _extra_summary(self) -> list[str]:
@@ -287,10 +308,24 @@ class LabAnalysis(ABC, Generic[R]):
 
     def plot_analyzed(self, filename: str | Path | None = None, *, dpi: int = 150) -> Figure:
         """Plot the analysis (data, fit, residuals); save to ``filename`` when given."""
-        fig = self.results_data().plot()
+        result = self.results_data()
+        fig = result.plot()
+        annotate_warnings(fig, result.warnings)
         if filename is not None:
             fig.savefig(filename, dpi=dpi, bbox_inches="tight")
         return fig
+
+
+def annotate_warnings(fig: Any, warnings: tuple[str, ...] | list[str]) -> None:
+    """Write the quality flags under the panels of ``fig`` (wrapped, in red)."""
+    if not warnings:
+        return
+    import textwrap
+
+    text = "\n".join(
+        textwrap.fill(f"⚠ {w}", width=110, subsequent_indent="   ") for w in warnings
+    )
+    fig.text(0.01, -0.01, text, ha="left", va="top", fontsize=6.5, color="#a00000")
 
 
 def finite_or_none(x: float | None) -> float | None:
