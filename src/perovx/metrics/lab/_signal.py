@@ -336,12 +336,19 @@ def _levels(
         levels.append(float(np.median(seg)))
         errs.append(1.25 * sigma / math.sqrt(max(seg.size, 1)))
     lv = np.array(levels)
+    if not cuts:
+        return lv, [True]
     dark = []
-    for v, e in zip(lv, errs, strict=True):
+    for k, (v, e) in enumerate(zip(lv, errs, strict=True)):
         thr = 4.0 * e
         if smallest_on is not None:
             thr = max(thr, 0.5 * smallest_on)
-        dark.append(bool(polarity * v < thr))
+        is_dark = polarity * v < thr
+        # entered by a fall to a fifth of the level before: the tail of that pulse (lag,
+        # persistent photocurrent), not a new beam-on level
+        if k and not is_dark and polarity * v < 0.2 * polarity * lv[k - 1]:
+            is_dark = True
+        dark.append(bool(is_dark))
     return lv, dark
 
 
