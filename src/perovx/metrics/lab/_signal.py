@@ -205,24 +205,28 @@ class StepTrace:
     noise: ReadingNoise
     warnings: tuple[str, ...] = ()
 
-    def on_periods(self, time_s: Any) -> list[tuple[float, float]]:
-        """``(t_on_s, t_off_s)`` of each segment above the dark level, in order.
+    def on_periods(self, time_s: Any, *, split_levels: bool = False) -> list[tuple[float, float]]:
+        """``(t_on_s, t_off_s)`` of each beam-on period, in order.
 
         ``t_on_s`` is the time of its first reading, ``t_off_s`` that of the first reading
-        after it (as for a dose-rate column).
-
-        A level change without a dark gap (a stepped schedule) starts a new period; a
-        period still on at the end ends at the last reading.
+        after it (as for a dose-rate column); a period still on at the end ends at the last
+        reading. Consecutive segments above the dark level form one period (a photocurrent
+        that decays during the pulse is cut into several levels); with ``split_levels``
+        every level is a period of its own (a stepped schedule without dark gaps).
         """
         t = np.asarray(time_s, dtype=float)
-        out = []
+        out: list[list[int]] = []
+        prev_dark = True
         for (a, b), dark in zip(self.bounds, self.dark, strict=True):
             if dark:
+                prev_dark = True
                 continue
-            t_on = float(t[a])
-            t_off = float(t[b]) if b < t.size else float(t[-1])
-            out.append((float(t_on), float(t_off)))
-        return out
+            if prev_dark or split_levels:
+                out.append([a, b])
+            else:
+                out[-1][1] = b
+            prev_dark = False
+        return [(float(t[a]), float(t[b]) if b < t.size else float(t[-1])) for a, b in out]
 
     def dark_mask(self, n: int) -> np.ndarray:
         """Boolean mask of the readings in dark segments."""

@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ResponseResult", "ResponseTime"]
 
+#: Loss of photocurrent during a pulse above which rise/fall times and lag are withheld.
+_DECAY_LIMIT = 0.10
+
 
 @dataclass(frozen=True, kw_only=True)
 class ResponseResult(LabResult):
@@ -59,6 +62,10 @@ class ResponseResult(LabResult):
     rise_time: Measurement | None = field(default=None, metadata={"unit": "s"})
     fall_time: Measurement | None = field(default=None, metadata={"unit": "s"})
     lag: Measurement | None = field(default=None, metadata={"unit": "percent"})
+    decay_in_pulse: Measurement | None = field(default=None, metadata={"unit": "percent"})
+    persistent_photocurrent: Measurement | None = field(
+        default=None, metadata={"unit": "percent"}
+    )
     lag_after_s: float = math.nan
     sample_interval_s: float = math.nan
     pulses: tuple[dict[str, Any], ...] = ()
@@ -99,6 +106,8 @@ class ResponseResult(LabResult):
         for lvl in (10, 90):
             main.axhline(lvl, color="0.6", lw=0.7, ls=":")
         for key, c, levels in (("rise", "C3", [10, 90]), ("fall", "C2", [90, 10])):
+            if getattr(self, key + "_time") is None:
+                continue
             times = (np.array(p[key]) - p["t_on"]) * 1e3
             main.plot(
                 times,
@@ -227,12 +236,36 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             raise InputError(f"lag window must be >= 1 reading, got {lag_window!r}")
         t, cur = self.time_s, self.current_A
         dt = float(np.median(np.diff(t)))
-        sign = 1.0 if np.median(cur) >= 0 or np.max(cur) > -np.min(cur) else -1.0
-        notes = []
-        if sign < 0:
-            notes.append("currents are negative (negative bias?): signs inverted")
-        y_all = sign * cur
         segs = self.segments
+        notes: list[str] = []
+        warnings: list[str] = []
+        # polarity from the steps: plateau minus the dark level before each pulse
+        raw = []
+        for k, (t_on, t_off) in enumerate(segs):
+            prev_off = segs[k - 1][1] if k else t[0]
+            d_sel = (t >= t_on - 0.5 * (t_on - prev_off)) & (t < t_on)
+            p_sel = (t >= t_on + 0.5 * (t_off - t_on)) & (t < t_off)
+            if d_sel.sum() and p_sel.sum():
+                raw.append(float(cur[p_sel].mean() - cur[d_sel].mean()))
+        sign = 1.0 if not raw or float(np.median(raw)) >= 0 else -1.0
+        if sign < 0:
+            notes.append(
+                f"the photocurrent is negative ({sum(r < 0 for r in raw)} of {len(raw)} "
+                "pulses lower the current; negative bias?): signs inverted"
+            )
+        y_all = sign * cur
+        # the dark baseline through the last half of every beam-off period (it drifts)
+        from perovx.metrics.lab._signal import fit_baseline
+
+        offs = [float(t[0])] + [b for _, b in segs]
+        ons = [a for a, _ in segs] + [float(t[-1] + dt)]
+        windows = [(b - 0.5 * (b - a), b) for a, b in zip(offs, ons, strict=True) if b > a]
+        base_fit = fit_baseline(t, y_all, windows)
+        base = base_fit(t)
+        drift = float(base[-1] - base[0])
+        decays: list[float] = []
+        persist: list[float] = []
+        dark_shift: list[float] = []
         pulses = []
         first = None
         for k, (t_on, t_off) in enumerate(segs):
@@ -245,12 +278,31 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                     f"pulse at {t_on:g} s skipped: too few readings before, during or after it"
                 )
                 continue
-            dark = float(y_all[dark_sel].mean())
-            step = float(y_all[top_sel].mean()) - dark
+            step = float((y_all - base)[top_sel].mean())
             if step <= 0:
                 notes.append(f"pulse at {t_on:g} s skipped: no rise of the current")
                 continue
-            y = (y_all - dark) / step
+            y = (y_all - base) / step
+            lag = None
+            t_lag = t_off + lag_after_s
+            if t_lag < next_on - dt * lag_window / 2:
+                j = int(np.argmin(np.abs(t - t_lag)))
+                h = lag_window // 2
+                lag = float(y[max(j - h, 0) : j + h + 1].mean())
+            # decay within the pulse: the highest level (smoothed) against the end level
+            on_sel = (t >= t_on) & (t < t_off)
+            yy = y[on_sel]
+            if yy.size >= 6:
+                w = max(3, yy.size // 20)
+                smooth = np.convolve(yy, np.ones(w) / w, mode="valid")
+                peak = float(smooth.max())
+                decays.append((peak - 1.0) / peak if peak > 0 else 0.0)
+                if lag is not None:
+                    persist.append(lag / peak)
+            # the dark level after the pulse against the one before it
+            after_sel = (t >= t_off + 0.5 * (next_on - t_off)) & (t < next_on)
+            if after_sel.sum() >= 3:
+                dark_shift.append(float(y[after_sel].mean()))
             rise = _crossings(t, y, t_on - 0.5 * (t_on - prev_off), t_off, rising=True)
             fall = _crossings(t, y, t_off - 0.5 * (t_off - t_on), next_on, rising=False)
             if rise is None or fall is None:
@@ -258,12 +310,6 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                     f"pulse at {t_on:g} s skipped: the 10 % / 90 % crossings were not found"
                 )
                 continue
-            lag = None
-            t_lag = t_off + lag_after_s
-            if t_lag < next_on - dt * lag_window / 2:
-                j = int(np.argmin(np.abs(t - t_lag)))
-                h = lag_window // 2
-                lag = float(y[max(j - h, 0) : j + h + 1].mean())
             pulses.append(
                 {
                     "t_on_s": t_on,
@@ -272,6 +318,10 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                     "fall_time_s": fall[1] - fall[0],
                     "lag_percent": None if lag is None else lag * 100,
                     "step_nA": step * 1e9,
+                    "baseline_drift_during_pulse_nA": float(
+                        base_fit(t_off)[0] - base_fit(t_on)[0]
+                    )
+                    * 1e9,
                 }
             )
             if first is None:
@@ -283,7 +333,8 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                     "rise": rise,
                     "fall": fall,
                 }
-        if not pulses:
+        decaying = bool(decays) and float(np.mean(decays)) > _DECAY_LIMIT
+        if not pulses and not decaying:
             raise InputError(
                 f"{self.origin.source}: no complete beam pulse could be measured "
                 f"({'; '.join(notes)}); record dark periods before and after each pulse"
@@ -301,17 +352,51 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             )
             return Measurement(float(v.mean()), math.hypot(sem, res_floor), "s", conv)
 
-        rise_m = combine([p["rise_time_s"] for p in pulses], "rise")
-        fall_m = combine([p["fall_time_s"] for p in pulses], "fall")
+        rise_m: Measurement | None = None
+        fall_m: Measurement | None = None
+        if pulses:
+            rise_m = combine([p["rise_time_s"] for p in pulses], "rise")
+            fall_m = combine([p["fall_time_s"] for p in pulses], "fall")
+        decay_m = persist_m = None
+        if decays:
+            dv = np.array(decays)
+            decay_m = Measurement(
+                float(dv.mean()),
+                float(dv.std(ddof=1) / math.sqrt(dv.size)) if dv.size > 1 else None,
+                "percent",
+                "loss of photocurrent during a pulse: (highest level, smoothed over 5 % of "
+                "the pulse − level at beam off)/highest level; mean over pulses",
+            )
+        if decaying and decay_m is not None:
+            if persist:
+                pv = np.array(persist)
+                persist_m = Measurement(
+                    float(pv.mean()),
+                    float(pv.std(ddof=1) / math.sqrt(pv.size)) if pv.size > 1 else None,
+                    "percent",
+                    f"persistent photoconductivity: signal {lag_after_s:g} s after beam off "
+                    "over the highest signal during the pulse; mean over pulses",
+                )
+            warnings.append(
+                f"photocurrent decays by {decay_m.value:.0%} during the pulse (more than "
+                f"{_DECAY_LIMIT:.0%}): rise/fall times and lag are not reliable and are not "
+                "reported; "
+                + (
+                    f"persistent-photoconductivity ratio {persist_m.format()} reported instead"
+                    if persist_m is not None
+                    else "no beam-off period long enough for a persistent-photoconductivity ratio"
+                )
+            )
+            rise_m = fall_m = None
         for name, m in (("rise", rise_m), ("fall", fall_m)):
-            if m.value < 3 * dt:
+            if m is not None and m.value < 3 * dt:
                 notes.append(
                     f"{name} time is within 3 sample intervals ({dt:g} s): limited by "
                     "the sampling, read it as an upper bound"
                 )
         lags = [p["lag_percent"] / 100 for p in pulses if p["lag_percent"] is not None]
         lag_m = None
-        if lags:
+        if lags and not decaying:
             lv = np.array(lags)
             sem = float(lv.std(ddof=1) / math.sqrt(lv.size)) if lv.size > 1 else None
             lag_m = Measurement(
@@ -322,11 +407,29 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                 f"averaged over {lag_window} readings; mean of {lv.size} pulse(s)"
                 + ("" if sem is not None else "; one pulse: no uncertainty"),
             )
-        else:
+        elif not lags:
             notes.append(f"lag not measured: no beam-off period longer than {lag_after_s:g} s")
+        if abs(drift) > 0.5 * min((p["step_nA"] * 1e-9 for p in pulses), default=math.inf):
+            warnings.append(
+                f"the dark baseline drifts by {sign * drift * 1e9:+.4g} nA over the record "
+                "(more than half a step): edges and lag are measured from the "
+                f"{base_fit.convention()}; check the baseline on the plot"
+            )
+        if lag_m is not None and dark_shift:
+            shift = float(np.mean(dark_shift))
+            if abs(shift) > max(0.5 * abs(lag_m.value), 0.005):
+                warnings.append(
+                    f"the dark level after the pulses differs from the one before by "
+                    f"{shift:+.1%} of the step on average (a drifting baseline): the lag of "
+                    f"{lag_m.format()} is uncertain by about that much"
+                    + ("; a negative lag means the baseline fell" if lag_m.value < 0 else "")
+                )
         self._result = ResponseResult(
             source=self.origin.source,
             notes=tuple(notes),
+            warnings=tuple(warnings),
+            decay_in_pulse=decay_m,
+            persistent_photocurrent=persist_m,
             rise_time=rise_m,
             fall_time=fall_m,
             lag=lag_m,
