@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from perovx.errors import FileFormatError, InputError
+from perovx.errors import FileFormatError, InputError, PerovxError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -294,6 +294,9 @@ _UNREADABLE = "\x00"  # marks a unit that was written but could not be read
 def _name_kinds(name: str) -> set[str]:
     """Kinds named by the words of a header's name part."""
     kinds = set()
+    if name.strip().lower() in KINDS:  # the documented kind names (``time_on``, ``dose_rate``)
+        kinds.add(name.strip().lower())
+        return kinds
     if name.strip() in _SYMBOLS:
         kinds.add(_SYMBOLS[name.strip()])
     first = re.split(r"[\s_]+", name.strip())[0] if name.strip() else ""
@@ -312,7 +315,7 @@ def _name_kinds(name: str) -> set[str]:
 
 def _refine(base: str, name: str) -> str:
     """Refine a base kind from the header's words (beam on/off times, dark current)."""
-    low = name.lower()
+    low = name.lower().replace("_", " ")
     if base == "time":
         if re.search(r"\b(on|start|begin)\b|t_on|ton\b", low):
             return "time_on"
@@ -762,16 +765,31 @@ def read_table(
     if p.stat().st_size == 0:
         raise FileFormatError(f"{p}: the file is empty; expected a header and numeric rows")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        records, delimiter = _records_xlsx(p, sheet), None
+        try:
+            records, delimiter = _records_xlsx(p, sheet), None
+        except PerovxError:
+            raise
+        except Exception as exc:  # a broken sheet XML surfaces while rows are read
+            raise FileFormatError(
+                f"{p}: not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:120]})"
+            ) from None
     elif p.suffix.lower() == ".xls":
         raise FileFormatError(f"{p}: old Excel .xls files are not read; save it as .xlsx or CSV")
     else:
-        records, delimiter = _records_text(p)
+        try:
+            records, delimiter = _records_text(p)
+        except FileFormatError as exc:
+            msg = str(exc)
+            raise FileFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
     return _build(p, records, delimiter, columns, units)
 
 
 def _read_text(p: Path) -> str:
     data = p.read_bytes()
+    if _looks_binary(data):
+        raise FileFormatError(
+            f"{p}: looks like a binary file, not a text table; export it as CSV or .xlsx"
+        )
     if b"\x00" in data[:4096]:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             return data.decode("utf-16")
@@ -784,15 +802,37 @@ def _read_text(p: Path) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _looks_binary(data: bytes) -> bool:
+    """Control bytes other than tab/CR/LF/FF in the first 4 kB (UTF-16 text excepted)."""
+    head = data[:4096]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return ctrl > 0.01 * max(len(head), 1) or (b"\x00" in head)
+
+
 def _is_comment(line: str) -> bool:
     s = line.lstrip()
     return any(s.startswith(c) for c in _COMMENT_PREFIXES)
 
 
+#: Longest cell read (characters); a longer one is not a measurement table.
+_MAX_CELL = 100_000
+
+
 def _split(line: str, delimiter: str) -> list[str]:
     if delimiter == " ":
         return line.split()
-    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))]
+    if len(line) > _MAX_CELL:
+        raise FileFormatError(
+            f"a line of {len(line)} characters (longest allowed {_MAX_CELL}): not a table of "
+            "measurements"
+        )
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
+    except csv.Error as exc:
+        raise FileFormatError(f"a line cannot be split into cells ({exc})") from None
+    return [c.strip() for c in cells]
 
 
 def _sniff(p: Path, content: list[tuple[int, str]]) -> str:
@@ -850,14 +890,14 @@ def _records_text(p: Path) -> tuple[list[tuple[int, list[str], bool]], str]:
 
 
 def _records_xlsx(p: Path, sheet: str | None) -> list[tuple[int, list[str | float], bool]]:
-    import zipfile
-
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileFormatError(f"{p}: not a readable .xlsx workbook ({exc})") from None
+    except Exception as exc:  # zip, XML ParseError, openpyxl's own: all mean "not readable"
+        raise FileFormatError(
+            f"{p}: not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
     try:
         if sheet is None:
             ws = wb.worksheets[0]

@@ -111,7 +111,7 @@ def drifting_step_trace(
         time values); ``None`` keeps full precision.
     """
     rng = np.random.default_rng(seed)
-    n = int(round(duration_s / dt_s))
+    n = round(duration_s / dt_s)
     t = np.arange(n) * dt_s
     if jitter:
         t = t + rng.uniform(-jitter, jitter, n) * dt_s

@@ -158,6 +158,7 @@ class ResponseTime(LabAnalysis[ResponseResult]):
     ) -> None:
 
         super().__init__()
+        self.input_notes: list[str] = []
         self.origin = origin or DataOrigin()
         self.time_s, self.current_A = paired_arrays(
             ("time", time_s, "s"), ("current", current_A, "A"), origin=self.origin
@@ -199,7 +200,12 @@ class ResponseTime(LabAnalysis[ResponseResult]):
         from perovx.io.tables import read_table
 
         table = read_table(path, columns=columns, units=units, sheet=sheet)
-        t = table.get("time").require_increasing()
+        from perovx.metrics.lab._signal import rebuild_time
+
+        t = table.get("time")
+        if (t.values[1:] < t.values[:-1]).any():
+            t.require_increasing()  # names the file line where the time goes back
+        t_s, time_note = rebuild_time(t.values, where=f"{table.path}, column {t.header!r}")
         i = table.get("current")
         kwargs: dict[str, Any] = {}
         if schedule_path is not None:
@@ -208,7 +214,10 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             )
         elif table.has("dose_rate"):
             kwargs["dose_rate_Gy_per_s"] = table.get("dose_rate").values
-        return cls(t.values, i.values, origin=DataOrigin.of(t), **kwargs)
+        out = cls(t_s, i.values, origin=DataOrigin.of(t), **kwargs)
+        if time_note:
+            out.input_notes.append(time_note)
+        return out
 
     @classmethod
     def from_demo(cls, *, seed: int = 0) -> Self:
@@ -237,7 +246,7 @@ class ResponseTime(LabAnalysis[ResponseResult]):
         t, cur = self.time_s, self.current_A
         dt = float(np.median(np.diff(t)))
         segs = self.segments
-        notes: list[str] = []
+        notes: list[str] = list(self.input_notes)
         warnings: list[str] = []
         # polarity from the steps: plateau minus the dark level before each pulse
         raw = []

@@ -342,7 +342,12 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         from perovx.io.tables import read_table
 
         table = read_table(path, columns=columns, units=units, sheet=sheet)
-        time = table.get("time").require_increasing()
+        from perovx.metrics.lab._signal import rebuild_time
+
+        time = table.get("time")
+        if (time.values[1:] < time.values[:-1]).any():
+            time.require_increasing()  # names the file line where the time goes back
+        time_s, time_note = rebuild_time(time.values, where=f"{table.path}, column {time.header!r}")
         current = table.get("current")
         origin = DataOrigin.of(time)
         kwargs: dict[str, Any] = {}
@@ -361,8 +366,8 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 "beam-on periods (--schedule FILE), the dose rates in order (--dose-rates "
                 "100nGy/s,1uGy/s,...), or map a column with --column dose_rate=HEADER"
             )
-        return cls(
-            time.values,
+        out = cls(
+            time_s,
             current.values,
             area_m2=area_m2,
             thickness_m=thickness_m,
@@ -372,6 +377,9 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             origin=origin,
             **kwargs,
         )
+        if time_note:
+            out.notes.append(time_note)
+        return out
 
     @classmethod
     def from_demo(cls, *, seed: int = 0) -> Self:
@@ -475,7 +483,6 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             )
         from perovx.metrics.lab._signal import fit_baseline, reading_noise
 
-        dark_t = np.array([d[0] for d in dark])
         dark_m = np.array([d[1] for d in dark])
         dark_windows = []
         for a, b in zip(edges[0::2], edges[1::2], strict=True):
@@ -503,7 +510,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                     "longer exposures or a larger --plateau-fraction"
                 )
             tt, v = t[sel], cur[sel]
-            b_mean, b_var = base_fit.mean_over(tt)
+            _, b_var = base_fit.mean_over(tt)
             net = v - baseline(tt)
             n_eff = effective_sample_size(net - net.mean()) if net.size >= 3 else net.size
             u2 = float(net.var(ddof=1)) / n_eff + b_var
