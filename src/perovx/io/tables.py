@@ -149,6 +149,8 @@ class Table:
         Units given by the user for some kinds, overriding the header.
     has_header
         Whether a header line was found.
+    layout
+        The instrument layout recognised (:mod:`perovx.io.instruments`), or ``None``.
     """
 
     path: str
@@ -160,6 +162,7 @@ class Table:
     columns: Mapping[str, str] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
     has_header: bool = True
+    layout: str | None = None
 
     @property
     def n_rows(self) -> int:
@@ -485,7 +488,7 @@ def read_table(
         raise FileFormatError(f"{p}: the file is empty; expected a header and numeric rows")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            records, delimiter = _records_xlsx(p, sheet), None
+            records, delimiter, layout = _records_xlsx(p, sheet), None, None
         except PerovxError:
             raise
         except Exception as exc:  # a broken sheet XML surfaces while rows are read
@@ -496,11 +499,11 @@ def read_table(
         raise FileFormatError(f"{p}: old Excel .xls files are not read; save it as .xlsx or CSV")
     else:
         try:
-            records, delimiter = _records_text(p)
+            records, delimiter, layout = _records_text(p)
         except FileFormatError as exc:
             msg = str(exc)
             raise FileFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
-    return _build(p, records, delimiter, columns, units)
+    return _build(p, records, delimiter, columns, units, layout)
 
 
 def _read_text(p: Path) -> str:
@@ -578,22 +581,23 @@ def _sniff(p: Path, content: list[tuple[int, str]]) -> str:
     )
 
 
-def _records_text(p: Path) -> tuple[list[tuple[int, list[str], bool]], str]:
-    """(line number, fields, is_comment) for each non-blank line, and the delimiter."""
+def _records_text(p: Path) -> tuple[list[tuple[int, list[str], bool]], str, str | None]:
+    """(line number, fields, is_comment) for each non-blank line, the delimiter, the layout."""
+    from perovx.io.instruments import normalise_lines
+
     text = _read_text(p)
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
+    raw = text.splitlines()
+    if not any(line.strip() for line in raw):
         raise FileFormatError(f"{p}: the file contains only blank lines")
-    content = [
-        (i + 1, line) for i, line in enumerate(lines) if line.strip() and not _is_comment(line)
-    ]
+    lines, layout = normalise_lines(raw)
+    content = [(i, line) for i, line in lines if line.strip() and not _is_comment(line)]
     if not content:
         raise FileFormatError(
             f"{p}: every line is a comment ({', '.join(_COMMENT_PREFIXES)}); no data rows"
         )
     delimiter = _sniff(p, content)
     records = []
-    for i, line in enumerate(lines):
+    for i, line in lines:
         if not line.strip():
             continue
         if _is_comment(line):
@@ -602,10 +606,10 @@ def _records_text(p: Path) -> tuple[list[tuple[int, list[str], bool]], str]:
                 if body.startswith(c):
                     body = body[len(c) :]
                     break
-            records.append((i + 1, _split(body.strip(), delimiter) if body.strip() else [], True))
+            records.append((i, _split(body.strip(), delimiter) if body.strip() else [], True))
         else:
-            records.append((i + 1, _split(line, delimiter), False))
-    return records, delimiter
+            records.append((i, _split(line, delimiter), False))
+    return records, delimiter, layout
 
 
 def _records_xlsx(p: Path, sheet: str | None) -> list[tuple[int, list[str | float], bool]]:
@@ -666,7 +670,10 @@ def _build(
     delimiter: str | None,
     columns: dict[str, str],
     units: dict[str, str],
+    layout: str | None = None,
 ) -> Table:
+    from perovx.io.instruments import rename_headers
+
     rows_nc = [(ln, cells) for ln, cells, com in records if not com]
     if not rows_nc:
         raise FileFormatError(f"{p}: no data rows (only comments)")
@@ -706,6 +713,10 @@ def _build(
         if header is not None
         else tuple(f"column {i + 1}" for i in range(ncol))
     )
+    if header is not None:
+        headers, renamed = rename_headers(headers, tuple(rows_nc[first_data][1]))
+        if renamed:
+            layout = f"{layout}; {renamed}" if layout else renamed
     data_rows: list[tuple[str | float, ...]] = []
     data_lines: list[int] = []
     for ln, cells in rows_nc[first_data:]:
@@ -739,6 +750,7 @@ def _build(
         columns=columns,
         units=units,
         has_header=has_header,
+        layout=layout,
     )
 
 
