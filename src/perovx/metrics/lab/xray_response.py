@@ -36,17 +36,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from perovx.errors import FitError, InputError
 from perovx.metrics.lab._fitting import (
     block_noise,
     effective_sample_size,
-    figure_with_residuals,
     linear_fit,
-    plot_fit,
 )
 from perovx.metrics.lab.beam import (
     BeamSegment,
@@ -57,15 +54,15 @@ from perovx.metrics.lab.beam import (
 from perovx.metrics.lab.result import (
     DataOrigin,
     LabAnalysis,
-    LabResult,
     Measurement,
     as_array,
     paired_arrays,
     require_increasing,
 )
+from perovx.metrics.lab.xray_result import XRayResponseResult
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    pass
 
 __all__ = [
     "LOD_NOISE_METHODS",
@@ -80,114 +77,6 @@ __all__ = [
 #: How σ of the LoD is estimated.
 LOD_NOISE_METHODS = ("dark", "regression")
 _MIN_WINDOW_SAMPLES = 3
-
-
-@dataclass(frozen=True, kw_only=True)
-class XRayResponseResult(LabResult):
-    """Figures of merit of an X-ray response measurement (see module docs)."""
-
-    analysis: ClassVar[str] = "xray-response"
-    sensitivity: Measurement | None = field(default=None, metadata={"unit": "uC_per_Gy_cm2"})
-    intercept: Measurement | None = field(default=None, metadata={"unit": "nA_per_cm2"})
-    lod: Measurement | None = field(default=None, metadata={"unit": "nGy_per_s"})
-    noise_current: Measurement | None = field(default=None, metadata={"unit": "pA"})
-    dark_current: Measurement | None = field(default=None, metadata={"unit": "nA"})
-    dark_current_density: Measurement | None = field(default=None, metadata={"unit": "nA_per_cm2"})
-    linear_range_min: Measurement | None = field(default=None, metadata={"unit": "nGy_per_s"})
-    linear_range_max: Measurement | None = field(default=None, metadata={"unit": "nGy_per_s"})
-    linear_dynamic_range: Measurement | None = field(default=None, metadata={"unit": "dB"})
-    theoretical_sensitivity: Measurement | None = field(
-        default=None, metadata={"unit": "uC_per_Gy_cm2"}
-    )
-    normalised_sensitivity: Measurement | None = field(default=None, metadata={"unit": ""})
-    integration_time_s: float = math.nan
-    bandwidth_Hz: float = math.nan
-    r_squared: float = math.nan
-    n_points_in_fit: int = 0
-    beam: str | None = None
-    w_pair_eV: float | None = None
-    steps: tuple[dict[str, Any], ...] = ()
-    trace: Any = field(default=None, repr=False, compare=False, metadata={"plot": True})
-
-    def _extra_summary(self) -> list[str]:
-        lines = ["  per dose rate:"]
-        for s in self.steps:
-            lines.append(
-                f"    {s['dose_rate_nGy_per_s']:10.6g} nGy/s"
-                f"  ΔI = {s['net_photocurrent_nA']:.4g} nA"
-                f"  J = {s['current_density_nA_per_cm2']:.4g} nA/cm²"
-                f"  SNR = {'—' if s['snr'] is None else format(s['snr'], '.3g')}"
-                + ("" if s["used_in_fit"] else "  (not in fit: outside linear range)")
-            )
-        return lines
-
-    def plot(self, ax: Any = None) -> Figure:
-        """Trace with segments and baseline; J vs Ḋ with the fit; residuals."""
-        import numpy as np
-
-        tr = self.trace
-        x = np.array([s["dose_rate_nGy_per_s"] for s in self.steps])
-        y = np.array([s["current_density_nA_per_cm2"] for s in self.steps])
-        yerr = np.array([s["current_density_uncertainty_nA_per_cm2"] for s in self.steps])
-        used = np.array([s["used_in_fit"] for s in self.steps])
-        slope = self.sensitivity.value  # C/(Gy m2) = A s / (Gy m2)
-        icpt = self.intercept.value  # A/m2
-        xm = np.linspace(0.0, x.max() * 1.05, 50)
-        ym = (slope * xm * 1e-9 + icpt) * 1e5  # nGy/s → Gy/s; A/m2 → nA/cm2
-        resid = y - (slope * x * 1e-9 + icpt) * 1e5
-        if ax is not None:
-            plot_fit(
-                ax,
-                x,
-                y,
-                yerr=yerr,
-                x_model=xm,
-                y_model=ym,
-                xlabel="air-kerma rate (nGy_air s⁻¹)",
-                ylabel="net current density (nA cm⁻²)",
-                excluded=~used,
-                fit_label=f"S = {self.sensitivity.format()}",
-            )
-            return ax.figure
-        fig, (top, main, res) = figure_with_residuals(extra_top=True)
-        t, cur = tr["time_s"], tr["current_A"] * 1e9
-        top.plot(t, cur, "-", lw=0.7, color="0.2", label="current")
-        top.plot(
-            tr["baseline_time_s"],
-            tr["baseline_A"] * 1e9,
-            "--",
-            color="C2",
-            lw=1,
-            label="dark baseline",
-        )
-        for k, (a, b) in enumerate(tr["segments"]):
-            top.axvspan(a, b, color="C1", alpha=0.15, lw=0, label="beam on" if k == 0 else None)
-        for k, (a, b) in enumerate(tr["plateaus"]):
-            top.axvspan(a, b, color="C0", alpha=0.2, lw=0, label="plateau" if k == 0 else None)
-        top.set_xlabel("time (s)")
-        top.set_ylabel("current (nA)")
-        top.legend(frameon=False, fontsize=7, ncol=4, loc="upper left")
-        top.set_title(f"{self.source}", fontsize=9)
-        plot_fit(
-            main,
-            x,
-            y,
-            yerr=yerr,
-            x_model=xm,
-            y_model=ym,
-            ax_res=res,
-            residuals=resid,
-            xlabel="air-kerma rate (nGy_air s⁻¹)",
-            ylabel="net current density (nA cm⁻²)",
-            residual_label="residual (nA cm⁻²)",
-            excluded=~used,
-            fit_label=f"S = {self.sensitivity.format()}",
-        )
-        title = f"LoD = {self.lod.format()}  (3σ, τ = {self.integration_time_s:g} s)"
-        if self.normalised_sensitivity is not None:
-            title += f";  S/S0 = {self.normalised_sensitivity.field_value:.3f} ({self.beam})"
-        main.set_title(title, fontsize=8)
-        return fig
 
 
 class XRayResponse(LabAnalysis[XRayResponseResult]):
@@ -500,6 +389,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
 
         steps = []
         plateaus = []
+        shapes: list[tuple[float | None, float | None]] = []
         for s in segs:
             start = s.t_off_s - plateau_fraction * (s.t_off_s - s.t_on_s)
             sel = (t >= start) & (t < s.t_off_s)
@@ -521,6 +411,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 sig = math.nan
             steps.append((s, float(net.mean()), math.sqrt(u2), sig))
             plateaus.append((float(tt[0]), float(s.t_off_s)))
+            shapes.append(_pulse_shape(t, cur - baseline(t), s, segs, float(net.mean())))
 
         # polarity from the photocurrent steps themselves (not from the dark level)
         nets = np.array([n for _, n, _, _ in steps])
@@ -546,6 +437,22 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 f"the dark current ({float(dark_m.mean()) * 1e9:.4g} nA) and the photocurrent "
                 "have opposite signs: an offset or reversed leads? The dark current is reported "
                 "relative to the photocurrent's direction"
+            )
+        decays = [d for d, _ in shapes if d is not None]
+        glows = [g for _, g in shapes if g is not None]
+        if decays and float(np.median(decays)) > 0.05:
+            warnings.append(
+                f"the photocurrent decays during the beam-on periods by {np.median(decays):.0%} "
+                "(median; from the level just after the rise to the plateau): persistent "
+                "photoconductivity or polarisation; the net current depends on the plateau "
+                f"fraction ({plateau_fraction:.0%} used)"
+            )
+        if glows and float(np.median(glows)) > 0.05:
+            warnings.append(
+                f"ghosting: early in each beam-off period the current is still "
+                f"{np.median(glows):.0%} (median) of the step above the dark baseline; the dark "
+                "windows (the last part of each beam-off period) avoid it, but the next step "
+                "may start from a raised level"
             )
         if drift_rel > 0.005:
             warnings.append(
@@ -724,7 +631,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             )
 
         step_rows = []
-        for k, (s, n, u, sig) in enumerate(steps):
+        for k, ((s, n, u, sig), (dec, glow)) in enumerate(zip(steps, shapes, strict=True)):
             net = sign * n
             step_rows.append(
                 {
@@ -738,6 +645,8 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                     "noise_pA": sig * 1e12,
                     "snr": net / sig if sig and math.isfinite(sig) else None,
                     "used_in_fit": bool(used[k]),
+                    "decay_in_pulse_percent": None if dec is None else sign * dec * 100,
+                    "afterglow_percent": None if glow is None else glow * 100,
                 }
             )
         bt = np.linspace(t[0], t[-1], 400)
@@ -773,6 +682,34 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             },
         )
         return self
+
+
+def _pulse_shape(
+    t: Any, net: Any, seg: BeamSegment, segs: Sequence[BeamSegment], plateau: float
+) -> tuple[float | None, float | None]:
+    """Decay during a pulse and afterglow after it, as fractions of the plateau step.
+
+    Decay: (mean over the second fifth of the beam-on period − plateau)/that mean.
+    Afterglow: mean over the first tenth of the following beam-off period / plateau.
+    """
+    import numpy as np
+
+    if plateau == 0:
+        return None, None
+    d = seg.t_off_s - seg.t_on_s
+    early = (t >= seg.t_on_s + 0.2 * d) & (t < seg.t_on_s + 0.4 * d)
+    dec = None
+    if early.sum() >= 3:
+        e = float(np.mean(net[early]))
+        dec = (e - plateau) / e if e * plateau > 0 else None
+    later = [x.t_on_s for x in segs if x.t_on_s > seg.t_on_s]
+    end = min(later) if later else float(t[-1])
+    gap = end - seg.t_off_s
+    glow = None
+    after = (t >= seg.t_off_s + 0.02 * gap) & (t < seg.t_off_s + 0.1 * gap)
+    if gap > 0 and after.sum() >= 3:
+        glow = float(np.mean(net[after])) / plateau
+    return dec, glow
 
 
 #: Dose rates within this relative difference count as one.
