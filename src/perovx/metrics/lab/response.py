@@ -246,8 +246,13 @@ class ResponseTime(LabAnalysis[ResponseResult]):
         t, cur = self.time_s, self.current_A
         dt = float(np.median(np.diff(t)))
         segs = self.segments
+        from perovx.metrics.lab._signal import reading_noise
+
         notes: list[str] = list(self.input_notes)
         warnings: list[str] = []
+        rn = reading_noise(cur)
+        if rn.note():
+            notes.append(rn.note())
         # polarity from the steps: plateau minus the dark level before each pulse
         raw = []
         for k, (t_on, t_off) in enumerate(segs):
