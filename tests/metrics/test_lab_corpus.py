@@ -71,6 +71,8 @@ def test_corpus_case(name: str) -> None:
         s = r.sensitivity
         truth = case["sensitivity_C_per_Gy_m2"]
         assert abs(s.value - truth) <= max(3 * (s.uncertainty or 0.0), 0.01 * truth), (s, truth)
+    if "dark_current_nA" in case:  # positive currents keep a positive dark current
+        assert r.dark_current.field_value == pytest.approx(case["dark_current_nA"], rel=0.03)
     if "rise_time_s" in case:
         assert r.rise_time.value == pytest.approx(case["rise_time_s"], rel=rel)
     if "resistance_ohm" in case:

@@ -76,7 +76,7 @@ def _xray_trace(name: str, *, seed: int, sign: float = 1.0, base: float = 1e-6,
 
 def xray_files() -> None:
     _xray_trace("drift_up_2pct.csv", seed=1, drift_fraction=0.02, noise_A=0.5e-9, dt_s=0.5,
-                expect={"warnings": ["drifts"]})
+                expect={"warnings": ["drifts"], "dark_current_nA": 1000.0})
     _xray_trace("drift_up_2pct_detected.csv", seed=2, drift_fraction=0.02, noise_A=0.5e-9,
                 dt_s=0.5, dose_column=False, expect={"warnings": ["drifts"]})
     _xray_trace("drift_down_3pct.csv", seed=3, drift_fraction=-0.03, noise_A=0.8e-9, dt_s=0.5)
@@ -95,7 +95,7 @@ def xray_files() -> None:
     _xray_trace("drift_quantised_detected.csv", seed=10, base=10e-6, drift_fraction=0.02,
                 noise_A=4e-9, quantum_A=10e-9, dt_s=0.5, dose_column=False)
     _xray_trace("clean_positive_dark.csv", seed=11, drift_fraction=0.0, noise_A=0.3e-9,
-                dt_s=0.5)
+                dt_s=0.5, expect={"dark_current_nA": 1000.0})
     _xray_trace("persistent_photocurrent.csv", seed=12, drift_fraction=0.01, noise_A=0.3e-9,
                 dt_s=0.5, decay_fraction=0.3, decay_tau_s=4.0, persistent_fraction=0.4,
                 persistent_tau_s=4.0,
@@ -306,8 +306,9 @@ def broken_files() -> None:
     EXPECTED["not_a_workbook.xlsx"] = {"read_only": True, "error": "FileFormatError",
                                        "match": "not a readable .xlsx"}
     with zipfile.ZipFile(HERE / "broken_xml.xlsx", "w") as z:
-        z.writestr("[Content_Types].xml", "<Types><Default Extension='xml'")
-        z.writestr("xl/workbook.xml", "<workbook><sheets><sheet name='a'")
+        for name, text in (("[Content_Types].xml", "<Types><Default Extension='xml'"),
+                           ("xl/workbook.xml", "<workbook><sheets><sheet name='a'")):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
     EXPECTED["broken_xml.xlsx"] = {"read_only": True, "error": "FileFormatError",
                                    "match": "not a readable .xlsx"}
     t = np.arange(40) * 0.5
