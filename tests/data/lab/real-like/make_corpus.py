@@ -56,8 +56,8 @@ def _xray_trace(name: str, *, seed: int, sign: float = 1.0, base: float = 1e-6,
         cols.append(_rate_column(tr.true_time_s, pulses, RATES_UGY_S))
         header += ",Dose rate (uGy/s)"
         fmts.append("%g")
-    _write(name, header, cols, fmts, comment="synthetic drifting photoconductor, seed %d" % seed)
-    # S = step / (area · rate): height h·base over 1 µGy/s per 0.005 → 0.005 µA per µGy/s
+    _write(name, header, cols, fmts, comment=f"synthetic drifting photoconductor, seed {seed}")
+    # S = step/(area·rate): each step is 0.005·|I_dark| per µGy/s
     truth_steps = [p[2] for p in tr.pulses]
     entry = {
         "analysis": "xray-response",
