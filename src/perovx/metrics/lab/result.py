@@ -15,6 +15,7 @@ nGy s⁻¹, cm² V⁻¹ ...) appear only in :meth:`LabResult.to_dict` keys and i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -187,6 +188,23 @@ class LabResult(ABC):
     #: determined (in the JSON, the summary and on the plot).
     warnings: tuple[str, ...] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every figure of a result carries its warnings under the panels
+        super().__init_subclass__(**kwargs)
+        original = cls.__dict__.get("plot")
+        if original is None or getattr(original, "_with_warnings", False):
+            return
+
+        @functools.wraps(original)
+        def plot(self: LabResult, ax: Any = None) -> Figure:
+            fig = original(self, ax)
+            if ax is None:
+                annotate_warnings(fig, self.warnings)
+            return fig
+
+        plot._with_warnings = True  # type: ignore[attr-defined]
+        cls.plot = plot  # type: ignore[method-assign]
+
     def __post_init__(self) -> None:
         # a value whose uncertainty is as large as itself is not determined: say so
         extra = []
@@ -308,9 +326,7 @@ class LabAnalysis(ABC, Generic[R]):
 
     def plot_analyzed(self, filename: str | Path | None = None, *, dpi: int = 150) -> Figure:
         """Plot the analysis (data, fit, residuals); save to ``filename`` when given."""
-        result = self.results_data()
-        fig = result.plot()
-        annotate_warnings(fig, result.warnings)
+        fig = self.results_data().plot()
         if filename is not None:
             fig.savefig(filename, dpi=dpi, bbox_inches="tight")
         return fig
