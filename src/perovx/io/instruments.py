@@ -69,11 +69,11 @@ def _lvm(lines: list[str]) -> tuple[list[tuple[int, str]], str] | None:
     ends = [k for k, line in enumerate(lines) if line.startswith("***End_of_Header***")]
     for line in lines[: ends[0] if ends else 0]:
         key, _, value = line.partition("\t" if "\t" in line else ",")
-        value = value.strip().strip(",")
+        value = value.strip()
         if key == "Separator":
-            sep = "," if value.lower() == "comma" else "\t"
+            sep = "," if value.strip(",").lower() == "comma" else "\t"
         if key == "Decimal_Separator":
-            dec = value or "."
+            dec = value[:1] or "."
     if len(ends) < 2:
         return None
     # the channel header block between the two end-of-header marks
