@@ -449,7 +449,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             )
         if glows and float(np.median(glows)) > 0.05:
             warnings.append(
-                f"ghosting: early in each beam-off period the current is still "
+                f"ghosting: 10–20 % into each beam-off period the current is still "
                 f"{np.median(glows):.0%} (median) of the step above the dark baseline; the dark "
                 "windows (the last part of each beam-off period) avoid it, but the next step "
                 "may start from a raised level"
@@ -690,7 +690,8 @@ def _pulse_shape(
     """Decay during a pulse and afterglow after it, as fractions of the plateau step.
 
     Decay: (mean over the second fifth of the beam-on period − plateau)/that mean.
-    Afterglow: mean over the first tenth of the following beam-off period / plateau.
+    Afterglow: mean from 10 % to 20 % into the following beam-off period / plateau (late
+    enough for the ordinary fall of the signal to be over).
     """
     import numpy as np
 
@@ -706,7 +707,7 @@ def _pulse_shape(
     end = min(later) if later else float(t[-1])
     gap = end - seg.t_off_s
     glow = None
-    after = (t >= seg.t_off_s + 0.02 * gap) & (t < seg.t_off_s + 0.1 * gap)
+    after = (t >= seg.t_off_s + 0.1 * gap) & (t < seg.t_off_s + 0.2 * gap)
     if gap > 0 and after.sum() >= 3:
         glow = float(np.mean(net[after])) / plateau
     return dec, glow
