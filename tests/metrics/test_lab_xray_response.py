@@ -332,7 +332,7 @@ def _drifting(seed: int, *, sign: float = 1.0, rates=(1.0, 1.4, 1.8, 2.2, 2.6, 3
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_drifting_trace_steps_within_their_uncertainty(sign: float) -> None:
     # steps of 0.5–1.5 % of a dark current that climbs 2 %: S = 0.005 µA/(µGy/s)/4 mm²
-    tr, dose, pulses = _drifting(3, sign=sign)
+    tr, dose, _ = _drifting(3, sign=sign)
     r = XRayResponse(tr.time_s, tr.current_A, dose_rate_Gy_per_s=dose, area_m2=4e-6)
     res = r.analyze().results_data()
     for row, (_, _, h) in zip(res.steps, tr.pulses, strict=True):
@@ -378,7 +378,7 @@ def test_equal_dose_rates_written_with_rounding_noise_are_refused() -> None:
     dose[(tr.time_s >= 70) & (tr.time_s < 90)] *= 1 + 1e-9
     dose[(tr.time_s >= 150) & (tr.time_s < 170)] *= 1.02
     a = XRayResponse(tr.time_s, tr.current_A, dose_rate_Gy_per_s=dose, area_m2=4e-6)
-    with pytest.raises(FitError, match="not determined|does not increase") as info:
+    with pytest.raises(FitError, match=r"not determined|does not increase") as info:
         a.analyze()
     assert "\n" not in str(info.value)
 

@@ -3,9 +3,12 @@
 For each beam pulse (from a dose-rate column, a schedule, or found from the current's
 steps with :func:`~perovx.metrics.lab.xray_response.detect_beam_segments`):
 
-* the *dark level* is the mean current over the last half of the beam-off period before
-  the pulse, the *plateau* the mean over the last half of the beam-on period; the step
-  is their difference;
+* the polarity comes from the pulses themselves (plateau minus the dark level before each
+  pulse, median over pulses), so negative-going photocurrents are handled;
+* the *dark baseline* is a polynomial in time fitted through the last half of every
+  beam-off period (:func:`perovx.metrics.lab._signal.fit_baseline`), so a drifting dark
+  current does not bend the edges or the lag; the *plateau* is the mean over the last
+  half of the beam-on period above that baseline, and the step is the plateau;
 * the rise time is the time between the 10 % and 90 % crossings of the step after beam on
   (the 90 % crossing is the first reading at or above 90 %, the 10 % crossing the last
   reading at or below 10 % before it, each interpolated linearly between readings), the
@@ -17,6 +20,13 @@ steps with :func:`~perovx.metrics.lab.xray_response.detect_beam_segments`):
 Values are averaged over the pulses; the uncertainty combines the standard error over
 pulses with the resolution of the readings (sample interval/√6 for a difference of two
 interpolated crossings).
+
+Quality flags: when the photocurrent decays during the pulses by more than 10 % of its
+highest level (persistent photoconductivity, polarisation), the 10–90 % times and the lag
+have no meaning; they are withheld, and the decay and the persistent-photoconductivity
+ratio (signal ``lag_after_s`` after beam off over the highest signal) are reported with a
+warning. A baseline that drifts by more than half a step, or a dark level that differs
+after the pulses from before them by more than half the lag, is reported too.
 """
 
 from __future__ import annotations
@@ -359,8 +369,9 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             v = np.array(values)
             sem = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0
             conv = (
-                f"{what}: 10 %–90 % of the step between the dark level (last half of the "
-                "preceding beam-off period) and the plateau (last half of the beam-on period), "
+                f"{what}: 10 %–90 % of the step between the dark baseline (fitted through the "
+                "last half of every beam-off period) and the plateau (last half of the beam-on "
+                "period), "
                 f"crossings interpolated linearly; mean of {v.size} pulse(s); uncertainty = "
                 f"standard error over pulses ⊕ sample interval/√6 ({res_floor:.2g} s)"
             )
@@ -379,7 +390,8 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                 float(dv.std(ddof=1) / math.sqrt(dv.size)) if dv.size > 1 else None,
                 "percent",
                 "loss of photocurrent during a pulse: (highest level, smoothed over 5 % of "
-                "the pulse − level at beam off)/highest level; mean over pulses",
+                "the pulse − plateau, the mean of its last half)/highest level; mean over "
+                "pulses",
             )
         if decaying and decay_m is not None:
             if persist:
@@ -425,7 +437,8 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             notes.append(f"lag not measured: no beam-off period longer than {lag_after_s:g} s")
         if abs(drift) > 0.5 * min((p["step_nA"] * 1e-9 for p in pulses), default=math.inf):
             warnings.append(
-                f"the dark baseline drifts by {sign * drift * 1e9:+.4g} nA over the record "
+                f"the dark baseline drifts by {drift * 1e9:+.4g} nA over the record (in the "
+                "photocurrent's direction) "
                 "(more than half a step): edges and lag are measured from the "
                 f"{base_fit.convention()}; check the baseline on the plot"
             )
