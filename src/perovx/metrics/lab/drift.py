@@ -56,10 +56,14 @@ class DriftResult(LabResult):
     """Baseline-drift rate and field/area-normalised dark-current drift."""
 
     analysis: ClassVar[str] = "drift"
-    drift_rate: Measurement | None = field(default=None, metadata={"unit": "pA_per_s"})
-    normalised_drift: Measurement | None = field(default=None, metadata={"unit": "nA_per_cm_s_V"})
+    drift_rate: Measurement | None = field(
+        default=None, metadata={"unit": "pA_per_s", "zero_ok": True}
+    )
+    normalised_drift: Measurement | None = field(
+        default=None, metadata={"unit": "nA_per_cm_s_V", "zero_ok": True}
+    )
     relative_drift_rate: Measurement | None = field(
-        default=None, metadata={"unit": "percent_per_h"}
+        default=None, metadata={"unit": "percent_per_h", "zero_ok": True}
     )
     dark_current_start: Measurement | None = field(default=None, metadata={"unit": "nA"})
     dark_current_density_start: Measurement | None = field(

@@ -134,7 +134,7 @@ class IVResult(LabResult):
     trap_filled_limit_voltage: Measurement | None = field(default=None, metadata={"unit": "V"})
     trap_density: Measurement | None = field(default=None, metadata={"unit": "per_cm3"})
     mobility: Measurement | None = field(default=None, metadata={"unit": "cm2_per_V_s"})
-    offset: Measurement | None = field(default=None, metadata={"unit": "nA"})
+    offset: Measurement | None = field(default=None, metadata={"unit": "nA", "zero_ok": True})
     ohmic_max_V: float = math.nan
     sweeps: tuple[dict[str, Any], ...] = ()
     polarity: str = "positive"

@@ -71,8 +71,10 @@ class ResponseResult(LabResult):
     analysis: ClassVar[str] = "response"
     rise_time: Measurement | None = field(default=None, metadata={"unit": "s"})
     fall_time: Measurement | None = field(default=None, metadata={"unit": "s"})
-    lag: Measurement | None = field(default=None, metadata={"unit": "percent"})
-    decay_in_pulse: Measurement | None = field(default=None, metadata={"unit": "percent"})
+    lag: Measurement | None = field(default=None, metadata={"unit": "percent", "zero_ok": True})
+    decay_in_pulse: Measurement | None = field(
+        default=None, metadata={"unit": "percent", "zero_ok": True}
+    )
     persistent_photocurrent: Measurement | None = field(
         default=None, metadata={"unit": "percent"}
     )

@@ -176,7 +176,9 @@ class LabResult(ABC):
     """Base of the result records of the lab analyses.
 
     Subclasses declare :class:`Measurement` fields as
-    ``field(default=None, metadata={"unit": "<key of UNITS>"})`` (their JSON keys are
+    ``field(default=None, metadata={"unit": "<key of UNITS>"})`` (add ``"zero_ok": True``
+    for an offset or intercept, whose value may well be 0; any other value whose
+    uncertainty is as large as itself is flagged in :attr:`warnings`) (their JSON keys are
     ``<name>_<unit>`` and ``<name>_uncertainty_<unit>``), plain fields whose names carry
     their unit, and plot-only arrays as ``field(..., metadata={"plot": True})``.
     """
@@ -208,7 +210,10 @@ class LabResult(ABC):
     def __post_init__(self) -> None:
         # a value whose uncertainty is as large as itself is not determined: say so
         extra = []
+        zero_ok = {f.name for f in dataclasses.fields(self) if f.metadata.get("zero_ok")}
         for name, m in self.measurements().items():
+            if name in zero_ok:  # an offset or intercept consistent with 0 is a result
+                continue
             u = m.uncertainty
             if u is not None and math.isfinite(u) and m.value != 0 and u >= abs(m.value):
                 extra.append(

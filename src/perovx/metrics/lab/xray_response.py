@@ -6,9 +6,13 @@ air-kerma rates:
 1. Beam-on segments come from a dose-rate column, a schedule (on/off times and dose
    rates) or, given only the dose rates in order, from the current's steps.
 2. For each segment the net photocurrent is the mean over the *plateau* (the last
-   ``plateau_fraction`` of the beam-on time) minus the dark baseline, interpolated
-   linearly in time between the dark windows before and after (the last
-   ``plateau_fraction`` of each beam-off period, after the lag has died away).
+   ``plateau_fraction`` of the beam-on time) minus the dark baseline: a polynomial in time
+   (degree 0–3 by BIC) fitted to the readings of the dark windows (the last
+   ``plateau_fraction`` of each beam-off period, after the lag has died away), its
+   covariance propagated into every step (:func:`perovx.metrics.lab._signal.fit_baseline`).
+   Perovskite detectors drift by several percent over a run (ion migration) while a step
+   adds a fraction of a percent: the baseline is fitted, not interpolated. The polarity is
+   read from the steps themselves (the median sign of the net photocurrents).
 3. The net current density ``J = ΔI/A`` is fitted against the dose rate by ordinary
    least squares with a free intercept; the slope is the sensitivity
    ``S = ΔJ/ΔḊ`` (C Gy⁻¹ m⁻²; reported in µC Gy_air⁻¹ cm⁻²) with its standard error.
@@ -25,6 +29,12 @@ air-kerma rates:
 6. With a beam and a pair-creation energy W±, the normalised sensitivity S/S0 uses the
    theoretical sensitivity S0 of :func:`perovx.interaction.sensitivity.theoretical_sensitivity`
    (every incident photon's energy absorbed, every pair collected), as the review proposes.
+
+Refusals and quality flags: fewer than two distinct dose rates (within 1 %) in the fit, or a
+sensitivity whose standard error is as large as itself, end in a :class:`FitError`; a
+drifting baseline, a photocurrent that decays during the beam-on periods, ghosting after
+them, steps against the polarity and a dark current of the other sign are reported as
+warnings (``result.warnings``, on the plot and in the JSON).
 
 References
 ----------
@@ -513,7 +523,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         if fit.slope_se is None:
             notes.append("two dose rates only: the sensitivity has no statistical uncertainty")
         conv_s = (
-            "S = slope of net current density (plateau minus interpolated dark baseline) vs "
+            "S = slope of net current density (plateau minus the fitted dark baseline) vs "
             f"air-kerma rate; ordinary least squares with free intercept over {fit.n} dose "
             f"rates; plateau = last {plateau_fraction:.0%} of each beam-on period; standard "
             "error from the residual scatter"

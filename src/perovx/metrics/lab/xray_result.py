@@ -21,7 +21,9 @@ class XRayResponseResult(LabResult):
 
     analysis: ClassVar[str] = "xray-response"
     sensitivity: Measurement | None = field(default=None, metadata={"unit": "uC_per_Gy_cm2"})
-    intercept: Measurement | None = field(default=None, metadata={"unit": "nA_per_cm2"})
+    intercept: Measurement | None = field(
+        default=None, metadata={"unit": "nA_per_cm2", "zero_ok": True}
+    )
     lod: Measurement | None = field(default=None, metadata={"unit": "nGy_per_s"})
     noise_current: Measurement | None = field(default=None, metadata={"unit": "pA"})
     dark_current: Measurement | None = field(default=None, metadata={"unit": "nA"})
