@@ -191,6 +191,8 @@ class DarkDrift(LabAnalysis[DriftResult]):
             bias_V=bias_V,
             origin=DataOrigin.of(t),
         )
+        if table.layout:
+            out.input_notes.append(f"file layout: {table.layout}")
         if time_note:
             out.input_notes.append(time_note)
         return out

@@ -297,6 +297,7 @@ class IVCurve(LabAnalysis[IVResult]):
         origin: DataOrigin | None = None,
     ) -> None:
         super().__init__()
+        self.input_notes: list[str] = []
         self.origin = origin or DataOrigin()
         self.voltage_V, self.current_A = paired_arrays(
             ("voltage", voltage_V, "V"), ("current", current_A, "A"), origin=self.origin
@@ -330,7 +331,7 @@ class IVCurve(LabAnalysis[IVResult]):
         v = table.get("voltage")
         kind = table.first_of(("current", "dark_current")) or "current"
         i = table.get(kind)
-        return cls(
+        out = cls(
             v.values,
             i.values,
             area_m2=area_m2,
@@ -338,6 +339,9 @@ class IVCurve(LabAnalysis[IVResult]):
             relative_permittivity=relative_permittivity,
             origin=DataOrigin.of(v),
         )
+        if table.layout:
+            out.input_notes.append(f"file layout: {table.layout}")
+        return out
 
     @classmethod
     def from_demo(cls, *, seed: int = 0) -> Self:
@@ -389,7 +393,7 @@ class IVCurve(LabAnalysis[IVResult]):
             polarity = "positive" if npos >= nneg else "negative"
         sgn = 1.0 if polarity == "positive" else -1.0
         sel = (sgn * v > 0) & (sgn * i > 0)
-        notes = []
+        notes = list(self.input_notes)
         if offset is not None:
             notes.append(
                 f"current offset I₀ = {offset * 1e9:.4g} ± {offset_se * 1e9:.2g} nA at 0 V "

@@ -227,6 +227,8 @@ class ResponseTime(LabAnalysis[ResponseResult]):
         elif table.has("dose_rate"):
             kwargs["dose_rate_Gy_per_s"] = table.get("dose_rate").values
         out = cls(t_s, i.values, origin=DataOrigin.of(t), **kwargs)
+        if table.layout:
+            out.input_notes.append(f"file layout: {table.layout}")
         if time_note:
             out.input_notes.append(time_note)
         return out

@@ -276,6 +276,8 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             origin=origin,
             **kwargs,
         )
+        if table.layout:
+            out.notes.append(f"file layout: {table.layout}")
         if time_note:
             out.notes.append(time_note)
         return out
