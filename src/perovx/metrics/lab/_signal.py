@@ -302,26 +302,78 @@ def _segment(
     return cuts
 
 
-def _envelope(t: np.ndarray, y: np.ndarray, sigma: float) -> tuple[int, np.ndarray]:
-    """Polarity and a provisional baseline: the lower (or upper) polynomial envelope.
+def _envelopes(t: np.ndarray, y: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Provisional baselines for both polarities: the lower and the upper envelope.
 
     ``pybaselines``' improved modified polynomial (imodpoly, Zhao et al., Appl. Spectrosc.
     61, 1225 (2007)) fits a cubic under the readings, ignoring excursions above it; run on
-    ``y`` and on ``−y``, the side where more readings lie on the envelope (within 3σ) is
-    the dark side: dark readings share one level, beam-on readings spread over several.
+    ``y`` it follows the dark readings of a positive photocurrent, on ``−y`` those of a
+    negative one.
     """
     from pybaselines import Baseline
 
     x = (t - t[0]) / ((t[-1] - t[0]) or 1.0)
     fitter = Baseline(x_data=x)
-    best = None
+    out = []
     for pol in (1, -1):
         base, _ = fitter.imodpoly(pol * y, poly_order=3, num_std=1.0)
-        on_it = int(np.sum(np.abs(pol * y - base) < 3.0 * sigma))
-        if best is None or on_it > best[0]:
-            best = (on_it, pol, pol * np.asarray(base))
-    assert best is not None
-    return best[1], best[2]
+        out.append((pol, pol * np.asarray(base)))
+    return out
+
+
+def _run(
+    t: np.ndarray, y: np.ndarray, sigma: float, opts: tuple, polarity: int, trend: np.ndarray
+) -> tuple[float, list[int], np.ndarray, list[bool], np.ndarray]:
+    """Steps and dark segments under one polarity: (baseline scatter, cuts, levels, dark, r)."""
+    n = y.size
+    min_size = opts[0]
+    r = y - trend
+    cuts = _merge_transients(_segment(t, r, sigma, *opts), n, min_size)
+    levels, dark = _levels(r, cuts, polarity, sigma, None)
+    score = math.inf
+    # two passes: the baseline through the dark segments found, then the steps again
+    for _ in range(2):
+        bounds = list(zip([0, *cuts], [*cuts, n], strict=True))
+        wins = [(t[a], t[b - 1] + 1e-12) for (a, b), d in zip(bounds, dark, strict=True) if d]
+        if not (cuts and wins):
+            break
+        on = [polarity * lv for lv, d in zip(levels, dark, strict=True) if not d]
+        base = fit_baseline(t, y, wins)
+        score = base.residual_sd
+        r = y - base(t)
+        cuts = _merge_transients(_segment(t, r, sigma, *opts), n, min_size)
+        levels, dark = _levels(r, cuts, polarity, sigma, min(on) if on else None)
+    return score, cuts, levels, dark, r
+
+
+def _choose(
+    runs: list, t: np.ndarray, y: np.ndarray, sigma: float
+) -> tuple[int, tuple[float, list[int], np.ndarray, list[bool], np.ndarray]]:
+    """The polarity whose dark readings lie on one smooth curve.
+
+    Dark segments share one level; beam-on levels differ from pulse to pulse, so under the
+    wrong polarity the "dark" readings (the pulse tops) scatter about any smooth baseline.
+    When both scatter alike (equal pulses), the trace's first segment decides (a record
+    starts with the beam off), then the longer dark time.
+    """
+    a, b = runs
+    sa, sb = a[0], b[0]
+    if math.isfinite(sa) or math.isfinite(sb):
+        if sa < 0.8 * sb or not math.isfinite(sb):
+            return 1, a
+        if sb < 0.8 * sa or not math.isfinite(sa):
+            return -1, b
+    first_dark = [bool(r[3][0]) for r in runs]
+    if first_dark[0] != first_dark[1]:
+        return (1, a) if first_dark[0] else (-1, b)
+    n = y.size
+
+    def dark_time(run: tuple) -> int:
+        cuts, dark = run[1], run[3]
+        bounds = zip([0, *cuts], [*cuts, n], strict=True)
+        return sum(e - s for (s, e), d in zip(bounds, dark, strict=True) if d)
+
+    return (1, a) if dark_time(a) >= dark_time(b) else (-1, b)
 
 
 def _levels(
@@ -426,22 +478,10 @@ def detect_steps(
         sigma = float(np.ptp(y)) * 1e-3
     floor = min_step_fraction * float(np.median(np.abs(y)))
     opts = (min_size, window, z_min, floor, penalty_per_ln_n)
-    # pass 1: polarity and a provisional baseline from the envelope (pybaselines imodpoly)
-    polarity, trend = _envelope(t, y, sigma)
-    r_final = y - trend
-    cuts = _merge_transients(_segment(t, r_final, sigma, *opts), n, min_size)
-    levels, dark = _levels(r_final, cuts, polarity, sigma, None)
-    # passes 2 and 3: the baseline through the dark segments found, then the steps again
-    for _ in range(2):
-        bounds = list(zip([0, *cuts], [*cuts, n], strict=True))
-        wins = [(t[a], t[b - 1] + 1e-12) for (a, b), d in zip(bounds, dark, strict=True) if d]
-        if not (cuts and wins):
-            break
-        on = [polarity * lv for lv, d in zip(levels, dark, strict=True) if not d]
-        base = fit_baseline(t, y, wins)
-        r_final = y - base(t)
-        cuts = _merge_transients(_segment(t, r_final, sigma, *opts), n, min_size)
-        levels, dark = _levels(r_final, cuts, polarity, sigma, min(on) if on else None)
+    # each polarity in turn: its envelope, the steps, the baseline through the dark
+    # segments; the right one leaves the dark readings on one smooth curve
+    runs = [_run(t, y, sigma, opts, pol, trend) for pol, trend in _envelopes(t, y)]
+    polarity, (_, cuts, levels, dark, r_final) = _choose(runs, t, y, sigma)
     jumps = _jumps(t, r_final, cuts, window, sigma)
     steps = tuple(
         Step(c, float(0.5 * (t[c - 1] + t[c])), j, u)

@@ -63,6 +63,7 @@ def _xray_trace(name: str, *, seed: int, sign: float = 1.0, base: float = 1e-6,
         "analysis": "xray-response",
         "options": {"area_m2": 4e-6},
         "truth_steps_nA": [abs(h) * 1e9 for h in truth_steps],
+        "pulses_s": [[a, b] for a, b, _ in pulses],
         # ΔI = 0.005·|I_dark| per µGy/s over 4 mm²
         "sensitivity_C_per_Gy_m2": 0.005 * abs(base) / (4e-6 * 1e-6),
     }
@@ -70,7 +71,7 @@ def _xray_trace(name: str, *, seed: int, sign: float = 1.0, base: float = 1e-6,
         entry["options"]["dose_rates_Gy_per_s"] = [r * 1e-6 for r in RATES_UGY_S]
     entry.update(expect or {})
     if entry.get("skip_truth"):  # the plateau is not the initial step: no truth to compare
-        del entry["sensitivity_C_per_Gy_m2"], entry["truth_steps_nA"]
+        del entry["sensitivity_C_per_Gy_m2"], entry["truth_steps_nA"], entry["pulses_s"]
     EXPECTED[name] = entry
 
 
