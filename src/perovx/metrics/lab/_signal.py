@@ -11,27 +11,33 @@ Reading noise (:func:`reading_noise`)
     greatest common step of the differences; ``q/√12`` is the noise floor it sets.
 
 Steps (:func:`detect_steps`)
-    Change points come from ``ruptures`` (Truong, Oudre & Vayatis, Signal Processing 167,
+    First a provisional baseline: ``pybaselines``' improved modified polynomial (imodpoly)
+    fits a cubic envelope under the readings (and one over them, for the other polarity),
+    which removes most of the drift without knowing where the steps are. Change points of
+    the rest come from ``ruptures`` (Truong, Oudre & Vayatis, Signal Processing 167,
     107299 (2020)): ``KernelCPD`` with the linear kernel, i.e. the least-squares (l2) cost
-    of a piecewise-constant mean, solved exactly by dynamic programming with a penalty
-    (its C implementation takes milliseconds on 10⁴ readings). The readings are divided by
-    σ first, so the cost is the χ² of the piecewise-constant model and the penalty is in
-    χ² units: ``3·ln n`` per change point, the Bayesian information criterion's ``k·ln n``
-    with k = 2 parameters per change point (the new mean and the location) plus one more
-    for noise that is not white. On a drifting baseline this over-segments on purpose: a
-    slow drift is cut into small stairs. Each candidate is then tested by its *local*
-    jump: straight lines fitted to the readings on either side (up to ``window`` readings)
-    and extrapolated to the change point. A drift is continuous, so its stairs have no
-    jump there; a beam step has. A candidate is kept when its jump exceeds ``z_min``
-    standard errors (from the scatter about those lines, widened for correlated noise)
-    and ``min_step_fraction`` of the current. Heights are therefore immune to the drift,
-    and the level of every segment relative to the first is the running sum of the jumps.
+    of a piecewise-constant mean, solved exactly by dynamic programming with a penalty (its
+    C implementation takes milliseconds on 10⁴ readings). The readings are divided by σ
+    first, so the cost is the χ² of the piecewise-constant model and the penalty is in χ²
+    units: ``3·ln n`` per change point, the Bayesian information criterion's ``k·ln n``
+    with k = 2 parameters per change point (the new mean and the location) plus one for
+    noise that is not white. This over-segments on purpose (what is left of the drift, the
+    edges of slow rises); every candidate is then tested by its jump: the mean of the last
+    ``window`` readings before it against that of the readings after the first third of the
+    next segment (its rise left out). The least significant candidate is dropped, and the
+    rest re-tested, until every jump exceeds ``z_min`` standard errors (from the scatter,
+    widened for correlated noise) and ``min_step_fraction`` of the current. Short segments
+    (the stairs of a slow edge) join the level that follows them. The dark segments found
+    then carry a least-squares baseline (below), and the steps are found once more on the
+    trace with that baseline removed.
 
 Polarity
-    From the current itself: the time-weighted sign of the drift-free segment levels
-    relative to the first segment, which must be dark (record the dark current before the
-    first exposure). Segments on the baseline side are dark; a sizeable level on the other
-    side gives a warning rather than a silent sign choice.
+    From the current itself: the whole search runs for both polarities and keeps the one
+    whose dark readings lie on one smooth curve (smaller scatter about the fitted baseline):
+    dark segments share one level, while the beam-on levels differ from pulse to pulse, so
+    under the wrong polarity the "dark" pulse tops scatter. When both scatter alike (equal
+    pulses) the first segment decides (a record starts with the beam off), then the longer
+    dark time. A level on the other side of the baseline gives a warning, not a silent sign.
 
 Baseline (:func:`fit_baseline`)
     Once the dark readings are known, a polynomial in time (degree 0–3, chosen by the
