@@ -346,6 +346,16 @@ def test_keithley_electrometer_strings(tmp_path: Path) -> None:
         read_table(p).get("current")
 
 
+def test_keithley_electrometer_buffer_on_one_line(tmp_path: Path) -> None:
+    # :TRACe:DATA? returns the whole buffer on one line, elements repeating
+    line = ",".join(
+        f"{100 + k:+08.4f}E-12NADC,{k * 0.5:+015.6f}secs,{k:+06d}RDNG#" for k in range(4)
+    )
+    t = read_table(_write(tmp_path, "buffer.txt", line + "\r\n"))
+    assert t.get("current").values == pytest.approx([1.00e-10, 1.01e-10, 1.02e-10, 1.03e-10])
+    assert t.get("time").values[-1] == pytest.approx(1.5)
+
+
 def test_keithley_2400_elements_without_header(tmp_path: Path) -> None:
     rows = [f"{v:+.6E},{v * 1e-9:+.6E},+9.910000E+37,{v:+.6E},+1.126400E+04" for v in range(5)]
     t = read_table(_write(tmp_path, "k2400.csv", "\n".join(rows) + "\n"))

@@ -152,39 +152,48 @@ _K_UNITS = {
 _OVER = "9.9e37"
 
 
+def _k_name(cell: str) -> str | None:
+    """Column name of an electrometer data-string element, or ``None``."""
+    m = _SUFFIX.match(cell.strip())
+    if m is None:
+        return None
+    key = m.group(2).upper()
+    return _K_UNITS.get(key) or _K_UNITS.get(key[1:])
+
+
 def _keithley_strings(lines: list[str]) -> tuple[list[tuple[int, str]], str] | None:
     data = [(k + 1, line) for k, line in enumerate(lines) if line.strip()]
     if not data:
         return None
-    first = [c.strip() for c in data[-1][1].split(",")]
-    heads = []
-    for c in first:
-        m = _SUFFIX.match(c)
-        if m is None:
-            return None
-        suffix = m.group(2)
-        key = suffix.upper()
-        name = _K_UNITS.get(key) or _K_UNITS.get(key[1:])
-        if name is None:
-            return None
-        heads.append(name)
-    if "Current (A)" not in heads and "Voltage (V)" not in heads and "Charge (C)" not in heads:
+    first = [c.strip() for c in data[0][1].split(",") if c.strip()]
+    heads = [_k_name(c) for c in first]
+    if not heads or any(h is None for h in heads):
         return None
-    out: list[tuple[int, str]] = [(0, "# " + ",".join(heads))]
+    # a buffer read back with :TRACe:DATA? puts every reading on one line: the elements
+    # repeat with the period of the first element's kind
+    period = next((g for g in range(1, len(heads)) if heads[g] == heads[0]), len(heads))
+    if len(heads) % period:
+        return None
+    heads = heads[:period]
+    if not {"Current (A)", "Voltage (V)", "Charge (C)"} & set(heads):
+        return None
+    out: list[tuple[int, str]] = [(0, "# " + ",".join(str(h) for h in heads))]
     for k, line in data:
-        cells = []
-        for c in line.split(","):
-            m = _SUFFIX.match(c.strip())
+        cells = [c.strip() for c in line.split(",") if c.strip()]
+        values = []
+        for c in cells:
+            m = _SUFFIX.match(c)
             if m is None:
-                cells.append(c.strip())
+                values.append(c)
                 continue
             value, suffix = m.group(1), m.group(2).upper()
             # a reading's suffix starts with its status: N normal; O overflow, Z zero
             # check, U underflow ... make anything abnormal an over-range reading
             if suffix[1:] in _K_UNITS and suffix not in _K_UNITS and suffix[0] not in "N":
                 value = _OVER
-            cells.append(value)
-        out.append((k, ",".join(cells)))
+            values.append(value)
+        for j in range(0, len(values), period):
+            out.append((k, ",".join(values[j : j + period])))
     return out, (
         "Keithley electrometer data strings (READing, TSTamp, RNUMber elements with units, "
         "6517B reference manual §14 :FORMat:ELEMents): unit suffixes read"

@@ -239,6 +239,10 @@ def layout_files() -> None:
     EXPECTED["keithley6517_strings.txt"] = {
         "analysis": "drift", "options": {"area_m2": 4e-6, "thickness_m": 1e-3, "bias_V": 10.0},
         "layout": "Keithley electrometer", "drift_rate_pA_per_s": 1e-3, "rel": 0.2}
+    # the buffer read back with :TRACe:DATA?: every reading on one line, CR LF at the end
+    (HERE / "keithley6517_buffer_one_line.txt").write_bytes(
+        (",".join(rows[:120]) + "\r\n").encode())
+    EXPECTED["keithley6517_buffer_one_line.txt"] = dict(EXPECTED["keithley6517_strings.txt"])
     (HERE / "keithley6517_overflow.txt").write_text("\n".join(rows[110:130]) + "\n")
     EXPECTED["keithley6517_overflow.txt"] = {
         "analysis": "drift", "options": {"area_m2": 4e-6, "thickness_m": 1e-3, "bias_V": 10.0},
