@@ -414,6 +414,30 @@ def _levels(
     return lv, dark
 
 
+def _onsets(r: np.ndarray, cuts: list[int], sigma: float, window: int) -> list[int]:
+    """Move each step back to its onset: the first reading that left the level before it.
+
+    The least-squares change point of a slow edge lies inside the edge; the beam switched
+    where the readings first departed (by more than 4σ) from the level before.
+    """
+    edges = [0, *cuts, r.size]
+    out: list[int] = []
+    for k, c in enumerate(cuts):
+        a = max(edges[k], out[-1] if out else 0)
+        lo = max(a, c - window)
+        if c - lo < 3:
+            out.append(c)
+            continue
+        pre = float(np.median(r[lo:c]))
+        after = r[c : min(edges[k + 2], c + window)]
+        direction = 1.0 if float(np.mean(after)) >= pre else -1.0
+        j = c
+        while j - 1 > a + 1 and direction * (r[j - 1] - pre) > 4.0 * sigma:
+            j -= 1
+        out.append(j)
+    return out
+
+
 def _merge_transients(cuts: list[int], n: int, min_size: int) -> list[int]:
     """Absorb short segments (edges split by a slow rise or fall) into the next one."""
     if len(cuts) < 2:
@@ -488,6 +512,7 @@ def detect_steps(
     # segments; the right one leaves the dark readings on one smooth curve
     runs = [_run(t, y, sigma, opts, pol, trend) for pol, trend in _envelopes(t, y)]
     polarity, (_, cuts, levels, dark, r_final) = _choose(runs, t, y, sigma)
+    cuts = _onsets(r_final, cuts, sigma, window)
     jumps = _jumps(t, r_final, cuts, window, sigma)
     steps = tuple(
         Step(c, float(0.5 * (t[c - 1] + t[c])), j, u)

@@ -96,7 +96,10 @@ class ResponseResult(LabResult):
             fig, (top, main) = plt.subplots(
                 2, 1, figsize=(6.4, 6.4), gridspec_kw={"height_ratios": [1, 1.6], "hspace": 0.35}
             )
-            top.plot(tr["t"], tr["i"] * 1e9, "-", lw=0.7, color="0.3")
+            top.plot(tr["t"], tr["i"] * 1e9, "-", lw=0.7, color="0.3", label="current")
+            if tr.get("baseline") is not None:
+                top.plot(tr["t"], tr["baseline"] * 1e9, "--", lw=1, color="C2",
+                         label="dark baseline")
             for k, (a, b) in enumerate(tr["segments"]):
                 top.axvspan(a, b, color="C1", alpha=0.15, lw=0, label="beam on" if k == 0 else None)
             top.set_xlabel("time (s)")
@@ -106,6 +109,11 @@ class ResponseResult(LabResult):
         else:
             fig, main = ax.figure, ax
         p = tr["first"]
+        if p is None:  # no pulse with both edges (a decaying photocurrent): the trace only
+            main.plot(tr["t"], tr["i"] * 1e9, "-", lw=0.7, color="0.3")
+            main.set_xlabel("time (s)")
+            main.set_ylabel("current (nA)")
+            return fig
         main.plot(
             (p["t"] - p["t_on"]) * 1e3,
             p["y"] * 100,
@@ -467,7 +475,7 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             lag_after_s=lag_after_s,
             sample_interval_s=dt,
             pulses=tuple(pulses),
-            trace={"t": t, "i": y_all, "segments": segs, "first": first},
+            trace={"t": t, "i": y_all, "segments": segs, "first": first, "baseline": base},
         )
         return self
 

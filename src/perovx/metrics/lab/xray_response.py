@@ -569,6 +569,17 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 "coarse a resolution, or edited data); the LoD is undefined — use "
                 "--lod-noise regression"
             )
+        q_floor = rn.resolution_A / math.sqrt(12.0)
+        if lod_noise == "dark" and sigma < q_floor:
+            warnings.append(
+                f"the dark noise σ = {sigma * 1e12:.3g} pA is below the readings' resolution "
+                f"floor q/√12 = {q_floor * 1e12:.3g} pA (q = {rn.resolution_A * 1e9:.3g} nA): "
+                "σ raised to that floor, so the LoD is an upper estimate"
+            )
+            u_sigma *= q_floor / sigma
+            sigma_J *= q_floor / sigma
+            sigma = q_floor
+            conv_noise += "; raised to the resolution floor q/√12"
         lod_value = 3.0 * sigma_J / fit.slope
         rel = (u_sigma / sigma) ** 2 + ((fit.slope_se or 0.0) / fit.slope) ** 2
         lod = Measurement(
