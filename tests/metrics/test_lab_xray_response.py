@@ -411,3 +411,24 @@ def test_warnings_are_on_the_plot(tmp_path: Path) -> None:
     fig = a.results_data().plot()
     texts = [t.get_text() for t in fig.texts]
     assert any("drifts" in t for t in texts)
+
+
+def test_lod_noise_is_not_below_the_resolution_floor() -> None:
+    # dark noise 1 nA read in 10 nA steps: the readings barely move, σ is set by q/√12
+    from perovx.metrics.lab._synthetic import drifting_step_trace
+
+    rates = (1.0, 2.0, 3.0, 4.0)
+    pulses = [(30 + 40 * k, 50 + 40 * k, 0.01 * r * 10e-6) for k, r in enumerate(rates)]
+    tr = drifting_step_trace(seed=1, pulses=pulses, duration_s=200.0, baseline_A=10e-6,
+                             drift_fraction=0.0, noise_A=1e-9, quantum_A=10e-9)
+    dose = np.zeros_like(tr.time_s)
+    for (a, b, _), r in zip(pulses, rates, strict=True):
+        dose[(tr.time_s >= a) & (tr.time_s < b)] = r * 1e-6
+    res = (
+        XRayResponse(tr.time_s, tr.current_A, dose_rate_Gy_per_s=dose, area_m2=4e-6)
+        .analyze()
+        .results_data()
+    )
+    assert res.noise_current.value >= 10e-9 / math.sqrt(12) * 0.999
+    assert any("resolution floor" in w for w in res.warnings)
+    assert any("quantised in steps of 10 nA" in n for n in res.notes)

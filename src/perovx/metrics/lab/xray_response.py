@@ -563,12 +563,6 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 "σ = residual standard deviation s_y/x of the sensitivity line "
                 f"({fit.dof} degrees of freedom), converted to current"
             )
-        if not sigma > 1e-9 * float(np.max(np.abs(cur))):  # zero up to rounding
-            raise FitError(
-                f"{self.origin.source}: the noise σ is 0 (the readings do not fluctuate: too "
-                "coarse a resolution, or edited data); the LoD is undefined — use "
-                "--lod-noise regression"
-            )
         q_floor = rn.resolution_A / math.sqrt(12.0)
         if lod_noise == "dark" and sigma < q_floor:
             warnings.append(
@@ -576,10 +570,16 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 f"floor q/√12 = {q_floor * 1e12:.3g} pA (q = {rn.resolution_A * 1e9:.3g} nA): "
                 "σ raised to that floor, so the LoD is an upper estimate"
             )
-            u_sigma *= q_floor / sigma
-            sigma_J *= q_floor / sigma
+            u_sigma = q_floor / math.sqrt(2.0 * max(n_blocks - 2 * n_win, 1))
+            sigma_J = q_floor / self.area_m2
             sigma = q_floor
             conv_noise += "; raised to the resolution floor q/√12"
+        if not sigma > 1e-9 * float(np.max(np.abs(cur))):  # zero up to rounding
+            raise FitError(
+                f"{self.origin.source}: the noise σ is 0 (the readings do not fluctuate: too "
+                "coarse a resolution, or edited data); the LoD is undefined — use "
+                "--lod-noise regression"
+            )
         lod_value = 3.0 * sigma_J / fit.slope
         rel = (u_sigma / sigma) ** 2 + ((fit.slope_se or 0.0) / fit.slope) ** 2
         lod = Measurement(
