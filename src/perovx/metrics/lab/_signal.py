@@ -24,8 +24,9 @@ Steps (:func:`detect_steps`)
     noise that is not white. This over-segments on purpose (what is left of the drift, the
     edges of slow rises); every candidate is then tested by its jump: the mean of the last
     ``window`` readings before it against that of the readings after the first third of the
-    next segment (its rise left out). The least significant candidate is dropped, and the
-    rest re-tested, until every jump exceeds ``z_min`` standard errors (from the scatter,
+    next segment (its rise left out). The least significant candidate is dropped (those
+    below a quarter of the threshold all at once), and the rest re-tested, until every
+    jump exceeds ``z_min`` standard errors (from the scatter,
     widened for correlated noise) and ``min_step_fraction`` of the current. Short segments
     (the stairs of a slow edge) join the level that follows them. The dark segments found
     then carry a least-squares baseline (below), and the steps are found once more on the
@@ -293,8 +294,8 @@ def _segment(
     z = ((r - np.median(r)) / sigma)[:, None]
     algo = rpt.KernelCPD(kernel="linear", min_size=min_size, jump=1).fit(z)
     cuts = [int(b) for b in algo.predict(pen=penalty_per_ln_n * math.log(n))][:-1]
-    # drop the least significant candidate, one at a time (removing one widens the
-    # windows of its neighbours, so all are re-tested) until every jump is significant
+    # drop the least significant candidate (removing one widens the windows of its
+    # neighbours, so all are re-tested) until every jump is significant
     while cuts:
         jumps = _jumps(t, r, cuts, window, sigma)
         scores = [
@@ -304,7 +305,13 @@ def _segment(
         k = int(np.argmin(scores))
         if scores[k] >= 1:
             break
-        del cuts[k]
+        # far-from-significant candidates (the stairs of a drift or a slow edge) go
+        # together; the rest one at a time
+        weak = {j for j, sc in enumerate(scores) if sc < 0.25}
+        if len(weak) > 1:
+            cuts = [c for j, c in enumerate(cuts) if j not in weak]
+        else:
+            del cuts[k]
     return cuts
 
 
