@@ -469,3 +469,26 @@ def test_degenerate_dose_rates_exit_2_with_one_line() -> None:
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0
     assert "not determined" in result.stderr or "does not increase" in result.stderr
+
+
+def test_xray_response_schedule_of_times_with_dose_rates_in_order() -> None:
+    rates = "1uGy/s,1.4uGy/s,1.8uGy/s,2.2uGy/s,2.6uGy/s,3uGy/s,2uGy/s"
+    args = ["xray-response", str(CORPUS / "xray_for_schedule.csv"), "--area", "4mm2"]
+    times = str(CORPUS / "schedule_times_only.csv")  # 5 periods of the response trace
+    result = runner.invoke(app, ["analyze", *args, "--schedule", times])
+    assert result.exit_code == 2 and "--dose-rates" in result.stderr
+    result = runner.invoke(app, ["analyze", *args, "--schedule", times, "--dose-rates", rates])
+    assert result.exit_code == 2 and "5 beam-on periods in the schedule but 7" in result.stderr
+
+
+def test_xray_response_times_only_schedule_and_rates_give_the_sensitivity(tmp_path: Path) -> None:
+    sched = tmp_path / "times.csv"
+    sched.write_text("t_on (s),t_off (s)\n" + "".join(
+        f"{30 + 40 * k},{50 + 40 * k}\n" for k in range(7)))
+    d = _run(
+        "xray-response", str(CORPUS / "xray_for_schedule.csv"), "--area", "4mm2",
+        "--schedule", str(sched),
+        "--dose-rates", "1uGy/s,1.4uGy/s,1.8uGy/s,2.2uGy/s,2.6uGy/s,3uGy/s,2uGy/s",
+    )
+    s, u = d["sensitivity_uC_per_Gy_cm2"], d["sensitivity_uncertainty_uC_per_Gy_cm2"]
+    assert _close(s, 125000.0, u, rel=0.01)

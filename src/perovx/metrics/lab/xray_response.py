@@ -174,7 +174,8 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 raise InputError(
                     f"{self.segments[0].where or 'schedule'}: the schedule gives beam on/off "
                     "times but no dose rate; a sensitivity needs the dose rate of each pulse: "
-                    "add a dose-rate column to the schedule (e.g. 'Dose rate (uGy/s)')"
+                    "add a dose-rate column to the schedule (e.g. 'Dose rate (uGy/s)') or "
+                    "give the rates in order with --dose-rates"
                 )
             for s in self.segments:
                 if s.t_on_s < self.time_s[0] or s.t_on_s >= self.time_s[-1]:
@@ -234,7 +235,8 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         schedule_columns, schedule_units
             Column mapping and units for the schedule file (as ``columns``, ``units``).
         dose_rates_Gy_per_s
-            Dose rates of the beam-on periods in order, Gy s⁻¹ (periods found from the current).
+            Dose rates of the beam-on periods in order, Gy s⁻¹ (periods found from the
+            current, or taken from a schedule of beam on/off times without dose rates).
         columns, units, sheet
             See :func:`perovx.io.tables.read_table`.
         """
@@ -251,9 +253,12 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         origin = DataOrigin.of(time)
         kwargs: dict[str, Any] = {}
         if schedule_path is not None:
-            kwargs["segments"] = segments_from_schedule(
+            segs = segments_from_schedule(
                 schedule_path, columns=schedule_columns, units=schedule_units
             )
+            if dose_rates_Gy_per_s is not None:
+                segs = _fill_rates(segs, list(dose_rates_Gy_per_s), str(schedule_path))
+            kwargs["segments"] = segs
         elif dose_rates_Gy_per_s is not None:
             kwargs["dose_rates_Gy_per_s"] = dose_rates_Gy_per_s
         elif table.has("dose_rate"):
@@ -734,6 +739,26 @@ def _pulse_shape(
     if gap > 0 and after.sum() >= 3:
         glow = float(np.mean(net[after])) / plateau
     return dec, glow
+
+
+def _fill_rates(
+    segs: list[BeamSegment], rates: list[float], where: str
+) -> list[BeamSegment]:
+    """The schedule's beam periods with the dose rates given in order (Gy s⁻¹)."""
+    if any(math.isfinite(s.dose_rate_Gy_per_s) for s in segs):
+        raise InputError(
+            f"{where}: the schedule has a dose-rate column and --dose-rates was given too; "
+            "give the dose rates one way"
+        )
+    if len(rates) != len(segs):
+        raise InputError(
+            f"{where}: {len(segs)} beam-on periods in the schedule but {len(rates)} dose "
+            "rates given; give one dose rate per period, in order"
+        )
+    return [
+        BeamSegment(s.t_on_s, s.t_off_s, float(r), s.where)
+        for s, r in zip(segs, rates, strict=True)
+    ]
 
 
 #: Dose rates within this relative difference count as one.
