@@ -419,3 +419,76 @@ def test_examples_are_reproducible(tmp_path: Path) -> None:
             assert (tmp_path / p.name).read_text() == p.read_text(), p.name
     ours, shipped = read_table(tmp_path / "hecht.xlsx"), read_table(EXAMPLES / "hecht.xlsx")
     np.testing.assert_array_equal(ours.get("current").values, shipped.get("current").values)
+
+
+# --- real-like traces: schedules of times only, warnings, refusals ------------------------
+
+CORPUS = ROOT / "tests" / "data" / "lab" / "real-like"
+
+
+def test_response_schedule_of_beam_times_without_dose_rate() -> None:
+    d = _run(
+        "response",
+        str(CORPUS / "response_for_schedule.csv"),
+        "--schedule",
+        str(CORPUS / "schedule_times_only.csv"),
+    )
+    assert d["rise_time_s"] == pytest.approx(0.5 * 2.1972, rel=0.08)  # τ·ln 9, τ = 0.5 s
+
+
+def test_xray_response_schedule_with_kind_name_headers() -> None:
+    d = _run(
+        "xray-response",
+        str(CORPUS / "xray_for_schedule.csv"),
+        "--area",
+        "4mm2",
+        "--schedule",
+        str(CORPUS / "schedule_kind_names.csv"),
+    )
+    # steps of 0.5 % of 1 µA per µGy/s over 4 mm²: S = 125 000 µC Gy⁻¹ cm⁻²
+    s, u = d["sensitivity_uC_per_Gy_cm2"], d["sensitivity_uncertainty_uC_per_Gy_cm2"]
+    assert _close(s, 125000.0, u, rel=0.01)
+    assert any("drifts" in w for w in d["warnings"])
+
+
+def test_warnings_in_the_summary_and_json() -> None:
+    d = _run("response", str(CORPUS / "response_decaying.csv"))
+    assert d["rise_time_s"] is None
+    assert any("decays by" in w for w in d["warnings"])
+    result = runner.invoke(app, ["analyze", "response", str(CORPUS / "response_decaying.csv")])
+    assert result.exit_code == 0
+    assert "warnings:" in result.stdout and "persistent-photoconductivity" in result.stdout
+
+
+def test_degenerate_dose_rates_exit_2_with_one_line() -> None:
+    result = runner.invoke(
+        app,
+        ["analyze", "xray-response", str(CORPUS / "degenerate_one_low_rate.csv"), "--area",
+         "4mm2"],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "not determined" in result.stderr or "does not increase" in result.stderr
+
+
+def test_xray_response_schedule_of_times_with_dose_rates_in_order() -> None:
+    rates = "1uGy/s,1.4uGy/s,1.8uGy/s,2.2uGy/s,2.6uGy/s,3uGy/s,2uGy/s"
+    args = ["xray-response", str(CORPUS / "xray_for_schedule.csv"), "--area", "4mm2"]
+    times = str(CORPUS / "schedule_times_only.csv")  # 5 periods of the response trace
+    result = runner.invoke(app, ["analyze", *args, "--schedule", times])
+    assert result.exit_code == 2 and "--dose-rates" in result.stderr
+    result = runner.invoke(app, ["analyze", *args, "--schedule", times, "--dose-rates", rates])
+    assert result.exit_code == 2 and "5 beam-on periods in the schedule but 7" in result.stderr
+
+
+def test_xray_response_times_only_schedule_and_rates_give_the_sensitivity(tmp_path: Path) -> None:
+    sched = tmp_path / "times.csv"
+    sched.write_text("t_on (s),t_off (s)\n" + "".join(
+        f"{30 + 40 * k},{50 + 40 * k}\n" for k in range(7)))
+    d = _run(
+        "xray-response", str(CORPUS / "xray_for_schedule.csv"), "--area", "4mm2",
+        "--schedule", str(sched),
+        "--dose-rates", "1uGy/s,1.4uGy/s,1.8uGy/s,2.2uGy/s,2.6uGy/s,3uGy/s,2uGy/s",
+    )
+    s, u = d["sensitivity_uC_per_Gy_cm2"], d["sensitivity_uncertainty_uC_per_Gy_cm2"]
+    assert _close(s, 125000.0, u, rel=0.01)

@@ -301,3 +301,144 @@ def test_kinds_recognised_from_headers(tmp_path: Path) -> None:
         "Dark current (pA)": "dark_current",
         "Relative sensitivity (%)": "relative_sensitivity",
     }
+
+
+# --- real-world files: kind names, instrument layouts, hardening -------------------------
+
+
+def test_headers_spelled_as_kind_names(tmp_path: Path) -> None:
+    p = _write(tmp_path, "s.csv", "time_on (s),time_off (s),dose_rate (uGy/s)\n1,2,3\n4,5,6\n")
+    t = read_table(p)
+    assert t.kinds() == {
+        "time_on (s)": "time_on",
+        "time_off (s)": "time_off",
+        "dose_rate (uGy/s)": "dose_rate",
+    }
+    assert t.get("dose_rate").values[1] == pytest.approx(6e-6)
+
+
+def test_labview_measurement_file(tmp_path: Path) -> None:
+    head = [
+        "LabVIEW Measurement\t", "Writer_Version\t2", "Separator\tTab", "Decimal_Separator\t,",
+        "***End_of_Header***\t", "", "Channels\t1\t", "Y_Unit_Label\tAmps",
+        "X_Dimension\tTime", "X0\t0", "Delta_X\t0,5", "***End_of_Header***\t",
+        "X_Value\tPhotocurrent\tComment",
+    ]
+    rows = [f"{k * 0.5:.1f}\t{1e-9 * (1 + k):.3e}\t".replace(".", ",") for k in range(5)]
+    p = _write(tmp_path, "run.lvm", "\n".join(head + rows) + "\n")
+    t = read_table(p)
+    assert "LabVIEW" in t.layout
+    assert t.get("current").values == pytest.approx([1e-9, 2e-9, 3e-9, 4e-9, 5e-9])
+    assert t.get("time").values[-1] == pytest.approx(2.0)
+    assert t.get("current").lines[0] == 14  # the file's own line numbers
+
+
+def test_keithley_electrometer_strings(tmp_path: Path) -> None:
+    rows = [f"{1e-12 * (k + 1):+.6E}NADC,{k * 0.5:+013.6f}secs,{k:+06d}RDNG#" for k in range(6)]
+    p = _write(tmp_path, "k6517.txt", "\n".join(rows) + "\n")
+    t = read_table(p)
+    assert "Keithley electrometer" in t.layout
+    assert t.get("current").values[2] == pytest.approx(3e-12)
+    assert t.get("time").values[-1] == pytest.approx(2.5)
+    rows[3] = rows[3].replace("NADC", "OADC")
+    p = _write(tmp_path, "k6517o.txt", "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match=r"k6517o\.txt:4, .*over-range"):
+        read_table(p).get("current")
+
+
+def test_keithley_electrometer_buffer_on_one_line(tmp_path: Path) -> None:
+    # :TRACe:DATA? returns the whole buffer on one line, elements repeating
+    line = ",".join(
+        f"{100 + k:+08.4f}E-12NADC,{k * 0.5:+015.6f}secs,{k:+06d}RDNG#" for k in range(4)
+    )
+    t = read_table(_write(tmp_path, "buffer.txt", line + "\r\n"))
+    assert t.get("current").values == pytest.approx([1.00e-10, 1.01e-10, 1.02e-10, 1.03e-10])
+    assert t.get("time").values[-1] == pytest.approx(1.5)
+
+
+def test_keithley_2400_elements_without_header(tmp_path: Path) -> None:
+    rows = [f"{v:+.6E},{v * 1e-9:+.6E},+9.910000E+37,{v:+.6E},+1.126400E+04" for v in range(5)]
+    t = read_table(_write(tmp_path, "k2400.csv", "\n".join(rows) + "\n"))
+    assert "Keithley 2400" in t.layout
+    assert t.get("current").values[4] == pytest.approx(4e-9)
+    assert t.get("voltage").values[4] == pytest.approx(4.0)
+
+
+def test_scpi_element_and_unit_column_headers(tmp_path: Path) -> None:
+    t = read_table(_write(tmp_path, "b2900.csv", "VOLT,CURR,TIME\n1,2e-9,0\n2,4e-9,0.1\n"))
+    assert t.get("current").values[1] == pytest.approx(4e-9)
+    text = "Reading,Unit,Relative Time\n1.5e-9,Amp DC,0.0\n1.6e-9,Amp DC,0.1\n"
+    t = read_table(_write(tmp_path, "k2450.csv", text))
+    assert t.get("current").values[1] == pytest.approx(1.6e-9)
+    assert t.get("time").values[1] == pytest.approx(0.1)
+    assert "instrument headers" in t.layout
+
+
+def test_a_two_megabyte_header_cell_is_one_line_error(tmp_path: Path) -> None:
+    p = _write(tmp_path, "big.csv", "Time (s),Current (A) " + "x" * 2_000_000 + "\n0,1\n1,2\n")
+    with pytest.raises(FileFormatError) as info:
+        read_table(p)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+    assert "big.csv" in str(info.value)
+
+
+def test_binary_file_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "scope.bin"
+    p.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(FileFormatError, match="binary"):
+        read_table(p)
+
+
+def test_xlsx_with_broken_xml_is_one_line_error(tmp_path: Path) -> None:
+    import zipfile
+
+    p = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types><Default")
+    with pytest.raises(FileFormatError, match=r"broken\.xlsx: not a readable \.xlsx"):
+        read_table(p)
+
+
+def test_random_bytes_and_text_raise_only_perovx_errors(tmp_path: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from perovx.errors import PerovxError
+
+    counter = iter(range(10**6))
+
+    def check(data: bytes, suffix: str) -> None:
+        p = tmp_path / f"f{next(counter)}{suffix}"
+        p.write_bytes(data)
+        try:
+            t = read_table(p)
+            for kind in ("time", "current"):
+                if t.has(kind):
+                    t.get(kind)
+        except PerovxError:
+            pass
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.binary(max_size=600), st.sampled_from([".csv", ".txt", ".xlsx", ".lvm"]))
+    def from_bytes(data: bytes, suffix: str) -> None:
+        check(data, suffix)
+
+    line = st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True).map(repr),
+            st.sampled_from(["Time (s)", "Current (nA)", "I [A]", "", "1,5", "9.9e37", "#"]),
+            st.text(max_size=12),
+        ),
+        max_size=5,
+    ).map(lambda cells: st_join(cells))
+
+    def st_join(cells: list[str]) -> str:
+        return ",".join(cells)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(line, max_size=12))
+    def from_text(lines: list[str]) -> None:
+        check("\n".join(lines).encode("utf-8", "surrogatepass"), ".csv")
+
+    from_bytes()
+    from_text()

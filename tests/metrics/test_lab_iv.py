@@ -99,3 +99,47 @@ def test_no_ohmic_region(tmp_path: Path) -> None:
 def test_bad_geometry() -> None:
     with pytest.raises(InputError, match="thickness must be > 0"):
         IVCurve([1, 2, 3], [1, 2, 3], area_m2=1e-6, thickness_m=0.0)
+
+
+# --- dark I–V with an offset and hysteresis ---------------------------------------------
+
+
+def _loop(*, r_ohm: float, offset_A: float, hysteresis: float, seed: int = 0):
+    """0 → 10 → −10 → 10 → 0 V; G differs by ±``hysteresis`` between up and down sweeps."""
+    v = np.concatenate([np.linspace(0, 10, 21), np.linspace(10, -10, 41)[1:],
+                        np.linspace(-10, 10, 41)[1:], np.linspace(10, 0, 21)[1:]])
+    d = np.sign(np.gradient(v))
+    rng = np.random.default_rng(seed)
+    i = v / r_ohm * (1 + hysteresis * d) + offset_A + rng.normal(0, 0.01 * 10 / r_ohm, v.size)
+    return v, i
+
+
+def test_offset_and_hysteresis_with_the_automatic_ohmic_range() -> None:
+    # the issue's case: without the offset term the low-bias log–log slope is far from 1
+    v, i = _loop(r_ohm=1e9, offset_A=0.2e-9, hysteresis=0.03)
+    r = IVCurve(v, i, area_m2=4e-6, thickness_m=1e-3).analyze().results_data()
+    assert r.resistance.value == pytest.approx(1e9, rel=0.02)
+    assert r.offset.field_value == pytest.approx(0.2, abs=0.05)  # nA
+    assert len(r.sweeps) == 4
+    rs = [s["resistance_ohm"] for s in r.sweeps]
+    # up sweeps conduct 3 % more, down sweeps 3 % less: spread ≈ 6 %
+    assert (max(rs) - min(rs)) / np.mean(rs) == pytest.approx(0.06, abs=0.02)
+    assert any("4 sweeps" in w for w in r.warnings)
+    assert any("offset" in n for n in r.notes)
+
+
+def test_linear_panel_shows_the_ohmic_fit(tmp_path: Path) -> None:
+    v, i = _loop(r_ohm=1e9, offset_A=0.2e-9, hysteresis=0.0)
+    fig = IVCurve(v, i, area_m2=4e-6, thickness_m=1e-3).analyze().results_data().plot()
+    lin = fig.axes[0]
+    assert lin.get_xscale() == "linear" and lin.get_yscale() == "linear"
+    assert "ohmic fit" in " ".join(t.get_text() for t in lin.get_legend().get_texts())
+    assert fig.axes[1].get_xscale() == "log"
+
+
+def test_no_offset_correction_on_a_pure_power_law() -> None:
+    # I ∝ V² from 0.1 V: a straight line's intercept there is not an offset
+    v = np.geomspace(0.1, 100, 30)
+    a = IVCurve(v, 1e-9 * v * v, area_m2=4e-6, thickness_m=1e-3)
+    with pytest.raises(FitError, match=r"slope at low bias is 2\.00"):
+        a.analyze()

@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from perovx.errors import InputError
@@ -76,3 +77,60 @@ def test_no_pulse(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"no beam pulse found.*--schedule"):
         ResponseTime.from_file(p)
+
+
+# --- drifting and decaying traces ---------------------------------------------------------
+
+
+def _pulses(seed: int, **kw):
+    from perovx.metrics.lab._synthetic import drifting_step_trace
+
+    h = kw.pop("height", 20e-9)
+    pulses = [(20 + k * 40, 40 + k * 40, h) for k in range(5)]
+    opts = {"duration_s": 215.0, "dt_s": 0.1, "baseline_A": 1e-6, "noise_A": 0.3e-9,
+            "tau_s": 0.5}
+    opts.update(kw)
+    return drifting_step_trace(seed=seed, pulses=pulses, **opts)
+
+
+def test_drifting_baseline_keeps_rise_time_and_warns() -> None:
+    # first-order edges, τ = 0.5 s: 10–90 % = τ·ln 9; the baseline drifts 1.5 steps
+    tr = _pulses(1, drift_fraction=0.03)
+    r = ResponseTime(tr.time_s, tr.current_A).analyze().results_data()
+    assert r.rise_time.value == pytest.approx(0.5 * np.log(9), rel=0.08)
+    assert r.fall_time.value == pytest.approx(0.5 * np.log(9), rel=0.08)
+    assert abs(r.lag.value) < 0.2  # e^{-2} of the step at 1 s, not a drift artefact
+    assert any("drifts" in w for w in r.warnings)
+
+
+def test_negative_pulses() -> None:
+    tr = _pulses(2, baseline_A=-1e-6, height=-20e-9, drift_fraction=0.02)
+    r = ResponseTime(tr.time_s, tr.current_A).analyze().results_data()
+    assert r.rise_time.value == pytest.approx(0.5 * np.log(9), rel=0.08)
+    assert any("negative" in n for n in r.notes)
+
+
+def test_decaying_photocurrent_withholds_edges_and_reports_persistence() -> None:
+    tr = _pulses(3, decay_fraction=0.4, decay_tau_s=5.0, persistent_fraction=0.3,
+                 persistent_tau_s=20.0, drift_fraction=0.0)
+    r = ResponseTime(tr.time_s, tr.current_A).analyze().results_data()
+    assert r.rise_time is None and r.fall_time is None and r.lag is None
+    assert r.decay_in_pulse.value > 0.1
+    assert r.persistent_photocurrent is not None and r.persistent_photocurrent.value > 0.1
+    w = " ".join(r.warnings)
+    assert "decays by" in w and "persistent-photoconductivity ratio" in w
+    d = r.to_dict()
+    assert d["rise_time_s"] is None and d["warnings"]
+    r.plot()  # a figure without edges
+
+
+def test_schedule_of_times_only(tmp_path: Path) -> None:
+    tr = _pulses(4, drift_fraction=0.0)
+    p = tmp_path / "trace.csv"
+    p.write_text("Time (s),Current (A)\n" + "".join(
+        f"{a:.4f},{b:.6e}\n" for a, b in zip(tr.time_s, tr.current_A, strict=True)))
+    s = tmp_path / "sched.csv"
+    s.write_text("time_on (s),time_off (s)\n" + "".join(
+        f"{20 + 40 * k},{40 + 40 * k}\n" for k in range(5)))
+    r = ResponseTime.from_file(p, schedule_path=s).analyze().results_data()
+    assert r.rise_time.value == pytest.approx(0.5 * np.log(9), rel=0.08)

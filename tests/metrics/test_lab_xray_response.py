@@ -312,3 +312,123 @@ def test_arrays_with_nan_are_refused() -> None:
     i[4] = np.nan
     with pytest.raises(InputError, match=r"arrays\[4\]: current is nan"):
         XRayResponse(t, i, area_m2=1e-6, dose_rate_Gy_per_s=np.zeros(20))
+
+
+# --- drifting detectors, degenerate fits, polarity, quality flags ------------------------
+
+
+def _drifting(seed: int, *, sign: float = 1.0, rates=(1.0, 1.4, 1.8, 2.2, 2.6, 3.0, 2.0)):
+    from perovx.metrics.lab._synthetic import drifting_step_trace
+
+    pulses = [(30 + 40 * k, 50 + 40 * k, sign * 0.005 * r * 1e-6) for k, r in enumerate(rates)]
+    tr = drifting_step_trace(seed=seed, pulses=pulses, duration_s=40.0 * len(rates) + 40,
+                             baseline_A=sign * 1e-6, drift_fraction=0.02, noise_A=0.5e-9)
+    dose = np.zeros_like(tr.time_s)
+    for (a, b, _), r in zip(pulses, rates, strict=True):
+        dose[(tr.time_s >= a) & (tr.time_s < b)] = r * 1e-6
+    return tr, dose, pulses
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_drifting_trace_steps_within_their_uncertainty(sign: float) -> None:
+    # steps of 0.5–1.5 % of a dark current that climbs 2 %: S = 0.005 µA/(µGy/s)/4 mm²
+    tr, dose, _ = _drifting(3, sign=sign)
+    r = XRayResponse(tr.time_s, tr.current_A, dose_rate_Gy_per_s=dose, area_m2=4e-6)
+    res = r.analyze().results_data()
+    for row, (_, _, h) in zip(res.steps, tr.pulses, strict=True):
+        assert abs(row["net_photocurrent_nA"] - abs(h) * 1e9) <= 3 * row[
+            "net_photocurrent_uncertainty_nA"
+        ]
+    assert res.sensitivity.value == pytest.approx(0.005e-6 / 4e-12, rel=0.01)
+    assert res.dark_current.value > 0  # reported in the photocurrent's direction
+    assert any("drifts" in w for w in res.warnings)
+    assert ("negative" in " ".join(res.notes)) == (sign < 0)
+
+
+def test_detected_steps_on_a_drifting_trace() -> None:
+    tr, _, pulses = _drifting(5)
+    rates = [1e-6, 1.4e-6, 1.8e-6, 2.2e-6, 2.6e-6, 3.0e-6, 2.0e-6]
+    res = (
+        XRayResponse(tr.time_s, tr.current_A, dose_rates_Gy_per_s=rates, area_m2=4e-6)
+        .analyze()
+        .results_data()
+    )
+    assert [round(s["t_on_s"]) for s in res.steps] == [round(p[0]) for p in pulses]
+    s = res.sensitivity
+    assert abs(s.value - 0.005e-6 / 4e-12) <= 3 * s.uncertainty
+    assert not any("ghosting" in w for w in res.warnings)
+
+
+def test_positive_currents_never_give_a_negative_dark_current() -> None:
+    # the photocurrent steps are positive: no sign flip whatever the dose-rate weighting
+    tr, dose, _ = _drifting(7, rates=(8.0, 1.0, 1.2, 1.4, 1.6))
+    res = (
+        XRayResponse(tr.time_s, tr.current_A, dose_rate_Gy_per_s=dose, area_m2=4e-6)
+        .analyze()
+        .results_data()
+    )
+    assert res.dark_current.field_value == pytest.approx(1000.0, rel=0.03)
+    assert not any("negative" in n for n in res.notes)
+
+
+def test_equal_dose_rates_written_with_rounding_noise_are_refused() -> None:
+    # three steps at 1 µGy/s (one written 1.000000001), one 2 % higher, all equal: the
+    # slope is noise. Never S = (0.0 ± 1.3)e+23.
+    tr, dose, _ = _drifting(9, rates=(1.0, 1.0, 1.0, 1.0))
+    dose[(tr.time_s >= 70) & (tr.time_s < 90)] *= 1 + 1e-9
+    dose[(tr.time_s >= 150) & (tr.time_s < 170)] *= 1.02
+    a = XRayResponse(tr.time_s, tr.current_A, dose_rate_Gy_per_s=dose, area_m2=4e-6)
+    with pytest.raises(FitError, match=r"not determined|does not increase") as info:
+        a.analyze()
+    assert "\n" not in str(info.value)
+
+
+def test_a_result_says_when_its_uncertainty_swamps_it() -> None:
+    from perovx.metrics.lab import Measurement
+    from perovx.metrics.lab.xray_result import XRayResponseResult
+
+    r = XRayResponseResult(lod=Measurement(1e-7, 2e-7, "nGy_per_s"))
+    assert any("lod is not determined" in w for w in r.warnings)
+    assert r.to_dict()["warnings"] == list(r.warnings)
+
+
+def test_schedule_without_dose_rates_is_refused_for_sensitivity(tmp_path: Path) -> None:
+    from perovx.metrics.lab import segments_from_schedule
+
+    p = tmp_path / "times.csv"
+    p.write_text("time_on (s),time_off (s)\n30,50\n70,90\n")
+    segs = segments_from_schedule(p)
+    assert [s.t_on_s for s in segs] == [30.0, 70.0]
+    assert all(math.isnan(s.dose_rate_Gy_per_s) for s in segs)
+    tr, _, _ = _drifting(2)
+    with pytest.raises(InputError, match="no dose rate"):
+        XRayResponse(tr.time_s, tr.current_A, segments=segs, area_m2=4e-6)
+
+
+def test_warnings_are_on_the_plot(tmp_path: Path) -> None:
+    tr, dose, _ = _drifting(4)
+    a = XRayResponse(tr.time_s, tr.current_A, dose_rate_Gy_per_s=dose, area_m2=4e-6).analyze()
+    fig = a.results_data().plot()
+    texts = [t.get_text() for t in fig.texts]
+    assert any("drifts" in t for t in texts)
+
+
+def test_lod_noise_is_not_below_the_resolution_floor() -> None:
+    # dark noise 1 nA read in 10 nA steps: the readings barely move, σ is set by q/√12
+    from perovx.metrics.lab._synthetic import drifting_step_trace
+
+    rates = (1.0, 2.0, 3.0, 4.0)
+    pulses = [(30 + 40 * k, 50 + 40 * k, 0.01 * r * 10e-6) for k, r in enumerate(rates)]
+    tr = drifting_step_trace(seed=1, pulses=pulses, duration_s=200.0, baseline_A=10e-6,
+                             drift_fraction=0.0, noise_A=1e-9, quantum_A=10e-9)
+    dose = np.zeros_like(tr.time_s)
+    for (a, b, _), r in zip(pulses, rates, strict=True):
+        dose[(tr.time_s >= a) & (tr.time_s < b)] = r * 1e-6
+    res = (
+        XRayResponse(tr.time_s, tr.current_A, dose_rate_Gy_per_s=dose, area_m2=4e-6)
+        .analyze()
+        .results_data()
+    )
+    assert res.noise_current.value >= 10e-9 / math.sqrt(12) * 0.999
+    assert any("resolution floor" in w for w in res.warnings)
+    assert any("quantised in steps of 10 nA" in n for n in res.notes)

@@ -34,7 +34,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from perovx.errors import FileFormatError, InputError
+from perovx.errors import FileFormatError, InputError, PerovxError
+from perovx.io.headers import (
+    _FAMILY,
+    _UNREADABLE,
+    KINDS,
+    _is_dimensionless,
+    _kind_of_unit,
+    _name_kinds,
+    _refine,
+    parse_header,
+    parse_unit,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,298 +59,9 @@ __all__ = [
     "read_table",
 ]
 
-#: Column kinds and the SI unit their values are returned in.
-KINDS: dict[str, str] = {
-    "time": "s",
-    "time_on": "s",
-    "time_off": "s",
-    "current": "A",
-    "dark_current": "A",
-    "current_density": "A/m**2",
-    "voltage": "V",
-    "dose_rate": "Gy/s",
-    "dose": "Gy",
-    "temperature": "K",
-    "charge": "C",
-    "conductivity": "S/m",
-    "conductance": "S",
-    "resistivity": "ohm*m",
-    "resistance": "ohm",
-    "sensitivity": "C/(Gy*m**2)",
-    "relative_sensitivity": "",
-}
-
-# Base kind of each dimension, in the order they are tried.
-_BASE_KINDS = (
-    "time",
-    "current",
-    "current_density",
-    "voltage",
-    "dose_rate",
-    "dose",
-    "temperature",
-    "charge",
-    "conductivity",
-    "conductance",
-    "resistivity",
-    "resistance",
-    "sensitivity",
-)
-
-# Physical family of each kind: a header whose words name one family while its unit
-# belongs to another is a unit mix-up (``Current (V)``).
-_FAMILY: dict[str, str] = {
-    "time": "time",
-    "time_on": "time",
-    "time_off": "time",
-    "current": "current",
-    "dark_current": "current",
-    "current_density": "current",
-    "voltage": "voltage",
-    "dose_rate": "dose",
-    "dose": "dose",
-    "temperature": "temperature",
-    "charge": "charge",
-    "conductivity": "conduction",
-    "conductance": "conduction",
-    "resistivity": "conduction",
-    "resistance": "conduction",
-    "sensitivity": "sensitivity",
-    "relative_sensitivity": "sensitivity",
-}
-
-# Words in a header that name a kind (matched case-insensitively on the name part).
-_NAME_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"dose[\s_-]*rate|doserate|kerma[\s_-]*rate", "dose_rate"),
-    (r"\bdose\b|\bkerma\b|accumulated|cumulative", "dose"),
-    (r"temperature|\btemp\b", "temperature"),
-    (r"\btime\b|elapsed|timestamp", "time"),
-    (r"\bdark\b", "dark_current"),
-    (r"current\b|photocurrent", "current"),
-    (r"voltage|\bbias\b", "voltage"),
-    (r"conductivity", "conductivity"),
-    (r"resistivity", "resistivity"),
-    (r"resistance", "resistance"),
-    (r"\bcharge\b", "charge"),
-    (r"sensitivity", "sensitivity"),
-)
-
-# Single-letter headers that conventionally name a kind (case-sensitive).
-_SYMBOLS: dict[str, str] = {
-    "t": "time",
-    "T": "temperature",
-    "I": "current",
-    "i": "current",
-    "V": "voltage",
-    "U": "voltage",
-    "J": "current_density",
-    "Q": "charge",
-    "S": "sensitivity",
-}
-
 _COMMENT_PREFIXES = ("#", "%", "!", "//")
-_RELATIVE_UNITS = {
-    "a.u.",
-    "a.u",
-    "au",
-    "arb",
-    "arb.",
-    "arb. u.",
-    "arb.u.",
-    "arb. units",
-    "arb units",
-    "norm",
-    "norm.",
-    "rel",
-    "rel.",
-    "relative",
-    "normalised",
-    "normalized",
-    "1",
-    "-",
-    "",
-}
 _OVERFLOW = 9.9e37  # what Keithley and most source-meters write for an over-range reading
 _NUMBER = re.compile(r"^\s*([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
-
-
-# ---------------------------------------------------------------------------------------
-# units and headers
-# ---------------------------------------------------------------------------------------
-
-
-def parse_unit(text: str) -> str:
-    """Normalise a unit as written in a lab file to a pint expression.
-
-    Parameters
-    ----------
-    text
-        The unit as written: ``"nA"``, ``"µGy/s"``, ``"A cm-2"``, ``"°C"``, ``"Ω·cm"``,
-        ``"uGy_air s-1"``, ``"a.u."`` (relative, dimensionless).
-
-    Returns
-    -------
-    str
-        A unit string pint understands (``""`` for dimensionless).
-
-    Raises
-    ------
-    InputError
-        If pint cannot read the unit.
-    """
-    import pint
-
-    from perovx.units import ureg
-
-    raw = text.strip().strip("()[]{}").strip()
-    if raw.lower() in _RELATIVE_UNITS:
-        return ""
-    s = (
-        raw.replace("µ", "u")
-        .replace("μ", "u")
-        .replace("Ω", "ohm")
-        .replace("Ohm", "ohm")
-        .replace("°C", "degC")
-        .replace("℃", "degC")
-        .replace("°F", "degF")
-        .replace("·", "*")
-        .replace("×", "*")
-        .replace("⋅", "*")
-        .replace("²", "2")
-        .replace("³", "3")
-        .replace("⁻¹", "-1")
-        .replace("⁻²", "-2")
-        .replace("^", "")
-        .replace("(air)", "")
-        .replace("_air", "")
-        .replace("air", "")
-    )
-    s = s.replace("**", "")
-    # exponents written after a unit symbol: cm2 -> cm**2, s-1 -> s**-1
-    s = re.sub(r"(?<=[A-Za-z])(-?\d+)(?![\d.])", r"**\1", s)
-    # implicit products: "A cm**-2" -> "A*cm**-2"
-    s = re.sub(r"(?<=[A-Za-z0-9)])\s+(?=[A-Za-z(])", "*", s.strip())
-    if s in ("%", "percent"):
-        return "percent"
-    try:
-        ureg().parse_units(s)
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
-        raise InputError(f"unit {text!r} is not understood ({exc})") from None
-    except Exception:
-        raise InputError(f"unit {text!r} is not understood") from None
-    return s
-
-
-def _split_unit(header: str) -> tuple[str, str | None]:
-    """Split ``header`` into (name, unit text or None) without validating the unit."""
-    h = header.strip()
-    if h.endswith(")") or h.endswith("]"):
-        closer = h[-1]
-        opener = "(" if closer == ")" else "["
-        depth = 0
-        for i in range(len(h) - 1, -1, -1):
-            if h[i] == closer:
-                depth += 1
-            elif h[i] == opener:
-                depth -= 1
-                if depth == 0:
-                    name = h[:i].strip().rstrip("/").strip()
-                    if name:
-                        return name, h[i + 1 : -1].strip()
-                    break
-    m = re.match(r"^(.*?\S)\s+in\s+(\S.*)$", h)
-    if m:
-        return m.group(1), m.group(2)
-    if "/" in h:
-        name, unit = h.split("/", 1)
-        if name.strip() and unit.strip():
-            return name.strip(), unit.strip()
-    m = re.match(r"^([A-Za-z][A-Za-z0-9 ]*?)_([A-Za-zµμΩ°][A-Za-z0-9µμΩ°/*^-]*)$", h)
-    if m:
-        return m.group(1), m.group(2)
-    return h, None
-
-
-def parse_header(header: str) -> tuple[str, str | None]:
-    """Split a column header into its name and its unit.
-
-    Parameters
-    ----------
-    header
-        A header cell: ``"Time (s)"``, ``"I [nA]"``, ``"Current/A"``,
-        ``"Dose rate (uGy/s)"``, ``"Current in nA"``, ``"bias_V"``, ``"Current"``.
-
-    Returns
-    -------
-    tuple
-        ``(name, unit)``: the unit as a pint expression (``""`` for a relative,
-        dimensionless quantity) or ``None`` when the header carries no unit that pint
-        reads. A trailing underscore suffix (``bias_V``) counts as a unit only when pint
-        reads it.
-    """
-    name, unit = _split_unit(header)
-    if unit is None:
-        return name, None
-    try:
-        return name, parse_unit(unit)
-    except InputError:
-        if "(" in header or "[" in header or "/" in header or " in " in header:
-            return name, _UNREADABLE + unit
-        return header.strip(), None
-
-
-_UNREADABLE = "\x00"  # marks a unit that was written but could not be read
-
-
-def _name_kinds(name: str) -> set[str]:
-    """Kinds named by the words of a header's name part."""
-    kinds = set()
-    if name.strip() in _SYMBOLS:
-        kinds.add(_SYMBOLS[name.strip()])
-    first = re.split(r"[\s_]+", name.strip())[0] if name.strip() else ""
-    if first in _SYMBOLS and len(name.strip()) > 1:
-        kinds.add(_SYMBOLS[first])
-    low = name.lower()
-    for pattern, kind in _NAME_PATTERNS:
-        if re.search(pattern, low):
-            kinds.add(kind)
-    if "dark_current" in kinds:
-        kinds.discard("current")
-    if "dose_rate" in kinds:
-        kinds.discard("dose")
-    return kinds
-
-
-def _refine(base: str, name: str) -> str:
-    """Refine a base kind from the header's words (beam on/off times, dark current)."""
-    low = name.lower()
-    if base == "time":
-        if re.search(r"\b(on|start|begin)\b|t_on|ton\b", low):
-            return "time_on"
-        if re.search(r"\b(off|stop|end)\b|t_off|toff\b", low):
-            return "time_off"
-    if base == "current" and re.search(r"\bdark\b", low):
-        return "dark_current"
-    return base
-
-
-def _is_dimensionless(unit: str) -> bool:
-    from perovx.units import ureg
-
-    return not unit or ureg().parse_units(unit).dimensionless
-
-
-def _kind_of_unit(unit: str) -> str | None:
-    from perovx.units import ureg
-
-    reg = ureg()
-    if _is_dimensionless(unit):
-        return None
-    dim = reg.parse_units(unit).dimensionality
-    for kind in _BASE_KINDS:
-        if reg.parse_units(KINDS[kind]).dimensionality == dim:
-            return kind
-    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -427,6 +149,8 @@ class Table:
         Units given by the user for some kinds, overriding the header.
     has_header
         Whether a header line was found.
+    layout
+        The instrument layout recognised (:mod:`perovx.io.instruments`), or ``None``.
     """
 
     path: str
@@ -438,6 +162,7 @@ class Table:
     columns: Mapping[str, str] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
     has_header: bool = True
+    layout: str | None = None
 
     @property
     def n_rows(self) -> int:
@@ -762,16 +487,31 @@ def read_table(
     if p.stat().st_size == 0:
         raise FileFormatError(f"{p}: the file is empty; expected a header and numeric rows")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        records, delimiter = _records_xlsx(p, sheet), None
+        try:
+            records, delimiter, layout = _records_xlsx(p, sheet), None, None
+        except PerovxError:
+            raise
+        except Exception as exc:  # a broken sheet XML surfaces while rows are read
+            raise FileFormatError(
+                f"{p}: not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:120]})"
+            ) from None
     elif p.suffix.lower() == ".xls":
         raise FileFormatError(f"{p}: old Excel .xls files are not read; save it as .xlsx or CSV")
     else:
-        records, delimiter = _records_text(p)
-    return _build(p, records, delimiter, columns, units)
+        try:
+            records, delimiter, layout = _records_text(p)
+        except FileFormatError as exc:
+            msg = str(exc)
+            raise FileFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
+    return _build(p, records, delimiter, columns, units, layout)
 
 
 def _read_text(p: Path) -> str:
     data = p.read_bytes()
+    if _looks_binary(data):
+        raise FileFormatError(
+            f"{p}: looks like a binary file, not a text table; export it as CSV or .xlsx"
+        )
     if b"\x00" in data[:4096]:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             return data.decode("utf-16")
@@ -784,15 +524,37 @@ def _read_text(p: Path) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _looks_binary(data: bytes) -> bool:
+    """Control bytes other than tab/CR/LF/FF in the first 4 kB (UTF-16 text excepted)."""
+    head = data[:4096]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return ctrl > 0.01 * max(len(head), 1) or (b"\x00" in head)
+
+
 def _is_comment(line: str) -> bool:
     s = line.lstrip()
     return any(s.startswith(c) for c in _COMMENT_PREFIXES)
 
 
+#: Longest cell read (characters); a longer one is not a measurement table.
+_MAX_CELL = 100_000
+
+
 def _split(line: str, delimiter: str) -> list[str]:
     if delimiter == " ":
         return line.split()
-    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter, skipinitialspace=True))]
+    if len(line) > _MAX_CELL:
+        raise FileFormatError(
+            f"a line of {len(line)} characters (longest allowed {_MAX_CELL}): not a table of "
+            "measurements"
+        )
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
+    except csv.Error as exc:
+        raise FileFormatError(f"a line cannot be split into cells ({exc})") from None
+    return [c.strip() for c in cells]
 
 
 def _sniff(p: Path, content: list[tuple[int, str]]) -> str:
@@ -819,22 +581,23 @@ def _sniff(p: Path, content: list[tuple[int, str]]) -> str:
     )
 
 
-def _records_text(p: Path) -> tuple[list[tuple[int, list[str], bool]], str]:
-    """(line number, fields, is_comment) for each non-blank line, and the delimiter."""
+def _records_text(p: Path) -> tuple[list[tuple[int, list[str], bool]], str, str | None]:
+    """(line number, fields, is_comment) for each non-blank line, the delimiter, the layout."""
+    from perovx.io.instruments import normalise_lines
+
     text = _read_text(p)
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
+    raw = text.splitlines()
+    if not any(line.strip() for line in raw):
         raise FileFormatError(f"{p}: the file contains only blank lines")
-    content = [
-        (i + 1, line) for i, line in enumerate(lines) if line.strip() and not _is_comment(line)
-    ]
+    lines, layout = normalise_lines(raw)
+    content = [(i, line) for i, line in lines if line.strip() and not _is_comment(line)]
     if not content:
         raise FileFormatError(
             f"{p}: every line is a comment ({', '.join(_COMMENT_PREFIXES)}); no data rows"
         )
     delimiter = _sniff(p, content)
     records = []
-    for i, line in enumerate(lines):
+    for i, line in lines:
         if not line.strip():
             continue
         if _is_comment(line):
@@ -843,21 +606,21 @@ def _records_text(p: Path) -> tuple[list[tuple[int, list[str], bool]], str]:
                 if body.startswith(c):
                     body = body[len(c) :]
                     break
-            records.append((i + 1, _split(body.strip(), delimiter) if body.strip() else [], True))
+            records.append((i, _split(body.strip(), delimiter) if body.strip() else [], True))
         else:
-            records.append((i + 1, _split(line, delimiter), False))
-    return records, delimiter
+            records.append((i, _split(line, delimiter), False))
+    return records, delimiter, layout
 
 
 def _records_xlsx(p: Path, sheet: str | None) -> list[tuple[int, list[str | float], bool]]:
-    import zipfile
-
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileFormatError(f"{p}: not a readable .xlsx workbook ({exc})") from None
+    except Exception as exc:  # zip, XML ParseError, openpyxl's own: all mean "not readable"
+        raise FileFormatError(
+            f"{p}: not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
     try:
         if sheet is None:
             ws = wb.worksheets[0]
@@ -907,7 +670,10 @@ def _build(
     delimiter: str | None,
     columns: dict[str, str],
     units: dict[str, str],
+    layout: str | None = None,
 ) -> Table:
+    from perovx.io.instruments import rename_headers
+
     rows_nc = [(ln, cells) for ln, cells, com in records if not com]
     if not rows_nc:
         raise FileFormatError(f"{p}: no data rows (only comments)")
@@ -947,6 +713,10 @@ def _build(
         if header is not None
         else tuple(f"column {i + 1}" for i in range(ncol))
     )
+    if header is not None:
+        headers, renamed = rename_headers(headers, tuple(rows_nc[first_data][1]))
+        if renamed:
+            layout = f"{layout}; {renamed}" if layout else renamed
     data_rows: list[tuple[str | float, ...]] = []
     data_lines: list[int] = []
     for ln, cells in rows_nc[first_data:]:
@@ -980,6 +750,7 @@ def _build(
         columns=columns,
         units=units,
         has_header=has_header,
+        layout=layout,
     )
 
 

@@ -19,7 +19,16 @@ command                class                            figures of merit
 
 Results are frozen dataclasses of :class:`Measurement` (SI value, standard uncertainty,
 output unit, convention); ``to_dict()`` gives JSON whose keys carry the field's units
-(``sensitivity_uC_per_Gy_cm2``, ``lod_nGy_per_s``, ``mu_tau_cm2_per_V`` ...).
+(``sensitivity_uC_per_Gy_cm2``, ``lod_nGy_per_s``, ``mu_tau_cm2_per_V`` ...). Every result
+also has ``warnings``: sentences with their evidence about what is doubtful or was not
+determined (a drifting baseline, a decaying photocurrent, hysteresis, a value whose
+uncertainty is as large as itself), in the JSON, the summary and under the figure. What the
+data cannot determine at all is refused with one :class:`~perovx.errors.FitError` line.
+
+Traces are made for drifting detectors: beam steps are found by change-point detection on
+the trace with its baseline removed, and the dark baseline is fitted with its covariance
+(:mod:`perovx.metrics.lab._signal`); instrument export layouts are read by
+:mod:`perovx.io.instruments`.
 """
 
 from __future__ import annotations

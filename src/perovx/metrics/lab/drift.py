@@ -56,10 +56,14 @@ class DriftResult(LabResult):
     """Baseline-drift rate and field/area-normalised dark-current drift."""
 
     analysis: ClassVar[str] = "drift"
-    drift_rate: Measurement | None = field(default=None, metadata={"unit": "pA_per_s"})
-    normalised_drift: Measurement | None = field(default=None, metadata={"unit": "nA_per_cm_s_V"})
+    drift_rate: Measurement | None = field(
+        default=None, metadata={"unit": "pA_per_s", "zero_ok": True}
+    )
+    normalised_drift: Measurement | None = field(
+        default=None, metadata={"unit": "nA_per_cm_s_V", "zero_ok": True}
+    )
     relative_drift_rate: Measurement | None = field(
-        default=None, metadata={"unit": "percent_per_h"}
+        default=None, metadata={"unit": "percent_per_h", "zero_ok": True}
     )
     dark_current_start: Measurement | None = field(default=None, metadata={"unit": "nA"})
     dark_current_density_start: Measurement | None = field(
@@ -136,6 +140,7 @@ class DarkDrift(LabAnalysis[DriftResult]):
     ) -> None:
 
         super().__init__()
+        self.input_notes: list[str] = []
         self.origin = origin or DataOrigin()
         self.time_s, self.current_A = paired_arrays(
             ("time", time_s, "s"), ("current", current_A, "A"), origin=self.origin
@@ -170,17 +175,27 @@ class DarkDrift(LabAnalysis[DriftResult]):
         from perovx.io.tables import read_table
 
         table = read_table(path, columns=columns, units=units, sheet=sheet)
-        t = table.get("time").require_increasing()
+        from perovx.metrics.lab._signal import rebuild_time
+
+        t = table.get("time")
+        if (t.values[1:] < t.values[:-1]).any():
+            t.require_increasing()  # names the file line where the time goes back
+        t_s, time_note = rebuild_time(t.values, where=f"{table.path}, column {t.header!r}")
         kind = table.first_of(("dark_current", "current")) or "current"
         i = table.get(kind)
-        return cls(
-            t.values,
+        out = cls(
+            t_s,
             i.values,
             area_m2=area_m2,
             thickness_m=thickness_m,
             bias_V=bias_V,
             origin=DataOrigin.of(t),
         )
+        if table.layout:
+            out.input_notes.append(f"file layout: {table.layout}")
+        if time_note:
+            out.input_notes.append(time_note)
+        return out
 
     @classmethod
     def from_demo(cls, *, seed: int = 0) -> Self:
@@ -211,7 +226,12 @@ class DarkDrift(LabAnalysis[DriftResult]):
                 f"(the trace lasts {t[-1] - t[0]:g} s); a drift fit needs at least 10: "
                 "skip less or record longer"
             )
-        notes = []
+        from perovx.metrics.lab._signal import reading_noise
+
+        notes = list(self.input_notes)
+        rn = reading_noise(self.current_A)
+        if rn.note():
+            notes.append(rn.note())
         sign = 1.0 if np.median(i[sel]) >= 0 else -1.0
         if sign < 0:
             notes.append("currents are negative (negative bias?): signs inverted")

@@ -108,8 +108,12 @@ class HechtResult(LabResult):
     mu_tau: Measurement | None = field(default=None, metadata={"unit": "cm2_per_V"})
     mu_tau_positive_bias: Measurement | None = field(default=None, metadata={"unit": "cm2_per_V"})
     mu_tau_negative_bias: Measurement | None = field(default=None, metadata={"unit": "cm2_per_V"})
-    s_over_mu_positive_bias: Measurement | None = field(default=None, metadata={"unit": "V_per_cm"})
-    s_over_mu_negative_bias: Measurement | None = field(default=None, metadata={"unit": "V_per_cm"})
+    s_over_mu_positive_bias: Measurement | None = field(
+        default=None, metadata={"unit": "V_per_cm", "zero_ok": True}
+    )
+    s_over_mu_negative_bias: Measurement | None = field(
+        default=None, metadata={"unit": "V_per_cm", "zero_ok": True}
+    )
     saturation_photocurrent_positive_bias: Measurement | None = field(
         default=None, metadata={"unit": "nA"}
     )

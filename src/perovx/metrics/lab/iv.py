@@ -134,7 +134,9 @@ class IVResult(LabResult):
     trap_filled_limit_voltage: Measurement | None = field(default=None, metadata={"unit": "V"})
     trap_density: Measurement | None = field(default=None, metadata={"unit": "per_cm3"})
     mobility: Measurement | None = field(default=None, metadata={"unit": "cm2_per_V_s"})
+    offset: Measurement | None = field(default=None, metadata={"unit": "nA", "zero_ok": True})
     ohmic_max_V: float = math.nan
+    sweeps: tuple[dict[str, Any], ...] = ()
     polarity: str = "positive"
     loglog_slopes: tuple[float, ...] = ()
     regimes: tuple[str, ...] = ()
@@ -153,7 +155,8 @@ class IVResult(LabResult):
 
         c = self.curve
         if ax is None:
-            fig, (main, res) = figure_with_residuals()
+            fig, (lin, main, res) = figure_with_residuals(extra_top=True)
+            _plot_linear(lin, c, self)
         else:
             fig, main, res = ax.figure, ax, None
         v, j = c["v"], c["j"] * 1e5  # A/m2 → nA/cm2
@@ -194,6 +197,76 @@ class IVResult(LabResult):
         return fig
 
 
+def _plot_linear(ax: Any, c: dict[str, Any], r: IVResult) -> None:
+    """I vs V on linear axes in the ohmic range, with the fitted line I = G·V + I₀."""
+    import numpy as np
+
+    v, i = c["v_all"], c["i_all"]
+    vmax = r.ohmic_max_V
+    sel = np.abs(v) <= vmax * 1.5
+    ax.plot(v[sel], i[sel] * 1e9, "o-", ms=3, lw=0.6, color="C0", label="measured")
+    g, i0 = c["ohmic_line"]
+    vv = np.linspace(-vmax if (v < 0).any() else 0.0, vmax, 50)
+    ax.plot(vv, (g * vv + i0) * 1e9, "-", color="C3", lw=1.2,
+            label=f"ohmic fit: R = {r.resistance.format()}, I₀ = {r.offset.format()}")
+    ax.axvspan(-vmax, vmax, color="C3", alpha=0.06, lw=0)
+    ax.axhline(0, color="0.6", lw=0.6)
+    ax.set_xlabel("bias (V)")
+    ax.set_ylabel("current (nA)")
+    ax.legend(frameon=False, fontsize=7)
+    ax.set_title(r.source, fontsize=9)
+
+
+def _sweeps(v: Any) -> list[tuple[int, int]]:
+    """Index ranges of the monotonic sweeps of a voltage series (direction reversals)."""
+    import numpy as np
+
+    d = np.sign(np.diff(v))
+    out = []
+    start = 0
+    direction = 0.0
+    for k, s in enumerate(d):
+        if s == 0:
+            continue
+        if direction and s != direction:
+            out.append((start, k + 1))
+            start = k
+        direction = s
+    out.append((start, len(v)))
+    return [(a, b) for a, b in out if b - a >= 3]
+
+
+def _offset(v: Any, i: Any, ohmic_max_V: float | None) -> tuple[float | None, float]:
+    """Current at 0 V from a line through the lowest third of |V| (None if insignificant)."""
+    import numpy as np
+
+    av = np.abs(v)
+    if ohmic_max_V is not None and ohmic_max_V > 0:
+        sel = av <= ohmic_max_V
+    else:
+        k = max(5, av.size // 3)
+        sel = av <= np.sort(av)[min(k, av.size) - 1]
+    if sel.sum() < 4 or np.ptp(v[sel]) == 0:
+        return None, 0.0
+    f = linear_fit(v[sel], i[sel], what="offset line")
+    if f.intercept_se is None or not abs(f.intercept) > 3 * f.intercept_se:
+        return None, 0.0
+    # only where the current is a straight line there (no space-charge curvature): the
+    # intercept is then a true offset, not an extrapolation of a curve
+    if sel.sum() >= 5:
+        x = v[sel]
+        design = np.column_stack([np.ones_like(x), x, x * x])
+        coef, *_ = np.linalg.lstsq(design, i[sel], rcond=None)
+        r = i[sel] - design @ coef
+        s2 = float(np.sum(r * r)) / max(x.size - 3, 1)
+        cov = s2 * np.linalg.pinv(design.T @ design)
+        if abs(coef[2]) > 3 * math.sqrt(max(cov[2, 2], 0.0)) and abs(coef[2]) * float(
+            np.max(x * x)
+        ) > 0.1 * abs(f.slope) * float(np.max(np.abs(x))):
+            return None, 0.0
+    return f.intercept, f.intercept_se
+
+
 class IVCurve(LabAnalysis[IVResult]):
     """Resistivity (ohmic region) and SCLC trap analysis of an I–V sweep.
 
@@ -224,6 +297,7 @@ class IVCurve(LabAnalysis[IVResult]):
         origin: DataOrigin | None = None,
     ) -> None:
         super().__init__()
+        self.input_notes: list[str] = []
         self.origin = origin or DataOrigin()
         self.voltage_V, self.current_A = paired_arrays(
             ("voltage", voltage_V, "V"), ("current", current_A, "A"), origin=self.origin
@@ -257,7 +331,7 @@ class IVCurve(LabAnalysis[IVResult]):
         v = table.get("voltage")
         kind = table.first_of(("current", "dark_current")) or "current"
         i = table.get(kind)
-        return cls(
+        out = cls(
             v.values,
             i.values,
             area_m2=area_m2,
@@ -265,6 +339,9 @@ class IVCurve(LabAnalysis[IVResult]):
             relative_permittivity=relative_permittivity,
             origin=DataOrigin.of(v),
         )
+        if table.layout:
+            out.input_notes.append(f"file layout: {table.layout}")
+        return out
 
     @classmethod
     def from_demo(cls, *, seed: int = 0) -> Self:
@@ -302,15 +379,27 @@ class IVCurve(LabAnalysis[IVResult]):
         """
         import numpy as np
 
-        v, i = self.voltage_V, self.current_A
+        v, i_raw = self.voltage_V, self.current_A
         if polarity not in ("auto", "positive", "negative"):
             raise InputError(f"polarity must be auto, positive or negative, got {polarity!r}")
+        warnings: list[str] = []
+        # a current offset (electrometer zero, a thermal or displacement current) bends the
+        # log–log curve at low bias: estimate it from a straight line through the lowest
+        # third of |V| (both polarities) and remove it before the log–log analysis
+        offset, offset_se = _offset(v, i_raw, ohmic_max_V)
+        i = i_raw - offset if offset is not None else i_raw
         npos, nneg = int((v > 0).sum()), int((v < 0).sum())
         if polarity == "auto":
             polarity = "positive" if npos >= nneg else "negative"
         sgn = 1.0 if polarity == "positive" else -1.0
         sel = (sgn * v > 0) & (sgn * i > 0)
-        notes = []
+        notes = list(self.input_notes)
+        if offset is not None:
+            notes.append(
+                f"current offset I₀ = {offset * 1e9:.4g} ± {offset_se * 1e9:.2g} nA at 0 V "
+                "(intercept of a straight line through the lowest third of |V|) removed "
+                "before the log–log analysis; the ohmic fit has its own free offset"
+            )
         dropped = int(((sgn * v > 0) & ~(sgn * i > 0)).sum())
         if dropped:
             notes.append(
@@ -366,7 +455,7 @@ class IVCurve(LabAnalysis[IVResult]):
                 f"{self.origin.source}: only {int(osel.sum())} points with |V| <= "
                 f"{ohmic_max_V:g} V for the ohmic fit (need 3); raise --ohmic-max"
             )
-        of = linear_fit(v[osel], i[osel], robust=True, what="ohmic fit (I vs V)")
+        of = linear_fit(v[osel], i_raw[osel], robust=True, what="ohmic fit (I vs V)")
         if not of.slope > 0:
             raise FitError(
                 f"{self.origin.source}: the ohmic conductance is not positive "
@@ -384,6 +473,40 @@ class IVCurve(LabAnalysis[IVResult]):
         resistance = Measurement(
             1.0 / g, None if ug is None else ug / g**2, "ohm", "1/G of the ohmic fit"
         )
+        ohmic_offset = Measurement(
+            of.intercept,
+            of.intercept_se,
+            "nA",
+            "intercept I₀ of the ohmic fit I = G·V + I₀ (current at 0 V)",
+        )
+        # hysteresis: each monotonic sweep fitted on its own
+        sweeps = []
+        for a, b in _sweeps(v):
+            ss = np.zeros(v.size, bool)
+            ss[a:b] = True
+            ss &= osel
+            if ss.sum() >= 3 and np.ptp(v[ss]) > 0:
+                f = linear_fit(v[ss], i_raw[ss], what="ohmic fit of one sweep")
+                if f.slope > 0:
+                    sweeps.append(
+                        {
+                            "first_point": int(a) + 1,
+                            "points": int(b - a),
+                            "direction": "up" if v[b - 1] > v[a] else "down",
+                            "resistance_ohm": 1.0 / f.slope,
+                            "offset_nA": f.intercept * 1e9,
+                        }
+                    )
+        if len(sweeps) >= 2:
+            rs = np.array([sw["resistance_ohm"] for sw in sweeps])
+            spread = float((rs.max() - rs.min()) / rs.mean())
+            offs = [sw["offset_nA"] for sw in sweeps]
+            text = (
+                f"{len(sweeps)} sweeps (hysteresis loop) fitted one by one in the ohmic range: "
+                f"R from {rs.min():.4g} to {rs.max():.4g} Ω (spread {spread:.1%}), offset from "
+                f"{min(offs):.3g} to {max(offs):.3g} nA; ρ is from all sweeps together"
+            )
+            (warnings if spread > 0.05 else notes).append(text)
 
         vtfl = nt = mob = None
         if "trap filling" in regimes:
@@ -442,6 +565,9 @@ class IVCurve(LabAnalysis[IVResult]):
         self._result = IVResult(
             source=self.origin.source,
             notes=tuple(notes),
+            warnings=tuple(warnings),
+            offset=ohmic_offset,
+            sweeps=tuple(sweeps),
             resistivity=resistivity,
             resistance=resistance,
             trap_filled_limit_voltage=vtfl,
@@ -458,6 +584,9 @@ class IVCurve(LabAnalysis[IVResult]):
                 "segments": seg,
                 "lines": [(f.slope, f.intercept - math.log(self.area_m2)) for f in fits],
                 "residuals": resid,
+                "v_all": v,
+                "i_all": i_raw,
+                "ohmic_line": (g, of.intercept),
             },
         )
         return self

@@ -3,9 +3,12 @@
 For each beam pulse (from a dose-rate column, a schedule, or found from the current's
 steps with :func:`~perovx.metrics.lab.xray_response.detect_beam_segments`):
 
-* the *dark level* is the mean current over the last half of the beam-off period before
-  the pulse, the *plateau* the mean over the last half of the beam-on period; the step
-  is their difference;
+* the polarity comes from the pulses themselves (plateau minus the dark level before each
+  pulse, median over pulses), so negative-going photocurrents are handled;
+* the *dark baseline* is a polynomial in time fitted through the last half of every
+  beam-off period (:func:`perovx.metrics.lab._signal.fit_baseline`), so a drifting dark
+  current does not bend the edges or the lag; the *plateau* is the mean over the last
+  half of the beam-on period above that baseline, and the step is the plateau;
 * the rise time is the time between the 10 % and 90 % crossings of the step after beam on
   (the 90 % crossing is the first reading at or above 90 %, the 10 % crossing the last
   reading at or below 10 % before it, each interpolated linearly between readings), the
@@ -17,6 +20,13 @@ steps with :func:`~perovx.metrics.lab.xray_response.detect_beam_segments`):
 Values are averaged over the pulses; the uncertainty combines the standard error over
 pulses with the resolution of the readings (sample interval/√6 for a difference of two
 interpolated crossings).
+
+Quality flags: when the photocurrent decays during the pulses by more than 10 % of its
+highest level (persistent photoconductivity, polarisation), the 10–90 % times and the lag
+have no meaning; they are withheld, and the decay and the persistent-photoconductivity
+ratio (signal ``lag_after_s`` after beam off over the highest signal) are reported with a
+warning. A baseline that drifts by more than half a step, or a dark level that differs
+after the pulses from before them by more than half the lag, is reported too.
 """
 
 from __future__ import annotations
@@ -50,6 +60,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ResponseResult", "ResponseTime"]
 
+#: Loss of photocurrent during a pulse above which rise/fall times and lag are withheld.
+_DECAY_LIMIT = 0.10
+
 
 @dataclass(frozen=True, kw_only=True)
 class ResponseResult(LabResult):
@@ -58,7 +71,13 @@ class ResponseResult(LabResult):
     analysis: ClassVar[str] = "response"
     rise_time: Measurement | None = field(default=None, metadata={"unit": "s"})
     fall_time: Measurement | None = field(default=None, metadata={"unit": "s"})
-    lag: Measurement | None = field(default=None, metadata={"unit": "percent"})
+    lag: Measurement | None = field(default=None, metadata={"unit": "percent", "zero_ok": True})
+    decay_in_pulse: Measurement | None = field(
+        default=None, metadata={"unit": "percent", "zero_ok": True}
+    )
+    persistent_photocurrent: Measurement | None = field(
+        default=None, metadata={"unit": "percent"}
+    )
     lag_after_s: float = math.nan
     sample_interval_s: float = math.nan
     pulses: tuple[dict[str, Any], ...] = ()
@@ -77,7 +96,10 @@ class ResponseResult(LabResult):
             fig, (top, main) = plt.subplots(
                 2, 1, figsize=(6.4, 6.4), gridspec_kw={"height_ratios": [1, 1.6], "hspace": 0.35}
             )
-            top.plot(tr["t"], tr["i"] * 1e9, "-", lw=0.7, color="0.3")
+            top.plot(tr["t"], tr["i"] * 1e9, "-", lw=0.7, color="0.3", label="current")
+            if tr.get("baseline") is not None:
+                top.plot(tr["t"], tr["baseline"] * 1e9, "--", lw=1, color="C2",
+                         label="dark baseline")
             for k, (a, b) in enumerate(tr["segments"]):
                 top.axvspan(a, b, color="C1", alpha=0.15, lw=0, label="beam on" if k == 0 else None)
             top.set_xlabel("time (s)")
@@ -87,6 +109,11 @@ class ResponseResult(LabResult):
         else:
             fig, main = ax.figure, ax
         p = tr["first"]
+        if p is None:  # no pulse with both edges (a decaying photocurrent): the trace only
+            main.plot(tr["t"], tr["i"] * 1e9, "-", lw=0.7, color="0.3")
+            main.set_xlabel("time (s)")
+            main.set_ylabel("current (nA)")
+            return fig
         main.plot(
             (p["t"] - p["t_on"]) * 1e3,
             p["y"] * 100,
@@ -99,6 +126,8 @@ class ResponseResult(LabResult):
         for lvl in (10, 90):
             main.axhline(lvl, color="0.6", lw=0.7, ls=":")
         for key, c, levels in (("rise", "C3", [10, 90]), ("fall", "C2", [90, 10])):
+            if getattr(self, key + "_time") is None:
+                continue
             times = (np.array(p[key]) - p["t_on"]) * 1e3
             main.plot(
                 times,
@@ -149,6 +178,7 @@ class ResponseTime(LabAnalysis[ResponseResult]):
     ) -> None:
 
         super().__init__()
+        self.input_notes: list[str] = []
         self.origin = origin or DataOrigin()
         self.time_s, self.current_A = paired_arrays(
             ("time", time_s, "s"), ("current", current_A, "A"), origin=self.origin
@@ -190,7 +220,12 @@ class ResponseTime(LabAnalysis[ResponseResult]):
         from perovx.io.tables import read_table
 
         table = read_table(path, columns=columns, units=units, sheet=sheet)
-        t = table.get("time").require_increasing()
+        from perovx.metrics.lab._signal import rebuild_time
+
+        t = table.get("time")
+        if (t.values[1:] < t.values[:-1]).any():
+            t.require_increasing()  # names the file line where the time goes back
+        t_s, time_note = rebuild_time(t.values, where=f"{table.path}, column {t.header!r}")
         i = table.get("current")
         kwargs: dict[str, Any] = {}
         if schedule_path is not None:
@@ -199,7 +234,12 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             )
         elif table.has("dose_rate"):
             kwargs["dose_rate_Gy_per_s"] = table.get("dose_rate").values
-        return cls(t.values, i.values, origin=DataOrigin.of(t), **kwargs)
+        out = cls(t_s, i.values, origin=DataOrigin.of(t), **kwargs)
+        if table.layout:
+            out.input_notes.append(f"file layout: {table.layout}")
+        if time_note:
+            out.input_notes.append(time_note)
+        return out
 
     @classmethod
     def from_demo(cls, *, seed: int = 0) -> Self:
@@ -227,12 +267,41 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             raise InputError(f"lag window must be >= 1 reading, got {lag_window!r}")
         t, cur = self.time_s, self.current_A
         dt = float(np.median(np.diff(t)))
-        sign = 1.0 if np.median(cur) >= 0 or np.max(cur) > -np.min(cur) else -1.0
-        notes = []
-        if sign < 0:
-            notes.append("currents are negative (negative bias?): signs inverted")
-        y_all = sign * cur
         segs = self.segments
+        from perovx.metrics.lab._signal import reading_noise
+
+        notes: list[str] = list(self.input_notes)
+        warnings: list[str] = []
+        rn = reading_noise(cur)
+        if rn.note():
+            notes.append(rn.note())
+        # polarity from the steps: plateau minus the dark level before each pulse
+        raw = []
+        for k, (t_on, t_off) in enumerate(segs):
+            prev_off = segs[k - 1][1] if k else t[0]
+            d_sel = (t >= t_on - 0.5 * (t_on - prev_off)) & (t < t_on)
+            p_sel = (t >= t_on + 0.5 * (t_off - t_on)) & (t < t_off)
+            if d_sel.sum() and p_sel.sum():
+                raw.append(float(cur[p_sel].mean() - cur[d_sel].mean()))
+        sign = 1.0 if not raw or float(np.median(raw)) >= 0 else -1.0
+        if sign < 0:
+            notes.append(
+                f"the photocurrent is negative ({sum(r < 0 for r in raw)} of {len(raw)} "
+                "pulses lower the current; negative bias?): signs inverted"
+            )
+        y_all = sign * cur
+        # the dark baseline through the last half of every beam-off period (it drifts)
+        from perovx.metrics.lab._signal import fit_baseline
+
+        offs = [float(t[0])] + [b for _, b in segs]
+        ons = [a for a, _ in segs] + [float(t[-1] + dt)]
+        windows = [(b - 0.5 * (b - a), b) for a, b in zip(offs, ons, strict=True) if b > a]
+        base_fit = fit_baseline(t, y_all, windows)
+        base = base_fit(t)
+        drift = float(base[-1] - base[0])
+        decays: list[float] = []
+        persist: list[float] = []
+        dark_shift: list[float] = []
         pulses = []
         first = None
         for k, (t_on, t_off) in enumerate(segs):
@@ -245,12 +314,31 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                     f"pulse at {t_on:g} s skipped: too few readings before, during or after it"
                 )
                 continue
-            dark = float(y_all[dark_sel].mean())
-            step = float(y_all[top_sel].mean()) - dark
+            step = float((y_all - base)[top_sel].mean())
             if step <= 0:
                 notes.append(f"pulse at {t_on:g} s skipped: no rise of the current")
                 continue
-            y = (y_all - dark) / step
+            y = (y_all - base) / step
+            lag = None
+            t_lag = t_off + lag_after_s
+            if t_lag < next_on - dt * lag_window / 2:
+                j = int(np.argmin(np.abs(t - t_lag)))
+                h = lag_window // 2
+                lag = float(y[max(j - h, 0) : j + h + 1].mean())
+            # decay within the pulse: the highest level (smoothed) against the end level
+            on_sel = (t >= t_on) & (t < t_off)
+            yy = y[on_sel]
+            if yy.size >= 6:
+                w = max(3, yy.size // 20)
+                smooth = np.convolve(yy, np.ones(w) / w, mode="valid")
+                peak = float(smooth.max())
+                decays.append((peak - 1.0) / peak if peak > 0 else 0.0)
+                if lag is not None:
+                    persist.append(lag / peak)
+            # the dark level after the pulse against the one before it
+            after_sel = (t >= t_off + 0.5 * (next_on - t_off)) & (t < next_on)
+            if after_sel.sum() >= 3:
+                dark_shift.append(float(y[after_sel].mean()))
             rise = _crossings(t, y, t_on - 0.5 * (t_on - prev_off), t_off, rising=True)
             fall = _crossings(t, y, t_off - 0.5 * (t_off - t_on), next_on, rising=False)
             if rise is None or fall is None:
@@ -258,12 +346,6 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                     f"pulse at {t_on:g} s skipped: the 10 % / 90 % crossings were not found"
                 )
                 continue
-            lag = None
-            t_lag = t_off + lag_after_s
-            if t_lag < next_on - dt * lag_window / 2:
-                j = int(np.argmin(np.abs(t - t_lag)))
-                h = lag_window // 2
-                lag = float(y[max(j - h, 0) : j + h + 1].mean())
             pulses.append(
                 {
                     "t_on_s": t_on,
@@ -272,6 +354,10 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                     "fall_time_s": fall[1] - fall[0],
                     "lag_percent": None if lag is None else lag * 100,
                     "step_nA": step * 1e9,
+                    "baseline_drift_during_pulse_nA": float(
+                        base_fit(t_off)[0] - base_fit(t_on)[0]
+                    )
+                    * 1e9,
                 }
             )
             if first is None:
@@ -283,7 +369,8 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                     "rise": rise,
                     "fall": fall,
                 }
-        if not pulses:
+        decaying = bool(decays) and float(np.mean(decays)) > _DECAY_LIMIT
+        if not pulses and not decaying:
             raise InputError(
                 f"{self.origin.source}: no complete beam pulse could be measured "
                 f"({'; '.join(notes)}); record dark periods before and after each pulse"
@@ -294,24 +381,60 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             v = np.array(values)
             sem = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0
             conv = (
-                f"{what}: 10 %–90 % of the step between the dark level (last half of the "
-                "preceding beam-off period) and the plateau (last half of the beam-on period), "
+                f"{what}: 10 %–90 % of the step between the dark baseline (fitted through the "
+                "last half of every beam-off period) and the plateau (last half of the beam-on "
+                "period), "
                 f"crossings interpolated linearly; mean of {v.size} pulse(s); uncertainty = "
                 f"standard error over pulses ⊕ sample interval/√6 ({res_floor:.2g} s)"
             )
             return Measurement(float(v.mean()), math.hypot(sem, res_floor), "s", conv)
 
-        rise_m = combine([p["rise_time_s"] for p in pulses], "rise")
-        fall_m = combine([p["fall_time_s"] for p in pulses], "fall")
+        rise_m: Measurement | None = None
+        fall_m: Measurement | None = None
+        if pulses:
+            rise_m = combine([p["rise_time_s"] for p in pulses], "rise")
+            fall_m = combine([p["fall_time_s"] for p in pulses], "fall")
+        decay_m = persist_m = None
+        if decays:
+            dv = np.array(decays)
+            decay_m = Measurement(
+                float(dv.mean()),
+                float(dv.std(ddof=1) / math.sqrt(dv.size)) if dv.size > 1 else None,
+                "percent",
+                "loss of photocurrent during a pulse: (highest level, smoothed over 5 % of "
+                "the pulse − plateau, the mean of its last half)/highest level; mean over "
+                "pulses",
+            )
+        if decaying and decay_m is not None:
+            if persist:
+                pv = np.array(persist)
+                persist_m = Measurement(
+                    float(pv.mean()),
+                    float(pv.std(ddof=1) / math.sqrt(pv.size)) if pv.size > 1 else None,
+                    "percent",
+                    f"persistent photoconductivity: signal {lag_after_s:g} s after beam off "
+                    "over the highest signal during the pulse; mean over pulses",
+                )
+            warnings.append(
+                f"photocurrent decays by {decay_m.value:.0%} during the pulse (more than "
+                f"{_DECAY_LIMIT:.0%}): rise/fall times and lag are not reliable and are not "
+                "reported; "
+                + (
+                    f"persistent-photoconductivity ratio {persist_m.format()} reported instead"
+                    if persist_m is not None
+                    else "no beam-off period long enough for a persistent-photoconductivity ratio"
+                )
+            )
+            rise_m = fall_m = None
         for name, m in (("rise", rise_m), ("fall", fall_m)):
-            if m.value < 3 * dt:
+            if m is not None and m.value < 3 * dt:
                 notes.append(
                     f"{name} time is within 3 sample intervals ({dt:g} s): limited by "
                     "the sampling, read it as an upper bound"
                 )
         lags = [p["lag_percent"] / 100 for p in pulses if p["lag_percent"] is not None]
         lag_m = None
-        if lags:
+        if lags and not decaying:
             lv = np.array(lags)
             sem = float(lv.std(ddof=1) / math.sqrt(lv.size)) if lv.size > 1 else None
             lag_m = Measurement(
@@ -322,18 +445,37 @@ class ResponseTime(LabAnalysis[ResponseResult]):
                 f"averaged over {lag_window} readings; mean of {lv.size} pulse(s)"
                 + ("" if sem is not None else "; one pulse: no uncertainty"),
             )
-        else:
+        elif not lags:
             notes.append(f"lag not measured: no beam-off period longer than {lag_after_s:g} s")
+        if abs(drift) > 0.5 * min((p["step_nA"] * 1e-9 for p in pulses), default=math.inf):
+            warnings.append(
+                f"the dark baseline drifts by {drift * 1e9:+.4g} nA over the record (in the "
+                "photocurrent's direction) "
+                "(more than half a step): edges and lag are measured from the "
+                f"{base_fit.convention()}; check the baseline on the plot"
+            )
+        if lag_m is not None and dark_shift:
+            shift = float(np.mean(dark_shift))
+            if abs(shift) > max(0.5 * abs(lag_m.value), 0.005):
+                warnings.append(
+                    f"the dark level after the pulses differs from the one before by "
+                    f"{shift:+.1%} of the step on average (a drifting baseline): the lag of "
+                    f"{lag_m.format()} is uncertain by about that much"
+                    + ("; a negative lag means the baseline fell" if lag_m.value < 0 else "")
+                )
         self._result = ResponseResult(
             source=self.origin.source,
             notes=tuple(notes),
+            warnings=tuple(warnings),
+            decay_in_pulse=decay_m,
+            persistent_photocurrent=persist_m,
             rise_time=rise_m,
             fall_time=fall_m,
             lag=lag_m,
             lag_after_s=lag_after_s,
             sample_interval_s=dt,
             pulses=tuple(pulses),
-            trace={"t": t, "i": y_all, "segments": segs, "first": first},
+            trace={"t": t, "i": y_all, "segments": segs, "first": first, "baseline": base},
         )
         return self
 

@@ -15,6 +15,7 @@ nGy s⁻¹, cm² V⁻¹ ...) appear only in :meth:`LabResult.to_dict` keys and i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ __all__ = [
     "LabAnalysis",
     "LabResult",
     "Measurement",
+    "annotate_warnings",
     "as_array",
     "finite_or_none",
 ]
@@ -174,7 +176,9 @@ class LabResult(ABC):
     """Base of the result records of the lab analyses.
 
     Subclasses declare :class:`Measurement` fields as
-    ``field(default=None, metadata={"unit": "<key of UNITS>"})`` (their JSON keys are
+    ``field(default=None, metadata={"unit": "<key of UNITS>"})`` (add ``"zero_ok": True``
+    for an offset or intercept, whose value may well be 0; any other value whose
+    uncertainty is as large as itself is flagged in :attr:`warnings`) (their JSON keys are
     ``<name>_<unit>`` and ``<name>_uncertainty_<unit>``), plain fields whose names carry
     their unit, and plot-only arrays as ``field(..., metadata={"plot": True})``.
     """
@@ -182,6 +186,42 @@ class LabResult(ABC):
     analysis: ClassVar[str] = ""
     source: str = "arrays"
     notes: tuple[str, ...] = ()
+    #: Quality flags: sentences with their evidence, saying what is doubtful or was not
+    #: determined (in the JSON, the summary and on the plot).
+    warnings: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every figure of a result carries its warnings under the panels
+        super().__init_subclass__(**kwargs)
+        original = cls.__dict__.get("plot")
+        if original is None or getattr(original, "_with_warnings", False):
+            return
+
+        @functools.wraps(original)
+        def plot(self: LabResult, ax: Any = None) -> Figure:
+            fig = original(self, ax)
+            if ax is None:
+                annotate_warnings(fig, self.warnings)
+            return fig
+
+        plot._with_warnings = True  # type: ignore[attr-defined]
+        cls.plot = plot  # type: ignore[method-assign]
+
+    def __post_init__(self) -> None:
+        # a value whose uncertainty is as large as itself is not determined: say so
+        extra = []
+        zero_ok = {f.name for f in dataclasses.fields(self) if f.metadata.get("zero_ok")}
+        for name, m in self.measurements().items():
+            if name in zero_ok:  # an offset or intercept consistent with 0 is a result
+                continue
+            u = m.uncertainty
+            if u is not None and math.isfinite(u) and m.value != 0 and u >= abs(m.value):
+                extra.append(
+                    f"{name.replace('_', ' ')} is not determined by these data: "
+                    f"{m.format()} (the uncertainty is as large as the value)"
+                )
+        if extra:
+            object.__setattr__(self, "warnings", (*self.warnings, *extra))
 
     def measurements(self) -> dict[str, Measurement]:
         """The figures of merit that were determined, by field name."""
@@ -197,7 +237,7 @@ class LabResult(ABC):
         out: dict[str, Any] = {"analysis": self.analysis, "source": self.source}
         conventions: dict[str, str] = {}
         for f in dataclasses.fields(self):
-            if f.name in ("source", "notes") or f.metadata.get("plot"):
+            if f.name in ("source", "notes", "warnings") or f.metadata.get("plot"):
                 continue
             v = getattr(self, f.name)
             unit = f.metadata.get("unit")
@@ -214,6 +254,7 @@ class LabResult(ABC):
                 out[f.name] = _plain(v)
         out["conventions"] = conventions
         out["notes"] = list(self.notes)
+        out["warnings"] = list(self.warnings)
         return out
 
     def summary(self) -> str:
@@ -229,6 +270,9 @@ class LabResult(ABC):
         if self.notes:
             lines.append("notes:")
             lines.extend(f"  {n}" for n in self.notes)
+        if self.warnings:
+            lines.append("warnings:")
+            lines.extend(f"  ⚠ {w}" for w in self.warnings)
         return "\n".join(lines)
 
     def _extra_summary(self) -> list[str]:
@@ -293,6 +337,18 @@ class LabAnalysis(ABC, Generic[R]):
 
             save_figure(fig, filename, overwrite=True, dpi=dpi, bbox_inches="tight")
         return fig
+
+
+def annotate_warnings(fig: Any, warnings: tuple[str, ...] | list[str]) -> None:
+    """Write the quality flags under the panels of ``fig`` (wrapped, in red)."""
+    if not warnings:
+        return
+    import textwrap
+
+    text = "\n".join(
+        textwrap.fill(f"⚠ {w}", width=110, subsequent_indent="   ") for w in warnings
+    )
+    fig.text(0.01, -0.01, text, ha="left", va="top", fontsize=6.5, color="#a00000")
 
 
 def finite_or_none(x: float | None) -> float | None:

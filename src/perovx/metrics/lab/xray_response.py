@@ -6,9 +6,13 @@ air-kerma rates:
 1. Beam-on segments come from a dose-rate column, a schedule (on/off times and dose
    rates) or, given only the dose rates in order, from the current's steps.
 2. For each segment the net photocurrent is the mean over the *plateau* (the last
-   ``plateau_fraction`` of the beam-on time) minus the dark baseline, interpolated
-   linearly in time between the dark windows before and after (the last
-   ``plateau_fraction`` of each beam-off period, after the lag has died away).
+   ``plateau_fraction`` of the beam-on time) minus the dark baseline: a polynomial in time
+   (degree 0–3 by BIC) fitted to the readings of the dark windows (the last
+   ``plateau_fraction`` of each beam-off period, after the lag has died away), its
+   covariance propagated into every step (:func:`perovx.metrics.lab._signal.fit_baseline`).
+   Perovskite detectors drift by several percent over a run (ion migration) while a step
+   adds a fraction of a percent: the baseline is fitted, not interpolated. The polarity is
+   read from the steps themselves (the median sign of the net photocurrents).
 3. The net current density ``J = ΔI/A`` is fitted against the dose rate by ordinary
    least squares with a free intercept; the slope is the sensitivity
    ``S = ΔJ/ΔḊ`` (C Gy⁻¹ m⁻²; reported in µC Gy_air⁻¹ cm⁻²) with its standard error.
@@ -26,6 +30,12 @@ air-kerma rates:
    theoretical sensitivity S0 of :func:`perovx.interaction.sensitivity.theoretical_sensitivity`
    (every incident photon's energy absorbed, every pair collected), as the review proposes.
 
+Refusals and quality flags: fewer than two distinct dose rates (within 1 %) in the fit, or a
+sensitivity whose standard error is as large as itself, end in a :class:`FitError`; a
+drifting baseline, a photocurrent that decays during the beam-on periods, ghosting after
+them, steps against the polarity and a dark current of the other sign are reported as
+warnings (``result.warnings``, on the plot and in the JSON).
+
 References
 ----------
 IUPAC, *Compendium of Analytical Nomenclature* ("Orange Book"), 3rd ed. (1998), §18.4.3.7:
@@ -36,25 +46,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from perovx.errors import FitError, InputError
-from perovx.metrics.lab._fitting import block_noise, figure_with_residuals, linear_fit, plot_fit
+from perovx.metrics.lab._fitting import (
+    block_noise,
+    effective_sample_size,
+    linear_fit,
+)
+from perovx.metrics.lab.beam import (
+    BeamSegment,
+    detect_beam_segments,
+    segments_from_dose_rate,
+    segments_from_schedule,
+)
 from perovx.metrics.lab.result import (
     DataOrigin,
     LabAnalysis,
-    LabResult,
     Measurement,
     as_array,
     paired_arrays,
     require_increasing,
 )
+from perovx.metrics.lab.xray_result import XRayResponseResult
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    pass
 
 __all__ = [
     "LOD_NOISE_METHODS",
@@ -69,374 +87,6 @@ __all__ = [
 #: How σ of the LoD is estimated.
 LOD_NOISE_METHODS = ("dark", "regression")
 _MIN_WINDOW_SAMPLES = 3
-
-
-@dataclass(frozen=True)
-class BeamSegment:
-    """One beam-on period.
-
-    Attributes
-    ----------
-    t_on_s, t_off_s
-        Beam on and off times, s.
-    dose_rate_Gy_per_s
-        Air-kerma rate, Gy s⁻¹ (``nan`` while unknown, for detected segments).
-    where
-        Where it was defined (``"schedule.csv:4"``), for messages.
-    """
-
-    t_on_s: float
-    t_off_s: float
-    dose_rate_Gy_per_s: float
-    where: str = ""
-
-
-def segments_from_dose_rate(
-    time_s: Any,
-    dose_rate_Gy_per_s: Any,
-    *,
-    origin: DataOrigin | None = None,
-    step_tolerance: float = 0.05,
-) -> list[BeamSegment]:
-    """Beam-on segments from a per-sample dose-rate column (0 = beam off).
-
-    A run of non-zero dose rates is split where the rate changes by more than
-    ``step_tolerance`` (relative), so stepped schedules without dark gaps work.
-
-    Parameters
-    ----------
-    time_s
-        Sample times, s (increasing).
-    dose_rate_Gy_per_s
-        Dose rate at each sample, Gy s⁻¹ (≥ 0).
-    origin
-        Where the samples came from, for messages.
-    step_tolerance
-        Relative change that starts a new segment.
-    """
-    import numpy as np
-
-    origin = origin or DataOrigin()
-    t = np.asarray(time_s, float)
-    d = np.asarray(dose_rate_Gy_per_s, float)
-    neg = np.flatnonzero(d < 0)
-    if neg.size:
-        k = int(neg[0])
-        raise InputError(
-            f"{origin.where(k)}: dose rate {d[k]:g} Gy/s is negative; dose rates are >= 0 "
-            "(0 while the beam is off)"
-        )
-    if not np.any(d > 0):
-        raise InputError(
-            f"{origin.source}: the dose-rate column is zero everywhere; no beam-on period "
-            "to analyse (is it the right column?)"
-        )
-    dt = float(np.median(np.diff(t))) if t.size > 1 else 0.0
-    segments: list[BeamSegment] = []
-    start = None
-    for i in range(d.size + 1):
-        new_run = False
-        if i < d.size and d[i] > 0:
-            if start is None:
-                start = i
-            elif abs(d[i] - d[i - 1]) > step_tolerance * max(d[i], d[i - 1]):
-                new_run = True
-        if start is not None and (i == d.size or d[i] <= 0 or new_run):
-            stop = i  # exclusive
-            t_off = float(t[stop]) if stop < t.size else float(t[-1] + dt)
-            rate = float(np.median(d[start:stop]))
-            segments.append(BeamSegment(float(t[start]), t_off, rate, origin.where(start)))
-            start = i if new_run else None
-    return segments
-
-
-def segments_from_schedule(path: str | Path, **read_options: Any) -> list[BeamSegment]:
-    """Beam-on segments from a schedule file.
-
-    Two layouts are read: one row per pulse with beam-on time, beam-off time and dose
-    rate (headers such as ``t_on (s)``, ``t_off (s)``, ``Dose rate (uGy/s)``), or a step
-    list of times and the dose rate from that time on (``Time (s)``, ``Dose rate (uGy/s)``;
-    0 for beam off).
-
-    Raises
-    ------
-    InputError
-        An off time not after its on time, a zero or negative dose rate in a pulse row,
-        overlapping pulses — naming the line.
-    """
-    from perovx.io.tables import read_table
-
-    table = read_table(path, **read_options)
-    if table.has("time_on") and table.has("time_off"):
-        on = table.get("time_on")
-        off = table.get("time_off")
-        rate = table.get("dose_rate")
-        segs = []
-        for k in range(table.n_rows):
-            where = f"{table.path}:{table.lines[k]}"
-            if off.values[k] <= on.values[k]:
-                raise InputError(
-                    f"{where}: beam-off time {off.values[k]:g} s is not after beam-on time "
-                    f"{on.values[k]:g} s; swap the columns or fix the line in a copy"
-                )
-            if rate.values[k] <= 0:
-                raise InputError(
-                    f"{where}, column {rate.header!r}: dose rate {rate.values[k]:g} Gy/s in a "
-                    "beam-on row; a zero dose rate is the dark baseline, not a point of the "
-                    "sensitivity fit: delete the row (beam-off periods need no row)"
-                )
-            segs.append(
-                BeamSegment(float(on.values[k]), float(off.values[k]), float(rate.values[k]), where)
-            )
-        segs.sort(key=lambda s: s.t_on_s)
-        for a, b in pairwise(segs):
-            if b.t_on_s < a.t_off_s:
-                raise InputError(
-                    f"{b.where}: beam-on at {b.t_on_s:g} s overlaps the pulse of {a.where} "
-                    f"(off at {a.t_off_s:g} s); fix the schedule"
-                )
-        return segs
-    if table.has("time") and table.has("dose_rate"):
-        t = table.get("time").require_increasing()
-        r = table.get("dose_rate")
-        origin = DataOrigin.of(r)
-        neg = [k for k in range(table.n_rows) if r.values[k] < 0]
-        if neg:
-            raise InputError(
-                f"{origin.where(neg[0])}: negative dose rate {r.values[neg[0]]:g} Gy/s"
-            )
-        segs = []
-        for k in range(table.n_rows - 1):
-            if r.values[k] > 0:
-                segs.append(
-                    BeamSegment(
-                        float(t.values[k]),
-                        float(t.values[k + 1]),
-                        float(r.values[k]),
-                        origin.where(k),
-                    )
-                )
-        if r.values[-1] > 0:
-            raise InputError(
-                f"{origin.where(table.n_rows - 1)}: the step schedule ends with the beam on; "
-                "add a last line with the beam-off time and dose rate 0"
-            )
-        if not segs:
-            raise InputError(f"{table.path}: the schedule has no beam-on step (all dose rates 0)")
-        return segs
-    raise InputError(
-        f"{table.path}: a schedule needs columns of beam-on time, beam-off time and dose "
-        "rate (e.g. 't_on (s)', 't_off (s)', 'Dose rate (uGy/s)'), or of time and dose rate; "
-        f"found {', '.join(repr(h) for h in table.headers)}; map them with "
-        "--schedule-column time_on=HEADER (and time_off=, dose_rate=)"
-    )
-
-
-def detect_beam_segments(
-    time_s: Any,
-    current_A: Any,
-    *,
-    edge_window: int = 5,
-    threshold: float = 8.0,
-) -> list[tuple[float, float]]:
-    """Beam-on periods found from the steps of the current.
-
-    The step statistic ``D_k = mean(I[k:k+L]) − mean(I[k−L:k])`` (``L = edge_window``)
-    is compared with ``threshold`` standard deviations of D (the larger of its robust
-    spread, 1.4826·MAD, and the reading-to-reading scatter scaled by √(2/L)); runs
-    above it are rising edges (beam on), runs below its negative falling edges; of
-    consecutive edges of one sign the strongest is kept. Each edge is then moved back to
-    its onset, the first reading more than 4σ (σ from the reading-to-reading scatter) away
-    from the level before it.
-
-    Parameters
-    ----------
-    time_s, current_A
-        The trace (s, A); use ``|I|`` order-free: a negative-bias trace works.
-    edge_window
-        L, readings on each side of a candidate edge.
-    threshold
-        Detection threshold in robust standard deviations of D.
-
-    Returns
-    -------
-    list
-        ``(t_on_s, t_off_s)`` of each complete beam-on period, in order; a period still
-        on at the end of the trace ends at the last reading.
-    """
-    import numpy as np
-
-    t = np.asarray(time_s, float)
-    i = np.asarray(current_A, float)
-    L = int(edge_window)
-    if t.size < 4 * L:
-        raise InputError(f"trace too short to find beam edges ({t.size} readings)")
-    c = np.concatenate([[0.0], np.cumsum(i)])
-    k = np.arange(L, i.size - L + 1)
-    d = (c[k + L] - c[k]) / L - (c[k] - c[k - L]) / L
-    # orient so that the beam raises |I|
-    if abs(d.max()) < abs(d.min()):
-        d = -d
-    # noise of D: its robust spread, and the reading-to-reading scatter, whichever is larger
-    mad = float(np.median(np.abs(d - np.median(d)))) * 1.4826
-    dd = np.diff(i)
-    sigma = 1.4826 * float(np.median(np.abs(dd - np.median(dd)))) / math.sqrt(2.0)
-    noise = max(mad, sigma * math.sqrt(2.0 / L))
-    peak = float(np.max(np.abs(d)))
-    if noise <= 1e-9 * peak:  # (nearly) noise-free or periodic data: plain standard deviation
-        noise = float(np.std(dd)) / math.sqrt(2.0) * math.sqrt(2.0 / L)
-    thr = threshold * noise
-    found: list[tuple[int, int, float]] = []  # (index, +1 rising / -1 falling, |D|)
-    for sign in (1, -1):
-        above = sign * d > thr
-        idx = np.flatnonzero(np.diff(np.concatenate([[0], above.astype(int), [0]])))
-        for a, b in zip(idx[::2], idx[1::2], strict=True):
-            j = a + int(np.argmax(sign * d[a:b]))
-            found.append((int(k[j]), sign, float(sign * d[j])))
-    found.sort()
-    # beam edges alternate: of several edges of one sign in a row (noise on a plateau
-    # crossing the threshold), keep the strongest
-    edges: list[tuple[int, int]] = []
-    strength: list[float] = []
-    for idx, sign, size in found:
-        if edges and edges[-1][1] == sign:
-            if size > strength[-1]:
-                edges[-1], strength[-1] = (idx, sign), size
-            continue
-        edges.append((idx, sign))
-        strength.append(size)
-    # move each edge back to its onset: the first reading that leaves the level before it
-    refined = []
-    for idx, sign in edges:
-        a, b = max(0, idx - 4 * L), max(1, idx - 2 * L)
-        pre = float(np.median(i[a:b]))
-        direction = 1.0 if float(np.mean(i[idx : idx + L])) >= pre else -1.0
-        onset = idx
-        for j in range(max(idx - 2 * L, 0), idx + 1):
-            if direction * (i[j] - pre) > 4.0 * sigma:
-                onset = j
-                break
-        refined.append((onset, sign))
-    edges = refined
-    out: list[tuple[float, float]] = []
-    on: int | None = None
-    for idx, sign in edges:
-        if sign > 0:
-            on = idx
-        elif on is not None:
-            out.append((float(t[on]), float(t[idx])))
-            on = None
-    if on is not None:
-        out.append((float(t[on]), float(t[-1])))
-    return out
-
-
-@dataclass(frozen=True, kw_only=True)
-class XRayResponseResult(LabResult):
-    """Figures of merit of an X-ray response measurement (see module docs)."""
-
-    analysis: ClassVar[str] = "xray-response"
-    sensitivity: Measurement | None = field(default=None, metadata={"unit": "uC_per_Gy_cm2"})
-    intercept: Measurement | None = field(default=None, metadata={"unit": "nA_per_cm2"})
-    lod: Measurement | None = field(default=None, metadata={"unit": "nGy_per_s"})
-    noise_current: Measurement | None = field(default=None, metadata={"unit": "pA"})
-    dark_current: Measurement | None = field(default=None, metadata={"unit": "nA"})
-    dark_current_density: Measurement | None = field(default=None, metadata={"unit": "nA_per_cm2"})
-    linear_range_min: Measurement | None = field(default=None, metadata={"unit": "nGy_per_s"})
-    linear_range_max: Measurement | None = field(default=None, metadata={"unit": "nGy_per_s"})
-    linear_dynamic_range: Measurement | None = field(default=None, metadata={"unit": "dB"})
-    theoretical_sensitivity: Measurement | None = field(
-        default=None, metadata={"unit": "uC_per_Gy_cm2"}
-    )
-    normalised_sensitivity: Measurement | None = field(default=None, metadata={"unit": ""})
-    integration_time_s: float = math.nan
-    bandwidth_Hz: float = math.nan
-    r_squared: float = math.nan
-    n_points_in_fit: int = 0
-    beam: str | None = None
-    w_pair_eV: float | None = None
-    steps: tuple[dict[str, Any], ...] = ()
-    trace: Any = field(default=None, repr=False, compare=False, metadata={"plot": True})
-
-    def _extra_summary(self) -> list[str]:
-        lines = ["  per dose rate:"]
-        for s in self.steps:
-            lines.append(
-                f"    {s['dose_rate_nGy_per_s']:10.6g} nGy/s"
-                f"  ΔI = {s['net_photocurrent_nA']:.4g} nA"
-                f"  J = {s['current_density_nA_per_cm2']:.4g} nA/cm²"
-                f"  SNR = {'—' if s['snr'] is None else format(s['snr'], '.3g')}"
-                + ("" if s["used_in_fit"] else "  (not in fit: outside linear range)")
-            )
-        return lines
-
-    def plot(self, ax: Any = None) -> Figure:
-        """Trace with segments and baseline; J vs Ḋ with the fit; residuals."""
-        import numpy as np
-
-        tr = self.trace
-        x = np.array([s["dose_rate_nGy_per_s"] for s in self.steps])
-        y = np.array([s["current_density_nA_per_cm2"] for s in self.steps])
-        yerr = np.array([s["current_density_uncertainty_nA_per_cm2"] for s in self.steps])
-        used = np.array([s["used_in_fit"] for s in self.steps])
-        slope = self.sensitivity.value  # C/(Gy m2) = A s / (Gy m2)
-        icpt = self.intercept.value  # A/m2
-        xm = np.linspace(0.0, x.max() * 1.05, 50)
-        ym = (slope * xm * 1e-9 + icpt) * 1e5  # nGy/s → Gy/s; A/m2 → nA/cm2
-        resid = y - (slope * x * 1e-9 + icpt) * 1e5
-        if ax is not None:
-            plot_fit(
-                ax,
-                x,
-                y,
-                yerr=yerr,
-                x_model=xm,
-                y_model=ym,
-                xlabel="air-kerma rate (nGy_air s⁻¹)",
-                ylabel="net current density (nA cm⁻²)",
-                excluded=~used,
-                fit_label=f"S = {self.sensitivity.format()}",
-            )
-            return ax.figure
-        fig, (top, main, res) = figure_with_residuals(extra_top=True)
-        t, cur = tr["time_s"], tr["current_A"] * 1e9
-        top.plot(t, cur, "-", lw=0.7, color="0.2", label="current")
-        top.plot(
-            tr["baseline_time_s"],
-            tr["baseline_A"] * 1e9,
-            "--",
-            color="C2",
-            lw=1,
-            label="dark baseline",
-        )
-        for k, (a, b) in enumerate(tr["segments"]):
-            top.axvspan(a, b, color="C1", alpha=0.15, lw=0, label="beam on" if k == 0 else None)
-        for k, (a, b) in enumerate(tr["plateaus"]):
-            top.axvspan(a, b, color="C0", alpha=0.2, lw=0, label="plateau" if k == 0 else None)
-        top.set_xlabel("time (s)")
-        top.set_ylabel("current (nA)")
-        top.legend(frameon=False, fontsize=7, ncol=4, loc="upper left")
-        top.set_title(f"{self.source}", fontsize=9)
-        plot_fit(
-            main,
-            x,
-            y,
-            yerr=yerr,
-            x_model=xm,
-            y_model=ym,
-            ax_res=res,
-            residuals=resid,
-            xlabel="air-kerma rate (nGy_air s⁻¹)",
-            ylabel="net current density (nA cm⁻²)",
-            residual_label="residual (nA cm⁻²)",
-            excluded=~used,
-            fit_label=f"S = {self.sensitivity.format()}",
-        )
-        title = f"LoD = {self.lod.format()}  (3σ, τ = {self.integration_time_s:g} s)"
-        if self.normalised_sensitivity is not None:
-            title += f";  S/S0 = {self.normalised_sensitivity.field_value:.3f} ({self.beam})"
-        main.set_title(title, fontsize=8)
-        return fig
 
 
 class XRayResponse(LabAnalysis[XRayResponseResult]):
@@ -520,6 +170,13 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         elif segments is not None:
             self.segments = sorted(segments, key=lambda s: s.t_on_s)
             self.segment_source = "schedule"
+            if any(not s.dose_rate_Gy_per_s > 0 for s in self.segments):
+                raise InputError(
+                    f"{self.segments[0].where or 'schedule'}: the schedule gives beam on/off "
+                    "times but no dose rate; a sensitivity needs the dose rate of each pulse: "
+                    "add a dose-rate column to the schedule (e.g. 'Dose rate (uGy/s)') or "
+                    "give the rates in order with --dose-rates"
+                )
             for s in self.segments:
                 if s.t_on_s < self.time_s[0] or s.t_on_s >= self.time_s[-1]:
                     raise InputError(
@@ -578,21 +235,30 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         schedule_columns, schedule_units
             Column mapping and units for the schedule file (as ``columns``, ``units``).
         dose_rates_Gy_per_s
-            Dose rates of the beam-on periods in order, Gy s⁻¹ (periods found from the current).
+            Dose rates of the beam-on periods in order, Gy s⁻¹ (periods found from the
+            current, or taken from a schedule of beam on/off times without dose rates).
         columns, units, sheet
             See :func:`perovx.io.tables.read_table`.
         """
         from perovx.io.tables import read_table
 
         table = read_table(path, columns=columns, units=units, sheet=sheet)
-        time = table.get("time").require_increasing()
+        from perovx.metrics.lab._signal import rebuild_time
+
+        time = table.get("time")
+        if (time.values[1:] < time.values[:-1]).any():
+            time.require_increasing()  # names the file line where the time goes back
+        time_s, time_note = rebuild_time(time.values, where=f"{table.path}, column {time.header!r}")
         current = table.get("current")
         origin = DataOrigin.of(time)
         kwargs: dict[str, Any] = {}
         if schedule_path is not None:
-            kwargs["segments"] = segments_from_schedule(
+            segs = segments_from_schedule(
                 schedule_path, columns=schedule_columns, units=schedule_units
             )
+            if dose_rates_Gy_per_s is not None:
+                segs = _fill_rates(segs, list(dose_rates_Gy_per_s), str(schedule_path))
+            kwargs["segments"] = segs
         elif dose_rates_Gy_per_s is not None:
             kwargs["dose_rates_Gy_per_s"] = dose_rates_Gy_per_s
         elif table.has("dose_rate"):
@@ -604,8 +270,8 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 "beam-on periods (--schedule FILE), the dose rates in order (--dose-rates "
                 "100nGy/s,1uGy/s,...), or map a column with --column dose_rate=HEADER"
             )
-        return cls(
-            time.values,
+        out = cls(
+            time_s,
             current.values,
             area_m2=area_m2,
             thickness_m=thickness_m,
@@ -615,6 +281,11 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             origin=origin,
             **kwargs,
         )
+        if table.layout:
+            out.notes.append(f"file layout: {table.layout}")
+        if time_note:
+            out.notes.append(time_note)
+        return out
 
     @classmethod
     def from_demo(cls, *, seed: int = 0) -> Self:
@@ -693,6 +364,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         if not segs:
             raise InputError(f"{self.origin.source}: no beam-on period")
         notes = list(self.notes)
+        warnings: list[str] = []
 
         # dark windows: the last fraction of each beam-off period
         edges = [float(t[0])]
@@ -715,15 +387,26 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 "readings; the dark baseline cannot be measured — record dark current before "
                 "and between the exposures"
             )
-        dark_t = np.array([d[0] for d in dark])
+        from perovx.metrics.lab._signal import fit_baseline, reading_noise
+
         dark_m = np.array([d[1] for d in dark])
-        dark_u2 = np.array([d[2] for d in dark])
+        dark_windows = []
+        for a, b in zip(edges[0::2], edges[1::2], strict=True):
+            if b > a:
+                dark_windows.append((b - plateau_fraction * (b - a), b))
+        base_fit = fit_baseline(t, cur, dark_windows)
+        rn = reading_noise(cur)
+        if rn.note():
+            notes.append(rn.note())
+        drift = float(base_fit(t[-1])[0] - base_fit(t[0])[0])
+        drift_rel = abs(drift) / max(abs(float(dark_m.mean())), 1e-300)
 
         def baseline(tt: Any) -> Any:
-            return np.interp(tt, dark_t, dark_m)
+            return base_fit(tt)
 
         steps = []
         plateaus = []
+        shapes: list[tuple[float | None, float | None]] = []
         for s in segs:
             start = s.t_off_s - plateau_fraction * (s.t_off_s - s.t_on_s)
             sel = (t >= start) & (t < s.t_off_s)
@@ -734,40 +417,86 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                     "longer exposures or a larger --plateau-fraction"
                 )
             tt, v = t[sel], cur[sel]
+            _, b_var = base_fit.mean_over(tt)
             net = v - baseline(tt)
-            before = np.flatnonzero(dark_t <= s.t_on_s)
-            after = np.flatnonzero(dark_t >= s.t_off_s)
-            near = [dark_u2[before[-1]]] if before.size else []
-            near += [dark_u2[after[0]]] if after.size else []
-            u_base2 = float(np.mean(near)) if near else 0.0
-            u2 = float(net.var(ddof=1)) / net.size + u_base2
+            n_eff = effective_sample_size(net - net.mean()) if net.size >= 3 else net.size
+            u2 = float(net.var(ddof=1)) / n_eff + b_var
+            u2 += (rn.resolution_A**2 / 12.0) / net.size
             try:
                 sig, _ = block_noise([v], block)
             except InputError:
                 sig = math.nan
             steps.append((s, float(net.mean()), math.sqrt(u2), sig))
             plateaus.append((float(tt[0]), float(s.t_off_s)))
+            shapes.append(_pulse_shape(t, cur - baseline(t), s, segs, float(net.mean())))
 
-        sign = 1.0 if sum(n * s.dose_rate_Gy_per_s for s, n, _, _ in steps) >= 0 else -1.0
+        # polarity from the photocurrent steps themselves (not from the dark level)
+        nets = np.array([n for _, n, _, _ in steps])
+        sign = 1.0 if float(np.median(nets)) >= 0 else -1.0
+        against = [
+            (st, n, u) for st, n, u, _ in steps if sign * n < 0 and abs(n) > 3 * u
+        ]
+        if against:
+            st, n, u = against[0]
+            warnings.append(
+                f"{len(against)} of {len(steps)} beam-on periods move the current against the "
+                f"others (e.g. {st.where}: {n * 1e9:+.3g} ± {u * 1e9:.2g} nA): wrong schedule "
+                "or dose-rate column, or a baseline jump; those points are in the fit as measured"
+            )
         if sign < 0:
-            notes.append("currents are negative (negative bias?): signs inverted for the analysis")
+            notes.append(
+                f"the photocurrent is negative ({int(np.sum(nets < 0))} of {nets.size} steps "
+                "below the dark baseline; negative bias?): currents multiplied by −1 for the "
+                "analysis, the dark current reported with that sign too"
+            )
+        if sign * float(dark_m.mean()) < 0:
+            warnings.append(
+                f"the dark current ({float(dark_m.mean()) * 1e9:.4g} nA) and the photocurrent "
+                "have opposite signs: an offset or reversed leads? The dark current is reported "
+                "relative to the photocurrent's direction"
+            )
+        decays = [d for d, _ in shapes if d is not None]
+        glows = [g for _, g in shapes if g is not None]
+        if decays and float(np.median(decays)) > 0.05:
+            warnings.append(
+                f"the photocurrent decays during the beam-on periods by {np.median(decays):.0%} "
+                "(median; from the level just after the rise to the plateau): persistent "
+                "photoconductivity or polarisation; the net current depends on the plateau "
+                f"fraction ({plateau_fraction:.0%} used)"
+            )
+        if glows and float(np.median(glows)) > 0.05:
+            warnings.append(
+                f"ghosting: 10–20 % into each beam-off period the current is still "
+                f"{np.median(glows):.0%} (median) of the step above the dark baseline; the dark "
+                "windows (the last part of each beam-off period) avoid it, but the next step "
+                "may start from a raised level"
+            )
+        if drift_rel > 0.005:
+            warnings.append(
+                f"the dark baseline drifts by {drift * 1e9:+.4g} nA ({drift_rel:.1%}) over the "
+                f"record; {base_fit.convention()}, and subtracted from every plateau"
+            )
         x = np.array([s.dose_rate_Gy_per_s for s, _, _, _ in steps])
         y = np.array([sign * n for _, n, _, _ in steps]) / self.area_m2
-        if np.unique(x).size < 2:
+        distinct = _distinct(x)
+        if distinct.size < 2:
             raise FitError(
                 f"{self.origin.source}: the sensitivity fit needs at least two different dose "
-                f"rates, got {', '.join(f'{r:g}' for r in np.unique(x))} Gy/s"
+                f"rates (differing by > {_SAME_RATE:.0%}), got "
+                f"{', '.join(f'{r * 1e9:.4g}' for r in distinct)} nGy/s"
             )
         order = np.argsort(x, kind="stable")
         used = np.ones(x.size, bool)
-        if x.size >= 4:
+        # the lowest points spanning three distinct dose rates define the reference line
+        n_ref = int(np.searchsorted(x[order], distinct[min(2, distinct.size - 1)], "right"))
+        if distinct.size >= 4:
             # linear range: the points within the tolerance of the line through the three
             # lowest dose rates, up to the first that is not (saturation)
-            ref = linear_fit(x[order[:3]], y[order[:3]])
-            for n, j in enumerate(order[3:]):
+            ref = linear_fit(x[order[:n_ref]], y[order[:n_ref]])
+            for n, j in enumerate(order[n_ref:]):
                 pred = ref.predict(x[j])
                 if not (pred > 0 and abs(y[j] - pred) / pred <= linearity_tolerance):
-                    used[order[3 + n :]] = False
+                    used[order[n_ref + n :]] = False
                     break
         else:
             notes.append("fewer than 4 dose rates: the linear range is not tested")
@@ -777,7 +506,21 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 f"{linearity_tolerance:.0%} from the line through the three lowest: left "
                 "out as outside the linear range"
             )
+        if _distinct(x[used]).size < 2:
+            raise FitError(
+                f"{self.origin.source}: fewer than two distinct dose rates remain in the linear "
+                f"range ({', '.join(f'{r * 1e9:.4g}' for r in _distinct(x[used]))} nGy/s); "
+                "the sensitivity is not determined — measure more dose rates"
+            )
         fit = linear_fit(x[used], y[used], what="sensitivity fit (J vs dose rate)")
+        if fit.slope_se is not None and not fit.slope_se < abs(fit.slope):
+            raise FitError(
+                f"{self.origin.source}: the sensitivity is not determined: slope "
+                f"{fit.slope * 1e2:.3g} ± {fit.slope_se * 1e2:.3g} µC Gy⁻¹ cm⁻² (the "
+                f"uncertainty is as large as the value) over {fit.n} points at "
+                f"{_distinct(x[used]).size} distinct dose rates; check the dose rates and "
+                "the beam-on periods on the plot"
+            )
         if not fit.slope > 0:
             raise FitError(
                 f"{self.origin.source}: the net current does not increase with dose rate "
@@ -787,7 +530,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         if fit.slope_se is None:
             notes.append("two dose rates only: the sensitivity has no statistical uncertainty")
         conv_s = (
-            "S = slope of net current density (plateau minus interpolated dark baseline) vs "
+            "S = slope of net current density (plateau minus the fitted dark baseline) vs "
             f"air-kerma rate; ordinary least squares with free intercept over {fit.n} dose "
             f"rates; plateau = last {plateau_fraction:.0%} of each beam-on period; standard "
             "error from the residual scatter"
@@ -825,6 +568,17 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                 "σ = residual standard deviation s_y/x of the sensitivity line "
                 f"({fit.dof} degrees of freedom), converted to current"
             )
+        q_floor = rn.resolution_A / math.sqrt(12.0)
+        if lod_noise == "dark" and sigma < q_floor:
+            warnings.append(
+                f"the dark noise σ = {sigma * 1e12:.3g} pA is below the readings' resolution "
+                f"floor q/√12 = {q_floor * 1e12:.3g} pA (q = {rn.resolution_A * 1e9:.3g} nA): "
+                "σ raised to that floor, so the LoD is an upper estimate"
+            )
+            u_sigma = q_floor / math.sqrt(2.0 * max(n_blocks - 2 * n_win, 1))
+            sigma_J = q_floor / self.area_m2
+            sigma = q_floor
+            conv_noise += "; raised to the resolution floor q/√12"
         if not sigma > 1e-9 * float(np.max(np.abs(cur))):  # zero up to rounding
             raise FitError(
                 f"{self.origin.source}: the noise σ is 0 (the readings do not fluctuate: too "
@@ -905,7 +659,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             )
 
         step_rows = []
-        for k, (s, n, u, sig) in enumerate(steps):
+        for k, ((s, n, u, sig), (dec, glow)) in enumerate(zip(steps, shapes, strict=True)):
             net = sign * n
             step_rows.append(
                 {
@@ -919,12 +673,15 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
                     "noise_pA": sig * 1e12,
                     "snr": net / sig if sig and math.isfinite(sig) else None,
                     "used_in_fit": bool(used[k]),
+                    "decay_in_pulse_percent": None if dec is None else sign * dec * 100,
+                    "afterglow_percent": None if glow is None else glow * 100,
                 }
             )
         bt = np.linspace(t[0], t[-1], 400)
         self._result = XRayResponseResult(
             source=self.origin.source,
             notes=tuple(notes),
+            warnings=tuple(warnings),
             sensitivity=sensitivity,
             intercept=intercept,
             lod=lod,
@@ -953,6 +710,71 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             },
         )
         return self
+
+
+def _pulse_shape(
+    t: Any, net: Any, seg: BeamSegment, segs: Sequence[BeamSegment], plateau: float
+) -> tuple[float | None, float | None]:
+    """Decay during a pulse and afterglow after it, as fractions of the plateau step.
+
+    Decay: (mean over the second fifth of the beam-on period − plateau)/that mean.
+    Afterglow: mean from 10 % to 20 % into the following beam-off period / plateau (late
+    enough for the ordinary fall of the signal to be over).
+    """
+    import numpy as np
+
+    if plateau == 0:
+        return None, None
+    d = seg.t_off_s - seg.t_on_s
+    early = (t >= seg.t_on_s + 0.2 * d) & (t < seg.t_on_s + 0.4 * d)
+    dec = None
+    if early.sum() >= 3:
+        e = float(np.mean(net[early]))
+        dec = (e - plateau) / e if e * plateau > 0 else None
+    later = [x.t_on_s for x in segs if x.t_on_s > seg.t_on_s]
+    end = min(later) if later else float(t[-1])
+    gap = end - seg.t_off_s
+    glow = None
+    after = (t >= seg.t_off_s + 0.1 * gap) & (t < seg.t_off_s + 0.2 * gap)
+    if gap > 0 and after.sum() >= 3:
+        glow = float(np.mean(net[after])) / plateau
+    return dec, glow
+
+
+def _fill_rates(
+    segs: list[BeamSegment], rates: list[float], where: str
+) -> list[BeamSegment]:
+    """The schedule's beam periods with the dose rates given in order (Gy s⁻¹)."""
+    if any(math.isfinite(s.dose_rate_Gy_per_s) for s in segs):
+        raise InputError(
+            f"{where}: the schedule has a dose-rate column and --dose-rates was given too; "
+            "give the dose rates one way"
+        )
+    if len(rates) != len(segs):
+        raise InputError(
+            f"{where}: {len(segs)} beam-on periods in the schedule but {len(rates)} dose "
+            "rates given; give one dose rate per period, in order"
+        )
+    return [
+        BeamSegment(s.t_on_s, s.t_off_s, float(r), s.where)
+        for s, r in zip(segs, rates, strict=True)
+    ]
+
+
+#: Dose rates within this relative difference count as one.
+_SAME_RATE = 0.01
+
+
+def _distinct(x: Any) -> Any:
+    """The distinct dose rates of ``x`` (sorted), merging those within ``_SAME_RATE``."""
+    import numpy as np
+
+    xs = np.sort(np.asarray(x, float))
+    out = [xs[0]] if xs.size else []
+    for v in xs[1:]:
+        if v > out[-1] * (1 + _SAME_RATE):
+            out.append(v)
+    return np.array(out)
 
 
 def _theoretical_sensitivity(beam: Any, w_pair_eV: float | None) -> tuple[float, str]:
