@@ -45,6 +45,15 @@ def fit_response(
     if not noise > 0:
         noise = max(float(np.std(y)) * 1e-3, 1e-30)
     base0 = float(np.median(pre)) if pre.size else float(y.min())
+    # a response-time record repeats one pulse: a "period" far below the others is a lag
+    # tail or a baseline bend that the step finder kept, not a pulse to fit
+    heights = [float(np.median(y[(t >= a0) & (t < b0)])) - base0 if ((t >= a0) & (t < b0)).any()
+               else 0.0 for a0, b0 in segs]
+    keep = [s for s, h in zip(segs, heights, strict=True) if h >= 0.2 * max(heights)]
+    if len(keep) < len(segs):
+        notes.append(f"response: {len(segs) - len(keep)} beam-on period(s) below a fifth of the "
+                     "largest pulse left out of the time-constant fit")
+        segs = keep
     on = (t > segs[0][0] + 0.5 * (segs[0][1] - segs[0][0])) & (t < segs[0][1])
     amp0 = float(np.median(y[on]) - base0) if on.any() else float(y.max() - base0)
     rise0 = (
@@ -53,20 +62,22 @@ def fit_response(
         else 0.05 * (segs[0][1] - segs[0][0])
     )
     fall0 = (r.fall_time.value / _LN9) if r is not None and r.fall_time else rise0
-    p = lmfit.Parameters()
-    p.add("base", value=base0)
-    p.add("amp", value=amp0)
-    p.add("ln_rise", value=math.log(max(rise0, 1e-6)))
-    p.add("ln_fall", value=math.log(max(fall0, 1e-6)))
-    p.add("lag", value=0.05, min=0.0, max=0.9)
-    p.add("ln_lag_tau", value=math.log(max(10 * fall0, 1e-5)))
-
-    # the beam edges are free within a few readings: edges found from the current (or a
-    # schedule) are uncertain by about a reading, which matters for fast responses
     dt = float(np.median(np.diff(t)))
-    for k, (t_on, t_off) in enumerate(segs):
-        p.add(f"on{k}", value=t_on, min=t_on - 5 * dt, max=t_on + 5 * dt)
-        p.add(f"off{k}", value=t_off, min=t_off - 5 * dt, max=t_off + 5 * dt)
+
+    def start(rise: float, fall: float) -> Any:
+        p = lmfit.Parameters()
+        p.add("base", value=base0)
+        p.add("amp", value=amp0)
+        p.add("ln_rise", value=math.log(max(rise, 1e-6)))
+        p.add("ln_fall", value=math.log(max(fall, 1e-6)))
+        p.add("lag", value=0.05, min=0.0, max=0.9)
+        p.add("ln_lag_tau", value=math.log(max(10 * fall, 1e-5)))
+        # the beam edges are free within a few readings: edges found from the current (or
+        # a schedule) are uncertain by about a reading, which matters for fast responses
+        for k, (t_on, t_off) in enumerate(segs):
+            p.add(f"on{k}", value=t_on, min=t_on - 5 * dt, max=t_on + 5 * dt)
+            p.add(f"off{k}", value=t_off, min=t_off - 5 * dt, max=t_off + 5 * dt)
+        return p
 
     def edges(q: Any) -> list[tuple[float, float]]:
         return [(q[f"on{k}"].value, q[f"off{k}"].value) for k in range(len(segs))]
@@ -81,9 +92,19 @@ def fit_response(
             math.exp(q["ln_lag_tau"]),
         )
 
-    out = lmfit.minimize(
-        lambda q: (y - model(q, t)) / noise, p, method="least_squares", scale_covar=False
-    )
+    # time constants near or below the sample interval leave flat directions in which the
+    # least-squares search can stall at its start: start from the analysis' 10–90 % times
+    # and from fractions of a reading, and keep the best fit that has error bars
+    out = None
+    for rise, fall in ((rise0, fall0), (dt, dt), (0.3 * dt, 0.3 * dt), (3 * dt, 3 * dt)):
+        trial = lmfit.minimize(
+            lambda q: (y - model(q, t)) / noise, start(rise, fall), method="least_squares",
+            scale_covar=False,
+        )
+        if out is None or (trial.errorbars, -trial.chisqr) > (out.errorbars, -out.chisqr):
+            out = trial
+        if out.errorbars:
+            break
     q = out.params
     segs = edges(q)
     chi2r = float(out.chisqr / max(out.nfree, 1))

@@ -368,8 +368,18 @@ def _choose(
     wrong polarity the "dark" readings (the pulse tops) scatter about any smooth baseline.
     When both scatter alike (equal pulses), the trace's first segment decides (a record
     starts with the beam off), then the longer dark time.
+
+    A trace that never changes sign is decided by its sign before any of that: under bias
+    the photocurrent flows the way the dark current does, so the beam raises |I|; the
+    scatter test is for traces whose offset was subtracted (readings of both signs), and
+    it can be misled by lag tails in the dark periods.
     """
     a, b = runs
+    lo, hi = np.percentile(y, [0.5, 99.5])
+    if lo > 3 * sigma:
+        return 1, a
+    if hi < -3 * sigma:
+        return -1, b
     sa, sb = a[0], b[0]
     if math.isfinite(sa) or math.isfinite(sb):
         if sa < 0.8 * sb or not math.isfinite(sb):
