@@ -229,7 +229,7 @@ def prepare(design: Design, *, use_disk_cache: bool = True) -> _Prepared:
             w_pair_eV=design.w_pair_eV, mu_tau_e_m2_per_V=design.mu_tau_e_m2_per_V,
             mu_tau_h_m2_per_V=design.mu_tau_h_m2_per_V)
     except PerovxError as exc:
-        raise InputError(f"design {design.label}: {exc} (give w_pair_eV)") from None
+        raise InputError(f"design {design.label}: {exc}") from None
     lam_down, lam_up = transport.drift_lengths_m()
     if lam_down == 0:
         raise InputError(
