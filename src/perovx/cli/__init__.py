@@ -36,6 +36,7 @@ _GROUPS = (
     "perovx.cli.mc",
     "perovx.cli.simulate",
     "perovx.cli.sweep",
+    "perovx.cli.design",
 )
 
 for _name in _GROUPS:
