@@ -21,6 +21,7 @@ simulations here use 10⁶.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -227,7 +228,7 @@ def _check_against_simulate(design: Design, kerma: float, *, n: int, flats: int)
     iv = np.abs(np.rint(vv / df).astype(int))
     band = (iv >= 1) & (iv <= 7) & (iu >= 1)
     edges = np.array([0.0, 0.25, 0.5, 0.75, 1.0]) * nyq + 0.5 * df
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         sel2 = band & (uu > lo) & (uu <= hi)
         ratio = meas2d[sel2].mean() / model2d[sel2].mean()
         assert ratio == pytest.approx(1.0, abs=0.10), (lo, hi, ratio)

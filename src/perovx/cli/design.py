@@ -64,8 +64,8 @@ def csa_command(
     """
     import math
 
-    from perovx.design.csa import STAGES, Design, breakdown, csa_model
     from perovx.design.compare import figures_of_merit
+    from perovx.design.csa import STAGES, Design, breakdown, csa_model
     from perovx.errors import FileFormatError
 
     for path in (plot, out):

@@ -29,8 +29,8 @@ from perovx.design.csa import CSAResult, Design, csa_model
 from perovx.design.observer import DEFAULT_TASKS, Task, detectability
 from perovx.errors import FileFormatError, InputError
 
-__all__ = ["DQE_FREQUENCIES_LP_PER_MM", "Comparison", "compare", "figures_of_merit",
-           "parse_detector"]
+__all__ = ["DQE_FREQUENCIES_LP_PER_MM", "Comparison", "compare", "design_from_config",
+           "figures_of_merit", "image_quality_summary", "parse_detector"]
 
 #: Frequencies of the DQE columns, lp/mm.
 DQE_FREQUENCIES_LP_PER_MM = (0.0, 0.5, 1.0, 2.0)
@@ -86,11 +86,20 @@ def parse_detector(spec: str, *, pitch_m: float, beam: str, field_V_per_m: float
 
 
 def _from_toml(path: Path, *, beam: str, **design: Any) -> tuple[str, Design]:
-    from perovx.readout.process import get_process
     from perovx.readout.simulate import load_config
 
     cfg = load_config(path)
-    det, panel = cfg.detector, cfg.panel
+    return cfg.title or path.stem, design_from_config(cfg, beam=beam, **design)
+
+
+def design_from_config(config: Any, *, beam: str | None = None, **design: Any) -> Design:
+    """The :class:`Design` of a ``perovx simulate`` configuration (layer and panel).
+
+    ``beam`` replaces the configuration's beam; other keyword arguments replace fields.
+    """
+    from perovx.readout.process import get_process
+
+    det, panel = config.detector, config.panel
     density = None
     if det.process != "single_crystal" or det.density_kg_m3 is not None:
         from perovx.materials import get_material
@@ -105,13 +114,33 @@ def _from_toml(path: Path, *, beam: str, **design: Any) -> tuple[str, Design]:
         "dark_current_density_A_m2": det.dark_current_density_A_m2,
         "electronic_noise_e": panel.electronic_noise_e,
         "integration_time_s": panel.integration_time_s, "lag_fraction": panel.lag_fraction,
-        "calibration_frames": cfg.calibration_frames,
-        "energy_groups": cfg.simulation.energy_groups,
+        "calibration_frames": tuple(config.calibration_frames),
+        "adc_bits": panel.adc_bits, "full_scale_charge_C": panel.full_scale_charge_C,
+        "energy_groups": config.simulation.energy_groups,
+        "histories": config.simulation.histories, "seed": config.simulation.seed,
     }
-    fields.update({k: v for k, v in design.items() if k not in fields or v is not None})
-    label = cfg.title or path.stem
-    return label, Design(material=det.material, thickness_m=det.thickness_m, bias_V=det.bias_V,
-                         pitch_m=panel.pixel_pitch_m, beam=beam, **fields)
+    fields.update(design)
+    return Design(material=det.material, thickness_m=det.thickness_m, bias_V=det.bias_V,
+                  pitch_m=panel.pixel_pitch_m, beam=beam or config.beam.spectrum, **fields)
+
+
+def image_quality_summary(config: Any, *, air_kerma_Gy: float | None = None,
+                          tasks: Sequence[Task] = DEFAULT_TASKS) -> dict[str, Any]:
+    """DQE at named frequencies and d′ of a ``perovx simulate`` configuration's detector.
+
+    From the cascaded-systems model at the configuration's air kerma per frame (pixel
+    arrays) or ``air_kerma_Gy``: the figures that replace the per-pixel SNR, which rewards
+    blur, in the summaries.
+    """
+    kerma = air_kerma_Gy if air_kerma_Gy is not None else getattr(config.mode, "air_kerma_Gy",
+                                                                  None)
+    if kerma is None:
+        raise InputError("give the air kerma per frame for the image-quality summary")
+    res = csa_model(design_from_config(config), air_kerma_Gy=kerma)
+    out = figures_of_merit(res, tasks=tasks)
+    out["air_kerma_uGy"] = kerma * 1e6
+    out["model"] = "cascaded linear systems (perovx.design.csa)"
+    return out
 
 
 def figures_of_merit(result: CSAResult, *, tasks: Sequence[Task] = DEFAULT_TASKS
@@ -177,7 +206,9 @@ def _simulate_config(design: Design, result: CSAResult, *, phantom: str, air_ker
         temperature_K=design.temperature_K, density_kg_m3=design.density_kg_m3,
         mu_tau_e_m2_per_V=design.mu_tau_e_m2_per_V, mu_tau_h_m2_per_V=design.mu_tau_h_m2_per_V,
         resistivity_ohm_m=design.resistivity_ohm_m,
-        dark_current_density_A_m2=design.dark_current_density_A_m2,
+        dark_current_density_A_m2=design.dark_current_density_A_m2
+        if design.dark_current_density_A_m2 is not None or result._prep is None
+        else (None if result._prep.dark_current_A_m2 > 0 else 0.0),
         w_pair_eV=design.w_pair_eV, fano_factor=design.fano_factor)
     charge_e = result.mean_signal_e + result.additive_e2["dark_shot"]
     full_scale = float(f"{RANGE_FACTOR * charge_e * 1.602176634e-19:.2g}")

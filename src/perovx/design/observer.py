@@ -50,8 +50,11 @@ OBSERVERS = ("ideal", "npw", "npwe")
 EYE_EXPONENT = 1.3
 EYE_PEAK_CYCLES_PER_DEGREE = 4.0
 VIEWING_DISTANCE_M = 0.5
-#: Frequency samples per axis of the integration grid.
-_GRID = 96
+#: Frequency samples per axis of the integration grid: at least _GRID_MIN, and at least
+#: _PER_LOBE per width 1/D of the disc spectrum, at most _GRID_MAX.
+_GRID_MIN = 96
+_PER_LOBE = 4
+_GRID_MAX = 400
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,9 @@ def detectability(result: CSAResult | Any, task: Task, *, observer: str = "npw",
     if observer not in OBSERVERS:
         raise InputError(f"observer must be one of {', '.join(OBSERVERS)}; got {observer!r}")
     nyq = 0.5 / result.design.pitch_m
+    n = int(min(_GRID_MAX, max(_GRID_MIN, math.ceil(2 * nyq * task.diameter_m * _PER_LOBE))))
     # cell-centred grid over the band (avoids the singular zero of the eye filter)
-    axis = (np.arange(_GRID) + 0.5) / _GRID * 2 * nyq - nyq
+    axis = (np.arange(n) + 0.5) / n * 2 * nyq - nyq
     u, v = np.meshgrid(axis, axis)
     du = (axis[1] - axis[0]) ** 2
     rho = np.hypot(u, v)
