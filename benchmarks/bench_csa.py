@@ -21,6 +21,8 @@ TARGET_S = 5e-3
 def main() -> None:
     from perovx.design.csa import Design, csa_model
     from perovx.materials import get_material
+    from perovx.readout.modes import PixelArray
+    from perovx.readout.panel import Panel
     from perovx.readout.simulate import (
         BeamConfig,
         DetectorConfig,
@@ -29,8 +31,6 @@ def main() -> None:
         _kernels,
         energy_groups,
     )
-    from perovx.readout.modes import PixelArray
-    from perovx.readout.panel import Panel
     from perovx.spectra import get_beam
     from perovx.transport.charge import ChargeTransport, pixel_response, spread_functions
 
