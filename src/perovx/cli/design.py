@@ -267,7 +267,162 @@ def compare_command(
         console.print(f"{kind}: {path}")
 
 
+def _values(text: str, unit: str, name: str) -> list[float]:
+    """``"1mm"``, a list ``"0.5mm,1mm"`` or a log range ``"200um:2mm:6"``."""
+    import numpy as np
+
+    from perovx.errors import InputError
+
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise InputError(f"--{name}: use START:STOP:COUNT, got {text!r}")
+        start = _q(parts[0], unit, name, minimum=0, allow_zero=False)
+        stop = _q(parts[1], unit, name, minimum=0, allow_zero=False)
+        try:
+            count = int(parts[2])
+        except ValueError:
+            raise InputError(f"--{name}: COUNT must be an integer, got {parts[2]!r}") from None
+        if not 1 <= count <= 100:
+            raise InputError(f"--{name}: COUNT must be 1–100, got {count} in {text!r}")
+        return [float(v) for v in np.geomspace(start, stop, count)]
+    return [_q(v, unit, name, minimum=0, allow_zero=False) for v in text.split(",")]
+
+
+def design_command(
+    material: Annotated[list[str], typer.Option(help="Candidate material (repeat): database name/id with mu-tau (and a resistivity for lod).")],
+    maximize: Annotated[list[str], typer.Option(help="Quantity to maximise (repeat): dqe@1lp/mm, mtf@2lp/mm, qe, sensitivity.")],
+    target: Annotated[list[str] | None, typer.Option(help="Constraint (repeat): lod<10nGy/s, mtf@2lp/mm>0.5, dqe@0.5lp/mm>0.6 ...")] = None,
+    thickness: Annotated[str, typer.Option(help="Thicknesses: a list (0.5mm,1mm) or a log range START:STOP:COUNT.")] = "200um:2mm:6",
+    field: Annotated[str, typer.Option(help="Field range LOW:HIGH (0.1V/um:10V/um); bias = field × thickness.")] = "0.1V/um:10V/um",
+    pitch: Annotated[str, typer.Option(help="Pixel pitches: a list (75um,100um,150um) or a log range.")] = "75um,100um,150um",
+    beam: Annotated[list[str], typer.Option(help="Beam (repeat).")] = ["RQA5"],  # noqa: B006
+    dose: Dose = "2.5uGy",
+    population: Annotated[int, typer.Option(help="NSGA-II population.")] = 40,
+    generations: Annotated[int, typer.Option(help="NSGA-II generations.")] = 25,
+    electronic_noise: ElectronicNoise = 1500.0,
+    histories: Histories = 100_000,
+    seed: Annotated[int, typer.Option(help="Seed of the optimiser.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write the Pareto set: .nc or .json (must not exist).")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the Pareto plot to this PNG (must not exist).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the Pareto set and unmet targets as JSON.")] = False,
+) -> None:
+    """Search material × thickness × field × pitch × beam for the designs that meet the
+    targets and maximise the objectives (NSGA-II on the cascaded-systems model)."""
+    from perovx.design.search import parse_goal, search
+    from perovx.errors import FileFormatError, InputError
+
+    for path in (plot, out):
+        if path is not None and path.exists():
+            raise FileFormatError(f"{path}: exists; choose a new file (perovx never overwrites)")
+    if out is not None and out.suffix not in (".nc", ".json"):
+        raise FileFormatError(f"{out}: unknown format {out.suffix!r}; use .nc or .json")
+    targets = [parse_goal(t) for t in (target or [])]
+    objectives = [parse_goal(m, objective="max") for m in maximize]
+    parts = field.split(":")
+    if len(parts) != 2:
+        raise InputError(f"--field: use LOW:HIGH (0.1V/um:10V/um), got {field!r}")
+    field_range = (_q(parts[0], "V/m", "field", minimum=0, allow_zero=False),
+                   _q(parts[1], "V/m", "field", minimum=0, allow_zero=False))
+    kwargs = dict(thickness_m=_values(thickness, "m", "thickness"), field_V_per_m=field_range,
+                  pitch_m=_values(pitch, "m", "pitch"), beams=beam,
+                  air_kerma_Gy=_q(dose, "Gy", "dose", minimum=0, allow_zero=False),
+                  targets=targets, objectives=objectives, population=population,
+                  generations=generations, seed=seed, histories=histories,
+                  electronic_noise_e=electronic_noise)
+    if json_out:
+        result = search(material, **kwargs)  # type: ignore[arg-type]
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("NSGA-II generations", total=generations)
+            result = search(material, progress=lambda d, t: bar.update(task, completed=d),
+                            **kwargs)  # type: ignore[arg-type]
+    if out is not None:
+        _write_dataset(result.pareto, out)
+    if plot is not None:
+        _pareto_plot(result, objectives, targets, plot)
+    if json_out:
+        dump_json({"pareto": result.pareto.to_dict(data="list"), "unmet": result.unmet,
+                   "evaluations": result.evaluations, "elapsed_s": result.elapsed_s})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    ds = result.pareto
+    table = Table(title=f"perovx design: Pareto set ({ds.sizes['candidate']} of "
+                        f"{result.evaluations} designs evaluated in {result.elapsed_s:.1f} s)")
+    for col in ("material", "thickness (mm)", "bias (V)", "pitch (µm)", "beam",
+                *[g.label for g in (*objectives, *targets)]):
+        table.add_column(col, justify="right")
+    for i in range(ds.sizes["candidate"]):
+        c = ds.isel(candidate=i)
+        vals = []
+        for g in (*objectives, *targets):
+            v = float(c[g.label])
+            vals.append(f"{v * 1e9:.3g} nGy/s" if g.metric == "lod" else f"{v:.3g}")
+        table.add_row(str(c.material.values), f"{float(c.thickness):.3g}",
+                      f"{float(c.bias):+g}", f"{float(c.pitch):g}", str(c.beam.values), *vals)
+    console.print(table)
+    for text, closest in result.unmet.items():
+        console.print(f"unmet target {text}: {closest}")
+    for path in (plot, out):
+        if path is not None:
+            console.print(f"wrote {path}")
+
+
+def _pareto_plot(result: object, objectives: list, targets: list, path: Path) -> None:
+    import os
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ev, pa = result.evaluated, result.pareto  # type: ignore[attr-defined]
+    x_goal = objectives[0]
+    non_lod = [g for g in targets if g.metric != "lod"]
+    y_goal = objectives[1] if len(objectives) > 1 else (
+        (non_lod or targets)[0] if targets else None)
+    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    if y_goal is None:
+        ax.scatter(ev.thickness, ev[x_goal.label], s=8, color="0.7", label="evaluated")
+        ax.scatter(pa.thickness, pa[x_goal.label], s=30, color="C3", label="Pareto set")
+        ax.set_xlabel("thickness (mm)")
+        ax.set_ylabel(x_goal.label)
+    else:
+        for j, mat in enumerate(sorted(set(ev.material.values.tolist()))):
+            sel = ev.material == mat
+            ax.scatter(ev[x_goal.label][sel], ev[y_goal.label][sel], s=8, alpha=0.5,
+                       color=f"C{j}", label=f"{mat} (evaluated)")
+        ax.scatter(pa[x_goal.label], pa[y_goal.label], s=60, facecolors="none",
+                   edgecolors="k", label="Pareto set (feasible)")
+        ax.set_xlabel(x_goal.label)
+        ax.set_ylabel(y_goal.label + (f"  (target {y_goal.text})" if y_goal in targets else ""))
+        if y_goal in targets:
+            ax.axhline(y_goal.value, color="k", lw=0.8, ls="--")
+        if y_goal.metric == "lod":
+            ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(prefix=".perovx-", suffix=".png", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=100)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``csa`` and ``compare``."""
+    """Add ``csa``, ``compare`` and ``design``."""
     app.command("csa")(handle_errors(csa_command))
     app.command("compare")(handle_errors(compare_command))
+    app.command("design")(handle_errors(design_command))
