@@ -34,6 +34,9 @@ from perovx.errors import InputError
 
 #: Histories per deposition kernel of the simulations compared with the model.
 SIMULATE_HISTORIES = 1_000_000
+#: The edge images (MTF) are taken at this multiple of the flat-field dose, as MTF
+#: measurements are made at high dose (low noise in the edge spread function).
+EDGE_DOSE_FACTOR = 50.0
 
 CZT = Design("CZT", 1e-3, -1000.0, 100e-6, electronic_noise_e=0.0,
              dark_current_density_A_m2=0.0, histories=100_000)
@@ -174,7 +177,8 @@ def test_model_errors():
 
 def _simulated(design: Design, kerma: float, *, n: int, flats: int, oversample: int = 8,
                kernel_half_width_m: float = 2e-3):
-    """Flat images and a slanted-edge image (10× the dose) from perovx simulate's chain.
+    """Flat images and a slanted-edge image (``EDGE_DOSE_FACTOR`` × the dose) from
+    perovx simulate's chain.
 
     The detector is built once (:func:`perovx.readout.simulate.build_system`) and each
     image acquired with its own seed, as :func:`perovx.readout.simulate.simulate` does.
@@ -211,7 +215,8 @@ def _simulated(design: Design, kerma: float, *, n: int, flats: int, oversample: 
             calibration_frames=design.calibration_frames)
 
     flat_cfg = cfg("none", kerma)
-    edge_cfg = cfg("edge", 10 * kerma, {"angle_deg": 3.0, "material": "W", "thickness_m": 1e-3})
+    edge_cfg = cfg("edge", EDGE_DOSE_FACTOR * kerma,
+                   {"angle_deg": 3.0, "material": "W", "thickness_m": 1e-3})
     system = build_system(flat_cfg)
     shape = (n * oversample, n * oversample)
 
@@ -234,6 +239,10 @@ def _check_against_simulate(design: Design, kerma: float, *, n: int, flats: int,
                             **kwargs: float) -> None:
     from perovx.metrics import noise_power_spectrum, slanted_edge_mtf
 
+    # ADC range: three times the open-field charge of the edge image (no saturation)
+    signal = csa_model(design, air_kerma_Gy=EDGE_DOSE_FACTOR * kerma).mean_signal_e
+    design = replace(design, adc_bits=16,
+                     full_scale_charge_C=float(f"{3 * signal * 1.602176634e-19:.2g}"))
     flat, edge = _simulated(design, kerma, n=n, flats=flats, **kwargs)
     p = design.pitch_m
     nyq = 0.5 / p
