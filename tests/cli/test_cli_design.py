@@ -41,3 +41,15 @@ def test_compare_bad_detector_is_one_line(tmp_path):
     r = runner.invoke(app, ["compare", "--detector", "CZT", "--out", str(tmp_path / "o")])
     assert r.exit_code == 2
     assert "MATERIAL:THICKNESS" in r.output
+
+
+def test_design_json_and_bad_goal(tmp_path):
+    args = ["design", "--material", "CZT", "--thickness", "0.5mm", "--pitch", "100um",
+            "--field", "1V/um:5V/um", "--target", "mtf@2lp/mm>0.5", "--maximize",
+            "dqe@1lp/mm", "--population", "4", "--generations", "1", "--histories", "20000"]
+    r = runner.invoke(app, [*args, "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["evaluations"] >= 1 and "pareto" in data
+    r = runner.invoke(app, [*args[:-10], "--target", "snr>3", "--maximize", "dqe@1lp/mm"])
+    assert r.exit_code == 2 and "METRIC" in r.output
