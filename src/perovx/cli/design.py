@@ -126,20 +126,19 @@ def csa_command(
             head.add_row(f"d′ {obs.upper()}, {size.replace('mm', ' mm')} disc, "
                          f"{contrast.replace('pct', ' %')}", f"{v:.3g}")
     console.print(head)
-    table = Table(title="DQE (MTF) after each stage of the cascade")
+    table = Table(title="DQE and MTF after each stage of the cascade")
     table.add_column("stage")
     for f in freqs:
-        table.add_column(f"{f:g} lp/mm", justify="right")
-    prev = None
+        table.add_column(f"DQE {f:g}", justify="right")
+    mtf_f = [f for f in (1.0, 2.0) if f <= nyq * 1.0001]
+    for f in mtf_f:
+        table.add_column(f"MTF {f:g}", justify="right")
     for stage in STAGES:
-        row = [_SHORT[stage]]
-        for f in freqs:
-            d = float(stages.dqe.sel(stage=stage).interp(frequency=f))
-            m = float(stages.mtf.sel(stage=stage).interp(frequency=f))
-            row.append(f"{d:.3f} ({m:.2f})")
-        table.add_row(*row)
-        prev = stage
-    assert prev is not None
+        sel_d, sel_m = stages.dqe.sel(stage=stage), stages.mtf.sel(stage=stage)
+        table.add_row(_SHORT[stage],
+                      *[f"{float(sel_d.interp(frequency=f)):.3f}" for f in freqs],
+                      *[f"{float(sel_m.interp(frequency=f)):.2f}" for f in mtf_f])
+    table.caption = "frequencies in lp/mm"
     console.print(table)
     # what limits the design at 1 lp/mm (or Nyquist when lower): the largest DQE loss
     f_lim = min(1.0, nyq)
@@ -257,11 +256,8 @@ def compare_command(
     for label in rows:
         table.add_column(label, justify="right")
     for k in ["quantum_efficiency", *keys]:
-        name = (k.replace("_lp_per_mm", " lp/mm").replace("_at_", "(").replace("pct", " %")
-                .replace("d_prime_", "d′ ").replace("_", " "))
-        name = name + ")" if "(" in name else name
-        table.add_row(name, *[("—" if rows[lb].get(k) is None else f"{rows[lb][k]:.3g}")
-                              for lb in rows])
+        table.add_row(_figure_name(k), *[("—" if rows[lb].get(k) is None
+                                          else f"{rows[lb][k]:.3g}") for lb in rows])
     console.print(table)
     for kind, path in result.figures.items():
         console.print(f"{kind}: {path}")
@@ -419,6 +415,19 @@ def _pareto_plot(result: object, objectives: list, targets: list, path: Path) ->
         raise
     finally:
         plt.close(fig)
+
+
+def _figure_name(key: str) -> str:
+    """``dqe_at_1_lp_per_mm`` → ``DQE(1 lp/mm)``; ``d_prime_npwe_0.5mm_2pct`` →
+    ``d′ NPWE, 0.5 mm 2 %``."""
+    if key.startswith("d_prime_"):
+        _, _, obs, size, contrast = key.split("_")
+        return f"d′ {obs.upper()}, {size.replace('mm', ' mm')} {contrast.replace('pct', ' %')}"
+    for prefix, name in (("measured_mtf_at_", "MTF measured"), ("dqe_at_", "DQE"),
+                         ("mtf_at_", "MTF")):
+        if key.startswith(prefix):
+            return f"{name}({key[len(prefix):].replace('_lp_per_mm', '')} lp/mm)"
+    return key.replace("_", " ")
 
 
 def register(app: typer.Typer) -> None:
