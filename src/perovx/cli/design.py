@@ -129,7 +129,7 @@ def csa_command(
     table = Table(title="DQE and MTF after each stage of the cascade")
     table.add_column("stage")
     for f in freqs:
-        table.add_column(f"DQE {f:g}", justify="right")
+        table.add_column(f"DQE {f:.3g}", justify="right")
     mtf_f = [f for f in (1.0, 2.0) if f <= nyq * 1.0001]
     for f in mtf_f:
         table.add_column(f"MTF {f:g}", justify="right")
