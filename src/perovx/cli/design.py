@@ -373,38 +373,11 @@ def _pareto_plot(result: object, objectives: list, targets: list, path: Path) ->
     import os
     import tempfile
 
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ev, pa = result.evaluated, result.pareto  # type: ignore[attr-defined]
-    x_goal = objectives[0]
-    non_lod = [g for g in targets if g.metric != "lod"]
-    y_goal = objectives[1] if len(objectives) > 1 else (
-        (non_lod or targets)[0] if targets else None)
-    fig, ax = plt.subplots(figsize=(6.5, 4.8))
-    if y_goal is None:
-        ax.scatter(ev.thickness, ev[x_goal.label], s=8, color="0.7", label="evaluated")
-        ax.scatter(pa.thickness, pa[x_goal.label], s=30, color="C3", label="Pareto set")
-        ax.set_xlabel("thickness (mm)")
-        ax.set_ylabel(x_goal.label)
-    else:
-        for j, mat in enumerate(sorted(set(ev.material.values.tolist()))):
-            sel = ev.material == mat
-            ax.scatter(ev[x_goal.label][sel], ev[y_goal.label][sel], s=8, alpha=0.5,
-                       color=f"C{j}", label=f"{mat} (evaluated)")
-        ax.scatter(pa[x_goal.label], pa[y_goal.label], s=60, facecolors="none",
-                   edgecolors="k", label="Pareto set (feasible)")
-        ax.set_xlabel(x_goal.label)
-        ax.set_ylabel(y_goal.label + (f"  (target {y_goal.text})" if y_goal in targets else ""))
-        if y_goal in targets:
-            ax.axhline(y_goal.value, color="k", lw=0.8, ls="--")
-        if y_goal.metric == "lod":
-            ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
+    from perovx.design.search import plot_pareto
+
+    fig = plot_pareto(result, objectives, targets)  # type: ignore[arg-type]
     fd, tmp = tempfile.mkstemp(prefix=".perovx-", suffix=".png", dir=path.parent or ".")
     os.close(fd)
     try:

@@ -26,7 +26,7 @@ import numpy as np
 from perovx.design.csa import Design, csa_model
 from perovx.errors import InputError
 
-__all__ = ["METRICS", "Goal", "SearchResult", "parse_goal", "search"]
+__all__ = ["METRICS", "Goal", "SearchResult", "parse_goal", "plot_pareto", "search"]
 
 #: Metric name → (unit of the value in a goal, SI unit, long name, needs a frequency).
 METRICS: dict[str, tuple[str, str, str, bool]] = {
@@ -347,3 +347,48 @@ def _dataset(rows: list[dict[str, Any]], targets: Sequence[Goal],
                          {"units": si, "long_name": long_name,
                           "role": "objective" if g in objectives else "target " + g.text})
     return xr.Dataset(data, coords={"candidate": np.arange(n), **coords})
+
+
+def plot_pareto(result: SearchResult, objectives: Sequence[Goal], targets: Sequence[Goal],
+                ax: Any = None) -> Any:
+    """Every evaluated design (by material) and the Pareto set, first objective on x.
+
+    The y axis is the second objective, else the first target that is not the limit of
+    detection (else the first target, on a log scale), with the target's bound dashed.
+    Returns the figure; never shows it.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = ax.figure if ax is not None else plt.figure(figsize=(6.5, 4.8))
+    ax = ax if ax is not None else fig.add_subplot()
+    ev, pa = result.evaluated, result.pareto
+    x_goal = objectives[0]
+    non_lod = [g for g in targets if g.metric != "lod"]
+    y_goal = objectives[1] if len(objectives) > 1 else (
+        (non_lod or list(targets))[0] if targets else None)
+    if y_goal is None:
+        ax.scatter(ev.thickness, ev[x_goal.label], s=8, color="0.7", label="evaluated")
+        ax.scatter(pa.thickness, pa[x_goal.label], s=30, color="C3", label="Pareto set")
+        ax.set_xlabel("thickness (mm)")
+        ax.set_ylabel(x_goal.label)
+    else:
+        for j, mat in enumerate(sorted(set(ev.material.values.tolist()))):
+            sel = ev.material == mat
+            ax.scatter(ev[x_goal.label][sel], ev[y_goal.label][sel], s=8, alpha=0.5,
+                       color=f"C{j}", label=f"{mat} (evaluated)")
+        ax.scatter(pa[x_goal.label], pa[y_goal.label], s=60, facecolors="none",
+                   edgecolors="k", label="Pareto set (feasible)")
+        ax.set_xlabel(f"{x_goal.label} ({METRICS[x_goal.metric][1]})")
+        ax.set_ylabel(f"{y_goal.label} ({METRICS[y_goal.metric][1]})"
+                      + (f", target {y_goal.text}" if y_goal in targets else ""))
+        if y_goal in targets:
+            ax.axhline(y_goal.value, color="k", lw=0.8, ls="--")
+        if y_goal.metric == "lod":
+            ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
