@@ -34,9 +34,6 @@ from perovx.errors import InputError
 
 #: Histories per deposition kernel of the simulations compared with the model.
 SIMULATE_HISTORIES = 1_000_000
-#: The edge images (MTF) are taken at this multiple of the flat-field dose, as MTF
-#: measurements are made at high dose (low noise in the edge spread function).
-EDGE_DOSE_FACTOR = 50.0
 
 CZT = Design("CZT", 1e-3, -1000.0, 100e-6, electronic_noise_e=0.0,
              dark_current_density_A_m2=0.0, histories=100_000)
@@ -175,75 +172,14 @@ def test_model_errors():
 # ----------------------------------------------------------------- against perovx simulate
 
 
-def _simulated(design: Design, kerma: float, *, n: int, flats: int, oversample: int = 8,
-               kernel_half_width_m: float = 2e-3):
-    """Flat images and a slanted-edge image (``EDGE_DOSE_FACTOR`` × the dose) from
-    perovx simulate's chain.
-
-    The detector is built once (:func:`perovx.readout.simulate.build_system`) and each
-    image acquired with its own seed, as :func:`perovx.readout.simulate.simulate` does.
-    """
-    from perovx.interaction.phantoms import transmitted_fluence
-    from perovx.readout.modes import PixelArray, acquire
-    from perovx.readout.panel import Panel
-    from perovx.readout.simulate import (
-        BeamConfig,
-        DetectorConfig,
-        ObjectConfig,
-        SimulateConfig,
-        SimulationConfig,
-        build_object,
-        build_system,
-    )
-
-    det = DetectorConfig(material=design.material, thickness_m=design.thickness_m,
-                         bias_V=design.bias_V,
-                         dark_current_density_A_m2=design.dark_current_density_A_m2)
-    panel = Panel(pixel_pitch_m=design.pitch_m, rows=n, columns=n,
-                  integration_time_s=design.integration_time_s,
-                  electronic_noise_e=design.electronic_noise_e, adc_bits=16,
-                  full_scale_charge_C=design.full_scale_charge_C)
-
-    def cfg(phantom: str, k: float, options: dict | None = None) -> SimulateConfig:
-        return SimulateConfig(
-            detector=det, panel=panel, beam=BeamConfig(design.beam, 1.5),
-            mode=PixelArray(air_kerma_Gy=k), image_shape=(n, n),
-            object=ObjectConfig(phantom=phantom, options=options or {}),
-            simulation=SimulationConfig(seed=0, oversample=oversample,
-                                        histories=SIMULATE_HISTORIES,
-                                        kernel_half_width_m=kernel_half_width_m),
-            calibration_frames=design.calibration_frames)
-
-    flat_cfg = cfg("none", kerma)
-    edge_cfg = cfg("edge", EDGE_DOSE_FACTOR * kerma,
-                   {"angle_deg": 3.0, "material": "W", "thickness_m": 1e-3})
-    system = build_system(flat_cfg)
-    shape = (n * oversample, n * oversample)
-
-    def image(c: SimulateConfig, seed: int) -> np.ndarray:
-        phantom = build_object(c)
-        fluence = transmitted_fluence(
-            phantom, system.beam.energy_keV, system.beam.fluence_per_Gy, system.groups.index,
-            groups=system.groups.count, scatter_fraction=0.0, scatter_sigma_m=0.03,
-            shape=shape)
-        acq = acquire(system.imager, fluence, system.groups.fluence_per_Gy, c.mode, seed=seed,
-                      source_image_distance_m=1.5,
-                      object_thickness_m=0.0 if phantom is None else phantom.max_thickness_m)
-        return acq.corrected_dn
-
-    flat = np.stack([image(flat_cfg, s) for s in range(flats)])
-    return flat, image(edge_cfg, 99)
-
-
 def _check_against_simulate(design: Design, kerma: float, *, n: int, flats: int,
                             **kwargs: float) -> None:
+    from perovx.design.confirm import simulate_flats_and_edge
     from perovx.metrics import noise_power_spectrum, slanted_edge_mtf
 
-    # ADC range: three times the open-field charge of the edge image (no saturation)
-    signal = csa_model(design, air_kerma_Gy=EDGE_DOSE_FACTOR * kerma).mean_signal_e
-    design = replace(design, adc_bits=16,
-                     full_scale_charge_C=float(f"{3 * signal * 1.602176634e-19:.2g}"))
-    flat, edge = _simulated(design, kerma, n=n, flats=flats, **kwargs)
+    # the ADC range is set from the edge image's charge; the returned design carries it
+    flat, edge, design = simulate_flats_and_edge(design, kerma, shape=n, flats=flats,
+                                                 histories=SIMULATE_HISTORIES, **kwargs)
     p = design.pitch_m
     nyq = 0.5 / p
     m = slanted_edge_mtf(edge, pixel_pitch_m=p)
