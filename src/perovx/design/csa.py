@@ -52,7 +52,7 @@ R. K. Swank, J. Appl. Phys. 44, 4199 (1973).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -535,8 +535,13 @@ def _additive(prep: _Prepared) -> dict[str, float]:
 
 
 def _core(prep: _Prepared, air_kerma_Gy: float, fu: np.ndarray, fv: np.ndarray,
-          on: frozenset[str]) -> tuple[np.ndarray, np.ndarray, float, dict[str, float]]:
-    """Mean transfer (electrons m² per m², i.e. P·q) and sampled NPS at (u, v)."""
+          on: frozenset[str]
+          ) -> tuple[np.ndarray, np.ndarray, float, dict[str, float], tuple[float, float]]:
+    """Mean signal transfer (electrons per pixel × MTF) and sampled NPS (e² m²) at (u, v).
+
+    Also returns the mean signal per pixel, the additive variances (e²) and the
+    zero-frequency radial mean and noise power (for the Swank factor).
+    """
     d = prep.design
     p = d.pitch_m
     a = p * math.sqrt(d.fill_factor)
@@ -569,20 +574,19 @@ def _core(prep: _Prepared, air_kerma_Gy: float, fu: np.ndarray, fv: np.ndarray,
                               + lag**2 * var_add / nd)
         nps = nps + ((1 - lag) ** 2 * (nps_x0 + var_add * p * p) / nf
                      + lag**2 * var_add * p * p / nd)
-    add["_r0"] = (float(r_mean[0]), float(r_nps[0]))  # type: ignore[assignment]
-    return mean * (1 - lag), nps, signal * (1 - lag), add
+    return mean * (1 - lag), nps, signal * (1 - lag), add, (float(r_mean[0]), float(r_nps[0]))
 
 
 def _nps_uv(prep: _Prepared, kerma: float, fu: np.ndarray, fv: np.ndarray,
             on: frozenset[str]) -> tuple[float, np.ndarray]:
-    _, nps, signal, _ = _core(prep, kerma, fu, fv, on)
+    _, nps, signal, _, _ = _core(prep, kerma, fu, fv, on)
     return signal, nps
 
 
 def _mtf_uv(prep: _Prepared, kerma: float, fu: np.ndarray, fv: np.ndarray,
             on: frozenset[str]) -> np.ndarray:
-    mean, _, _, _ = _core(prep, kerma, fu, fv, on)
-    m0, _, _, _ = _core(prep, kerma, np.zeros(1), np.zeros(1), on)
+    mean = _core(prep, kerma, fu, fv, on)[0]
+    m0 = _core(prep, kerma, np.zeros(1), np.zeros(1), on)[0]
     return np.abs(mean) / float(m0[0])
 
 
@@ -637,7 +641,7 @@ def csa_model(
     if f.ndim != 1 or not np.all(np.isfinite(f)) or np.any(f < 0):
         raise InputError("frequencies must be a 1-D list of finite values >= 0 cycles/m")
     fv = np.zeros_like(f)
-    mean, nps, signal, add = _core(prep, air_kerma_Gy, f, fv, on)
+    mean, nps, signal, add, (rm, rn) = _core(prep, air_kerma_Gy, f, fv, on)
     if f.size and f[0] == 0:
         mean0 = float(mean[0])
     else:
@@ -649,7 +653,6 @@ def csa_model(
         dqe = np.where(nps > 0, (mean**2) / (q * nps), 0.0)
     dep = prep.deposition
     qg = _q(prep, air_kerma_Gy)
-    rm, rn = add.pop("_r0")  # type: ignore[misc]
     swank = float(rm**2 / (rn * float(np.dot(qg, dep.m0)))) if rn > 0 else 0.0
     return CSAResult(design=design, air_kerma_Gy=float(air_kerma_Gy), frequency_per_m=f,
                      mtf=mtf, nps_e2_m2=nps, nnps_m2=nnps, dqe=dqe, mean_signal_e=signal,
@@ -689,8 +692,3 @@ def breakdown(design: Design, *, air_kerma_Gy: float,
         attrs={"title": f"CSA stage breakdown: {design.label}, {design.beam}, "
                         f"{air_kerma_Gy * 1e6:g} µGy"},
     )
-
-
-def with_changes(design: Design, **changes: Any) -> Design:
-    """A copy of ``design`` with fields changed (validated again)."""
-    return replace(design, **changes)
