@@ -369,10 +369,13 @@ def design_command(
     for text, closest in result.unmet.items():
         console.print(f"unmet target {text}: {closest}")
     for item in confirmed:
-        meas, model = item["measured"], item["model"]
-        pairs = ", ".join(f"{k.replace('_lp_per_mm', ' lp/mm').replace('_at_', '(')}) "
-                          f"{meas[k]:.3f} (model {model[k]:.3f})" for k in meas)
-        console.print(f"confirmed by simulation, {item['label']}: {pairs}")
+        meas, model, serial = item["measured"], item["model"], item["model_serial"]
+        console.print(f"confirmed by simulation ({item['shape']}² pixels, {item['flats']} flat "
+                      f"fields, a W edge), {item['label']}:")
+        for k in meas:
+            extra = f", serial fluorescence noise {serial[k]:.3f}" if k in serial else ""
+            console.print(f"  {_figure_name(k)}: measured {meas[k]:.3f}, model {model[k]:.3f}"
+                          f"{extra}")
     for path in (plot, out):
         if path is not None:
             console.print(f"wrote {path}")
