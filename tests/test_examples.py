@@ -18,6 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("beam_qualities.py", None),
         ("mc_escape_peaks.py", "pulse_height.png"),
         ("sweep_on_dask.py", "sweep.nc"),
+        ("csa_stage_breakdown.py", "csa_breakdown.png"),
     ],
 )
 def test_example_runs(script: str, writes: str | None, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ _GROUPS = (
     "perovx.cli.simulate",
     "perovx.cli.sweep",
     "perovx.cli.device",
+    "perovx.cli.design",
 )
 
 for _name in _GROUPS:

@@ -133,11 +133,23 @@ def _simulate_command(
 
     summary = json.loads(image.attrs["summary_json"])
     files = json.loads(image.attrs.get("files", "{}"))
+    summary["image_quality"] = _image_quality(cfg)
     summary["files"] = files
     if as_json:
         dump_json(summary)
         return
     _print_table(summary)
+
+
+def _image_quality(cfg: object) -> dict | None:
+    """DQE and d′ of the configuration's detector (cascaded-systems model), or None."""
+    from perovx.design.compare import image_quality_summary
+    from perovx.errors import PerovxError
+
+    try:
+        return image_quality_summary(cfg)
+    except PerovxError:
+        return None
 
 
 def _print_table(summary: dict) -> None:
@@ -147,8 +159,7 @@ def _print_table(summary: dict) -> None:
     acq = summary["acquisition"]
     sig = summary["signal"]
     det = summary["detector"]
-    noise = summary["noise_open_field_e2"]
-    snr = noise["mean_signal_e"] / noise["total_e2"] ** 0.5 if noise["total_e2"] > 0 else 0.0
+    iq = summary.get("image_quality") or {}
     table = Table(title=summary.get("title") or "perovx simulate", show_header=False)
     table.add_column("quantity")
     table.add_column("value", justify="right")
@@ -160,7 +171,11 @@ def _print_table(summary: dict) -> None:
         ("air kerma at the detector", f"{acq['detector_air_kerma_uGy']:.3g} µGy"),
         ("entrance air kerma", f"{acq['entrance_air_kerma_uGy']:.3g} µGy"),
         ("sensitivity", f"{sig['sensitivity_uC_per_Gy_cm2']:.4g} µC Gy⁻¹ cm⁻²"),
-        ("open-field SNR per pixel", f"{snr:.3g}"),
+        ("DQE at 0 / 1 / 2 lp/mm (model)", " / ".join(
+            "—" if iq.get(f"dqe_at_{f}_lp_per_mm") is None
+            else f"{iq[f'dqe_at_{f}_lp_per_mm']:.2f}" for f in (0, 1, 2))),
+        ("d′ NPWE, 0.5 mm disc, 2 % (model)", "—" if iq.get("d_prime_npwe_0.5mm_2pct") is None
+         else f"{iq['d_prime_npwe_0.5mm_2pct']:.3g}"),
         ("dark charge / full scale", f"{acq['dark_fraction_of_full_scale']:.2%}"),
         ("saturated pixels", f"{acq['saturated_fraction']:.2%}"),
     ]
