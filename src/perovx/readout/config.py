@@ -47,6 +47,7 @@ from perovx.readout.process import get_process
 from perovx.transport.charge import DEFAULT_FANO_FACTOR
 from perovx.transport.dark import ROOM_TEMPERATURE_K
 from perovx.transport.instability import DEFAULT_DRIFT_AMPLITUDE
+from perovx.transport.stack import DeviceStack, StackLayer
 
 __all__ = [
     "CONFIG_KEYS",
@@ -168,6 +169,8 @@ class SimulateConfig:
     title: str = ""
     source: str = "<dict>"
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    stack: DeviceStack | None = None
+    shunt_resistance_ohm_m2: float | None = None
 
 
 # --------------------------------------------------------------------------- errors
@@ -300,6 +303,7 @@ def _translate(exc: ValidationError, data: Mapping[str, Any], source: str,
 
 
 _UNITS = {"m", "V", "K", "s", "Hz", "C", "Gy", "Gy/s", "m/s", "eV", "kg/m**3", "m**2/V",
+          "ohm*m**2",
           "ohm*m", "A/m**2", "V/C", "deg"}
 
 
@@ -475,12 +479,42 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
     )
     limits = LimitsConfig(max_memory_bytes=model.limits.max_memory,
                           max_time_s=model.limits.max_time)
+    stack = None if model.stack is None else _stack(model.stack, detector, error)
     return SimulateConfig(
         detector=detector, panel=panel, beam=beam, mode=mode, image_shape=shape, object=obj,
         simulation=sim, output=output, calibration_frames=p.calibration_frames,
         bias_settle_s=float(p.bias_settle_time), title=model.title, source=source,
-        limits=limits,
+        limits=limits, stack=stack,
+        shunt_resistance_ohm_m2=None if model.stack is None else model.stack.shunt_resistance,
     )
+
+
+def _stack(section: Any, detector: DetectorConfig,
+           error: Callable[[str, str | None, str], InputError]) -> DeviceStack:
+    """The device stack of ``[stack]``; the absorber takes the [detector] layer."""
+    import math
+
+    layers = []
+    for i, item in enumerate(section.layers):
+        absorber = item.role == "absorber"
+        try:
+            layers.append(StackLayer(
+                role=item.role,
+                thickness_m=detector.thickness_m if absorber else item.thickness,
+                material=detector.material if absorber else item.material,
+                density_kg_m3=item.density, resistivity_ohm_m=item.resistivity,
+                barrier_eV=item.barrier, ideality=item.ideality,
+                effective_mass_ratio=item.effective_mass, rectifying=item.rectifying,
+                forward=item.forward, trapped_fraction=item.trapped_fraction,
+                release_time_s=math.inf if item.release_time is None else item.release_time,
+                ghost_per_trapped=item.ghost_per_trapped, name=item.name,
+            ))
+        except InputError as exc:
+            raise error("stack", "layers", f"layer {i + 1}: {exc}") from None
+    try:
+        return DeviceStack(tuple(layers))
+    except InputError as exc:
+        raise error("stack", "layers", str(exc)) from None
 
 
 def _check_full_monte_carlo(error: Callable[[str, str | None, str], InputError],

@@ -51,6 +51,8 @@ __all__ = [
     "OutputSection",
     "PanelSection",
     "SimulationSection",
+    "StackLayerSection",
+    "StackSection",
     "json_schema",
     "schema_markdown",
 ]
@@ -466,6 +468,45 @@ class LimitsSection(_Section):
                                         "description": "duration, e.g. 2h"})] | None = None
 
 
+class StackLayerSection(_Section):
+    """One layer of ``[stack] layers``, from the entrance electrode to the pixels."""
+
+    role: Text(choices=("contact", "absorber", "interlayer", "heterojunction"))
+    name: Text(max_length=100) = ""
+    thickness: Quantity("m", minimum=0, description="absorber: the [detector] thickness") \
+        = 0.0
+    material: Text(description="formula or database name, for the photon transport") \
+        | None = None
+    density: Quantity("kg/m**3", minimum=0, allow_zero=False) | None = None
+    resistivity: Quantity("ohm*m", minimum=0, allow_zero=False) | None = None
+    barrier: Quantity("eV", minimum=0, maximum=5,
+                      description="injection barrier or band offset") = 0.0
+    ideality: Number(minimum=1, maximum=10) = 1.0
+    effective_mass: Number(minimum=1e-3, maximum=100, description="m*/m0") = 1.0
+    rectifying: Boolean = False
+    forward: Text(choices=("positive", "negative"),
+                  description="entrance polarity that forward-biases the junction") \
+        = "positive"
+    trapped_fraction: Number(minimum=0, maximum=0.99,
+                             description="signal fraction held at this interface") = 0.0
+    release_time: Quantity("s", minimum=0, allow_zero=False,
+                           description="release of held charge (none: lost)") | None = None
+    ghost_per_trapped: Number(minimum=0, maximum=100,
+                              description="sensitivity change per held fraction") = 0.0
+
+
+class StackSection(_Section):
+    """``[stack]``: contacts, interlayers and heterojunctions around the absorber.
+
+    The stack sets the dark current (thermionic emission over its barrier in series with
+    its resistance), the charge held at interfaces and the layers the photons cross
+    (:mod:`perovx.transport.stack`).
+    """
+
+    layers: list[StackLayerSection] = Field(min_length=1, max_length=32)
+    shunt_resistance: Quantity("ohm*m**2", minimum=0, allow_zero=False) | None = None
+
+
 class ConfigFile(_Section):
     """A whole ``perovx simulate`` TOML file."""
 
@@ -478,6 +519,7 @@ class ConfigFile(_Section):
     simulation: SimulationSection = Field(default_factory=SimulationSection)
     output: OutputSection = Field(default_factory=OutputSection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
+    stack: StackSection | None = None
 
 
 SECTIONS: dict[str, list[type[BaseModel]]] = {
@@ -490,6 +532,11 @@ SECTIONS: dict[str, list[type[BaseModel]]] = {
     "simulation": [SimulationSection],
     "output": [OutputSection],
     "limits": [LimitsSection],
+    "stack": [StackSection],
+}
+#: Tables nested in a section's list (documented after the section).
+NESTED: dict[str, list[tuple[str, type[BaseModel]]]] = {
+    "stack": [("layers", StackLayerSection)],
 }
 TAGS = {"mode": ("type", MODES), "object": ("phantom", PHANTOM_NAMES)}
 
@@ -613,5 +660,13 @@ def schema_markdown() -> str:
             for name, info in model.model_fields.items():
                 kind = describe(model, name).replace("|", "\\|")
                 lines.append(f"| {name} | {kind} | {_default(info)} | {_notes(model, name)} |")
+            lines.append("")
+        for key, inner in NESTED.get(section, []):
+            doc = (inner.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+            lines += [f"## [{section}] {key} (a list of inline tables)", "", doc, "",
+                      "| key | type / unit | default | notes |", "|---|---|---|---|"]
+            for name, info in inner.model_fields.items():
+                kind = describe(inner, name).replace("|", "\\|")
+                lines.append(f"| {name} | {kind} | {_default(info)} | {_notes(inner, name)} |")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
