@@ -56,6 +56,7 @@ __all__ = [
     "MODES",
     "OUTPUT_FORMATS",
     "PHANTOM_NAMES",
+    "AcquisitionConfig",
     "BeamConfig",
     "DetectorConfig",
     "LimitsConfig",
@@ -153,6 +154,28 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class AcquisitionConfig:
+    """A frame sequence (``[acquisition]``), SI units; ``None``: from the panel/material."""
+
+    pattern: str
+    frame_rate_Hz: float
+    frames: int
+    air_kerma_Gy: float
+    exposed_frame: int = 1
+    pulse_every: int = 2
+    object_step_m: float = 0.0
+    block_air_kerma_Gy: float | None = None
+    lag_fractions: tuple[float, ...] | None = None
+    lag_time_constants_s: tuple[float, ...] | None = None
+    ghost_sensitivity_change: float = 0.0
+    ghost_reference_air_kerma_Gy: float = 1e-3
+    ghost_time_constant_s: float = 10.0
+    drift_time_constant_s: float | None = None
+    drift_amplitude: float | None = None
+    calibration_delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class SimulateConfig:
     """A complete, checked ``perovx simulate`` configuration."""
 
@@ -171,6 +194,7 @@ class SimulateConfig:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     stack: DeviceStack | None = None
     shunt_resistance_ohm_m2: float | None = None
+    acquisition: AcquisitionConfig | None = None
 
 
 # --------------------------------------------------------------------------- errors
@@ -302,7 +326,7 @@ def _translate(exc: ValidationError, data: Mapping[str, Any], source: str,
     return loc.error(source, section, key, f"{err['msg']}{where}".strip())
 
 
-_UNITS = {"m", "V", "K", "s", "Hz", "C", "Gy", "Gy/s", "m/s", "eV", "kg/m**3", "m**2/V",
+_UNITS = {"Hz", "m", "V", "K", "s", "C", "Gy", "Gy/s", "m/s", "eV", "kg/m**3", "m**2/V",
           "ohm*m**2",
           "ohm*m", "A/m**2", "V/C", "deg"}
 
@@ -480,12 +504,56 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
     limits = LimitsConfig(max_memory_bytes=model.limits.max_memory,
                           max_time_s=model.limits.max_time)
     stack = None if model.stack is None else _stack(model.stack, detector, error)
+    acquisition = None
+    if model.acquisition is not None:
+        acquisition = _acquisition(model.acquisition, panel, kind, error)
     return SimulateConfig(
         detector=detector, panel=panel, beam=beam, mode=mode, image_shape=shape, object=obj,
         simulation=sim, output=output, calibration_frames=p.calibration_frames,
         bias_settle_s=float(p.bias_settle_time), title=model.title, source=source,
         limits=limits, stack=stack,
         shunt_resistance_ohm_m2=None if model.stack is None else model.stack.shunt_resistance,
+        acquisition=acquisition,
+    )
+
+
+def _acquisition(a: Any, panel: Panel, kind: str,
+                 error: Callable[[str, str | None, str], InputError]) -> AcquisitionConfig:
+    """The frame sequence of ``[acquisition]`` (cross-checks with the panel)."""
+    if kind != "pixel_array":
+        raise error("acquisition", None, f'a frame sequence needs a pixel array; [mode] type '
+                                         f'is "{kind}"')
+    period = 1.0 / a.frame_rate
+    if panel.integration_time_s > period * (1 + 1e-9):
+        raise error("acquisition", "frame_rate",
+                    f"{a.frame_rate:g} Hz gives {period * 1e3:g} ms per frame, shorter than "
+                    f"the [panel] integration_time of {panel.integration_time_s * 1e3:g} ms")
+    if (a.lag_fractions is None) != (a.lag_time_constants is None):
+        raise error("acquisition", "lag_fractions" if a.lag_fractions is None
+                    else "lag_time_constants",
+                    "give lag_fractions and lag_time_constants together")
+    if a.lag_fractions is not None and len(a.lag_fractions) != len(a.lag_time_constants):
+        raise error("acquisition", "lag_time_constants",
+                    f"{len(a.lag_time_constants)} time constants for "
+                    f"{len(a.lag_fractions)} lag_fractions: give one per fraction")
+    if a.pattern in ("radiography", "ghost") and a.exposed_frame >= a.frames - 1:
+        raise error("acquisition", "exposed_frame",
+                    f"frame {a.exposed_frame} leaves no frame after it in a sequence of "
+                    f"{a.frames}")
+    if a.pattern == "ghost" and a.block_air_kerma is None:
+        raise error("acquisition", "block_air_kerma",
+                    'missing; the ghost pattern needs the bright block\'s kerma (e.g. '
+                    'block_air_kerma = "100 uGy")')
+    return AcquisitionConfig(
+        pattern=a.pattern, frame_rate_Hz=a.frame_rate, frames=a.frames,
+        air_kerma_Gy=a.air_kerma, exposed_frame=a.exposed_frame, pulse_every=a.pulse_every,
+        object_step_m=a.object_step, block_air_kerma_Gy=a.block_air_kerma,
+        lag_fractions=a.lag_fractions, lag_time_constants_s=a.lag_time_constants,
+        ghost_sensitivity_change=a.ghost_sensitivity_change,
+        ghost_reference_air_kerma_Gy=a.ghost_reference_air_kerma,
+        ghost_time_constant_s=a.ghost_time_constant,
+        drift_time_constant_s=a.drift_time_constant, drift_amplitude=a.drift_amplitude,
+        calibration_delay_s=a.calibration_delay,
     )
 
 

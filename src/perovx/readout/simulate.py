@@ -736,6 +736,10 @@ def simulate(
     from perovx.readout.estimate import check_resources
 
     cfg = config if isinstance(config, SimulateConfig) else load_config(config)
+    if cfg.acquisition is not None:
+        raise InputError(f"{cfg.source}: has an [acquisition] section: a frame sequence is "
+                         "simulated by perovx.imaging.simulate_sequence (the perovx simulate "
+                         "command runs it)")
     check_resources(cfg, limits)
     claim = None
     if write and cfg.output.directory is not None:
