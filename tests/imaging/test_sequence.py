@@ -196,3 +196,20 @@ def test_refusals(tmp_path: Path) -> None:
             frames = 3
             air_kerma = "1 uGy"
             """))
+
+
+def test_fluoroscopy_example_runs_on_a_small_panel(tmp_path: Path) -> None:
+    import tomllib
+
+    from perovx.readout.config import parse_config
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "simulate" / \
+        "fluoroscopy_sequence.toml"
+    data = tomllib.loads(example.read_text(encoding="utf-8"))
+    data["panel"].update(rows=16, columns=16)
+    data["simulation"].update(kernels="local", energy_groups=3)
+    data["acquisition"]["frames"] = 5
+    data["output"]["directory"] = str(tmp_path)
+    res = simulate_sequence(parse_config(data, source="fluoroscopy_sequence.toml"))
+    assert res.frames_dn.shape == (5, 16, 16)
+    assert Path(res.files["tiff"]).is_file() and Path(res.files["dicom"]).is_file()

@@ -41,6 +41,7 @@ from perovx.readout.config_schema import (
     describe,
     short,
 )
+from perovx.readout.film import FilmStructure, get_structure
 from perovx.readout.modes import LineScan, Mode, PixelArray, PointScan
 from perovx.readout.panel import Panel
 from perovx.readout.process import get_process
@@ -195,6 +196,7 @@ class SimulateConfig:
     stack: DeviceStack | None = None
     shunt_resistance_ohm_m2: float | None = None
     acquisition: AcquisitionConfig | None = None
+    film: FilmStructure | None = None
 
 
 # --------------------------------------------------------------------------- errors
@@ -326,7 +328,7 @@ def _translate(exc: ValidationError, data: Mapping[str, Any], source: str,
     return loc.error(source, section, key, f"{err['msg']}{where}".strip())
 
 
-_UNITS = {"Hz", "m", "V", "K", "s", "C", "Gy", "Gy/s", "m/s", "eV", "kg/m**3", "m**2/V",
+_UNITS = {"1/m", "Hz", "m", "V", "K", "s", "C", "Gy", "Gy/s", "m/s", "eV", "kg/m**3", "m**2/V",
           "ohm*m**2",
           "ohm*m", "A/m**2", "V/C", "deg"}
 
@@ -513,8 +515,25 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
         bias_settle_s=float(p.bias_settle_time), title=model.title, source=source,
         limits=limits, stack=stack,
         shunt_resistance_ohm_m2=None if model.stack is None else model.stack.shunt_resistance,
-        acquisition=acquisition,
+        acquisition=acquisition, film=_film(model.film, detector.process, error),
     )
+
+
+def _film(section: Any, process: str,
+          error: Callable[[str, str | None, str], InputError]) -> FilmStructure:
+    """The process's film structure with the ``[film]`` overrides."""
+    from dataclasses import replace as _replace
+
+    base = get_structure(process)
+    if section is None:
+        return base
+    names = {"grain_size": "grain_size_m", "crack_length_per_area": "crack_length_per_m2",
+             "crack_width": "crack_width_m", "adhesion_patch": "adhesion_patch_m"}
+    changes = {names.get(k, k): v for k, v in section.model_dump().items() if v is not None}
+    try:
+        return _replace(base, **changes)
+    except InputError as exc:
+        raise error("film", None, str(exc)) from None
 
 
 def _acquisition(a: Any, panel: Panel, kind: str,

@@ -50,6 +50,7 @@ __all__ = [
     "BeamSection",
     "ConfigFile",
     "DetectorSection",
+    "FilmSection",
     "LimitsSection",
     "OutputSection",
     "PanelSection",
@@ -589,6 +590,24 @@ class AcquisitionSection(_Section):
                                             "to the first frame") = 0.0
 
 
+class FilmSection(_Section):
+    """``[film]``: overrides of the microstructure of the [detector] process's film.
+
+    Defaults: :data:`perovx.readout.film.STRUCTURES` for the process (stated assumptions).
+    """
+
+    grain_size: Quantity("m", minimum=0, description="median lateral grain size; 0: no "
+                                                     "grain boundaries") | None = None
+    grain_size_log_sigma: Number(minimum=0, maximum=2) | None = None
+    columnar: Boolean | None = None
+    fibre_volume_fraction: Number(minimum=0, maximum=0.9) | None = None
+    crack_length_per_area: Quantity("1/m", minimum=0) | None = None
+    crack_width: Quantity("m", minimum=0, allow_zero=False) | None = None
+    adhesion_defect_fraction: Number(minimum=0, maximum=0.9) | None = None
+    adhesion_patch: Quantity("m", minimum=0, allow_zero=False) | None = None
+    adhesion_collection: Number(minimum=0, maximum=1) | None = None
+
+
 class ConfigFile(_Section):
     """A whole ``perovx simulate`` TOML file."""
 
@@ -603,6 +622,7 @@ class ConfigFile(_Section):
     limits: LimitsSection = Field(default_factory=LimitsSection)
     stack: StackSection | None = None
     acquisition: AcquisitionSection | None = None
+    film: FilmSection | None = None
 
 
 SECTIONS: dict[str, list[type[BaseModel]]] = {
@@ -617,6 +637,7 @@ SECTIONS: dict[str, list[type[BaseModel]]] = {
     "limits": [LimitsSection],
     "stack": [StackSection],
     "acquisition": [AcquisitionSection],
+    "film": [FilmSection],
 }
 #: Tables nested in a section's list (documented after the section).
 NESTED: dict[str, list[tuple[str, type[BaseModel]]]] = {

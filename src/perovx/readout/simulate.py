@@ -53,6 +53,7 @@ from perovx.readout.config import (
     load_config,
     parse_config,
 )
+from perovx.readout.film import defect_collection_map, get_structure, share_spreads
 from perovx.readout.modes import (
     Acquisition,
     Imager,
@@ -341,7 +342,9 @@ def build_system(
         crystal = det.density_kg_m3 if det.density_kg_m3 is not None else material.density()
     except InputError as exc:
         raise InputError(f"{src}: [detector] density: {exc}") from None
-    film_density = process.packing_fraction * crystal
+    structure = config.film if config.film is not None else get_structure(process.name)
+    # membrane fibres take their volume fraction of the layer (nylon's attenuation neglected)
+    film_density = process.packing_fraction * (1.0 - structure.fibre_volume_fraction) * crystal
     try:
         transport = ChargeTransport.from_material(
             material, thickness_m=det.thickness_m, bias_V=det.bias_V,
@@ -370,8 +373,13 @@ def build_system(
     response = pixel_response(transport, pitch_m=panel.pixel_pitch_m,
                               depth_edges_m=kernels[0].depth_edges_m,
                               oversample=sim.oversample, fill_factor=panel.fill_factor,
-                              diffusion=sim.diffusion)
+                              diffusion=sim.diffusion and not structure.columnar)
     spreads = tuple(spread_functions(kernels, response))
+    if structure.columnar:
+        notes.append(f"columnar grains ({structure.grain_size_m * 1e6:g} um): lateral "
+                     "diffusion confined to the columns")
+    # grain-boundary charge sharing (the charge of a grain spread over its footprint)
+    spreads = share_spreads(spreads, structure, cell)
     stack = config.stack
     if stack is not None:
         # photons lost in the layers in front of the absorber, charge held at interlayers
@@ -425,6 +433,9 @@ def build_system(
                                 density_kg_m3=film_density).mu_per_m
         weights = groups.fluence_per_Gy * np.array([s.electrons_per_photon for s in spreads])
         film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport)
+        defects = defect_collection_map(structure, panel.shape, pitch_m=panel.pixel_pitch_m,
+                                        seed=sim.seed + 303)
+        film = replace(film, collection=film.collection * defects)
     imager = Imager(
         panel=panel,
         spreads=spreads,
@@ -570,6 +581,8 @@ def _summary(config: SimulateConfig, system: ImagingSystem, acq: Acquisition,
             "collected_carrier": t.collected_carrier,
             "temperature_K": det.temperature_K,
             "process": get_process(det.process).to_dict(),
+            "film_structure": (config.film if config.film is not None
+                               else get_structure(det.process)).to_dict(),
             "film_density_kg_m3": system.film_density_kg_m3,
             "mu_tau_e_cm2_per_V": None if t.mu_tau_e_m2_per_V is None
             else t.mu_tau_e_m2_per_V * 1e4,
