@@ -169,6 +169,9 @@ def _sequence(cfg: object, *, overwrite: bool, limits: object, as_json: bool) ->
         table.add_row("ghost, first frame", f"{g['first_frame_ghost']:+.2%} "
                       f"(model {g['first_frame_ghost_model']:+.2%})")
     table.add_row("dark drift over the sequence", f"{report['dark_drift_dn'][-1]:.3g} DN")
+    table.add_row("saturated pixels", f"{report['saturated_fraction']:.1%}")
+    for note in report.get("notes", []):
+        table.add_row("note", note)
     for kind, path in res.files.items():
         table.add_row(kind, path)
     Console().print(table)

@@ -462,6 +462,7 @@ def _run_sequence(cfg: SimulateConfig, paths: dict[str, Path], *,
     block = _block_mask((rows, cols))
     block_cells = np.repeat(np.repeat(block, os_, axis=0), os_, axis=1)
     dark_mean = np.empty(n)
+    saturated = np.zeros((rows, cols), dtype=bool)
     for i, exp in enumerate(exposures):
         history *= ghost_decay
         if exp.air_kerma_Gy > 0:
@@ -487,10 +488,16 @@ def _run_sequence(cfg: SimulateConfig, paths: dict[str, Path], *,
         dark_mean[i] = float(np.mean(dark_e))
         result = read_out(charge, no_lag_panel, dark_e=dark_e, pattern=imager.pattern, seed=rng)
         frames[i] = correct(result.dn, calibration).astype(np.float32)
+        saturated += result.saturated
         history = history + received
 
     report = _report(frames, exposures, response, period, acq, dark_mean, panel.dn_per_electron,
                      block)
+    report["saturated_fraction"] = float(saturated.mean())
+    report["calibration_valid"] = bool(calibration.valid)
+    if saturated.any():
+        report["notes"] = [f"{saturated.mean():.1%} of the pixels saturated the ADC in at "
+                           "least one frame (dark charge or signal above full scale)"]
     report["temporal_response"] = response.to_dict()
     report["times_s"] = times.tolist()
     report["air_kerma_uGy"] = (kerma * 1e6).tolist()
