@@ -389,7 +389,8 @@ def build_system(
         spreads = tuple(s.scaled(float(t) * held) for s, t in zip(spreads, entrance,
                                                                    strict=True))
         notes.append(
-            f"device stack: {1 - float(np.mean(entrance)):.2%} of the photons stopped in front "
+            f"device stack: {1 - float(np.mean(entrance)):.2%} of the photons (mean over the "
+            f"energy groups) stopped in front "
             f"of the absorber (charge per photon scaled: a mean-level approximation), "
             f"{1 - held:.2%} of the charge held at interlayers beyond the read")
     report("response", 1.0)
@@ -597,7 +598,9 @@ def _summary(config: SimulateConfig, system: ImagingSystem, acq: Acquisition,
                 "saturation_current_nA_per_cm2":
                     system.stack.saturation_current_A_m2(
                         det.bias_V, temperature_K=det.temperature_K) * 1e5,
-                "series_resistance_ohm_cm2": system.stack.series_resistance_ohm_m2() * 1e4,
+                "series_resistance_ohm_cm2": system.stack.series_resistance_ohm_m2(
+                    det.resistivity_ohm_m if det.resistivity_ohm_m is not None
+                    else getattr(system.material.resistivity_ohm_m, "value", None)) * 1e4,
             },
             "ion_migration": None if migration is None else {
                 "activation_energy_eV": migration.activation_energy_eV,
