@@ -556,22 +556,44 @@ def _report(frames: np.ndarray, exposures: Sequence[FrameExposure], response: Te
         inside, outside = _ghost_regions(block)
         ratio = _roi_means(frames, inside)[k + 1:] / _roi_means(frames, outside)[k + 1:]
         n = np.arange(1, len(exposures) - k)
-        b = acq.block_air_kerma_Gy or 0.0
-        d = math.exp(-period / response.ghost_time_constant_s)
-        # kerma history at the start of frame k + n: the block, then n − 1 uniform frames
-        uniform = acq.air_kerma_Gy * np.array([sum(d**j for j in range(1, m))
-                                               for m in n])
-        model = response.ghost_factor(b * d**n + uniform) / response.ghost_factor(uniform)
+        model = _ghost_model(exposures, response, period, k)
         out["ghost"] = {
             "frames_after_block": n.tolist(),
             "sensitivity_ratio_measured": ratio.tolist(),
             "sensitivity_ratio_model": np.asarray(model).tolist(),
             "first_frame_ghost": float(ratio[0] - 1.0),
             "first_frame_ghost_model": float(model[0] - 1.0),
-            "note": "block / surround of the corrected frames; the block frame's lag adds "
-                    "to the first frames after it",
+            "note": "block / surround of the corrected frames; the model carries the lag "
+                    "of the block frame and the ghost of the exposure history",
         }
     return out
+
+
+def _ghost_model(exposures: Sequence[FrameExposure], response: TemporalResponse,
+                 period: float, block_frame: int) -> np.ndarray:
+    """Noise-free block / surround ratio of the frames after the block (lag and ghost).
+
+    The recursion of :func:`simulate_sequence` for one pixel inside the block and one
+    outside, with signal proportional to air kerma.
+    """
+    f = np.asarray(response.lag_fractions, dtype=float)
+    a = response.retention(period)
+    d = math.exp(-period / response.ghost_time_constant_s)
+    read = {}
+    for where in ("inside", "outside"):
+        reservoirs = np.zeros(f.size)
+        history = 0.0
+        values = []
+        for exp in exposures:
+            history *= d
+            kerma = exp.air_kerma_Gy if (exp.region == "field" or where == "inside") else 0.0
+            signal = kerma * float(response.ghost_factor(history))
+            released = float(((1 - a) * reservoirs).sum()) if f.size else 0.0
+            reservoirs = a * reservoirs + f * signal
+            values.append((1 - f.sum()) * signal + released)
+            history += kerma
+        read[where] = np.asarray(values)
+    return read["inside"][block_frame + 1:] / read["outside"][block_frame + 1:]
 
 
 def _output_paths(cfg: SimulateConfig) -> dict[str, Path]:
