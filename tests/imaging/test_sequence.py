@@ -108,6 +108,30 @@ def test_ghost_reproduces_the_configured_sensitivity_change(tmp_path: Path) -> N
     assert model[-1] > model[0]
 
 
+def test_ghost_with_lag_follows_the_combined_model(tmp_path: Path) -> None:
+    # the block frame's lag adds to the block in the first frames after it; the model
+    # (the same recursion, noise-free) carries both
+    cfg = _config(tmp_path, """\
+        pattern = "ghost"
+        frames = 6
+        air_kerma = "20 uGy"
+        block_air_kerma = "100 uGy"
+        lag_fractions = [0.05]
+        lag_time_constants = ["0.2 s"]
+        ghost_sensitivity_change = -0.1
+        ghost_reference_air_kerma = "100 uGy"
+        ghost_time_constant = "2 s"
+        """)
+    g = simulate_sequence(cfg, write=False).report["ghost"]
+    measured = np.asarray(g["sensitivity_ratio_measured"])
+    model = np.asarray(g["sensitivity_ratio_model"])
+    # first frame: lag 0.05 (1 - e^-0.5) / 0.95 of 5x the uniform signal on top of the
+    # ghost 1 - 0.1 e^-0.05
+    first = 1 - 0.1 * math.exp(-0.05) + 5 * 0.05 * (1 - math.exp(-0.5)) / 0.95
+    assert model[0] == pytest.approx(first, rel=1e-9)
+    assert np.all(np.abs(measured - model) < 0.01), (measured, model)
+
+
 def test_no_ghost_without_a_change(tmp_path: Path) -> None:
     cfg = _config(tmp_path, """\
         pattern = "ghost"
