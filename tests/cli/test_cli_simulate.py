@@ -131,3 +131,26 @@ def test_simulate_never_overwrites_outputs(tmp_path):
     assert second.exit_code == 2 and "--overwrite" in second.output
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamp
     assert sorted(p.name for p in out.iterdir()) == existing
+
+
+def test_simulate_runs_an_acquisition_sequence(tmp_path):
+    # an [acquisition] section turns the command into a frame sequence with a lag report
+    config = tmp_path / "seq.toml"
+    config.write_text(CONFIG + textwrap.dedent("""\
+
+        [acquisition]
+        pattern = "radiography"
+        frame_rate = "5 Hz"
+        frames = 5
+        air_kerma = "20 uGy"
+        lag_fractions = [0.05]
+        lag_time_constants = ["0.3 s"]
+        """), encoding="utf-8")
+    result = runner.invoke(app, ["simulate", str(config), "--out", str(tmp_path / "out"),
+                                 "--kernels", "local", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["frames"] == 5
+    assert report["lag"]["first_frame_lag"] == pytest.approx(report["lag"]["model"][0],
+                                                             abs=0.01)
+    assert (tmp_path / "out").is_dir()

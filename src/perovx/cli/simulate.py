@@ -113,6 +113,9 @@ def _simulate_command(
         cfg = replace(cfg, simulation=replace(cfg.simulation, kernels=kernels))
     limits = simulate_limits(cfg, max_memory=max_memory, max_time=max_time)
     check_resources(cfg, limits)  # before the progress bar: a refusal is one line
+    if cfg.acquisition is not None:
+        _sequence(cfg, overwrite=overwrite, limits=limits, as_json=as_json)
+        return
 
     if progress and not as_json:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -150,6 +153,40 @@ def _image_quality(cfg: object) -> dict | None:
         return image_quality_summary(cfg)
     except PerovxError:
         return None
+
+
+def _sequence(cfg: object, *, overwrite: bool, limits: object, as_json: bool) -> None:
+    """Run an ``[acquisition]`` frame sequence and print its lag/ghost report."""
+    from perovx.imaging.sequence import simulate_sequence
+
+    res = simulate_sequence(cfg, overwrite=overwrite, limits=limits)  # type: ignore[arg-type]
+    report = {k: v for k, v in res.report.items() if k not in ("mean_dn", "times_s")}
+    report["files"] = res.files
+    if as_json:
+        dump_json(report)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"perovx simulate: {report['pattern']} sequence", show_header=False)
+    table.add_row("frames", f"{report['frames']} at {report['frame_rate_Hz']:g} Hz")
+    if "lag" in report and report["lag"]["first_frame_lag"] is not None:
+        lag = report["lag"]
+        table.add_row("first-frame lag", f"{lag['first_frame_lag']:.4%} "
+                      f"(model {lag['model'][0]:.4%})")
+        table.add_row("last-frame lag", f"{lag['measured'][-1]:.4%} "
+                      f"(model {lag['model'][-1]:.4%})")
+    if "ghost" in report:
+        g = report["ghost"]
+        table.add_row("ghost, first frame", f"{g['first_frame_ghost']:+.2%} "
+                      f"(model {g['first_frame_ghost_model']:+.2%})")
+    table.add_row("dark drift over the sequence", f"{report['dark_drift_dn'][-1]:.3g} DN")
+    table.add_row("saturated pixels", f"{report['saturated_fraction']:.1%}")
+    for note in report.get("notes", []):
+        table.add_row("note", note)
+    for kind, path in res.files.items():
+        table.add_row(kind, path)
+    Console().print(table)
 
 
 def _print_table(summary: dict) -> None:

@@ -41,12 +41,14 @@ from perovx.readout.config_schema import (
     describe,
     short,
 )
+from perovx.readout.film import FilmStructure, get_structure
 from perovx.readout.modes import LineScan, Mode, PixelArray, PointScan
 from perovx.readout.panel import Panel
 from perovx.readout.process import get_process
 from perovx.transport.charge import DEFAULT_FANO_FACTOR
 from perovx.transport.dark import ROOM_TEMPERATURE_K
 from perovx.transport.instability import DEFAULT_DRIFT_AMPLITUDE
+from perovx.transport.stack import DeviceStack, StackLayer
 
 __all__ = [
     "CONFIG_KEYS",
@@ -55,6 +57,7 @@ __all__ = [
     "MODES",
     "OUTPUT_FORMATS",
     "PHANTOM_NAMES",
+    "AcquisitionConfig",
     "BeamConfig",
     "DetectorConfig",
     "LimitsConfig",
@@ -152,6 +155,28 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class AcquisitionConfig:
+    """A frame sequence (``[acquisition]``), SI units; ``None``: from the panel/material."""
+
+    pattern: str
+    frame_rate_Hz: float
+    frames: int
+    air_kerma_Gy: float
+    exposed_frame: int = 1
+    pulse_every: int = 2
+    object_step_m: float = 0.0
+    block_air_kerma_Gy: float | None = None
+    lag_fractions: tuple[float, ...] | None = None
+    lag_time_constants_s: tuple[float, ...] | None = None
+    ghost_sensitivity_change: float = 0.0
+    ghost_reference_air_kerma_Gy: float = 1e-3
+    ghost_time_constant_s: float = 10.0
+    drift_time_constant_s: float | None = None
+    drift_amplitude: float | None = None
+    calibration_delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class SimulateConfig:
     """A complete, checked ``perovx simulate`` configuration."""
 
@@ -168,6 +193,10 @@ class SimulateConfig:
     title: str = ""
     source: str = "<dict>"
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    stack: DeviceStack | None = None
+    shunt_resistance_ohm_m2: float | None = None
+    acquisition: AcquisitionConfig | None = None
+    film: FilmStructure | None = None
 
 
 # --------------------------------------------------------------------------- errors
@@ -299,7 +328,8 @@ def _translate(exc: ValidationError, data: Mapping[str, Any], source: str,
     return loc.error(source, section, key, f"{err['msg']}{where}".strip())
 
 
-_UNITS = {"m", "V", "K", "s", "Hz", "C", "Gy", "Gy/s", "m/s", "eV", "kg/m**3", "m**2/V",
+_UNITS = {"1/m", "Hz", "m", "V", "K", "s", "C", "Gy", "Gy/s", "m/s", "eV", "kg/m**3", "m**2/V",
+          "ohm*m**2",
           "ohm*m", "A/m**2", "V/C", "deg"}
 
 
@@ -475,12 +505,103 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
     )
     limits = LimitsConfig(max_memory_bytes=model.limits.max_memory,
                           max_time_s=model.limits.max_time)
+    stack = None if model.stack is None else _stack(model.stack, detector, error)
+    acquisition = None
+    if model.acquisition is not None:
+        acquisition = _acquisition(model.acquisition, panel, kind, error)
     return SimulateConfig(
         detector=detector, panel=panel, beam=beam, mode=mode, image_shape=shape, object=obj,
         simulation=sim, output=output, calibration_frames=p.calibration_frames,
         bias_settle_s=float(p.bias_settle_time), title=model.title, source=source,
-        limits=limits,
+        limits=limits, stack=stack,
+        shunt_resistance_ohm_m2=None if model.stack is None else model.stack.shunt_resistance,
+        acquisition=acquisition, film=_film(model.film, detector.process, error),
     )
+
+
+def _film(section: Any, process: str,
+          error: Callable[[str, str | None, str], InputError]) -> FilmStructure:
+    """The process's film structure with the ``[film]`` overrides."""
+    from dataclasses import replace as _replace
+
+    base = get_structure(process)
+    if section is None:
+        return base
+    names = {"grain_size": "grain_size_m", "crack_length_per_area": "crack_length_per_m2",
+             "crack_width": "crack_width_m", "adhesion_patch": "adhesion_patch_m"}
+    changes = {names.get(k, k): v for k, v in section.model_dump().items() if v is not None}
+    try:
+        return _replace(base, **changes)
+    except InputError as exc:
+        raise error("film", None, str(exc)) from None
+
+
+def _acquisition(a: Any, panel: Panel, kind: str,
+                 error: Callable[[str, str | None, str], InputError]) -> AcquisitionConfig:
+    """The frame sequence of ``[acquisition]`` (cross-checks with the panel)."""
+    if kind != "pixel_array":
+        raise error("acquisition", None, f'a frame sequence needs a pixel array; [mode] type '
+                                         f'is "{kind}"')
+    period = 1.0 / a.frame_rate
+    if panel.integration_time_s > period * (1 + 1e-9):
+        raise error("acquisition", "frame_rate",
+                    f"{a.frame_rate:g} Hz gives {period * 1e3:g} ms per frame, shorter than "
+                    f"the [panel] integration_time of {panel.integration_time_s * 1e3:g} ms")
+    if (a.lag_fractions is None) != (a.lag_time_constants is None):
+        raise error("acquisition", "lag_fractions" if a.lag_fractions is None
+                    else "lag_time_constants",
+                    "give lag_fractions and lag_time_constants together")
+    if a.lag_fractions is not None and len(a.lag_fractions) != len(a.lag_time_constants):
+        raise error("acquisition", "lag_time_constants",
+                    f"{len(a.lag_time_constants)} time constants for "
+                    f"{len(a.lag_fractions)} lag_fractions: give one per fraction")
+    if a.pattern in ("radiography", "ghost") and a.exposed_frame >= a.frames - 1:
+        raise error("acquisition", "exposed_frame",
+                    f"frame {a.exposed_frame} leaves no frame after it in a sequence of "
+                    f"{a.frames}")
+    if a.pattern == "ghost" and a.block_air_kerma is None:
+        raise error("acquisition", "block_air_kerma",
+                    'missing; the ghost pattern needs the bright block\'s kerma (e.g. '
+                    'block_air_kerma = "100 uGy")')
+    return AcquisitionConfig(
+        pattern=a.pattern, frame_rate_Hz=a.frame_rate, frames=a.frames,
+        air_kerma_Gy=a.air_kerma, exposed_frame=a.exposed_frame, pulse_every=a.pulse_every,
+        object_step_m=a.object_step, block_air_kerma_Gy=a.block_air_kerma,
+        lag_fractions=a.lag_fractions, lag_time_constants_s=a.lag_time_constants,
+        ghost_sensitivity_change=a.ghost_sensitivity_change,
+        ghost_reference_air_kerma_Gy=a.ghost_reference_air_kerma,
+        ghost_time_constant_s=a.ghost_time_constant,
+        drift_time_constant_s=a.drift_time_constant, drift_amplitude=a.drift_amplitude,
+        calibration_delay_s=a.calibration_delay,
+    )
+
+
+def _stack(section: Any, detector: DetectorConfig,
+           error: Callable[[str, str | None, str], InputError]) -> DeviceStack:
+    """The device stack of ``[stack]``; the absorber takes the [detector] layer."""
+    import math
+
+    layers = []
+    for i, item in enumerate(section.layers):
+        absorber = item.role == "absorber"
+        try:
+            layers.append(StackLayer(
+                role=item.role,
+                thickness_m=detector.thickness_m if absorber else item.thickness,
+                material=detector.material if absorber else item.material,
+                density_kg_m3=item.density, resistivity_ohm_m=item.resistivity,
+                barrier_eV=item.barrier, ideality=item.ideality,
+                effective_mass_ratio=item.effective_mass, rectifying=item.rectifying,
+                forward=item.forward, trapped_fraction=item.trapped_fraction,
+                release_time_s=math.inf if item.release_time is None else item.release_time,
+                ghost_per_trapped=item.ghost_per_trapped, name=item.name,
+            ))
+        except InputError as exc:
+            raise error("stack", "layers", f"layer {i + 1}: {exc}") from None
+    try:
+        return DeviceStack(tuple(layers))
+    except InputError as exc:
+        raise error("stack", "layers", str(exc)) from None
 
 
 def _check_full_monte_carlo(error: Callable[[str, str | None, str], InputError],

@@ -40,17 +40,23 @@ __all__ = [
     "FULL_MC_MAX_PIXELS",
     "KERNEL_METHODS",
     "MAX_PANEL_SIDE",
+    "MAX_SEQUENCE_FRAMES",
     "MODES",
     "OUTPUT_FORMATS",
     "PHANTOM_NAMES",
     "SECTIONS",
+    "SEQUENCE_PATTERNS",
+    "AcquisitionSection",
     "BeamSection",
     "ConfigFile",
     "DetectorSection",
+    "FilmSection",
     "LimitsSection",
     "OutputSection",
     "PanelSection",
     "SimulationSection",
+    "StackLayerSection",
+    "StackSection",
     "json_schema",
     "schema_markdown",
 ]
@@ -69,6 +75,13 @@ FULL_MC_MAX_PIXELS = 256 * 256
 OUTPUT_FORMATS = ("tiff", "dicom", "json", "png")
 MODES = ("pixel_array", "line_scan", "point_scan")
 PHANTOM_NAMES = ("none", "line_pairs", "edge", "contrast_detail", "hand", "circuit_board", "tiff")
+#: Exposure patterns of an ``[acquisition]`` frame sequence.
+SEQUENCE_PATTERNS = ("radiography", "pulsed", "fluoroscopy", "moving_object", "ghost")
+#: Largest number of frames of an ``[acquisition]`` sequence (the memory limit, which
+#: counts 4 bytes per pixel and frame, usually refuses far fewer first).
+MAX_SEQUENCE_FRAMES = 100_000
+#: Largest number of lag terms (trap release time constants).
+MAX_LAG_TERMS = 8
 #: Largest number of rows, columns, lines or points along one side of an image (the
 #: memory limit usually refuses far smaller images first).
 MAX_PANEL_SIDE = 1_000_000
@@ -466,6 +479,135 @@ class LimitsSection(_Section):
                                         "description": "duration, e.g. 2h"})] | None = None
 
 
+class StackLayerSection(_Section):
+    """One layer of ``[stack] layers``, from the entrance electrode to the pixels."""
+
+    role: Text(choices=("contact", "absorber", "interlayer", "heterojunction"))
+    name: Text(max_length=100) = ""
+    thickness: Quantity("m", minimum=0, description="absorber: the [detector] thickness") \
+        = 0.0
+    material: Text(description="formula or database name, for the photon transport") \
+        | None = None
+    density: Quantity("kg/m**3", minimum=0, allow_zero=False) | None = None
+    resistivity: Quantity("ohm*m", minimum=0, allow_zero=False) | None = None
+    barrier: Quantity("eV", minimum=0, maximum=5,
+                      description="injection barrier or band offset") = 0.0
+    ideality: Number(minimum=1, maximum=10) = 1.0
+    effective_mass: Number(minimum=1e-3, maximum=100, description="m*/m0") = 1.0
+    rectifying: Boolean = False
+    forward: Text(choices=("positive", "negative"),
+                  description="entrance polarity that forward-biases the junction") \
+        = "positive"
+    trapped_fraction: Number(minimum=0, maximum=0.99,
+                             description="signal fraction held at this interface") = 0.0
+    release_time: Quantity("s", minimum=0, allow_zero=False,
+                           description="release of held charge (none: lost)") | None = None
+    ghost_per_trapped: Number(minimum=0, maximum=100,
+                              description="sensitivity change per held fraction") = 0.0
+
+
+class StackSection(_Section):
+    """``[stack]``: contacts, interlayers and heterojunctions around the absorber.
+
+    The stack sets the dark current (thermionic emission over its barrier in series with
+    its resistance), the charge held at interfaces and the layers the photons cross
+    (:mod:`perovx.transport.stack`).
+    """
+
+    layers: list[StackLayerSection] = Field(min_length=1, max_length=32)
+    shunt_resistance: Quantity("ohm*m**2", minimum=0, allow_zero=False) | None = None
+
+
+def _fractions(value: Any, info: ValidationInfo) -> tuple[float, ...]:
+    if (not isinstance(value, list) or not 1 <= len(value) <= MAX_LAG_TERMS
+            or not all(isinstance(f, int | float) and not isinstance(f, bool)
+                       and math.isfinite(f) and 0 <= f < 1 for f in value)
+            or sum(value) >= 1):
+        raise InputError(f"{_key(info)}: expected a list of 1 to {MAX_LAG_TERMS} fractions in "
+                         f"[0, 1) with a sum below 1, got {short(value)}")
+    return tuple(float(f) for f in value)
+
+
+def _durations(value: Any, info: ValidationInfo) -> tuple[float, ...]:
+    from perovx.units import parse_quantity
+
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_LAG_TERMS:
+        raise InputError(f"{_key(info)}: expected a list of 1 to {MAX_LAG_TERMS} times in s, "
+                         f"got {short(value)}")
+    out = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise InputError(f"{_key(info)}: expected times in s, got {short(item)}")
+        out.append(parse_quantity(item, "s", name=_key(info), minimum=0, allow_zero=False))
+    return tuple(out)
+
+
+Fractions = Annotated[tuple[float, ...], BeforeValidator(_fractions),
+                      WithJsonSchema({"type": "array", "items": {"type": "number"},
+                                      "description": "fractions of each frame's signal "
+                                                     "trapped per release term"})]
+Durations = Annotated[tuple[float, ...], BeforeValidator(_durations),
+                      WithJsonSchema({"type": "array",
+                                      "items": {"anyOf": [{"type": "string"},
+                                                          {"type": "number"}]},
+                                      "description": "release time constants, s"})]
+
+
+class AcquisitionSection(_Section):
+    """``[acquisition]``: a sequence of frames with the panel's state carried between them.
+
+    Lag and drift parameters default to the panel's single lag term and the material's
+    ion migration; give the device twin's fitted values here to replace them.
+    """
+
+    pattern: Text(choices=SEQUENCE_PATTERNS,
+                  description="radiography: one exposed frame, then dark frames; pulsed: "
+                              "every pulse_every-th frame; fluoroscopy: every frame; "
+                              "moving_object: every frame, object shifted; ghost: a bright "
+                              "block, then uniform frames")
+    frame_rate: Quantity("Hz", minimum=0, allow_zero=False)
+    frames: Number(integer=True, minimum=2, maximum=MAX_SEQUENCE_FRAMES)
+    air_kerma: Quantity("Gy", minimum=0, description="per exposed frame at the detector")
+    exposed_frame: Number(integer=True, minimum=0, maximum=MAX_SEQUENCE_FRAMES,
+                          description="radiography and ghost: first exposed frame") = 1
+    pulse_every: Number(integer=True, minimum=1, maximum=MAX_SEQUENCE_FRAMES) = 2
+    object_step: Quantity("m", description="moving_object: shift per frame along x") = 0.0
+    block_air_kerma: Quantity("Gy", minimum=0,
+                              description="ghost: kerma of the bright block frame") | None = None
+    lag_fractions: Fractions | None = None
+    lag_time_constants: Durations | None = None
+    ghost_sensitivity_change: Number(minimum=-0.99, maximum=10,
+                                     description="relative sensitivity change after "
+                                                 "ghost_reference_air_kerma") = 0.0
+    ghost_reference_air_kerma: Quantity("Gy", minimum=0, allow_zero=False) = 1e-3
+    ghost_time_constant: Quantity("s", minimum=0, allow_zero=False) = 10.0
+    drift_time_constant: Quantity("s", minimum=0, allow_zero=False,
+                                  description="fitted dark-current drift; replaces the "
+                                              "ion-migration estimate") | None = None
+    drift_amplitude: Number(minimum=0, maximum=1e3) | None = None
+    calibration_delay: Quantity("s", minimum=0,
+                                description="from the end of the offset/gain calibration "
+                                            "to the first frame") = 0.0
+
+
+class FilmSection(_Section):
+    """``[film]``: overrides of the microstructure of the [detector] process's film.
+
+    Defaults: :data:`perovx.readout.film.STRUCTURES` for the process (stated assumptions).
+    """
+
+    grain_size: Quantity("m", minimum=0, description="median lateral grain size; 0: no "
+                                                     "grain boundaries") | None = None
+    grain_size_log_sigma: Number(minimum=0, maximum=2) | None = None
+    columnar: Boolean | None = None
+    fibre_volume_fraction: Number(minimum=0, maximum=0.9) | None = None
+    crack_length_per_area: Quantity("1/m", minimum=0) | None = None
+    crack_width: Quantity("m", minimum=0, allow_zero=False) | None = None
+    adhesion_defect_fraction: Number(minimum=0, maximum=0.9) | None = None
+    adhesion_patch: Quantity("m", minimum=0, allow_zero=False) | None = None
+    adhesion_collection: Number(minimum=0, maximum=1) | None = None
+
+
 class ConfigFile(_Section):
     """A whole ``perovx simulate`` TOML file."""
 
@@ -478,6 +620,9 @@ class ConfigFile(_Section):
     simulation: SimulationSection = Field(default_factory=SimulationSection)
     output: OutputSection = Field(default_factory=OutputSection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
+    stack: StackSection | None = None
+    acquisition: AcquisitionSection | None = None
+    film: FilmSection | None = None
 
 
 SECTIONS: dict[str, list[type[BaseModel]]] = {
@@ -490,6 +635,13 @@ SECTIONS: dict[str, list[type[BaseModel]]] = {
     "simulation": [SimulationSection],
     "output": [OutputSection],
     "limits": [LimitsSection],
+    "stack": [StackSection],
+    "acquisition": [AcquisitionSection],
+    "film": [FilmSection],
+}
+#: Tables nested in a section's list (documented after the section).
+NESTED: dict[str, list[tuple[str, type[BaseModel]]]] = {
+    "stack": [("layers", StackLayerSection)],
 }
 TAGS = {"mode": ("type", MODES), "object": ("phantom", PHANTOM_NAMES)}
 
@@ -613,5 +765,13 @@ def schema_markdown() -> str:
             for name, info in model.model_fields.items():
                 kind = describe(model, name).replace("|", "\\|")
                 lines.append(f"| {name} | {kind} | {_default(info)} | {_notes(model, name)} |")
+            lines.append("")
+        for key, inner in NESTED.get(section, []):
+            doc = (inner.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+            lines += [f"## [{section}] {key} (a list of inline tables)", "", doc, "",
+                      "| key | type / unit | default | notes |", "|---|---|---|---|"]
+            for name, info in inner.model_fields.items():
+                kind = describe(inner, name).replace("|", "\\|")
+                lines.append(f"| {name} | {kind} | {_default(info)} | {_notes(inner, name)} |")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -87,7 +87,13 @@ def estimate(config: SimulateConfig, *, cores: int | None = None) -> Estimate:
     groups = sim.energy_groups + 2  # groups can grow by the K edges
     pixels = rows * cols
     cells = pixels * os_ * os_
-    if isinstance(config.mode, PixelArray):
+    if config.acquisition is not None:
+        # a frame sequence: frames computed one at a time, kept as float32 and written
+        # as 16 bits (4 + 2 bytes per pixel and frame), one frame's work arrays
+        reads = int(config.acquisition.frames)
+        frame_pixels = 0
+        memory_frames = reads * pixels * (4 + 2) + pixels * BYTES_PER_PIXEL_READ * 4
+    elif isinstance(config.mode, PixelArray):
         reads = int(config.mode.frames)
         frame_pixels = pixels
     else:
@@ -95,6 +101,8 @@ def estimate(config: SimulateConfig, *, cores: int | None = None) -> Estimate:
         frame_pixels = pixels
     memory = (BASE_BYTES + cells * (groups * BYTES_PER_CELL_GROUP + BYTES_PER_CELL)
               + reads * frame_pixels * BYTES_PER_PIXEL_READ)
+    if config.acquisition is not None:
+        memory += memory_frames
     n_cores = max(1, cores or os.cpu_count() or 1)
     fft = groups * cells * max(1.0, math.log2(max(cells, 2))) * SECONDS_PER_FFT_OP
     time_s = (reads + 2) * fft  # calibration dark and flat are summed reads
@@ -134,10 +142,12 @@ def check_resources(config: SimulateConfig, limits: Limits | None = None) -> Est
     est = estimate(config)
     rows, cols = config.image_shape
     what = f"{config.source}: a {rows} × {cols} image"
-    if isinstance(config.mode, PixelArray) and config.mode.frames > 1:
+    if config.acquisition is not None:
+        what += f" sequence of {config.acquisition.frames} frames"
+    elif isinstance(config.mode, PixelArray) and config.mode.frames > 1:
         what += f" of {config.mode.frames} frames"
     what += f" on {est.cells} cells × {config.simulation.energy_groups} energy groups"
     lim.check(what, memory_bytes=est.memory_bytes, time_s=est.time_s,
-              reduce="use fewer [panel] rows/columns, [mode] frames, [simulation] oversample "
-                     "or energy_groups")
+              reduce="use fewer [panel] rows/columns, [mode] frames, [acquisition] frames, "
+                     "[simulation] oversample or energy_groups")
     return est

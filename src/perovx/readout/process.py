@@ -339,10 +339,12 @@ def film_factors(
                           float(maps.thickness_factor.max()), 17)
     mf_grid = np.linspace(float(np.log(maps.mu_tau_factor.min())),
                           float(np.log(maps.mu_tau_factor.max())), 17)
-    if tf_grid[0] == tf_grid[-1]:
-        tf_grid = tf_grid[0] + np.array([-1e-6, 1e-6])
-    if mf_grid[0] == mf_grid[-1]:
-        mf_grid = mf_grid[0] + np.array([-1e-6, 1e-6])
+    # a map nearly constant over a small panel (correlation length ≫ panel) gives a grid
+    # too fine to be strictly ascending in floating point: use a two-node grid around it
+    if not np.all(np.diff(tf_grid) > 1e-9):
+        tf_grid = tf_grid[0] + np.array([-1e-6, tf_grid[-1] - tf_grid[0] + 1e-6])
+    if not np.all(np.diff(mf_grid) > 1e-9):
+        mf_grid = mf_grid[0] + np.array([-1e-6, mf_grid[-1] - mf_grid[0] + 1e-6])
     table = np.array([[cce(tf, math.exp(lm)) for lm in mf_grid] for tf in tf_grid])
     interp = RegularGridInterpolator((tf_grid, mf_grid), table)
     pts = np.stack([maps.thickness_factor.ravel(), np.log(maps.mu_tau_factor).ravel()], axis=-1)

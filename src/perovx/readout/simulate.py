@@ -53,6 +53,7 @@ from perovx.readout.config import (
     load_config,
     parse_config,
 )
+from perovx.readout.film import defect_collection_map, get_structure, share_spreads
 from perovx.readout.modes import (
     Acquisition,
     Imager,
@@ -72,6 +73,7 @@ from perovx.transport.charge import (
     spread_functions,
 )
 from perovx.transport.instability import IonMigration
+from perovx.transport.stack import DeviceStack
 
 if TYPE_CHECKING:
     import xarray
@@ -293,6 +295,7 @@ class ImagingSystem:
     ion_migration: IonMigration | None
     notes: tuple[str, ...] = ()
     response: PixelResponse | None = field(default=None, repr=False)
+    stack: DeviceStack | None = None
 
     @property
     def spreads(self) -> tuple[SpreadFunction, ...]:
@@ -339,7 +342,9 @@ def build_system(
         crystal = det.density_kg_m3 if det.density_kg_m3 is not None else material.density()
     except InputError as exc:
         raise InputError(f"{src}: [detector] density: {exc}") from None
-    film_density = process.packing_fraction * crystal
+    structure = config.film if config.film is not None else get_structure(process.name)
+    # membrane fibres take their volume fraction of the layer (nylon's attenuation neglected)
+    film_density = process.packing_fraction * (1.0 - structure.fibre_volume_fraction) * crystal
     try:
         transport = ChargeTransport.from_material(
             material, thickness_m=det.thickness_m, bias_V=det.bias_V,
@@ -368,14 +373,34 @@ def build_system(
     response = pixel_response(transport, pitch_m=panel.pixel_pitch_m,
                               depth_edges_m=kernels[0].depth_edges_m,
                               oversample=sim.oversample, fill_factor=panel.fill_factor,
-                              diffusion=sim.diffusion)
+                              diffusion=sim.diffusion and not structure.columnar)
     spreads = tuple(spread_functions(kernels, response))
+    if structure.columnar:
+        notes.append(f"columnar grains ({structure.grain_size_m * 1e6:g} um): lateral "
+                     "diffusion confined to the columns")
+    # grain-boundary charge sharing (the charge of a grain spread over its footprint)
+    spreads = share_spreads(spreads, structure, cell)
+    stack = config.stack
+    if stack is not None:
+        # photons lost in the layers in front of the absorber, charge held at interlayers
+        # (the part released within the read comes back to it; the rest is lag)
+        entrance = stack.entrance_transmission(groups.energy_keV)
+        held = stack.collection_factor(panel.integration_time_s)
+        spreads = tuple(s.scaled(float(t) * held) for s, t in zip(spreads, entrance,
+                                                                   strict=True))
+        notes.append(
+            f"device stack: {1 - float(np.mean(entrance)):.2%} of the photons (mean over the "
+            f"energy groups) stopped in front "
+            f"of the absorber (charge per photon scaled: a mean-level approximation), "
+            f"{1 - held:.2%} of the charge held at interlayers beyond the read")
     report("response", 1.0)
 
     # dark current and its drift
     ea_dark = material.activation_energy_eV.value if material.activation_energy_eV else None
     if det.dark_current_density_A_m2 is not None:
         j_dark = det.dark_current_density_A_m2
+    elif stack is not None:
+        j_dark = _stack_dark_current(config, material, ea_dark)
     else:
         rho = det.resistivity_ohm_m
         if rho is None and material.resistivity_ohm_m is not None:
@@ -409,6 +434,9 @@ def build_system(
                                 density_kg_m3=film_density).mu_per_m
         weights = groups.fluence_per_Gy * np.array([s.electrons_per_photon for s in spreads])
         film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport)
+        defects = defect_collection_map(structure, panel.shape, pitch_m=panel.pixel_pitch_m,
+                                        seed=sim.seed + 303)
+        film = replace(film, collection=film.collection * defects)
     imager = Imager(
         panel=panel,
         spreads=spreads,
@@ -423,8 +451,33 @@ def build_system(
     return ImagingSystem(
         imager=imager, transport=transport, material=material, beam=beam, groups=groups,
         film_density_kg_m3=film_density, ion_migration=migration, notes=tuple(notes),
-        response=response,
+        response=response, stack=stack,
     )
+
+
+def _stack_dark_current(config: SimulateConfig, material: Any, ea_eV: float | None) -> float:
+    """|J| of the device stack at the operating bias and temperature, A m⁻²."""
+    from perovx.transport.dark import ROOM_TEMPERATURE_K, resistivity_at
+
+    det = config.detector
+    stack = config.stack
+    assert stack is not None
+    rho = det.resistivity_ohm_m
+    if rho is None and material.resistivity_ohm_m is not None:
+        rho = material.resistivity_ohm_m.value
+    if rho is not None and det.temperature_K != ROOM_TEMPERATURE_K:
+        if ea_eV is None:
+            raise InputError(f"{config.source}: [detector]: the dark current at "
+                             f"{det.temperature_K:g} K needs the activation energy of "
+                             f"{material.name!r}")
+        rho = resistivity_at(rho, det.temperature_K, activation_energy_eV=ea_eV)
+    shunt = config.shunt_resistance_ohm_m2
+    try:
+        return abs(stack.dark_current_density(
+            det.bias_V, temperature_K=det.temperature_K, absorber_resistivity_ohm_m=rho,
+            shunt_resistance_ohm_m2=shunt if shunt is not None else float("inf")))
+    except InputError as exc:
+        raise InputError(f"{config.source}: [stack]: {exc}") from None
 
 
 def build_object(config: SimulateConfig) -> Phantom | None:
@@ -460,8 +513,16 @@ def photon_transport(config: SimulateConfig, system: ImagingSystem) -> PhotonTra
     if system.response is None:
         raise InputError(f"{config.source}: [simulation] kernels = \"full_monte_carlo\" "
                          "needs the system's pixel response (build it with build_system)")
-    stack = Stack.slab(system.material, config.detector.thickness_m,
-                       density_kg_m3=system.film_density_kg_m3)
+    if system.stack is not None:
+        if system.stack.interface.fractions:
+            raise InputError(f"{config.source}: [simulation] kernels = \"full_monte_carlo\" "
+                             "does not follow charge held at interlayers ([stack] "
+                             "trapped_fraction > 0): use kernels = \"monte_carlo\"")
+        stack = system.stack.monte_carlo_stack(system.material,
+                                               absorber_density_kg_m3=system.film_density_kg_m3)
+    else:
+        stack = Stack.slab(system.material, config.detector.thickness_m,
+                           density_kg_m3=system.film_density_kg_m3)
     return PhotonTransport(stack=stack, energies_keV=system.groups.energy_keV,
                            response=system.response)
 
@@ -521,6 +582,8 @@ def _summary(config: SimulateConfig, system: ImagingSystem, acq: Acquisition,
             "collected_carrier": t.collected_carrier,
             "temperature_K": det.temperature_K,
             "process": get_process(det.process).to_dict(),
+            "film_structure": (config.film if config.film is not None
+                               else get_structure(det.process)).to_dict(),
             "film_density_kg_m3": system.film_density_kg_m3,
             "mu_tau_e_cm2_per_V": None if t.mu_tau_e_m2_per_V is None
             else t.mu_tau_e_m2_per_V * 1e4,
@@ -529,6 +592,16 @@ def _summary(config: SimulateConfig, system: ImagingSystem, acq: Acquisition,
             "w_pair_eV": t.w_pair_eV,
             "fano_factor": t.fano_factor,
             "dark_current_density_nA_per_cm2": system.imager.dark_current_density_A_m2 * 1e5,
+            "stack": None if system.stack is None else {
+                **system.stack.to_dict(),
+                "barrier_eV": system.stack.barrier_eV(det.bias_V),
+                "saturation_current_nA_per_cm2":
+                    system.stack.saturation_current_A_m2(
+                        det.bias_V, temperature_K=det.temperature_K) * 1e5,
+                "series_resistance_ohm_cm2": system.stack.series_resistance_ohm_m2(
+                    det.resistivity_ohm_m if det.resistivity_ohm_m is not None
+                    else getattr(system.material.resistivity_ohm_m, "value", None)) * 1e4,
+            },
             "ion_migration": None if migration is None else {
                 "activation_energy_eV": migration.activation_energy_eV,
                 "drift_time_constant_s": migration.time_constant_s,
@@ -679,6 +752,10 @@ def simulate(
     from perovx.readout.estimate import check_resources
 
     cfg = config if isinstance(config, SimulateConfig) else load_config(config)
+    if cfg.acquisition is not None:
+        raise InputError(f"{cfg.source}: has an [acquisition] section: a frame sequence is "
+                         "simulated by perovx.imaging.simulate_sequence (the perovx simulate "
+                         "command runs it)")
     check_resources(cfg, limits)
     claim = None
     if write and cfg.output.directory is not None:
