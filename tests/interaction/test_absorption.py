@@ -146,6 +146,8 @@ def test_thickness_for_photons_matches_bracketed_root() -> None:
             t = thickness_for_absorption(formula, beam, fraction, density_kg_m3=rho)
             mu = layer_coefficients(formula, beam.energy_keV, density_kg_m3=rho).mu_per_m
             p = beam.photon_probabilities
-            ref = brentq(lambda x: float(np.sum(p * -np.expm1(-mu * x))) - fraction,
-                         0.0, 1.0, xtol=1e-14, rtol=1e-12)
+            def stopped(x: float, p=p, mu=mu, fraction=fraction) -> float:
+                return float(np.sum(p * -np.expm1(-mu * x))) - fraction
+
+            ref = brentq(stopped, 0.0, 1.0, xtol=1e-14, rtol=1e-12)
             assert t == pytest.approx(ref, rel=1e-9)

@@ -116,8 +116,8 @@ def test_element_cache_round_trip_and_damage(monkeypatch, tmp_path) -> None:
     assert len(files) == 1
     co._element_data.cache_clear()
     again = co._element_data(53, energies)  # read back from disk
-    for got, want in zip((first, again), ((fresh_lines, fresh_rows, fresh_table),) * 2):
-        for a, b in zip(got, want):
+    for got in (first, again):
+        for a, b in zip(got, (fresh_lines, fresh_rows, fresh_table), strict=True):
             np.testing.assert_array_equal(a, b)
     assert not again[2].flags.writeable
 

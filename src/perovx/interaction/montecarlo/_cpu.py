@@ -98,9 +98,15 @@ from perovx.interaction.montecarlo._layout import (
     KIND_SCATTERED,
     MAXDEP,
     MAXST,
-    MAXV,
     NINFO,
     NTRIG,
+    O_CXA,
+    O_CXLOC,
+    O_CXOFF,
+    O_CXP0,
+    O_CXPE,
+    O_CXPK,
+    O_CXQ,
     O_DCUM,
     O_DN,
     O_DPZ,
@@ -122,13 +128,8 @@ from perovx.interaction.montecarlo._layout import (
     O_RA,
     O_RAMAX,
     O_RU,
-    O_RXCUM,
-    O_RXE,
     O_RXFR,
     O_RXIE,
-    O_RXN,
-    O_RXV1,
-    O_RXV2,
     O_SPA,
     O_SPE,
     O_SPFR,
@@ -646,23 +647,28 @@ def relax(F, IX, st, g, shell, budget, x, y, z, layer, inside, vac, stack, nst, 
     emitted, and the first fluorescence photon above the cut-off: direction u, v, w,
     energy keV, kind, line index, grid index and fraction); later photons go on the
     stack. The energy released is exactly ``budget`` (the binding energy of the shell).
-    The vacancy being relaxed is kept in (s, en); a second vacancy (Auger,
-    Coster–Kronig) waits on ``vac``.
+
+    The whole cascade (every transition of this vacancy and of the L vacancies it
+    makes) is drawn at once from the precomputed cascades of ``tables`` by the alias
+    method: one random number instead of one per transition. ``vac`` is unused (kept
+    for the signature shared with the CUDA back-end).
     """
     nt = IX[I_NT]
-    cut = F[F_CUT]
-    o_cum = IX[O_RXCUM]
-    o_gb = IX[O_GB] + g * 5
-    o_rxn = IX[O_RXN] + g * 4
-    o_rxe = IX[O_RXE]
-    o_rxv1 = IX[O_RXV1]
-    o_rxv2 = IX[O_RXV2]
     o_rxie = IX[O_RXIE]
     o_rxfr = IX[O_RXFR]
-    local = 0.0
-    nv = 0
-    s = shell
-    en = budget
+    o_pk = IX[O_CXPK]
+    o_pe = IX[O_CXPE]
+    slot = IX[O_CXOFF] + g * 4 + shell
+    first = IX[slot]
+    n = IX[slot + 1] - first
+    r = rng_uniform(st) * n
+    j = int(r)
+    if j >= n:
+        j = n - 1
+    j += first
+    if r - (j - first) >= F[IX[O_CXQ] + j]:
+        j = IX[IX[O_CXA] + j]
+    local = F[IX[O_CXLOC] + j] + (budget - F[IX[O_GB] + g * 5 + shell])
     got = False  # the first photon is returned, not stacked
     pu = 0.0
     pv = 0.0
@@ -672,66 +678,29 @@ def relax(F, IX, st, g, shell, budget, x, y, z, layer, inside, vac, stack, nst, 
     pline = -1.0
     pie = 0
     pfr = 0.0
-    while True:
-        n = IX[o_rxn + s]
-        base = (g * 4 + s) * nt
-        r = rng_uniform(st)
-        t = 0
-        while t < n - 1 and r > F[o_cum + base + t]:
-            t += 1
-        k = base + t
-        eph = F[o_rxe + k]
-        if eph > en:
-            eph = en
-        rest = en - eph
-        s_next = -1
-        en_next = 0.0
-        v1 = IX[o_rxv1 + k]
-        if 1 <= v1 <= 3:
-            en_next = fmin(F[o_gb + v1], rest)
-            rest -= en_next
-            s_next = v1
-            v2 = IX[o_rxv2 + k]
-            if 1 <= v2 <= 3:
-                b2 = fmin(F[o_gb + v2], rest)
-                rest -= b2
-                if nv < MAXV:
-                    vac[nv, 0] = v2
-                    vac[nv, 1] = b2
-                    nv += 1
-                else:
-                    local += b2
-                    info[INF_OVF] += 1.0
-        local += rest
-        if eph > 0.0:
-            if eph >= cut and not got:
-                pu, pv, pw = isotropic(F, IX, st)
-                pk = KIND_FLUOR_K if s == 0 else KIND_FLUOR_L
-                pe = eph
-                pline = float(k)
-                pie = IX[o_rxie + k]
-                pfr = F[o_rxfr + k]
-                got = True
-            elif eph >= cut and nst < MAXST:
-                u, v, w = isotropic(F, IX, st)
-                kind = KIND_FLUOR_K if s == 0 else KIND_FLUOR_L
-                nst = push_photon(
-                    stack, nst, info, x, y, z, u, v, w, eph, kind, float(k), layer,
-                    inside, float(IX[o_rxie + k]), F[o_rxfr + k],
-                )
-            else:
-                local += eph
-                if eph >= cut:
-                    info[INF_OVF] += 1.0
-        if s_next >= 0:
-            s = s_next
-            en = en_next
-        elif nv > 0:
-            nv -= 1
-            s = int(vac[nv, 0])
-            en = vac[nv, 1]
+    p0 = IX[IX[O_CXP0] + j]
+    p1 = IX[IX[O_CXP0] + j + 1]
+    for q in range(p0, p1):
+        k = IX[o_pk + q]
+        eph = F[o_pe + q]
+        kind = KIND_FLUOR_K if (k // nt) % 4 == 0 else KIND_FLUOR_L
+        if not got:
+            pu, pv, pw = isotropic(F, IX, st)
+            pk = kind
+            pe = eph
+            pline = float(k)
+            pie = IX[o_rxie + k]
+            pfr = F[o_rxfr + k]
+            got = True
+        elif nst < MAXST:
+            u, v, w = isotropic(F, IX, st)
+            nst = push_photon(
+                stack, nst, info, x, y, z, u, v, w, eph, kind, float(k), layer,
+                inside, float(IX[o_rxie + k]), F[o_rxfr + k],
+            )
         else:
-            break
+            local += eph
+            info[INF_OVF] += 1.0
     return local, nst, got, pu, pv, pw, pe, pk, pline, pie, pfr
 
 
