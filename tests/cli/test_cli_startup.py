@@ -64,7 +64,30 @@ def test_evaluate_runs_without_heavy_libraries(argv: list[str]) -> None:
     get_beam("RQA5")
     block = "".join(f"sys.modules[{name!r}] = None\n" for name in HEAVY)
     code = (f"import sys\n{block}sys.argv = ['perovx', *{argv!r}]\n"
-            "from perovx.cli import app\napp()\n")
+            "from perovx.cli import main\nmain()\n")
     proc = _run(code)
     assert proc.returncode == 0, proc.stderr
     assert "sensitivity" in proc.stdout
+
+
+def test_single_command_app_matches_the_full_one():
+    # `perovx evaluate` runs on an application holding only that command (typer then
+    # builds one command's options, not all of them): same output, same errors.
+    from typer.testing import CliRunner
+
+    from perovx.cli import _app_for, app
+
+    runner = CliRunner()
+    args = ["evaluate", "CdTe", "--beam", "60keV", "--json"]
+    full = runner.invoke(app, args)
+    single = runner.invoke(_app_for(args), args)
+    assert full.exit_code == single.exit_code == 0
+    assert json.loads(full.stdout) == json.loads(single.stdout)
+    for bad in (["evaluate", "CdTe", "--bogus"], ["evaluate", "CdTe", "--thickness", "1xx"]):
+        assert runner.invoke(_app_for(bad), bad).exit_code == 2
+        assert runner.invoke(app, bad).exit_code == 2
+    usage = runner.invoke(_app_for(["evaluate", "--help"]), ["evaluate", "--help"])
+    assert "perovx evaluate" in usage.stdout
+    assert _app_for(["materials", "list"]) is app
+    assert _app_for(["--help"]) is app
+    assert _app_for([]) is app
