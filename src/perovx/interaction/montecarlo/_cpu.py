@@ -18,8 +18,9 @@ Transport of one history (photons only; electrons deposit locally):
   carried across interfaces); lateral faces of finite layers and a vacuum outside them;
 * interaction channel chosen from the cumulative table of (element, type) shares;
 * photoabsorption: shell from Kissel partial cross sections; the vacancy cascade (K→L by
-  radiative lines, Auger and Coster–Kronig) emits fluorescence photons isotropically,
-  the rest of the binding energy is deposited on the spot;
+  radiative lines, Auger and Coster–Kronig), drawn whole from the precomputed cascades
+  of ``tables`` (alias method), emits fluorescence photons isotropically, the rest of
+  the binding energy is deposited on the spot;
 * Compton: Klein–Nishina (Butcher–Messel/EGS4 sampling) rejected with S(x, Z)/Z, or
   with Doppler broadening from shell Compton profiles (impulse approximation);
 * Rayleigh: x² sampled from ∫F² d(x²) by inverse CDF, rejected with (1 + cos²θ)/2.

@@ -13,10 +13,12 @@ direct index (one logarithm per energy change, no search):
   lines with fluorescence yields (``FluorYield``) and radiative rates (``RadRate``) at
   their line energies (``LineEnergy``), K Auger transitions grouped by the L vacancies
   they leave (``AugerRate``), Coster–Kronig transfers L1→L2, L1→L3, L2→L3
-  (``CosKronTransProb``); the incoherent scattering function S(x, Z)/Z (``SF_Compt``)
-  on a √x grid; the integral of the squared atomic form factor F(x, Z)² over x²
-  (``FF_Rayl``) for inverse-CDF sampling of Rayleigh angles; per-shell Compton profiles
-  (``ComptonProfile_Partial``) for optional Doppler broadening.
+  (``CosKronTransProb``), and from them every whole cascade a vacancy can go through,
+  with its probability and photons, for sampling in one draw; the incoherent scattering
+  function S(x, Z)/Z (``SF_Compt``) on a √x grid; the integral of the squared atomic
+  form factor F(x, Z)² over x² (``FF_Rayl``) for inverse-CDF sampling of Rayleigh
+  angles; per-shell Compton profiles (``ComptonProfile_Partial``) for optional Doppler
+  broadening.
 
 Why these data: xraylib is the library :mod:`perovx.materials` already uses, so the
 interaction fraction of the Monte Carlo equals 1 − exp(−μt) with the same μ as the rest
