@@ -158,11 +158,14 @@ def _sample_many(F, IX, which, g, e, n, seed):
     ien = ie + 1 if fr >= 0.5 else ie
     if ien > ne - 1:
         ien = ne - 1
+    s0 = st[0]
+    s1 = st[1]
     for i in range(n):
         if which == 0:
-            e2, c = _cpu.sample_compton(F, IX, g, e, st)
+            e2, c, s0, s1 = _cpu.sample_compton(F, IX, g, e, s0, s1)
         else:
-            e2, c = e, _cpu.sample_rayleigh(F, IX, g, e, ien, st)
+            c, s0, s1 = _cpu.sample_rayleigh(F, IX, g, e, ien, s0, s1)
+            e2 = e
         out[i, 0] = e2
         out[i, 1] = c
     return out
