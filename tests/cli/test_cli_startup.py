@@ -88,6 +88,7 @@ def test_single_command_app_matches_the_full_one():
         assert runner.invoke(app, bad).exit_code == 2
     usage = runner.invoke(_app_for(["evaluate", "--help"]), ["evaluate", "--help"])
     assert "perovx evaluate" in usage.stdout
+    assert usage.stdout == runner.invoke(app, ["evaluate", "--help"]).stdout
     assert _app_for(["materials", "list"]) is app
     assert _app_for(["--help"]) is app
     assert _app_for([]) is app
