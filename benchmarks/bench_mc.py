@@ -3,9 +3,10 @@
 Problem: 60 keV pencil beam, normal incidence, 1 mm MAPbI3 (4.16 g cm⁻³) and CdTe
 (5.85 g cm⁻³) slabs, fluorescence, Rayleigh and bound Compton on, 1 keV cut-off,
 pulse-height and depth tallies. Reference: EGSnrc with electrons deposited on the spot
-runs about 2.9e6 histories/s on one core of this machine kind
-(shared/reference/egsnrc-slabs.md). Targets: >= 6e6 histories/s per CPU core, >= 1e9
-histories/s on an H100-class GPU.
+runs about 2.9e6 histories/s on one core of this machine kind (CdTe,
+shared/reference/egsnrc-slabs.md). Targets (issue 16): >= 8e6 histories/s per CPU core
+on an idle core for both materials (4x EGSnrc photon-only as measured side by side),
+>= 1e9 histories/s on an H100-class GPU.
 
 The per-core rate is the kernel time of a one-thread run (``MCResult.histories_per_second``,
 tables and compilation excluded), best of three; the all-core rate is given too, and a
@@ -19,7 +20,7 @@ import sys
 import time
 
 EGSNRC_PER_CORE = 2.9e6  # histories/s, photon-only EGSnrc, CdTe 60 keV, one core
-TARGET_PER_CORE = 6.0e6
+TARGET_PER_CORE = 8.0e6
 TARGET_GPU = 1.0e9
 
 CASES = (("MAPbI3", "CH6NPbI3", 4160.0), ("CdTe", "CdTe", 5850.0))

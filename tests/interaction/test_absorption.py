@@ -121,3 +121,33 @@ def test_slab_tends_to_local_for_thin_layers() -> None:
 def test_unknown_absorption_model() -> None:
     with pytest.raises(InputError, match="absorption model must be one of local, slab"):
         absorbed_fraction_per_energy("Pb", 1e-3, [60.0], density_kg_m3=11350, model="mc")  # type: ignore[arg-type]
+
+
+def test_expn2_matches_scipy() -> None:
+    # scipy.special.expn (Cephes) is the independent reference for E₂; perovx's own
+    # numpy E₂ keeps scipy off the `perovx evaluate` path.
+    from scipy.special import expn
+
+    from perovx.interaction.absorption import _expn2
+
+    x = np.concatenate([np.geomspace(1e-10, 80.0, 3001), [1.0, np.nextafter(1.0, 2.0)]])
+    np.testing.assert_allclose(_expn2(x), expn(2, x), rtol=1e-12)
+
+
+def test_thickness_for_photons_matches_bracketed_root() -> None:
+    # Newton from t = 0 must land on the same root as a bracketed solver.
+    from scipy.optimize import brentq
+
+    from perovx.interaction.absorption import layer_coefficients
+
+    beam = get_beam("RQA9")
+    for formula, rho in (("MAPbI3", 4160.0), ("Cs3Bi2I9", 5020.0), ("CdTe", 5850.0)):
+        for fraction in (0.1, 0.5, 0.9, 0.999):
+            t = thickness_for_absorption(formula, beam, fraction, density_kg_m3=rho)
+            mu = layer_coefficients(formula, beam.energy_keV, density_kg_m3=rho).mu_per_m
+            p = beam.photon_probabilities
+            def stopped(x: float, p=p, mu=mu, fraction=fraction) -> float:
+                return float(np.sum(p * -np.expm1(-mu * x))) - fraction
+
+            ref = brentq(stopped, 0.0, 1.0, xtol=1e-14, rtol=1e-12)
+            assert t == pytest.approx(ref, rel=1e-9)

@@ -98,3 +98,42 @@ def test_bad_absorber() -> None:
         mass_attenuation({"Qq": 1.0}, 30.0)
     with pytest.raises(InputError, match="kind must be one of"):
         mass_attenuation("Pb", 30.0, kind="pair")  # type: ignore[arg-type]
+
+
+def test_element_cache_round_trip_and_damage(monkeypatch, tmp_path) -> None:
+    # The on-disk table cache returns exactly what xraylib gives, and a damaged or
+    # foreign entry is computed again (never trusted, never unpickled).
+    from perovx.materials import coefficients as co
+
+    monkeypatch.setenv("PEROVX_HOME", str(tmp_path))
+    energies = tuple(np.linspace(20.0, 80.0, co._CACHED_GRID_MIN).tolist())
+    fresh_lines, fresh_rows = co._compute_element_lines(53, energies)
+    fresh_table = co._compute_element_table(53, energies, fresh_rows.sum(axis=0))
+
+    co._element_data.cache_clear()
+    first = co._element_data(53, energies)
+    files = list((tmp_path / "cache" / "coefficients").glob("z53-*.npz"))
+    assert len(files) == 1
+    co._element_data.cache_clear()
+    again = co._element_data(53, energies)  # read back from disk
+    for got in (first, again):
+        for a, b in zip(got, (fresh_lines, fresh_rows, fresh_table), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert not again[2].flags.writeable
+
+    files[0].write_bytes(b"not an npz file")
+    co._element_data.cache_clear()
+    np.testing.assert_array_equal(co._element_data(53, energies)[2], fresh_table)
+    with np.load(files[0], allow_pickle=False) as data:  # rewritten, valid again
+        np.testing.assert_array_equal(data["table"], fresh_table)
+    co._element_data.cache_clear()
+
+
+def test_short_grids_are_not_cached(monkeypatch, tmp_path) -> None:
+    from perovx.materials import coefficients as co
+
+    monkeypatch.setenv("PEROVX_HOME", str(tmp_path))
+    co._element_data.cache_clear()
+    co._element_data(53, (33.0, 60.0))
+    assert not (tmp_path / "cache").exists()
+    co._element_data.cache_clear()

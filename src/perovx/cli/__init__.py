@@ -53,6 +53,31 @@ for _name in _GROUPS:
     _module.register(app)
 
 
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The application to run for ``argv``: only the named command when it is a plain one.
+
+    Typer builds every command's options (with a pydantic adapter each) before it runs
+    one; for ``perovx evaluate …`` that would be all the other commands' work too. A
+    one-command application with the same settings parses and runs the command exactly
+    as the full one does, and its usage line still reads ``perovx evaluate``.
+    """
+    name = argv[0] if argv else ""
+    for info in app.registered_commands:
+        if info.name == name:
+            single = typer.Typer(
+                name=app.info.name, help=app.info.help, no_args_is_help=True,
+                add_completion=False, pretty_exceptions_enable=False,
+            )
+            single.callback()(_no_options)  # a group, so the command keeps its name
+            single.registered_commands.append(info)
+            return single
+    return app
+
+
+def _no_options() -> None:
+    """Design, simulate and characterise halide-perovskite X-ray detectors."""
+
+
 @app.callback()
 def _options(
     debug: Annotated[bool, typer.Option(
@@ -71,4 +96,5 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     """
     from perovx.cli._errors import run
 
-    sys.exit(run(app, list(sys.argv[1:] if argv is None else argv)))
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.exit(run(_app_for([a for a in args if a != "--debug"]), args))

@@ -125,18 +125,51 @@ ABSORPTION_MODELS: tuple[str, ...] = ("local", "slab")
 _U, _W = np.polynomial.legendre.leggauss(24)
 _U, _W = 0.5 * (_U + 1.0), 0.5 * _W
 # E₂ tabulated on a log grid: interpolating ln E₂ is accurate to ~1e-5 and ~20× faster
-# than scipy.special.expn on the large arrays the escape average needs.
+# than evaluating E₂ itself on the large arrays the escape average needs.
 _E2_X = np.geomspace(1e-8, 60.0, 4000)
 _E2_LOG: np.ndarray | None = None
+_EULER_GAMMA = 0.57721566490153286
+
+
+def _expn2(x: np.ndarray) -> np.ndarray:
+    """Exponential integral E₂(x) for x > 0, to ~1e-14 relative (numpy only).
+
+    Power series for x ≤ 1, E₂(x) = 1 + x(ln x + γ − 1) − Σ_{k≥2} (−x)^k / ((k − 1) k!)
+    (Abramowitz & Stegun 5.1.12), and the continued fraction of A&S 5.1.22 evaluated
+    by the modified Lentz method for x > 1. Kept here so the ``evaluate`` path does not
+    import scipy (checked against ``scipy.special.expn`` in the tests).
+    """
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    small = x <= 1.0
+    xs = x[small]
+    term = np.ones_like(xs)
+    tail = np.zeros_like(xs)
+    for k in range(1, 30):
+        term = term * -xs / k  # (−x)^k / k!
+        if k >= 2:
+            tail += term / (k - 1)
+    out[small] = 1.0 + xs * (np.log(xs) + _EULER_GAMMA - 1.0) - tail
+    xl = x[~small]
+    b = xl + 2.0
+    c = np.full_like(xl, 1e300)
+    d = 1.0 / b
+    h = d.copy()
+    for i in range(1, 80):
+        a = -i * (i + 1.0)
+        b = b + 2.0
+        d = 1.0 / (a * d + b)
+        c = b + a / c
+        h = h * c * d
+    out[~small] = h * np.exp(-xl)
+    return out
 
 
 def _e2(x: np.ndarray) -> np.ndarray:
     """Exponential integral E₂(x) for x ≥ 0."""
     global _E2_LOG
     if _E2_LOG is None:
-        from scipy.special import expn
-
-        _E2_LOG = np.log(expn(2, _E2_X))
+        _E2_LOG = np.log(_expn2(_E2_X))
     out = np.exp(np.interp(np.log(np.maximum(x, _E2_X[0])), np.log(_E2_X), _E2_LOG))
     return np.where(x > _E2_X[-1], 0.0, out)
 
@@ -313,17 +346,13 @@ def thickness_for_absorption(
         incident energy absorbed; may be unreachable when fluorescence escapes, which
         raises :class:`InputError`).
     """
-    from scipy.optimize import brentq
-
     if not 0 < fraction < 1:
         raise InputError(f"fraction must be in (0, 1), got {fraction}")
     c = layer_coefficients(material, beam.energy_keV, density_kg_m3=density_kg_m3)
     p = beam.photon_probabilities
     if quantity == "photons":
-        def stopped(t: float) -> float:
-            return float(np.sum(p * -np.expm1(-c.mu_per_m * t)))
-        limit = 1.0
-    elif quantity == "energy":
+        return _thickness_for_photons(p, c.mu_per_m, fraction)
+    if quantity == "energy":
         def stopped(t: float) -> float:
             return absorbed_energy_fraction(material, t, beam, coefficients=c)
         w = beam.fluence_per_Gy * beam.energy_keV
@@ -335,9 +364,34 @@ def thickness_for_absorption(
             f"no thickness absorbs {fraction:.3g} of the beam's {quantity}: "
             f"the limit is {limit:.3g} (energy escapes as fluorescence and scatter)"
         )
+    from scipy.optimize import brentq
+
     upper = 1e-6
     while stopped(upper) < fraction:
         upper *= 2
         if upper > 100:
             raise InputError("thickness for absorption exceeds 100 m")
     return float(brentq(lambda t: stopped(t) - fraction, 0.0, upper, xtol=1e-12, rtol=1e-10))
+
+
+def _thickness_for_photons(p: np.ndarray, mu_per_m: np.ndarray, fraction: float) -> float:
+    """Root of Σ p (1 − e^(−μt)) = fraction by Newton's method from t = 0, m.
+
+    The stopped fraction is increasing and concave in t, so every Newton step from the
+    left stays left of the root and the iteration converges monotonically (no bracket
+    needed, and no scipy import on the ``evaluate`` path).
+    """
+    t = 0.0
+    for _ in range(200):
+        attenuated = p * np.exp(-mu_per_m * t)
+        missing = fraction - (1.0 - float(np.sum(attenuated)))
+        slope = float(np.sum(mu_per_m * attenuated))
+        if slope <= 0.0:
+            break
+        step = missing / slope
+        t += step
+        if t > 100:
+            raise InputError("thickness for absorption exceeds 100 m")
+        if step <= 1e-12 + 1e-10 * t:
+            return t
+    raise InputError(f"no thickness found that stops {fraction:.3g} of the photons")

@@ -146,8 +146,7 @@ def _compton_transfer_fraction(z: int, energy_keV: float) -> float:
     return float(np.sum(weight * (1.0 - ratio)) / np.sum(weight))
 
 
-@lru_cache(maxsize=4096)
-def _element_lines(z: int, energies: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _compute_element_lines(z: int, energies: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Fluorescence radiated by photoabsorption in element ``z``, line by line.
 
     Returns the line energies (keV) and, per line and photon energy, τ_line·E_line/E in
@@ -178,14 +177,14 @@ def _element_lines(z: int, energies: tuple[float, ...]) -> tuple[np.ndarray, np.
     return np.array([e for _, e in lines]), out
 
 
-@lru_cache(maxsize=4096)
-def _element_table(z: int, energies: tuple[float, ...]) -> np.ndarray:
+def _compute_element_table(
+    z: int, energies: tuple[float, ...], radiated: np.ndarray
+) -> np.ndarray:
     """Rows: total, photoelectric, compton, rayleigh, energy-absorption, compton energy
     transfer (σ_incoh·⟨T⟩/E); cm² g⁻¹."""
     import xraylib
 
     out = np.empty((6, len(energies)))
-    radiated = _element_lines(z, energies)[1].sum(axis=0)
     for i, e in enumerate(energies):
         tau = xraylib.CS_Photo(z, e)
         inc = xraylib.CS_Compt(z, e)
@@ -193,6 +192,68 @@ def _element_table(z: int, energies: tuple[float, ...]) -> np.ndarray:
         transfer = inc * _compton_transfer_fraction(z, e)
         out[:, i] = (tau + inc + coh, tau, inc, coh, tau - radiated[i] + transfer, transfer)
     return out
+
+
+_CACHE_FORMAT = 1  # bump when the computed tables change meaning
+_CACHED_GRID_MIN = 16  # energy grids shorter than this are not kept on disk
+
+
+@lru_cache(maxsize=4096)
+def _element_data(z: int, energies: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Line energies, per-line radiated cross sections and the table of element ``z``.
+
+    Computing them from xraylib takes ~25 ms per element and energy grid; they are kept
+    in ``cache/coefficients`` under the perovx data folder as ``.npz`` files (no pickles)
+    keyed by every input and xraylib's version, and an entry that does not verify is
+    computed again. Deleting the folder is always safe. Grids of fewer than
+    :data:`_CACHED_GRID_MIN` energies are cheap to compute and are not written.
+    """
+    if len(energies) < _CACHED_GRID_MIN:
+        line_e, rows = _compute_element_lines(z, energies)
+        table = _compute_element_table(z, energies, rows.sum(axis=0))
+        for arr in (line_e, rows, table):
+            arr.flags.writeable = False
+        return line_e, rows, table
+    import hashlib
+    import json
+
+    import xraylib
+
+    from perovx.home import cache_dir, read_cached_arrays, write_cached_arrays
+
+    key = json.dumps({"format": _CACHE_FORMAT, "z": z, "energies_keV": list(energies),
+                      "xraylib": getattr(xraylib, "__version__", "unknown")})
+    path = cache_dir("coefficients") / (
+        f"z{z}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz")
+    names = ("line_keV", "line_radiated", "table")
+    cached = read_cached_arrays(path, key, names)
+    n = len(energies)
+    if cached is not None and not (
+        cached["line_keV"].ndim == 1
+        and cached["line_radiated"].shape == (cached["line_keV"].size, n)
+        and cached["table"].shape == (6, n)
+    ):
+        cached = None
+    if cached is None:
+        line_e, rows = _compute_element_lines(z, energies)
+        table = _compute_element_table(z, energies, rows.sum(axis=0))
+        cached = {"line_keV": np.asarray(line_e, dtype=float),
+                  "line_radiated": np.asarray(rows, dtype=float), "table": table}
+        write_cached_arrays(path, key, cached)
+    for arr in cached.values():
+        arr.flags.writeable = False
+    return cached["line_keV"], cached["line_radiated"], cached["table"]
+
+
+def _element_lines(z: int, energies: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Line energies (keV) and τ_line·E_line/E per line and energy (cm² g⁻¹) of element ``z``."""
+    line_e, rows, _ = _element_data(z, energies)
+    return line_e, rows
+
+
+def _element_table(z: int, energies: tuple[float, ...]) -> np.ndarray:
+    """The six coefficient rows of element ``z`` (see :func:`_compute_element_table`)."""
+    return _element_data(z, energies)[2]
 
 
 @lru_cache(maxsize=1024)

@@ -18,8 +18,9 @@ Transport of one history (photons only; electrons deposit locally):
   carried across interfaces); lateral faces of finite layers and a vacuum outside them;
 * interaction channel chosen from the cumulative table of (element, type) shares;
 * photoabsorption: shell from Kissel partial cross sections; the vacancy cascade (K→L by
-  radiative lines, Auger and Coster–Kronig) emits fluorescence photons isotropically,
-  the rest of the binding energy is deposited on the spot;
+  radiative lines, Auger and Coster–Kronig), drawn whole from the precomputed cascades
+  of ``tables`` (alias method), emits fluorescence photons isotropically, the rest of
+  the binding energy is deposited on the spot;
 * Compton: Klein–Nishina (Butcher–Messel/EGS4 sampling) rejected with S(x, Z)/Z, or
   with Doppler broadening from shell Compton profiles (impulse approximation);
 * Rayleigh: x² sampled from ∫F² d(x²) by inverse CDF, rejected with (1 + cos²θ)/2.
@@ -98,9 +99,15 @@ from perovx.interaction.montecarlo._layout import (
     KIND_SCATTERED,
     MAXDEP,
     MAXST,
-    MAXV,
     NINFO,
     NTRIG,
+    O_CXA,
+    O_CXLOC,
+    O_CXOFF,
+    O_CXP0,
+    O_CXPE,
+    O_CXPK,
+    O_CXQ,
     O_DCUM,
     O_DN,
     O_DPZ,
@@ -122,13 +129,8 @@ from perovx.interaction.montecarlo._layout import (
     O_RA,
     O_RAMAX,
     O_RU,
-    O_RXCUM,
-    O_RXE,
     O_RXFR,
     O_RXIE,
-    O_RXN,
-    O_RXV1,
-    O_RXV2,
     O_SPA,
     O_SPE,
     O_SPFR,
@@ -261,6 +263,20 @@ def rng_uniform(st):
     return float(r >> U64_11) * INV_2POW53
 
 
+@_jit_inline
+def rng_next(s0, s1):
+    """xoroshiro128+ on a state held in two local uint64: (uniform in [0, 1), s0, s1).
+
+    The same generator and stream as :func:`rng_uniform`; the kernels carry the state in
+    local variables (registers) instead of reading and writing an array on every draw.
+    """
+    r = s0 + s1
+    s1 = s1 ^ s0
+    n0 = ((s0 << U64_24) | (s0 >> U64_40)) ^ s1 ^ (s1 << U64_16)
+    n1 = (s1 << U64_37) | (s1 >> U64_27)
+    return float(r >> U64_11) * INV_2POW53, n0, n1
+
+
 # ------------------------------------------------------------------------ helpers
 @_jit
 def fmin(a, b):
@@ -326,19 +342,22 @@ def cos_sin_turn(F, IX, t):
 
 
 @_jit_inline
-def isotropic(F, IX, st):
+def isotropic(F, IX, s0, s1):
     """A direction drawn uniformly on the unit sphere: cos θ uniform, φ uniform."""
-    w = 2.0 * rng_uniform(st) - 1.0
+    _r0, s0, s1 = rng_next(s0, s1)
+    w = 2.0 * _r0 - 1.0
     s = math.sqrt(fmax(0.0, 1.0 - w * w))
-    c, sn = cos_sin_turn(F, IX, rng_uniform(st))
-    return s * c, s * sn, w
+    _r0, s0, s1 = rng_next(s0, s1)
+    c, sn = cos_sin_turn(F, IX, _r0)
+    return s * c, s * sn, w, s0, s1
 
 
 @_jit
-def rotate(F, IX, u, v, w, cost, st):
+def rotate(F, IX, u, v, w, cost, s0, s1):
     """Turn direction (u, v, w) by polar angle acos(cost) and a uniform azimuth."""
     sint = math.sqrt(fmax(0.0, 1.0 - cost * cost))
-    cphi, sphi = cos_sin_turn(F, IX, rng_uniform(st))
+    _r0, s0, s1 = rng_next(s0, s1)
+    cphi, sphi = cos_sin_turn(F, IX, _r0)
     rho2 = u * u + v * v
     if rho2 > 1e-20:
         rho = math.sqrt(rho2)
@@ -351,7 +370,7 @@ def rotate(F, IX, u, v, w, cost, st):
         vn = sint * sphi
         wn = cost if w > 0 else -cost
     norm = 1.0 / math.sqrt(un * un + vn * vn + wn * wn)
-    return un * norm, vn * norm, wn * norm
+    return un * norm, vn * norm, wn * norm, s0, s1
 
 
 # ------------------------------------------------------------------------ source
@@ -374,7 +393,7 @@ def sample_cdf(F, offset, n, r):
 
 
 @_jit_inline
-def sample_source(F, IX, st):
+def sample_source(F, IX, s0, s1):
     """Entry point on z = 0, direction, energy (keV) and its grid position."""
     typ = int(F[F_SRC + SRC_TYPE])
     n = IX[I_NSPEC]
@@ -382,13 +401,15 @@ def sample_source(F, IX, st):
     if typ == 3 and IX[I_MAPNE] > 0:
         # fluence map with a spectrum per cell: (line, cell) drawn jointly
         ncell = IX[I_MAPNX] * IX[I_MAPNY]
-        j = sample_cdf(F, IX[O_MAPCDF], IX[I_MAPN], rng_uniform(st))
+        _r0, s0, s1 = rng_next(s0, s1)
+        j = sample_cdf(F, IX[O_MAPCDF], IX[I_MAPN], _r0)
         k = j // ncell
         cell = j - k * ncell
     elif n == 1:
         k = 0
     else:
-        r = rng_uniform(st) * n
+        _r0, s0, s1 = rng_next(s0, s1)
+        r = _r0 * n
         k = int(r)
         if k >= n:
             k = n - 1
@@ -397,7 +418,8 @@ def sample_source(F, IX, st):
     e = F[IX[O_SPE] + k]
     width = F[IX[O_SPW] + k]
     if width > 0.0:
-        e += (rng_uniform(st) - 0.5) * width
+        _r0, s0, s1 = rng_next(s0, s1)
+        e += (_r0 - 0.5) * width
         ie, fr = energy_index(F, e)
     else:
         ie = IX[IX[O_SPIE] + k]
@@ -408,18 +430,23 @@ def sample_source(F, IX, st):
     v = F[F_SRC + SRC_V]
     w = F[F_SRC + SRC_W]
     if typ == 1:
-        x += (2.0 * rng_uniform(st) - 1.0) * F[F_SRC + SRC_HX]
-        y += (2.0 * rng_uniform(st) - 1.0) * F[F_SRC + SRC_HY]
+        _r0, s0, s1 = rng_next(s0, s1)
+        x += (2.0 * _r0 - 1.0) * F[F_SRC + SRC_HX]
+        _r0, s0, s1 = rng_next(s0, s1)
+        y += (2.0 * _r0 - 1.0) * F[F_SRC + SRC_HY]
     elif typ == 3:
         if cell < 0:
-            cell = sample_cdf(F, IX[O_MAPCDF], IX[I_MAPN], rng_uniform(st))
+            _r0, s0, s1 = rng_next(s0, s1)
+            cell = sample_cdf(F, IX[O_MAPCDF], IX[I_MAPN], _r0)
         mnx = IX[I_MAPNX]
         iy = cell // mnx
         ix = cell - iy * mnx
         hx = F[F_SRC + SRC_HX]
         hy = F[F_SRC + SRC_HY]
-        x += (2.0 * (ix + rng_uniform(st)) / mnx - 1.0) * hx
-        y += (2.0 * (iy + rng_uniform(st)) / IX[I_MAPNY] - 1.0) * hy
+        _r0, s0, s1 = rng_next(s0, s1)
+        x += (2.0 * (ix + _r0) / mnx - 1.0) * hx
+        _r0, s0, s1 = rng_next(s0, s1)
+        y += (2.0 * (iy + _r0) / IX[I_MAPNY] - 1.0) * hy
     elif typ == 2:
         px = F[F_SRC + SRC_PX]
         py = F[F_SRC + SRC_PY]
@@ -431,23 +458,26 @@ def sample_source(F, IX, st):
         dy = 0.0
         d = -pz
         for _ in range(100000):
-            x = x0 + (2.0 * rng_uniform(st) - 1.0) * F[F_SRC + SRC_HX]
-            y = y0 + (2.0 * rng_uniform(st) - 1.0) * F[F_SRC + SRC_HY]
+            _r0, s0, s1 = rng_next(s0, s1)
+            x = x0 + (2.0 * _r0 - 1.0) * F[F_SRC + SRC_HX]
+            _r0, s0, s1 = rng_next(s0, s1)
+            y = y0 + (2.0 * _r0 - 1.0) * F[F_SRC + SRC_HY]
             dx = x - px
             dy = y - py
             d = math.sqrt(dx * dx + dy * dy + pz * pz)
             c = -pz / d
-            if rng_uniform(st) * cmax3 <= c * c * c:
+            _r0, s0, s1 = rng_next(s0, s1)
+            if _r0 * cmax3 <= c * c * c:
                 break
         u = dx / d
         v = dy / d
         w = -pz / d
-    return x, y, 0.0, u, v, w, e, ie, fr
+    return x, y, 0.0, u, v, w, e, ie, fr, s0, s1
 
 
 # ------------------------------------------------------------------------ scattering
 @_jit
-def sample_klein_nishina(e, st):
+def sample_klein_nishina(e, s0, s1):
     """Free-electron Compton scattering: (E'/E, cos θ) by the EGS4 mixture method."""
     k = e / ELECTRON_REST_KEV
     eps0 = 1.0 / (1.0 + 2.0 * k)
@@ -456,15 +486,19 @@ def sample_klein_nishina(e, st):
     a2 = 0.5 * (1.0 - eps02)
     p1 = a1 / (a1 + a2)
     for _ in range(100000):
-        if rng_uniform(st) < p1:
-            eps = math.exp(-a1 * rng_uniform(st))
+        _r0, s0, s1 = rng_next(s0, s1)
+        if _r0 < p1:
+            _r0, s0, s1 = rng_next(s0, s1)
+            eps = math.exp(-a1 * _r0)
         else:
-            eps = math.sqrt(eps02 + (1.0 - eps02) * rng_uniform(st))
+            _r0, s0, s1 = rng_next(s0, s1)
+            eps = math.sqrt(eps02 + (1.0 - eps02) * _r0)
         t = (1.0 - eps) / (k * eps)
         sin2 = t * (2.0 - t)
-        if rng_uniform(st) <= 1.0 - eps * sin2 / (1.0 + eps * eps):
-            return eps, 1.0 - t
-    return 1.0, 1.0
+        _r0, s0, s1 = rng_next(s0, s1)
+        if _r0 <= 1.0 - eps * sin2 / (1.0 + eps * eps):
+            return eps, 1.0 - t, s0, s1
+    return 1.0, 1.0, s0, s1
 
 
 @_jit
@@ -499,22 +533,24 @@ def doppler_energy(e, cost, pz_au):
 
 
 @_jit
-def sample_compton(F, IX, g, e, st):
+def sample_compton(F, IX, g, e, s0, s1):
     """Compton scattering on element ``g``: (scattered energy keV, cos θ)."""
     if IX[I_DOPPLER] == 1:
         nsh = IX[I_NSH]
         npz = IX[I_NP]
         nshell = IX[IX[O_DN] + g]
         for _ in range(10000):
-            eps, cost = sample_klein_nishina(e, st)
-            r = rng_uniform(st)
+            eps, cost, s0, s1 = sample_klein_nishina(e, s0, s1)
+            _r0, s0, s1 = rng_next(s0, s1)
+            r = _r0
             i = 0
             while i < nshell - 1 and r > F[IX[O_DCUM] + g * nsh + i]:
                 i += 1
             ub = F[IX[O_DU] + g * nsh + i]
             if ub >= e:
                 continue
-            r = rng_uniform(st)
+            _r0, s0, s1 = rng_next(s0, s1)
+            r = _r0
             s = 2.0 * r - 1.0
             pos = abs(s) * (npz - 1)
             j = int(pos)
@@ -526,21 +562,22 @@ def sample_compton(F, IX, g, e, st):
                 pz = -pz
             e2 = doppler_energy(e, cost, pz)
             if e2 > 0.0 and e - e2 >= ub:
-                return e2, cost
-        eps, cost = sample_klein_nishina(e, st)
-        return eps * e, cost
+                return e2, cost, s0, s1
+        eps, cost, s0, s1 = sample_klein_nishina(e, s0, s1)
+        return eps * e, cost, s0, s1
     if IX[I_BINDING] == 1:
         for _ in range(100000):
-            eps, cost = sample_klein_nishina(e, st)
+            eps, cost, s0, s1 = sample_klein_nishina(e, s0, s1)
             x = math.sqrt(0.5 * (1.0 - cost)) * e / HC_KEV_ANGSTROM
-            if rng_uniform(st) <= s_over_z(F, IX, g, x):
-                return eps * e, cost
-    eps, cost = sample_klein_nishina(e, st)
-    return eps * e, cost
+            _r0, s0, s1 = rng_next(s0, s1)
+            if _r0 <= s_over_z(F, IX, g, x):
+                return eps * e, cost, s0, s1
+    eps, cost, s0, s1 = sample_klein_nishina(e, s0, s1)
+    return eps * e, cost, s0, s1
 
 
 @_jit
-def sample_rayleigh(F, IX, g, e, ie, st):
+def sample_rayleigh(F, IX, g, e, ie, s0, s1):
     """cos θ of Rayleigh scattering on element ``g`` at energy ``e`` (grid point ie)."""
     nu = IX[I_NU]
     ne = IX[I_NE]
@@ -551,7 +588,8 @@ def sample_rayleigh(F, IX, g, e, ie, st):
     ru = IX[O_RU]
     umax = (e / HC_KEV_ANGSTROM) ** 2
     for _ in range(100000):
-        a = rng_uniform(st) * amax
+        _r0, s0, s1 = rng_next(s0, s1)
+        a = _r0 * amax
         lo = 0
         hi = nu - 1
         while hi - lo > 1:
@@ -566,9 +604,10 @@ def sample_rayleigh(F, IX, g, e, ie, st):
         cost = 1.0 - 2.0 * uu / umax
         if cost < -1.0:
             cost = -1.0
-        if 2.0 * rng_uniform(st) <= 1.0 + cost * cost:
-            return cost
-    return 1.0
+        _r0, s0, s1 = rng_next(s0, s1)
+        if 2.0 * _r0 <= 1.0 + cost * cost:
+            return cost, s0, s1
+    return 1.0, s0, s1
 
 
 # ------------------------------------------------------------------------ buffers
@@ -594,7 +633,7 @@ def push_photon(stack, nst, info, x, y, z, u, v, w, e, kind, line, layer, inside
 
 
 @_jit_inline
-def add_deposit(F, IX, st, dep, ndep, info, x, y, z, e, layer, spread):
+def add_deposit(F, IX, s0, s1, dep, ndep, info, x, y, z, e, layer, spread):
     """Record energy ``e`` (keV) deposited at (x, y, z); returns the new deposit count.
 
     With ``spread`` (the electron-range option) the point moves along an isotropic
@@ -602,10 +641,11 @@ def add_deposit(F, IX, st, dep, ndep, info, x, y, z, e, layer, spread):
     energy ``e``, kept within the layer.
     """
     if e <= 0.0:
-        return ndep
+        return ndep, s0, s1
     if spread:
-        r = F[IX[O_LRNG] + layer] * math.exp(1.67 * math.log(e)) * rng_uniform(st)
-        du, dv, dw = isotropic(F, IX, st)
+        _r0, s0, s1 = rng_next(s0, s1)
+        r = F[IX[O_LRNG] + layer] * math.exp(1.67 * math.log(e)) * _r0
+        du, dv, dw, s0, s1 = isotropic(F, IX, s0, s1)
         x += r * du
         y += r * dv
         z += r * dw
@@ -628,41 +668,47 @@ def add_deposit(F, IX, st, dep, ndep, info, x, y, z, e, layer, spread):
     if ndep >= MAXDEP:
         dep[MAXDEP - 1, 3] += e
         info[INF_OVF] += 1.0
-        return ndep
+        return ndep, s0, s1
     dep[ndep, 0] = x
     dep[ndep, 1] = y
     dep[ndep, 2] = z
     dep[ndep, 3] = e
     dep[ndep, 4] = layer
-    return ndep + 1
+    return ndep + 1, s0, s1
 
 
 # ------------------------------------------------------------------------ relaxation
 @_jit_inline
-def relax(F, IX, st, g, shell, budget, x, y, z, layer, inside, vac, stack, nst, info):
+def relax(F, IX, s0, s1, g, shell, budget, x, y, z, layer, inside, vac, stack, nst, info):
     """Relax a vacancy in ``shell`` (0 K, 1–3 L1–L3) of element ``g``.
 
     Returns (energy to deposit on the spot in keV, new stack size, whether a photon was
     emitted, and the first fluorescence photon above the cut-off: direction u, v, w,
     energy keV, kind, line index, grid index and fraction); later photons go on the
     stack. The energy released is exactly ``budget`` (the binding energy of the shell).
-    The vacancy being relaxed is kept in (s, en); a second vacancy (Auger,
-    Coster–Kronig) waits on ``vac``.
+
+    The whole cascade (every transition of this vacancy and of the L vacancies it
+    makes) is drawn at once from the precomputed cascades of ``tables`` by the alias
+    method: one random number instead of one per transition. ``vac`` is unused (kept
+    for the signature shared with the CUDA back-end).
     """
     nt = IX[I_NT]
-    cut = F[F_CUT]
-    o_cum = IX[O_RXCUM]
-    o_gb = IX[O_GB] + g * 5
-    o_rxn = IX[O_RXN] + g * 4
-    o_rxe = IX[O_RXE]
-    o_rxv1 = IX[O_RXV1]
-    o_rxv2 = IX[O_RXV2]
     o_rxie = IX[O_RXIE]
     o_rxfr = IX[O_RXFR]
-    local = 0.0
-    nv = 0
-    s = shell
-    en = budget
+    o_pk = IX[O_CXPK]
+    o_pe = IX[O_CXPE]
+    slot = IX[O_CXOFF] + g * 4 + shell
+    first = IX[slot]
+    n = IX[slot + 1] - first
+    _r0, s0, s1 = rng_next(s0, s1)
+    r = _r0 * n
+    j = int(r)
+    if j >= n:
+        j = n - 1
+    j += first
+    if r - (j - first) >= F[IX[O_CXQ] + j]:
+        j = IX[IX[O_CXA] + j]
+    local = F[IX[O_CXLOC] + j] + (budget - F[IX[O_GB] + g * 5 + shell])
     got = False  # the first photon is returned, not stacked
     pu = 0.0
     pv = 0.0
@@ -672,67 +718,30 @@ def relax(F, IX, st, g, shell, budget, x, y, z, layer, inside, vac, stack, nst, 
     pline = -1.0
     pie = 0
     pfr = 0.0
-    while True:
-        n = IX[o_rxn + s]
-        base = (g * 4 + s) * nt
-        r = rng_uniform(st)
-        t = 0
-        while t < n - 1 and r > F[o_cum + base + t]:
-            t += 1
-        k = base + t
-        eph = F[o_rxe + k]
-        if eph > en:
-            eph = en
-        rest = en - eph
-        s_next = -1
-        en_next = 0.0
-        v1 = IX[o_rxv1 + k]
-        if 1 <= v1 <= 3:
-            en_next = fmin(F[o_gb + v1], rest)
-            rest -= en_next
-            s_next = v1
-            v2 = IX[o_rxv2 + k]
-            if 1 <= v2 <= 3:
-                b2 = fmin(F[o_gb + v2], rest)
-                rest -= b2
-                if nv < MAXV:
-                    vac[nv, 0] = v2
-                    vac[nv, 1] = b2
-                    nv += 1
-                else:
-                    local += b2
-                    info[INF_OVF] += 1.0
-        local += rest
-        if eph > 0.0:
-            if eph >= cut and not got:
-                pu, pv, pw = isotropic(F, IX, st)
-                pk = KIND_FLUOR_K if s == 0 else KIND_FLUOR_L
-                pe = eph
-                pline = float(k)
-                pie = IX[o_rxie + k]
-                pfr = F[o_rxfr + k]
-                got = True
-            elif eph >= cut and nst < MAXST:
-                u, v, w = isotropic(F, IX, st)
-                kind = KIND_FLUOR_K if s == 0 else KIND_FLUOR_L
-                nst = push_photon(
-                    stack, nst, info, x, y, z, u, v, w, eph, kind, float(k), layer,
-                    inside, float(IX[o_rxie + k]), F[o_rxfr + k],
-                )
-            else:
-                local += eph
-                if eph >= cut:
-                    info[INF_OVF] += 1.0
-        if s_next >= 0:
-            s = s_next
-            en = en_next
-        elif nv > 0:
-            nv -= 1
-            s = int(vac[nv, 0])
-            en = vac[nv, 1]
+    p0 = IX[IX[O_CXP0] + j]
+    p1 = IX[IX[O_CXP0] + j + 1]
+    for q in range(p0, p1):
+        k = IX[o_pk + q]
+        eph = F[o_pe + q]
+        kind = KIND_FLUOR_K if (k // nt) % 4 == 0 else KIND_FLUOR_L
+        if not got:
+            pu, pv, pw, s0, s1 = isotropic(F, IX, s0, s1)
+            pk = kind
+            pe = eph
+            pline = float(k)
+            pie = IX[o_rxie + k]
+            pfr = F[o_rxfr + k]
+            got = True
+        elif nst < MAXST:
+            u, v, w, s0, s1 = isotropic(F, IX, s0, s1)
+            nst = push_photon(
+                stack, nst, info, x, y, z, u, v, w, eph, kind, float(k), layer,
+                inside, float(IX[o_rxie + k]), F[o_rxfr + k],
+            )
         else:
-            break
-    return local, nst, got, pu, pv, pw, pe, pk, pline, pie, pfr
+            local += eph
+            info[INF_OVF] += 1.0
+    return local, nst, got, pu, pv, pw, pe, pk, pline, pie, pfr, s0, s1
 
 
 # ------------------------------------------------------------------------ one history
@@ -812,7 +821,9 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
     o_mchty = IX[O_MCHTY]
     o_gsh = IX[O_GSH]
     o_gb = IX[O_GB]
-    x, y, z, u, v, w, e, ie, fr = sample_source(F, IX, st)
+    s0 = st[0]
+    s1 = st[1]
+    x, y, z, u, v, w, e, ie, fr, s0, s1 = sample_source(F, IX, s0, s1)
     info[INF_EINC] = e
     ndep = 0
     nst = 0
@@ -822,7 +833,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
     inside = inside_layer(F, IX, 0, x, y)
     while True:
         # the current photon is in (x … fr); the others wait on the stack
-        nmfp = -math.log(1.0 - rng_uniform(st))
+        _r0, s0, s1 = rng_next(s0, s1)
+        nmfp = -math.log(1.0 - _r0)
         alive = True
         while alive:
             z0 = F[o_lz0 + layer]
@@ -876,7 +888,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                         ien = ne - 1
                     nch = IX[o_mnch + m]
                     cbase = o_mcum + (m * ne + ien) * nch_max
-                    r = rng_uniform(st)
+                    _r0, s0, s1 = rng_next(s0, s1)
+                    r = _r0
                     c = 0
                     while c < nch - 1 and r > F[cbase + c]:
                         c += 1
@@ -887,7 +900,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                         local = e
                         got = False
                         if fluor:
-                            r = rng_uniform(st)
+                            _r0, s0, s1 = rng_next(s0, s1)
+                            r = _r0
                             sb = o_gsh + (g * ne + ien) * 4
                             sh = 0
                             while sh < 4 and r > F[sb + sh]:
@@ -896,11 +910,12 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                                 b = F[o_gb + g * 5 + sh]
                                 if 0.0 < b < e:
                                     (add, nst, got, pu, pv, pw, pe, pk, pline, pie,
-                                     pfr) = relax(F, IX, st, g, sh, b, x, y, z, layer,
-                                                  inside, vac, stack, nst, info)
+                                     pfr, s0, s1) = relax(F, IX, s0, s1, g, sh, b, x, y, z,
+                                                          layer, inside, vac, stack, nst,
+                                                          info)
                                     local = e - b + add
-                        ndep = add_deposit(
-                            F, IX, st, dep, ndep, info, x, y, z, local, layer, erange
+                        ndep, s0, s1 = add_deposit(
+                            F, IX, s0, s1, dep, ndep, info, x, y, z, local, layer, erange
                         )
                         if got:
                             # go on with the first fluorescence photon from this point
@@ -912,32 +927,35 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             line = pline
                             ie = pie
                             fr = pfr
-                            nmfp = -math.log(1.0 - rng_uniform(st))
+                            _r0, s0, s1 = rng_next(s0, s1)
+                            nmfp = -math.log(1.0 - _r0)
                         else:
                             alive = False
                     elif typ == 1:
                         # Compton scattering
-                        e2, cost = sample_compton(F, IX, g, e, st)
+                        e2, cost, s0, s1 = sample_compton(F, IX, g, e, s0, s1)
                         local = e - e2
                         if e2 < cut:
                             local = e
                             alive = False
-                        ndep = add_deposit(
-                            F, IX, st, dep, ndep, info, x, y, z, local, layer, erange
+                        ndep, s0, s1 = add_deposit(
+                            F, IX, s0, s1, dep, ndep, info, x, y, z, local, layer, erange
                         )
                         if alive:
-                            u, v, w = rotate(F, IX, u, v, w, cost, st)
+                            u, v, w, s0, s1 = rotate(F, IX, u, v, w, cost, s0, s1)
                             e = e2
                             ie, fr = energy_index(F, e)
                             kind = KIND_SCATTERED
-                            nmfp = -math.log(1.0 - rng_uniform(st))
+                            _r0, s0, s1 = rng_next(s0, s1)
+                            nmfp = -math.log(1.0 - _r0)
                     else:
                         # Rayleigh scattering
-                        cost = sample_rayleigh(F, IX, g, e, ien, st)
-                        u, v, w = rotate(F, IX, u, v, w, cost, st)
+                        cost, s0, s1 = sample_rayleigh(F, IX, g, e, ien, s0, s1)
+                        u, v, w, s0, s1 = rotate(F, IX, u, v, w, cost, s0, s1)
                         if kind == KIND_PRIMARY:
                             kind = KIND_SCATTERED
-                        nmfp = -math.log(1.0 - rng_uniform(st))
+                        _r0, s0, s1 = rng_next(s0, s1)
+                        nmfp = -math.log(1.0 - _r0)
                     continue
                 # ---------------------------------------------- to a boundary
                 if d == INF:
@@ -1034,6 +1052,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
         inside = stack[nst, P_IN] > 0.5
         ie = int(stack[nst, P_IE])
         fr = stack[nst, P_FR]
+    st[0] = s0
+    st[1] = s1
     return ndep
 
 
@@ -1153,6 +1173,7 @@ DEVICE_FUNCTIONS = (
     "splitmix64",
     "rng_seed",
     "rng_uniform",
+    "rng_next",
     "fmin",
     "fmax",
     "tally_add",

@@ -115,8 +115,16 @@ O_SPFR = 64  # F  energy-grid fraction of each spectral energy
 O_SPW = 65  # F  width of each spectral bin, keV (0: a line)
 O_TRIG = 66  # F  (cos, sin) of 2π k / NTRIG, k = 0 … NTRIG − 1
 O_MAPCDF = 67  # F  cumulative probability of the map's [plane,] cell (flattened, last = 1)
+# whole relaxation cascades of a vacancy, sampled in one draw (alias method)
+O_CXOFF = 68  # IX first cascade of each [element, shell]; one more entry closes the last
+O_CXQ = 69  # F  alias acceptance probability of each cascade
+O_CXA = 70  # IX alias (a cascade index) of each cascade
+O_CXLOC = 71  # F  energy the cascade deposits on the spot, keV
+O_CXP0 = 72  # IX first photon of each cascade; one more entry closes the last
+O_CXPK = 73  # IX transition index (g·4 + shell)·NT + t of each cascade photon
+O_CXPE = 74  # F  energy of each cascade photon, keV
 NTRIG = 256
-NIH = 72
+NIH = 80
 
 # ---------------------------------------------------------------- photon stack fields
 P_X, P_Y, P_Z, P_U, P_V, P_W, P_E = 0, 1, 2, 3, 4, 5, 6

@@ -13,10 +13,12 @@ direct index (one logarithm per energy change, no search):
   lines with fluorescence yields (``FluorYield``) and radiative rates (``RadRate``) at
   their line energies (``LineEnergy``), K Auger transitions grouped by the L vacancies
   they leave (``AugerRate``), Coster–Kronig transfers L1→L2, L1→L3, L2→L3
-  (``CosKronTransProb``); the incoherent scattering function S(x, Z)/Z (``SF_Compt``)
-  on a √x grid; the integral of the squared atomic form factor F(x, Z)² over x²
-  (``FF_Rayl``) for inverse-CDF sampling of Rayleigh angles; per-shell Compton profiles
-  (``ComptonProfile_Partial``) for optional Doppler broadening.
+  (``CosKronTransProb``), and from them every whole cascade a vacancy can go through,
+  with its probability and photons, for sampling in one draw; the incoherent scattering
+  function S(x, Z)/Z (``SF_Compt``) on a √x grid; the integral of the squared atomic
+  form factor F(x, Z)² over x² (``FF_Rayl``) for inverse-CDF sampling of Rayleigh
+  angles; per-shell Compton profiles (``ComptonProfile_Partial``) for optional Doppler
+  broadening.
 
 Why these data: xraylib is the library :mod:`perovx.materials` already uses, so the
 interaction fraction of the Monte Carlo equals 1 − exp(−μt) with the same μ as the rest
@@ -400,6 +402,119 @@ class PackedTables:
         return self.elements[g].symbol, tr.name, tr.energy_keV
 
 
+def _alias_tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias tables (acceptance probability, alias) of the distribution ``p``."""
+    n = p.size
+    q = p / p.sum() * n
+    prob = np.ones(n)
+    alias = np.arange(n, dtype=np.int64)
+    small = [i for i in range(n) if q[i] < 1.0]
+    large = [i for i in range(n) if q[i] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        prob[s] = q[s]
+        alias[s] = g
+        q[g] = q[g] + q[s] - 1.0
+        (small if q[g] < 1.0 else large).append(g)
+    return prob, alias
+
+
+@cache
+def relaxation_cascades(
+    z: int, cutoff_keV: float
+) -> tuple[tuple[tuple[float, tuple[tuple[int, int, float], ...]], ...], ...]:
+    """Every way a K, L1, L2 or L3 vacancy of element ``z`` relaxes, with its probability.
+
+    Follows the vacancy and every L vacancy it makes (radiative lines, Auger and
+    Coster–Kronig transitions, as the transition tables say) to the end, exactly as a
+    step-by-step cascade would, and merges the paths that emit the same photons. Per
+    shell: ``(probability, photons)`` with photons ``(shell, transition, energy keV)``
+    of the lines at or above ``cutoff_keV`` (lower ones deposit on the spot). Sampling
+    one of these in one draw replaces a loop of draws per vacancy in the kernels.
+    """
+    el = element_data(z)
+    return tuple(tuple((p, k) for k, p in _shell_cascades(el, shell, cutoff_keV).items())
+                 for shell in range(4))
+
+
+_Photons = tuple[tuple[int, int, float], ...]
+
+
+def _shell_cascades(el: ElementData, shell: int, cutoff_keV: float) -> dict[_Photons, float]:
+    """Probability of each set of photons a vacancy in ``shell`` ends up emitting.
+
+    Mirrors the step-by-step relaxation: a transition fills the vacancy, radiates its
+    line (energy clipped to what the vacancy has left), moves the vacancy (vacancy1) and
+    may open a second one (vacancy2) that waits, last in first out.
+    """
+    gb = el.binding_keV
+    found: dict[_Photons, float] = {}
+    # depth-first over (shell, energy left, waiting vacancies, photons, probability)
+    todo: list[tuple[int, float, tuple[tuple[int, float], ...], _Photons, float]] = []
+    if gb[shell] > 0:
+        todo.append((shell, float(gb[shell]), (), (), 1.0))
+    while todo:
+        s, en, waiting, photons, prob = todo.pop()
+        trans = el.transitions[s]
+        total = sum(t.probability for t in trans)
+        branches = []
+        if trans and total > 0:
+            for t, tr in enumerate(trans):
+                p = prob * tr.probability / total
+                if p == 0.0:
+                    continue
+                eph = min(tr.energy_keV, en)
+                rest = en - eph
+                nxt = None
+                queue = waiting
+                if 1 <= tr.vacancy1 <= 3:
+                    en_next = min(gb[tr.vacancy1], rest)
+                    nxt = (tr.vacancy1, en_next)
+                    if 1 <= tr.vacancy2 <= 3:
+                        queue = (*waiting, (tr.vacancy2, min(gb[tr.vacancy2], rest - en_next)))
+                emitted = (*photons, (s, t, eph)) if eph > 0 and eph >= cutoff_keV else photons
+                branches.append((nxt, queue, emitted, p))
+        else:
+            branches.append((None, waiting, photons, prob))
+        for nxt, queue, emitted, p in branches:
+            if nxt is None and queue:  # the last vacancy put aside is relaxed next
+                nxt, queue = queue[-1], queue[:-1]
+            if nxt is None:
+                key = tuple(sorted(emitted))
+                found[key] = found.get(key, 0.0) + p
+            else:
+                todo.append((nxt[0], nxt[1], queue, emitted, p))
+    return found or {(): 1.0}
+
+
+def _pack_cascades(p: _Packer, elements: tuple[ElementData, ...], nt: int,
+                   cutoff_keV: float) -> None:
+    """Add the cascade tables (``O_CX*`` slots) for ``elements`` to the packer."""
+    offsets = [0]
+    q_all, alias_all, local_all, p0_all, pk_all, pe_all = [], [], [], [0], [], []
+    for g, el in enumerate(elements):
+        for shell, cascades in enumerate(relaxation_cascades(el.z, cutoff_keV)):
+            start = offsets[-1]
+            q, alias = _alias_tables(np.array([c[0] for c in cascades]))
+            q_all.append(q)
+            alias_all.append(alias + start)
+            for _, photons in cascades:
+                local_all.append(float(el.binding_keV[shell]) - sum(e for *_, e in photons))
+                for s, t, e in photons:
+                    pk_all.append((g * 4 + s) * nt + t)
+                    pe_all.append(e)
+                p0_all.append(len(pk_all))
+            offsets.append(start + len(cascades))
+    p.add_i(L.O_CXOFF, np.array(offsets))
+    p.add_f(L.O_CXQ, np.concatenate(q_all))
+    p.add_i(L.O_CXA, np.concatenate(alias_all))
+    p.add_f(L.O_CXLOC, np.array(local_all))
+    p.add_i(L.O_CXP0, np.array(p0_all))
+    # a placeholder entry keeps the slot valid when no cascade emits a photon
+    p.add_i(L.O_CXPK, np.array(pk_all or [0]))
+    p.add_f(L.O_CXPE, np.array(pe_all or [0.0]))
+
+
 class _Packer:
     def __init__(self) -> None:
         self.f: list[np.ndarray] = [np.zeros(L.NFH)]
@@ -569,6 +684,7 @@ def pack_tables(
     p.add_i(L.O_RXV2, rxv2)
     p.add_i(L.O_RXIE, rxie)
     p.add_f(L.O_RXFR, rxfr)
+    _pack_cascades(p, elements, nt, physics.cutoff_keV)
     p.add_f(L.O_SZ, np.stack([el.s_over_z for el in elements]))
     p.add_f(L.O_RU, elements[0].rayl_u)
     p.add_f(L.O_RA, np.stack([el.rayl_a for el in elements]))

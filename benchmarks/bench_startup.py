@@ -1,0 +1,77 @@
+"""Benchmark: wall time of ``perovx evaluate …`` and ``perovx --help`` as a user runs them.
+
+Targets (issue 16): ``perovx evaluate MA3Bi2I9 --thickness 1mm --bias 100V --beam RQA5``
+under 0.5 s and ``perovx --help`` under 0.3 s of wall time on an idle machine. Each
+command runs in a fresh interpreter (``python -m`` style, through the installed entry
+point's code) several times; best and median are printed, with ``python -c pass`` timed
+in the same run as the reference, so the ratio to a bare interpreter start shows how much
+is perovx's own even when the machine is busy. The best CPU time (user + system) of each
+command is printed as well: on a machine shared with other jobs it stays close to the
+wall time an idle machine would show, while wall times stretch.
+
+The first evaluate run fills the on-disk caches (SpekPy spectrum, interaction tables) in
+the perovx home and is reported apart as "first".
+
+Run: ``python benchmarks/bench_startup.py [--runs 7]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+EVALUATE = ["evaluate", "MA3Bi2I9", "--thickness", "1mm", "--bias", "100V", "--beam", "RQA5"]
+TARGETS_S = {"perovx evaluate": 0.5, "perovx --help": 0.3}
+# The ``perovx`` script is exactly this (the [project.scripts] entry point).
+ENTRY = "import sys; from perovx.cli import main; sys.argv[0] = 'perovx'; sys.exit(main())"
+
+
+def _wall(argv: list[str], cpu: list[float] | None = None) -> float:
+    """Wall time of one run, s; its CPU time (user + system) is appended to ``cpu``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per command (default 7)")
+    args = parser.parse_args()
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "perovx --help": [sys.executable, "-c", ENTRY, "--help"],
+        "perovx evaluate": [sys.executable, "-c", ENTRY, *EVALUATE],
+    }
+    first = _wall(commands["perovx evaluate"])
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(args.runs):  # interleaved, so load changes hit every command alike
+        for name, argv in commands.items():
+            times[name].append(_wall(argv, cpu[name]))
+    ref = statistics.median(times["python -c pass"])
+    print(f"runs per command: {args.runs}; first evaluate (fills caches): {first:.3f} s")
+    print(f"{'command':18s} {'best s':>8s} {'median s':>9s} {'target s':>9s} "
+          f"{'median/python':>14s} {'best CPU s':>11s}")
+    verdict = True
+    for name, values in times.items():
+        best, med = min(values), statistics.median(values)
+        target = TARGETS_S.get(name)
+        verdict &= target is None or best < target
+        print(f"{name:18s} {best:8.3f} {med:9.3f} "
+              f"{'' if target is None else f'{target:.2f}':>9s} {med / ref:14.1f} "
+              f"{min(cpu[name]):11.3f}")
+    print(f"evaluate: {' '.join(EVALUATE)}")
+    print("PASS (best run under target)" if verdict else "FAIL (best run over target)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The import graph behind `perovx --help` and `perovx evaluate` stays light.
+
+Each check runs in a fresh interpreter and looks at ``sys.modules``: a heavy library
+imported at the top of a CLI module (or of a package ``__init__`` on the evaluate path)
+makes every command pay for it at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("scipy", "matplotlib", "numba", "xarray", "dask", "pandas", "spekpy", "lmfit",
+         "skimage")
+
+
+def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **(env or {})}, check=False)
+
+
+def _loaded_after(code: str) -> list[str]:
+    probe = (f"import sys, json\n{code}\n"
+             f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))")
+    proc = _run(probe)
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return sorted(loaded.intersection(HEAVY))
+
+
+def test_cli_import_is_light() -> None:
+    assert _loaded_after("import perovx.cli") == []
+
+
+def test_evaluate_import_path_is_light() -> None:
+    # Everything the evaluate command imports before it parses its arguments.
+    code = (
+        "import perovx.cli\n"
+        "from perovx.metrics.detector import evaluate\n"
+        "from perovx.readout.noise import NoiseModel\n"
+        "from perovx.spectra import get_beam\n"
+        "from perovx.materials import get_material\n"
+        "import perovx.units\n"
+        "import rich.table, rich.console\n"
+    )
+    assert _loaded_after(code) == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "MA3Bi2I9", "--thickness", "1mm", "--bias", "100V", "--beam", "RQA5"],
+    ["evaluate", "CdTe", "--beam", "60keV", "--json"],
+])
+def test_evaluate_runs_without_heavy_libraries(argv: list[str]) -> None:
+    # The heavy libraries are made unimportable: the command must not need any of them
+    # (a library that probes for them, as pint does for scipy and dask, sees them absent).
+    # SpekPy builds a tube spectrum the first time only; later runs read the spectrum
+    # cache in the perovx home the subprocess shares with this one.
+    from perovx.spectra import get_beam
+
+    get_beam("RQA5")
+    block = "".join(f"sys.modules[{name!r}] = None\n" for name in HEAVY)
+    code = (f"import sys\n{block}sys.argv = ['perovx', *{argv!r}]\n"
+            "from perovx.cli import main\nmain()\n")
+    proc = _run(code)
+    assert proc.returncode == 0, proc.stderr
+    assert "sensitivity" in proc.stdout
+
+
+def test_single_command_app_matches_the_full_one():
+    # `perovx evaluate` runs on an application holding only that command (typer then
+    # builds one command's options, not all of them): same output, same errors.
+    from typer.testing import CliRunner
+
+    from perovx.cli import _app_for, app
+
+    runner = CliRunner()
+    args = ["evaluate", "CdTe", "--beam", "60keV", "--json"]
+    full = runner.invoke(app, args)
+    single = runner.invoke(_app_for(args), args)
+    assert full.exit_code == single.exit_code == 0
+    assert json.loads(full.stdout) == json.loads(single.stdout)
+    for bad in (["evaluate", "CdTe", "--bogus"], ["evaluate", "CdTe", "--thickness", "1xx"]):
+        assert runner.invoke(_app_for(bad), bad).exit_code == 2
+        assert runner.invoke(app, bad).exit_code == 2
+    usage = runner.invoke(_app_for(["evaluate", "--help"]), ["evaluate", "--help"])
+    assert "perovx evaluate" in usage.stdout
+    assert usage.stdout == runner.invoke(app, ["evaluate", "--help"]).stdout
+    assert _app_for(["materials", "list"]) is app
+    assert _app_for(["--help"]) is app
+    assert _app_for([]) is app
