@@ -41,6 +41,7 @@ from perovx.readout.config_schema import (
     describe,
     short,
 )
+from perovx.readout.counting import CountingReadout
 from perovx.readout.modes import LineScan, Mode, PixelArray, PointScan
 from perovx.readout.panel import Panel
 from perovx.readout.process import get_process
@@ -56,6 +57,7 @@ __all__ = [
     "OUTPUT_FORMATS",
     "PHANTOM_NAMES",
     "BeamConfig",
+    "CountingConfig",
     "DetectorConfig",
     "LimitsConfig",
     "ObjectConfig",
@@ -152,6 +154,25 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class CountingConfig:
+    """A photon-counting readout in place of the integrating panel (``[counting]``).
+
+    Attributes
+    ----------
+    readout
+        Pitch, thresholds, charge sharing, summing, dead time and noise.
+    air_kerma_rate_Gy_per_s
+        Air-kerma rate at the detector (sets the frame time and pile-up), Gy/s, or None.
+    histories
+        Monte Carlo events per energy group.
+    """
+
+    readout: CountingReadout
+    air_kerma_rate_Gy_per_s: float | None = None
+    histories: int = 50_000
+
+
+@dataclass(frozen=True)
 class SimulateConfig:
     """A complete, checked ``perovx simulate`` configuration."""
 
@@ -168,6 +189,7 @@ class SimulateConfig:
     title: str = ""
     source: str = "<dict>"
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    counting: CountingConfig | None = None
 
 
 # --------------------------------------------------------------------------- errors
@@ -475,12 +497,38 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
     )
     limits = LimitsConfig(max_memory_bytes=model.limits.max_memory,
                           max_time_s=model.limits.max_time)
+    counting = _counting(model.counting, panel, kind, error)
     return SimulateConfig(
         detector=detector, panel=panel, beam=beam, mode=mode, image_shape=shape, object=obj,
         simulation=sim, output=output, calibration_frames=p.calibration_frames,
         bias_settle_s=float(p.bias_settle_time), title=model.title, source=source,
-        limits=limits,
+        limits=limits, counting=counting,
     )
+
+
+def _counting(c: Any, panel: Panel, kind: str,
+              error: Callable[[str, str | None, str], InputError]) -> CountingConfig | None:
+    """The checked ``[counting]`` section (None when absent)."""
+    if c is None:
+        return None
+    if kind != "pixel_array":
+        raise error("mode", "type", f"a photon-counting readout images with a pixel array; "
+                                    f"got type = {kind!r}")
+    if c.dead_time > 0 and c.air_kerma_rate is None:
+        raise error("counting", "dead_time", "a dead time needs air_kerma_rate (the rate "
+                                             "sets the pile-up), e.g. air_kerma_rate = "
+                                             "\"10 uGy/s\"")
+    try:
+        readout = CountingReadout(
+            pixel_pitch_m=panel.pixel_pitch_m, thresholds_keV=c.thresholds,
+            charge_sharing=c.charge_sharing, anti_coincidence=c.anti_coincidence,
+            dead_time_s=c.dead_time, dead_time_model=c.dead_time_model, noise_keV=c.noise,
+            initial_cloud_m=c.initial_cloud,
+        )
+    except InputError as exc:
+        raise error("counting", None, str(exc)) from None
+    return CountingConfig(readout=readout, air_kerma_rate_Gy_per_s=c.air_kerma_rate,
+                          histories=int(c.histories))
 
 
 def _check_full_monte_carlo(error: Callable[[str, str | None, str], InputError],

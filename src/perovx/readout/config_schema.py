@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from perovx.errors import InputError
+from perovx.readout.counting import DEAD_TIME_MODELS
 from perovx.readout.process import PROCESSES
 from perovx.transport.charge import DEFAULT_FANO_FACTOR
 from perovx.transport.dark import ROOM_TEMPERATURE_K
@@ -40,12 +41,14 @@ __all__ = [
     "FULL_MC_MAX_PIXELS",
     "KERNEL_METHODS",
     "MAX_PANEL_SIDE",
+    "MAX_THRESHOLDS",
     "MODES",
     "OUTPUT_FORMATS",
     "PHANTOM_NAMES",
     "SECTIONS",
     "BeamSection",
     "ConfigFile",
+    "CountingSection",
     "DetectorSection",
     "LimitsSection",
     "OutputSection",
@@ -466,6 +469,56 @@ class LimitsSection(_Section):
                                         "description": "duration, e.g. 2h"})] | None = None
 
 
+# --------------------------------------------------------------------------- counting
+
+#: Most thresholds (energy bins) of one counter.
+MAX_THRESHOLDS = 8
+
+
+def _thresholds(value: Any, info: ValidationInfo) -> tuple[float, ...]:
+    from perovx.units import parse_quantity
+
+    key = info.field_name or "thresholds"
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_THRESHOLDS:
+        raise InputError(f"{key}: expected a list of 1 to {MAX_THRESHOLDS} energies "
+                         f"(\"20 keV\" or numbers in keV), got {short(value)}")
+    out = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, str | int | float) or (
+                isinstance(v, float) and not math.isfinite(v)):
+            raise InputError(f"{key}: expected energies in keV, got {short(v)}")
+        out.append(parse_quantity(v, "keV", name=key, minimum=0.5, maximum=800.0))
+    if any(out[i + 1] <= out[i] for i in range(len(out) - 1)):
+        raise InputError(f"{key}: thresholds must rise, got {short(value)}")
+    return tuple(out)
+
+
+Thresholds = Annotated[tuple[float, ...], BeforeValidator(_thresholds),
+                       WithJsonSchema({"type": "array",
+                                       "items": {"anyOf": [{"type": "string"},
+                                                           {"type": "number"}]},
+                                       "description": "rising energy thresholds, keV "
+                                                      "(0.5–800 keV, 1–8 of them)"})]
+
+
+class CountingSection(_Section):
+    """``[counting]``: a photon-counting readout replacing the integrating panel."""
+
+    thresholds: Thresholds = (10.0,)
+    charge_sharing: Boolean = True
+    anti_coincidence: Boolean = False
+    dead_time: Quantity("s", minimum=0) = 0.0
+    dead_time_model: Text(choices=DEAD_TIME_MODELS) = "non-paralysable"
+    noise: Quantity("keV", minimum=0, description="rms electronic noise of a pulse") = 0.0
+    initial_cloud: Quantity("m", minimum=0, description="rms charge-cloud size before "
+                                                        "drift") = 0.0
+    air_kerma_rate: Quantity("Gy/s", minimum=0, allow_zero=False,
+                             description="at the detector; sets pile-up (required with a "
+                                         "dead time)") | None = None
+    histories: Number(integer=True, minimum=1000, maximum=5e6,
+                      description="Monte Carlo events per energy group") = 50_000
+
+
 class ConfigFile(_Section):
     """A whole ``perovx simulate`` TOML file."""
 
@@ -478,6 +531,7 @@ class ConfigFile(_Section):
     simulation: SimulationSection = Field(default_factory=SimulationSection)
     output: OutputSection = Field(default_factory=OutputSection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
+    counting: CountingSection | None = None
 
 
 SECTIONS: dict[str, list[type[BaseModel]]] = {
@@ -490,6 +544,7 @@ SECTIONS: dict[str, list[type[BaseModel]]] = {
     "simulation": [SimulationSection],
     "output": [OutputSection],
     "limits": [LimitsSection],
+    "counting": [CountingSection],
 }
 TAGS = {"mode": ("type", MODES), "object": ("phantom", PHANTOM_NAMES)}
 

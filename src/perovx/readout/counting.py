@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -430,7 +431,7 @@ def count_pulses(pulses: Pulses, readout: CountingReadout, *, shape: tuple[int, 
 
 
 def count_images(
-    events: PhotonEvents,
+    events: PhotonEvents | Sequence[PhotonEvents],
     photons_per_pixel: np.ndarray,
     readout: CountingReadout,
     *,
@@ -448,9 +449,10 @@ def count_images(
     Parameters
     ----------
     events
-        Monte Carlo event list of the beam at the panel.
+        Monte Carlo event list of the beam at the panel, or one per energy group.
     photons_per_pixel
-        Expected photons entering each cell, (rows·subsample, cols·subsample), >= 0.
+        Expected photons entering each cell, (rows·subsample, cols·subsample), >= 0;
+        with several event lists one map per list, (groups, rows·s, cols·s).
     readout
         Counting settings.
     transport
@@ -466,8 +468,12 @@ def count_images(
     CountImages
     """
     lam = np.asarray(photons_per_pixel, dtype=float)
-    if lam.ndim != 2 or not np.all(np.isfinite(lam)) or np.any(lam < 0):
-        raise InputError("photons_per_pixel must be a 2-D map of finite values >= 0")
+    groups = list(events) if isinstance(events, list | tuple) else [events]
+    lam3 = lam[None] if lam.ndim == 2 else lam
+    if (lam3.ndim != 3 or lam3.shape[0] != len(groups) or not np.all(np.isfinite(lam3))
+            or np.any(lam3 < 0)):
+        raise InputError("photons_per_pixel must be a map (rows, cols), or one per event "
+                         "list (groups, rows, cols), of finite values >= 0")
     if lam.sum() > 5e7:
         raise InputError(f"{lam.sum():.3g} photons is too many for event-by-event "
                          "counting (limit 5e7): use a smaller panel or dose")
@@ -477,38 +483,43 @@ def count_images(
         raise InputError("a dead time needs a fluence rate > 0 photons m⁻² s⁻¹, got "
                          f"{fluence_rate_per_m2_s!r}")
     if isinstance(subsample, bool) or not isinstance(subsample, int) or not (
-            1 <= subsample <= 16) or lam.shape[0] % subsample or lam.shape[1] % subsample:
+            1 <= subsample <= 16) or lam3.shape[1] % subsample or lam3.shape[2] % subsample:
         raise InputError(f"subsample must be an integer within 1–16 dividing the map's "
-                         f"shape {lam.shape}, got {subsample!r}")
+                         f"shape {lam3.shape[1:]}, got {subsample!r}")
     rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
-    n_cell = rng.poisson(lam)
-    my, mx = lam.shape
-    rows = np.repeat(np.arange(my * mx) // mx, n_cell.ravel())
-    cols = np.repeat(np.arange(my * mx) % mx, n_cell.ravel())
+    n_cell = rng.poisson(lam3)
+    my, mx = lam3.shape[1:]
+    cells = np.arange(my * mx)
+    rows = np.concatenate([np.repeat(cells // mx, c.ravel()) for c in n_cell])
+    cols = np.concatenate([np.repeat(cells % mx, c.ravel()) for c in n_cell])
+    per_group = n_cell.reshape(len(groups), -1).sum(axis=1)
     n = rows.size
     cell = readout.pixel_pitch_m / subsample
     x = (cols + rng.random(n)) * cell
     y = (rows + rng.random(n)) * cell
     ny, nx = my // subsample, mx // subsample
     p = readout.pixel_pitch_m
-    ev = rng.integers(0, events.histories, n)
+    ev = np.concatenate([rng.integers(0, g.histories, k) for g, k in zip(groups, per_group,
+                                                                          strict=True)])
     frame = math.nan
     arrival = None
     if fluence_rate_per_m2_s:
         area = ny * nx * p * p
-        frame = float(lam.sum() / (fluence_rate_per_m2_s * area))
+        frame = float(lam3.sum() / (fluence_rate_per_m2_s * area))
         arrival = rng.random(n) * frame
     parts = []
     t_min = readout.thresholds_keV[0]
-    for a in range(0, n, _CHUNK_PHOTONS):
-        b = min(n, a + _CHUNK_PHOTONS)
-        pu = photon_pulses(events, readout, x_m=x[a:b], y_m=y[a:b], event_index=ev[a:b],
-                           transport=transport, rng=rng)
-        if readout.anti_coincidence:
-            pu = charge_sum(pu)
-        keep = pu.energy_keV >= t_min
-        parts.append(Pulses(photon=pu.photon[keep] + a, row=pu.row[keep], col=pu.col[keep],
-                            energy_keV=pu.energy_keV[keep]))
+    first = np.concatenate([[0], np.cumsum(per_group)])
+    for g, group in enumerate(groups):
+        for a in range(int(first[g]), int(first[g + 1]), _CHUNK_PHOTONS):
+            b = min(int(first[g + 1]), a + _CHUNK_PHOTONS)
+            pu = photon_pulses(group, readout, x_m=x[a:b], y_m=y[a:b], event_index=ev[a:b],
+                               transport=transport, rng=rng)
+            if readout.anti_coincidence:
+                pu = charge_sum(pu)
+            keep = pu.energy_keV >= t_min
+            parts.append(Pulses(photon=pu.photon[keep] + a, row=pu.row[keep],
+                                col=pu.col[keep], energy_keV=pu.energy_keV[keep]))
     if parts:
         pulses = Pulses(*(np.concatenate([getattr(q, f) for q in parts])
                           for f in ("photon", "row", "col", "energy_keV")))

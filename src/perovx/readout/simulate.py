@@ -694,6 +694,10 @@ def simulate(
 def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
          progress: Callable[[str, float], None] | None) -> xarray.DataArray:
     report = progress or (lambda stage, fraction: None)
+    if cfg.counting is not None:
+        from perovx.readout.counting_simulate import simulate_counting
+
+        return simulate_counting(cfg, write=write, overwrite=overwrite, progress=progress)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     system = build_system(cfg, progress=report)
