@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +114,16 @@ class ObjectConfig:
         Stated scatter fraction S/(S + P) (pixel array only; scans are collimated).
     scatter_sigma_m
         Width of the scatter distribution, m.
+    magnification
+        Source–image over source–object distance (>= 1; 1: the object lies on the
+        detector); the object's sizes are its own, in the object plane.
     """
 
     phantom: str = "none"
     options: Mapping[str, Any] = field(default_factory=dict)
     scatter_fraction: float = 0.0
     scatter_sigma_m: float = 30e-3
+    magnification: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -489,6 +493,14 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
         _check_full_monte_carlo(error, kind, shape, sim)
 
     obj = _object(model.object, sim, base, error)
+    sod = model.object.source_object_distance
+    if sod is not None:
+        sid = model.beam.source_image_distance
+        if sod > sid:
+            raise error("object", "source_object_distance",
+                        f"{sod:g} m is beyond the detector ([beam] source_image_distance "
+                        f"{sid:g} m): the object must lie between source and detector")
+        obj = replace(obj, magnification=sid / sod)
 
     out = model.output
     output = OutputConfig(

@@ -361,6 +361,11 @@ class PointScanSection(_Section):
 class _ObjectBase(_Section):
     scatter_fraction: Number(minimum=0.0, maximum=0.95) = 0.0
     scatter_width: Quantity("m", minimum=0, allow_zero=False) = 30e-3
+    source_object_distance: Quantity(
+        "m", minimum=0, allow_zero=False,
+        description="focal spot to the object's mid-plane; magnification = "
+                    "source_image_distance / this (default: the object on the "
+                    "detector)") | None = None
 
 
 class NoObjectSection(_ObjectBase):

@@ -433,7 +433,8 @@ def build_object(config: SimulateConfig) -> Phantom | None:
 
     obj = config.object
     os_ = config.simulation.oversample
-    cell = config.panel.pixel_pitch_m / os_
+    # the object's own sizes: a detector cell sees cell / magnification of the object
+    cell = config.panel.pixel_pitch_m / os_ / obj.magnification
     shape = (config.image_shape[0] * os_, config.image_shape[1] * os_)
     src = config.source
     opts = dict(obj.options)
