@@ -38,6 +38,7 @@ from perovx.readout.config_schema import (
     LineScanSection,
     PixelArraySection,
     TiffSection,
+    VolumeSection,
     describe,
     short,
 )
@@ -583,6 +584,21 @@ def _object(o: Any, sim: SimulationConfig, base: Path,
             opts["length_m"] = o.length
     elif isinstance(o, CircuitBoardSection):
         opts["seed"] = o.seed if o.seed is not None else sim.seed
+    elif isinstance(o, VolumeSection):
+        path = base / o.path
+        if path.suffix.lower() == ".npy":
+            if o.voxel_size is None or not o.labels:
+                raise error("object", "voxel_size" if o.voxel_size is None else "labels",
+                            "a .npy volume needs voxel_size and labels (label = "
+                            "\"material\")")
+            labels = {}
+            for k, v in o.labels.items():
+                if not k.lstrip("-").isdigit():
+                    raise error("object", "labels", f"label {k!r} is not an integer")
+                labels[int(k)] = v
+            opts = {"path": path, "voxel_size_m": o.voxel_size, "labels": labels}
+        else:
+            opts = {"path": path}
     elif isinstance(o, TiffSection):
         opts["paths"] = {k: (base / v) for k, v in o.maps.items()}
         if o.spacing is not None:

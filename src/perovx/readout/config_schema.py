@@ -71,7 +71,8 @@ FULL_MC_MAX_PIXELS = 256 * 256
 #: Output files :func:`~perovx.readout.simulate.simulate` can write.
 OUTPUT_FORMATS = ("tiff", "dicom", "json", "png")
 MODES = ("pixel_array", "line_scan", "point_scan")
-PHANTOM_NAMES = ("none", "line_pairs", "edge", "contrast_detail", "hand", "circuit_board", "tiff")
+PHANTOM_NAMES = ("none", "line_pairs", "edge", "contrast_detail", "hand", "circuit_board", "tiff",
+                 "volume")
 #: Largest number of rows, columns, lines or points along one side of an image (the
 #: memory limit usually refuses far smaller images first).
 MAX_PANEL_SIDE = 1_000_000
@@ -434,11 +435,25 @@ class TiffSection(_ObjectBase):
     materials: dict[str, PhantomMaterial] = Field(default_factory=dict)
 
 
+class VolumeSection(_ObjectBase):
+    """``[object]`` with ``phantom = "volume"``: a labelled voxel volume (``.npy``) or a
+    CT series (a folder of DICOM slices, HU mapped to soft tissue and bone), projected
+    with polychromatic attenuation at its own size."""
+
+    phantom: Literal["volume"]
+    path: Text(description=".npy file or DICOM folder, relative to the configuration")
+    voxel_size: Quantity("m", minimum=0, allow_zero=False,
+                         description="cubic voxel of a .npy volume (DICOM: from the "
+                                     "headers)") | None = None
+    labels: dict[str, Text(description="phantom material")] = Field(
+        default_factory=dict, description="label = \"material\" of a .npy volume")
+
+
 ModeSection = Annotated[PixelArraySection | LineScanSection | PointScanSection,
                         Field(discriminator="type")]
 ObjectSection = Annotated[NoObjectSection | LinePairsSection | EdgeSection
                           | ContrastDetailSection | HandSection | CircuitBoardSection
-                          | TiffSection, Field(discriminator="phantom")]
+                          | TiffSection | VolumeSection, Field(discriminator="phantom")]
 
 
 class SimulationSection(_Section):
@@ -545,7 +560,7 @@ SECTIONS: dict[str, list[type[BaseModel]]] = {
     "beam": [BeamSection],
     "mode": [PixelArraySection, LineScanSection, PointScanSection],
     "object": [NoObjectSection, LinePairsSection, EdgeSection, ContrastDetailSection,
-               HandSection, CircuitBoardSection, TiffSection],
+               HandSection, CircuitBoardSection, TiffSection, VolumeSection],
     "simulation": [SimulationSection],
     "output": [OutputSection],
     "limits": [LimitsSection],

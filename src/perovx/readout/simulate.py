@@ -441,6 +441,8 @@ def build_object(config: SimulateConfig) -> Phantom | None:
     try:
         if obj.phantom == "none":
             return None
+        if obj.phantom == "volume":
+            return _volume(opts, shape=shape, spacing_m=cell)
         if obj.phantom == "tiff":
             phantom = tiff_phantom(opts.pop("paths"), shape=shape, **opts)
             return replace(phantom, spacing_m=cell)
@@ -450,6 +452,25 @@ def build_object(config: SimulateConfig) -> Phantom | None:
         return make_phantom(obj.phantom, shape, spacing_m=cell, **opts)
     except PerovxError as exc:
         raise type(exc)(f"{src}: [object]: {exc}") from None
+
+
+def _volume(opts: dict[str, Any], *, shape: tuple[int, int], spacing_m: float) -> Phantom:
+    """A ``phantom = "volume"`` object: a labelled .npy volume or a DICOM CT series."""
+    from perovx.interaction.voxel_phantoms import (
+        ct_phantom,
+        labelled_volume_phantom,
+        load_labelled_volume,
+        read_dicom_series,
+    )
+
+    path = Path(opts["path"])
+    if "labels" in opts:
+        return labelled_volume_phantom(load_labelled_volume(path),
+                                       voxel_size_m=opts["voxel_size_m"],
+                                       materials=opts["labels"], shape=shape,
+                                       spacing_m=spacing_m, name=path.stem)
+    hu, voxel = read_dicom_series(path)
+    return ct_phantom(hu, voxel_size_m=voxel, shape=shape, spacing_m=spacing_m)
 
 
 def photon_transport(config: SimulateConfig, system: ImagingSystem) -> PhotonTransport | None:
