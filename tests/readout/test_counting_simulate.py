@@ -39,7 +39,8 @@ def test_example_runs_and_writes_count_images(tmp_path):
     assert 0 < summary["mean_counts"][1] < summary["mean_counts"][0]
     assert summary["registered_above_lowest_threshold"] <= \
         summary["pulses_above_lowest_threshold"]
-    for suffix in (".tif", ".dcm", ".png", ".json"):
+    assert summary["counted_spectrum"]["edges_keV"][0] == 0.0
+    for suffix in (".tif", ".dcm", ".png", "_spectrum.png", ".json"):
         assert (tmp_path / "out" / f"line_pairs_counts{suffix}").is_file()
 
 

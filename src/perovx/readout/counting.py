@@ -51,6 +51,7 @@ __all__ = [
     "count_pulses",
     "dead_time_registered_rate",
     "photon_pulses",
+    "plot_spectral_response",
     "spectral_response",
 ]
 
@@ -539,6 +540,7 @@ def spectral_response(
     photons: int = 20_000,
     transport: ChargeTransport | None = None,
     bin_keV: float = 0.5,
+    max_keV: float | None = None,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counted spectrum: pulses per keV per incident photon, over amplitude.
@@ -546,6 +548,8 @@ def spectral_response(
     Photons enter at uniform positions over a central pixel; every pulse they make in
     any pixel (after charge summing when set; no thresholds, no dead time) is
     histogrammed — the spectrum a threshold scan of a uniformly lit panel measures.
+    ``max_keV`` sets the top of the histogram (default 1.1 × the highest photon energy
+    plus 5 σ of noise).
 
     Returns
     -------
@@ -562,7 +566,34 @@ def spectral_response(
                            transport=transport, rng=rng)
     if readout.anti_coincidence:
         pulses = charge_sum(pulses)
-    e_max = float(events.incident_energy_keV.max()) * 1.1 + 5 * readout.noise_keV
+    e_max = (float(events.incident_energy_keV.max()) * 1.1 + 5 * readout.noise_keV
+             if max_keV is None else float(max_keV))
     edges = np.arange(0.0, e_max + bin_keV, bin_keV)
     h, _ = np.histogram(pulses.energy_keV, bins=edges)
     return edges, h / (photons * bin_keV)
+
+
+def plot_spectral_response(edges_keV: np.ndarray, per_keV: np.ndarray, *,
+                           thresholds_keV: Sequence[float] = (), ax: Any = None,
+                           label: str | None = None) -> Any:
+    """Counted spectrum (pulses per keV per incident photon) with the thresholds marked.
+
+    Returns the matplotlib figure (never shown).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = ax.figure if ax is not None else plt.figure(figsize=(6, 4))
+    ax = ax if ax is not None else fig.add_subplot()
+    ax.stairs(np.where(per_keV > 0, per_keV, np.nan), edges_keV, label=label)
+    for t in thresholds_keV:
+        ax.axvline(t, color="0.5", ls="--", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("pulse height (keV)")
+    ax.set_ylabel("pulses per incident photon per keV (keV⁻¹)")
+    ax.set_title("counted spectrum")
+    if label:
+        ax.legend()
+    return fig

@@ -24,7 +24,7 @@ import numpy as np
 from perovx.errors import InputError, PerovxError
 from perovx.io.serialize import jsonable
 from perovx.readout.config import SimulateConfig
-from perovx.readout.counting import CountImages, count_images
+from perovx.readout.counting import CountImages, count_images, spectral_response
 
 if TYPE_CHECKING:
     import xarray
@@ -79,7 +79,7 @@ def _dataarray(res: CountImages, cfg: SimulateConfig, summary: dict[str, Any]) -
 
 
 def _write(da: Any, res: CountImages, summary: dict[str, Any], cfg: SimulateConfig, *,
-           overwrite: bool) -> dict[str, str]:
+           overwrite: bool, spectrum: tuple[np.ndarray, np.ndarray]) -> dict[str, str]:
     """Write the count images and the summary, every file published when complete."""
     from contextlib import ExitStack
 
@@ -115,6 +115,15 @@ def _write(da: Any, res: CountImages, summary: dict[str, Any], cfg: SimulateConf
         if "png" in out.formats:
             _preview(res.above_threshold[0].astype(float), target(".png", "PNG preview"))
             files["png"] = str(directory / f"{out.name}.png")
+            from perovx.readout.counting import plot_spectral_response
+
+            fig = plot_spectral_response(*spectrum, thresholds_keV=res.thresholds_keV,
+                                         label=f"open beam {cfg.beam.spectrum}")
+            fig.savefig(target("_spectrum.png", "spectrum plot"), format="png", dpi=120)
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+            files["spectrum_png"] = str(directory / f"{out.name}_spectrum.png")
         if json_tmp is not None:
             files["json"] = str(directory / f"{out.name}.json")
             json_tmp.write_text(json.dumps(jsonable({**summary, "files": files}), indent=2,
@@ -215,10 +224,21 @@ def simulate_counting(cfg: SimulateConfig, *, write: bool, overwrite: bool,
         "monte_carlo_events_per_group": counting.histories,
         "timings_s": timings,
     }
+    # counted spectrum of the open beam: each group's response weighted by its photons
+    weights = np.asarray(groups.fluence_per_Gy, dtype=float)
+    weights = weights / weights.sum()
+    edges = per_keV = None
+    for g, ev in enumerate(events):
+        e, h = spectral_response(ev, counting.readout, photons=5000,
+                                 transport=sys_["transport"], seed=seed + 7 + g,
+                                 bin_keV=0.5, max_keV=float(groups.energy_keV.max()) * 1.3)
+        edges, per_keV = e, (h * weights[g] if per_keV is None else per_keV + h * weights[g])
+    assert edges is not None and per_keV is not None
+    summary["counted_spectrum"] = {"edges_keV": edges, "pulses_per_keV_per_photon": per_keV}
     da = _dataarray(res, cfg, summary)
     if write and cfg.output.directory is not None:
         report("output", 0.0)
-        files = _write(da, res, summary, cfg, overwrite=overwrite)
+        files = _write(da, res, summary, cfg, overwrite=overwrite, spectrum=(edges, per_keV))
         da.attrs["files"] = json.dumps(files)
         report("output", 1.0)
     return da
