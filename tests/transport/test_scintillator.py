@@ -108,3 +108,16 @@ def test_bad_screens():
         replace(GOS, lateral_ratio=2.0)
     with pytest.raises(InputError, match="fluence"):
         _uniform(GOS, additive_noise_quanta=10.0)
+
+
+def test_the_indirect_panels_example_runs(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "indirect_panels.py"
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "CsI:Tl 600 µm" in done.stdout
+    assert (tmp_path / "indirect_mtf_dqe.png").stat().st_size > 0
