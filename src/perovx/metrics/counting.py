@@ -79,7 +79,8 @@ class CountingQuality:
     counts_per_photon
         Mean counts per incident photon in an open field, per threshold.
     variance_to_mean
-        Pixel variance over mean of the open-field counts, per threshold (1: Poisson).
+        Pixel variance over mean of the open-field counts, per threshold (1: Poisson),
+        over the field less a border of 1/8 of its side.
     fluence_per_m2
         Photon fluence of the open fields, m⁻².
     """
@@ -182,7 +183,8 @@ def counting_image_quality(
         mtfs.append(m)
         npss.append(n)
         dqes.append(d)
-        a = frames[0]
+        # interior only: border pixels lack the fluorescence of photons outside the field
+        a = frames[0][margin:-margin, margin:-margin]
         cpp.append(float(a.mean() / photons_per_pixel))
         vm.append(float(a.var() / a.mean()) if a.mean() > 0 else math.nan)
     return CountingQuality(
