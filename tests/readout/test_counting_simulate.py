@@ -66,3 +66,12 @@ def test_counting_errors_name_the_key():
         _parse(_text(**{'dead_time_model = "non-paralysable"': 'dead_time_model = "some"'}))
     with pytest.raises(InputError, match=r"\[counting\] thresholds"):
         _parse(_text(**{'["10 keV", "35 keV"]': '["10 kg"]'}))
+    with pytest.raises(InputError, match=r"\[counting\] histories: .* above the limit"):
+        _parse(_text(**{"histories = 20000": "histories = 2000000"}))
+
+
+def test_too_many_photons_is_one_line(tmp_path):
+    cfg = _small(tmp_path)
+    cfg = replace(cfg, mode=replace(cfg.mode, air_kerma_Gy=5e-3))
+    with pytest.raises(InputError, match=r"\[counting\]: .* too many .* lower air kerma"):
+        simulate(cfg, write=False)

@@ -510,7 +510,7 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
     )
     limits = LimitsConfig(max_memory_bytes=model.limits.max_memory,
                           max_time_s=model.limits.max_time)
-    counting = _counting(model.counting, panel, kind, error)
+    counting = _counting(model.counting, panel, kind, sim.energy_groups, error)
     return SimulateConfig(
         detector=detector, panel=panel, beam=beam, mode=mode, image_shape=shape, object=obj,
         simulation=sim, output=output, calibration_frames=p.calibration_frames,
@@ -519,7 +519,11 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
     )
 
 
-def _counting(c: Any, panel: Panel, kind: str,
+#: Most Monte Carlo events of a counting run (all energy groups together).
+MAX_COUNTING_EVENTS = 5_000_000
+
+
+def _counting(c: Any, panel: Panel, kind: str, sim_groups: int,
               error: Callable[[str, str | None, str], InputError]) -> CountingConfig | None:
     """The checked ``[counting]`` section (None when absent)."""
     if c is None:
@@ -527,6 +531,12 @@ def _counting(c: Any, panel: Panel, kind: str,
     if kind != "pixel_array":
         raise error("mode", "type", f"a photon-counting readout images with a pixel array; "
                                     f"got type = {kind!r}")
+    if c.histories * sim_groups > MAX_COUNTING_EVENTS:
+        raise error("counting", "histories",
+                    f"{c.histories} events × {sim_groups} energy groups = "
+                    f"{c.histories * sim_groups:.3g} Monte Carlo events is above the limit "
+                    f"of {MAX_COUNTING_EVENTS:.0e} (~300 bytes each): lower histories or "
+                    "[simulation] energy_groups")
     if c.dead_time > 0 and c.air_kerma_rate is None:
         raise error("counting", "dead_time", "a dead time needs air_kerma_rate (the rate "
                                              "sets the pile-up), e.g. air_kerma_rate = "

@@ -477,7 +477,7 @@ def count_images(
                          "list (groups, rows, cols), of finite values >= 0")
     if lam.sum() > 5e7:
         raise InputError(f"{lam.sum():.3g} photons is too many for event-by-event "
-                         "counting (limit 5e7): use a smaller panel or dose")
+                         "counting (limit 5e7): use fewer pixels or a lower air kerma")
     if readout.dead_time_s > 0 and not (
             fluence_rate_per_m2_s is not None and fluence_rate_per_m2_s > 0
             and math.isfinite(fluence_rate_per_m2_s)):

@@ -196,8 +196,11 @@ def simulate_counting(cfg: SimulateConfig, *, write: bool, overwrite: bool,
     rate = None
     if counting.air_kerma_rate_Gy_per_s is not None:
         rate = float(np.sum(groups.fluence_per_Gy)) * counting.air_kerma_rate_Gy_per_s
-    res = count_images(events, photons, counting.readout, transport=sys_["transport"],
-                       fluence_rate_per_m2_s=rate, subsample=os_, seed=seed)
+    try:
+        res = count_images(events, photons, counting.readout, transport=sys_["transport"],
+                           fluence_rate_per_m2_s=rate, subsample=os_, seed=seed)
+    except InputError as exc:
+        raise InputError(f"{cfg.source}: [counting]: {exc}") from None
     timings["acquisition"] = time.perf_counter() - t2
     report("acquisition", 1.0)
     open_photons = float(np.sum(groups.fluence_per_Gy)) * kerma * cfg.panel.pixel_pitch_m ** 2
