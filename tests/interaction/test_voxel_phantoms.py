@@ -47,7 +47,6 @@ def test_phantom_keeps_its_size_on_any_grid():
 def test_ct_series_from_dicom(tmp_path):
     # a water cylinder (HU 0, diameter 30 mm) in air (HU −1000), axial slices of 2 mm:
     # the path through its axis is 30 mm of water, i.e. 30 × 1000/1060 mm of soft tissue
-    pydicom = pytest.importorskip("pydicom")
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
@@ -83,7 +82,6 @@ def test_ct_series_from_dicom(tmp_path):
     t = ph.thickness_m["soft_tissue"]
     assert t.max() == pytest.approx(30e-3 * 1000 / 1060, rel=0.02)
     assert "cortical_bone" not in ph.thickness_m
-    del pydicom
 
 
 def test_bad_volumes(tmp_path):

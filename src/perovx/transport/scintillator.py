@@ -14,9 +14,9 @@ adds the optical stage:
   The photodiode face (x = 0) absorbs; the top face absorbs (black backing) or reflects.
   The light reaching the photodiodes is
   ``G(f, u) = sinh(σ(d − u)) / sinh(σ d)`` (black) or
-  ``cosh(σ(d − u)) / cosh(σ d)`` (reflective) — the diffusion model of turbid phosphor
-  screens (Hamaker's, which Swank used for phosphor MTFs), derived here from the Green's
-  function with those boundary conditions. ``G(0, u)`` is the collection efficiency of
+  ``cosh(σ(d − u)) / cosh(σ d)`` (reflective) — a diffusion model of the kind used for
+  turbid phosphor screens, derived here from the Green's function with those boundary
+  conditions (no published parameter set is built in). ``G(0, u)`` is the collection efficiency of
   light born at u and ``G(f, u)/G(0, u)`` its optical MTF;
 * **detection**: photodiode fill factor and quantum efficiency thin the light
   binomially, so the detected quanta of one X-ray are Poisson with mean
