@@ -76,3 +76,20 @@ def test_object_behind_the_detector_is_refused():
     text = CONFIG.replace('source_object_distance = "1.0 m"', 'source_object_distance = "2 m"')
     with pytest.raises(InputError, match=r"\[object\] source_object_distance: 2 m is beyond"):
         _parse(text)
+
+
+def test_chest_measures_its_width_on_a_35_x_43_panel():
+    # a 340 mm chest at 1.8 m / 1.6 m (M = 1.125) is 382.5 mm wide on the detector
+    text = (CONFIG.replace('phantom = "hand"', 'phantom = "chest"')
+            .replace('source_object_distance = "1.0 m"', 'source_object_distance = "1.6 m"')
+            .replace('source_image_distance = "1.2 m"', 'source_image_distance = "1.8 m"')
+            .replace('pitch = "1 mm"', 'pitch = "2.5 mm"')
+            .replace("rows = 260", "rows = 172").replace("columns = 160", "columns = 172"))
+    cfg = _parse(text)
+    image = simulate(cfg, write=False)
+    open_field = float(np.median(image.values[:, :3]))
+    row = image.values[image.shape[0] // 2]
+    cols = np.flatnonzero(row < 0.9 * open_field)
+    x = image.coords["x"].values
+    width_mm = x[cols[-1]] - x[cols[0]] + 2.5
+    assert width_mm == pytest.approx(340.0 * 1.8 / 1.6, abs=2 * 2.5 + 2.0)

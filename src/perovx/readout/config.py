@@ -29,6 +29,7 @@ from perovx.readout.config_schema import (
     PHANTOM_NAMES,
     SECTIONS,
     TAGS,
+    ChestSection,
     CircuitBoardSection,
     ConfigFile,
     ContrastDetailSection,
@@ -594,6 +595,9 @@ def _object(o: Any, sim: SimulationConfig, base: Path,
             opts["length_m"] = o.length
     elif isinstance(o, CircuitBoardSection):
         opts["seed"] = o.seed if o.seed is not None else sim.seed
+    elif isinstance(o, ChestSection):
+        if o.width is not None:
+            opts["width_m"] = o.width
     elif isinstance(o, VolumeSection):
         path = base / o.path
         if path.suffix.lower() == ".npy":

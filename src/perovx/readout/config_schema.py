@@ -72,7 +72,7 @@ FULL_MC_MAX_PIXELS = 256 * 256
 OUTPUT_FORMATS = ("tiff", "dicom", "json", "png")
 MODES = ("pixel_array", "line_scan", "point_scan")
 PHANTOM_NAMES = ("none", "line_pairs", "edge", "contrast_detail", "hand", "circuit_board", "tiff",
-                 "volume")
+                 "volume", "chest")
 #: Largest number of rows, columns, lines or points along one side of an image (the
 #: memory limit usually refuses far smaller images first).
 MAX_PANEL_SIDE = 1_000_000
@@ -409,6 +409,14 @@ class HandSection(_ObjectBase):
     length: Quantity("m", minimum=0, allow_zero=False) | None = None
 
 
+class ChestSection(_ObjectBase):
+    """``[object]`` with ``phantom = "chest"``: an adult chest for a PA radiograph."""
+
+    phantom: Literal["chest"]
+    width: Quantity("m", minimum=0, allow_zero=False,
+                    description="trunk width (default 340 mm); every size scales") | None = None
+
+
 class CircuitBoardSection(_ObjectBase):
     """``[object]`` with ``phantom = "circuit_board"``."""
 
@@ -453,7 +461,8 @@ ModeSection = Annotated[PixelArraySection | LineScanSection | PointScanSection,
                         Field(discriminator="type")]
 ObjectSection = Annotated[NoObjectSection | LinePairsSection | EdgeSection
                           | ContrastDetailSection | HandSection | CircuitBoardSection
-                          | TiffSection | VolumeSection, Field(discriminator="phantom")]
+                          | TiffSection | VolumeSection | ChestSection,
+                          Field(discriminator="phantom")]
 
 
 class SimulationSection(_Section):
@@ -560,7 +569,7 @@ SECTIONS: dict[str, list[type[BaseModel]]] = {
     "beam": [BeamSection],
     "mode": [PixelArraySection, LineScanSection, PointScanSection],
     "object": [NoObjectSection, LinePairsSection, EdgeSection, ContrastDetailSection,
-               HandSection, CircuitBoardSection, TiffSection, VolumeSection],
+               HandSection, CircuitBoardSection, TiffSection, VolumeSection, ChestSection],
     "simulation": [SimulationSection],
     "output": [OutputSection],
     "limits": [LimitsSection],

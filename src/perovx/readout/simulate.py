@@ -443,6 +443,10 @@ def build_object(config: SimulateConfig) -> Phantom | None:
             return None
         if obj.phantom == "volume":
             return _volume(opts, shape=shape, spacing_m=cell)
+        if obj.phantom == "chest":
+            from perovx.interaction.chest import chest_phantom
+
+            return chest_phantom(shape, spacing_m=cell, **opts)
         if obj.phantom == "tiff":
             phantom = tiff_phantom(opts.pop("paths"), shape=shape, **opts)
             return replace(phantom, spacing_m=cell)
