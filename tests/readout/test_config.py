@@ -67,7 +67,7 @@ def test_schema_lists_every_key_with_its_unit():
     assert CONFIG_KEYS["mode"]["air_kerma_rate"] == "Gy/s"
     assert set(CONFIG_KEYS) == {"", "detector", "panel", "beam", "mode", "object",
                                 "simulation", "output", "limits", "stack",
-                                "acquisition", "film"}
+                                "acquisition", "film", "counting"}
     schema = json_schema()
     assert "detector" in schema["required"]
     text = json.dumps(schema)

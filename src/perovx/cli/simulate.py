@@ -193,6 +193,9 @@ def _print_table(summary: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    if summary.get("imaging_mode") == "photon_counting":
+        _print_counting_table(summary)
+        return
     acq = summary["acquisition"]
     sig = summary["signal"]
     det = summary["detector"]
@@ -222,5 +225,35 @@ def _print_table(summary: dict) -> None:
     console.print(table)
     for note in summary.get("notes", []):
         console.print(f"note: {note}")
+    for kind, path in summary.get("files", {}).items():
+        console.print(f"{kind}: {path}")
+
+
+def _print_counting_table(summary: dict) -> None:
+    """The table of a photon-counting run (``[counting]`` section)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    det = summary["detector"]
+    table = Table(title=summary.get("title") or "perovx simulate", show_header=False)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    rows = [
+        ("detector", f"{det['material']}, {det['thickness_mm']:g} mm, {det['bias_V']:+g} V"),
+        ("readout", "photon counting" + (", charge summing" if summary["anti_coincidence"]
+                                         else "")),
+        ("air kerma at the detector", f"{summary['air_kerma_uGy']:.3g} µGy"),
+        ("open-field photons per pixel", f"{summary['open_field_photons_per_pixel']:.4g}"),
+    ]
+    for t, m in zip(summary["thresholds_keV"], summary["mean_counts"], strict=True):
+        rows.append((f"mean counts above {t:g} keV", f"{m:.4g}"))
+    if summary["dead_time_s"] > 0:
+        lost = 1 - summary["registered_above_lowest_threshold"] / max(
+            1, summary["pulses_above_lowest_threshold"])
+        rows.append(("dead-time loss (lowest threshold)", f"{lost:.2%}"))
+    for key, value in rows:
+        table.add_row(key, value)
+    console = Console()
+    console.print(table)
     for kind, path in summary.get("files", {}).items():
         console.print(f"{kind}: {path}")

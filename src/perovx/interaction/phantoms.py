@@ -37,6 +37,7 @@ from perovx.materials.coefficients import mass_attenuation
 
 __all__ = [
     "DEFAULT_LP_PER_MM",
+    "HAND_LENGTH_M",
     "PHANTOMS",
     "PHANTOM_MATERIALS",
     "Phantom",
@@ -502,6 +503,10 @@ def _chord(distance: np.ndarray, radius: float) -> np.ndarray:
     return 2.0 * np.sqrt(np.clip(radius * radius - distance * distance, 0.0, None))
 
 
+#: Hand length (wrist crease to the tip of the middle finger) of the model, m: a typical
+#: adult hand (the model's middle fingertip lies 190.7 mm from the crease).
+HAND_LENGTH_M = 0.190
+
 # Adult right hand, palm down, fingers pointing up (−y); (y, x) in mm from the wrist
 # centre; per finger: joint positions and the bone radii of each segment. Dimensions from
 # typical adult anatomy (hand length ~190 mm, metacarpals 8–9 mm, phalanges 6–9 mm thick).
@@ -528,13 +533,16 @@ def hand_phantom(
     spacing_m: float,
     length_m: float | None = None,
 ) -> Phantom:
-    """A synthetic hand: soft tissue around tubes of cortical bone.
+    """A synthetic adult hand of real size: soft tissue around tubes of cortical bone.
 
     Fingers are capsules of soft tissue with elliptic cross-sections, the palm a rounded
     slab 26 mm thick, the wrist an elliptic cylinder 56 × 36 mm; the bones (5 metacarpals,
     14 phalanges, 8 carpals) are tubes of cortical bone with a marrow cavity of 60 % of
     the radius holding 20 % bone (trabecular), the rest soft tissue. The hand is scaled
-    (laterally and in thickness alike) to ``length_m``.
+    (laterally and in thickness alike) to ``length_m``, the anthropometric hand length
+    from the wrist crease to the tip of the middle finger; the hand is cut at the wrist
+    crease and centred on the grid (whatever the grid's size: a hand larger than the
+    field is cropped).
 
     Parameters
     ----------
@@ -543,18 +551,18 @@ def hand_phantom(
     spacing_m
         Grid spacing, m.
     length_m
-        Wrist-to-fingertip length, m; default 90 % of the field height (an adult hand is
-        ~0.19 m long).
+        Wrist-crease-to-fingertip length, m (default :data:`HAND_LENGTH_M`, 190 mm: a
+        typical adult hand).
     """
     ny, nx = _check_shape(shape)
-    height = ny * spacing_m
-    length = 0.9 * height if length_m is None else float(length_m)
-    if not length > 0:
+    length = HAND_LENGTH_M if length_m is None else float(length_m)
+    if not (math.isfinite(length) and length > 0):
         raise InputError(f"hand length must be > 0 m, got {length!r}")
-    scale = length / 190e-3  # model units: mm of an adult hand
+    scale = length / HAND_LENGTH_M  # model units: mm of an adult hand
     y, x = _coords((ny, nx), spacing_m)
-    # model coordinates, mm: wrist at the bottom of the field
-    ym = (y - (height / 2 - 0.03 * height)) / scale * 1e3
+    # model coordinates, mm: wrist crease at ym = 0, fingertip at −HAND_LENGTH; the
+    # middle of the hand on the grid centre
+    ym = y / scale * 1e3 - HAND_LENGTH_M * 1e3 / 2
     xm = (x) / scale * 1e3
     tissue = np.zeros((ny, nx))
     bone = np.zeros((ny, nx))
@@ -600,6 +608,9 @@ def hand_phantom(
         capsule(bone, (cy, cx), (cy, cx), r,
                 lambda d, r=r: 0.5 * _chord(d, r) + 0.1 * _chord(d, 0.6 * r))
     tissue = np.maximum(tissue - bone, 0.0)
+    beyond_wrist = np.broadcast_to(ym > 0.0, tissue.shape)
+    tissue[beyond_wrist] = 0.0
+    bone[beyond_wrist] = 0.0
     return Phantom(
         name="hand",
         spacing_m=spacing_m,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from perovx.readout.config_schema import (
     PHANTOM_NAMES,
     SECTIONS,
     TAGS,
+    ChestSection,
     CircuitBoardSection,
     ConfigFile,
     ContrastDetailSection,
@@ -38,9 +39,11 @@ from perovx.readout.config_schema import (
     LineScanSection,
     PixelArraySection,
     TiffSection,
+    VolumeSection,
     describe,
     short,
 )
+from perovx.readout.counting import CountingReadout
 from perovx.readout.film import FilmStructure, get_structure
 from perovx.readout.modes import LineScan, Mode, PixelArray, PointScan
 from perovx.readout.panel import Panel
@@ -59,6 +62,7 @@ __all__ = [
     "PHANTOM_NAMES",
     "AcquisitionConfig",
     "BeamConfig",
+    "CountingConfig",
     "DetectorConfig",
     "LimitsConfig",
     "ObjectConfig",
@@ -115,12 +119,16 @@ class ObjectConfig:
         Stated scatter fraction S/(S + P) (pixel array only; scans are collimated).
     scatter_sigma_m
         Width of the scatter distribution, m.
+    magnification
+        Source–image over source–object distance (>= 1; 1: the object lies on the
+        detector); the object's sizes are its own, in the object plane.
     """
 
     phantom: str = "none"
     options: Mapping[str, Any] = field(default_factory=dict)
     scatter_fraction: float = 0.0
     scatter_sigma_m: float = 30e-3
+    magnification: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -177,6 +185,25 @@ class AcquisitionConfig:
 
 
 @dataclass(frozen=True)
+class CountingConfig:
+    """A photon-counting readout in place of the integrating panel (``[counting]``).
+
+    Attributes
+    ----------
+    readout
+        Pitch, thresholds, charge sharing, summing, dead time and noise.
+    air_kerma_rate_Gy_per_s
+        Air-kerma rate at the detector (sets the frame time and pile-up), Gy/s, or None.
+    histories
+        Monte Carlo events per energy group.
+    """
+
+    readout: CountingReadout
+    air_kerma_rate_Gy_per_s: float | None = None
+    histories: int = 50_000
+
+
+@dataclass(frozen=True)
 class SimulateConfig:
     """A complete, checked ``perovx simulate`` configuration."""
 
@@ -197,6 +224,7 @@ class SimulateConfig:
     shunt_resistance_ohm_m2: float | None = None
     acquisition: AcquisitionConfig | None = None
     film: FilmStructure | None = None
+    counting: CountingConfig | None = None
 
 
 # --------------------------------------------------------------------------- errors
@@ -497,6 +525,14 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
         _check_full_monte_carlo(error, kind, shape, sim)
 
     obj = _object(model.object, sim, base, error)
+    sod = model.object.source_object_distance
+    if sod is not None:
+        sid = model.beam.source_image_distance
+        if sod > sid:
+            raise error("object", "source_object_distance",
+                        f"{sod:g} m is beyond the detector ([beam] source_image_distance "
+                        f"{sid:g} m): the object must lie between source and detector")
+        obj = replace(obj, magnification=sid / sod)
 
     out = model.output
     output = OutputConfig(
@@ -509,6 +545,7 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
     acquisition = None
     if model.acquisition is not None:
         acquisition = _acquisition(model.acquisition, panel, kind, error)
+    counting = _counting(model.counting, panel, kind, sim.energy_groups, error)
     return SimulateConfig(
         detector=detector, panel=panel, beam=beam, mode=mode, image_shape=shape, object=obj,
         simulation=sim, output=output, calibration_frames=p.calibration_frames,
@@ -516,6 +553,7 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
         limits=limits, stack=stack,
         shunt_resistance_ohm_m2=None if model.stack is None else model.stack.shunt_resistance,
         acquisition=acquisition, film=_film(model.film, detector.process, error),
+        counting=counting,
     )
 
 
@@ -604,6 +642,41 @@ def _stack(section: Any, detector: DetectorConfig,
         raise error("stack", "layers", str(exc)) from None
 
 
+#: Most Monte Carlo events of a counting run (all energy groups together).
+MAX_COUNTING_EVENTS = 5_000_000
+
+
+def _counting(c: Any, panel: Panel, kind: str, sim_groups: int,
+              error: Callable[[str, str | None, str], InputError]) -> CountingConfig | None:
+    """The checked ``[counting]`` section (None when absent)."""
+    if c is None:
+        return None
+    if kind != "pixel_array":
+        raise error("mode", "type", f"a photon-counting readout images with a pixel array; "
+                                    f"got type = {kind!r}")
+    if c.histories * sim_groups > MAX_COUNTING_EVENTS:
+        raise error("counting", "histories",
+                    f"{c.histories} events × {sim_groups} energy groups = "
+                    f"{c.histories * sim_groups:.3g} Monte Carlo events is above the limit "
+                    f"of {MAX_COUNTING_EVENTS:.0e} (~300 bytes each): lower histories or "
+                    "[simulation] energy_groups")
+    if c.dead_time > 0 and c.air_kerma_rate is None:
+        raise error("counting", "dead_time", "a dead time needs air_kerma_rate (the rate "
+                                             "sets the pile-up), e.g. air_kerma_rate = "
+                                             "\"10 uGy/s\"")
+    try:
+        readout = CountingReadout(
+            pixel_pitch_m=panel.pixel_pitch_m, thresholds_keV=c.thresholds,
+            charge_sharing=c.charge_sharing, anti_coincidence=c.anti_coincidence,
+            dead_time_s=c.dead_time, dead_time_model=c.dead_time_model, noise_keV=c.noise,
+            initial_cloud_m=c.initial_cloud,
+        )
+    except InputError as exc:
+        raise error("counting", None, str(exc)) from None
+    return CountingConfig(readout=readout, air_kerma_rate_Gy_per_s=c.air_kerma_rate,
+                          histories=int(c.histories))
+
+
 def _check_full_monte_carlo(error: Callable[[str, str | None, str], InputError],
                             kind: str, shape: tuple[int, int], sim: SimulationConfig) -> None:
     """Limits of ``kernels = "full_monte_carlo"``: pixel arrays, small panels."""
@@ -644,6 +717,24 @@ def _object(o: Any, sim: SimulationConfig, base: Path,
             opts["length_m"] = o.length
     elif isinstance(o, CircuitBoardSection):
         opts["seed"] = o.seed if o.seed is not None else sim.seed
+    elif isinstance(o, ChestSection):
+        if o.width is not None:
+            opts["width_m"] = o.width
+    elif isinstance(o, VolumeSection):
+        path = base / o.path
+        if path.suffix.lower() == ".npy":
+            if o.voxel_size is None or not o.labels:
+                raise error("object", "voxel_size" if o.voxel_size is None else "labels",
+                            "a .npy volume needs voxel_size and labels (label = "
+                            "\"material\")")
+            labels = {}
+            for k, v in o.labels.items():
+                if not k.lstrip("-").isdigit():
+                    raise error("object", "labels", f"label {k!r} is not an integer")
+                labels[int(k)] = v
+            opts = {"path": path, "voxel_size_m": o.voxel_size, "labels": labels}
+        else:
+            opts = {"path": path}
     elif isinstance(o, TiffSection):
         opts["paths"] = {k: (base / v) for k, v in o.maps.items()}
         if o.spacing is not None:

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from perovx.errors import InputError
+from perovx.readout.counting import DEAD_TIME_MODELS
 from perovx.readout.process import PROCESSES
 from perovx.transport.charge import DEFAULT_FANO_FACTOR
 from perovx.transport.dark import ROOM_TEMPERATURE_K
@@ -41,6 +42,7 @@ __all__ = [
     "KERNEL_METHODS",
     "MAX_PANEL_SIDE",
     "MAX_SEQUENCE_FRAMES",
+    "MAX_THRESHOLDS",
     "MODES",
     "OUTPUT_FORMATS",
     "PHANTOM_NAMES",
@@ -49,6 +51,7 @@ __all__ = [
     "AcquisitionSection",
     "BeamSection",
     "ConfigFile",
+    "CountingSection",
     "DetectorSection",
     "FilmSection",
     "LimitsSection",
@@ -74,7 +77,8 @@ FULL_MC_MAX_PIXELS = 256 * 256
 #: Output files :func:`~perovx.readout.simulate.simulate` can write.
 OUTPUT_FORMATS = ("tiff", "dicom", "json", "png")
 MODES = ("pixel_array", "line_scan", "point_scan")
-PHANTOM_NAMES = ("none", "line_pairs", "edge", "contrast_detail", "hand", "circuit_board", "tiff")
+PHANTOM_NAMES = ("none", "line_pairs", "edge", "contrast_detail", "hand", "circuit_board", "tiff",
+                 "volume", "chest")
 #: Exposure patterns of an ``[acquisition]`` frame sequence.
 SEQUENCE_PATTERNS = ("radiography", "pulsed", "fluoroscopy", "moving_object", "ghost")
 #: Largest number of frames of an ``[acquisition]`` sequence (the memory limit, which
@@ -371,6 +375,11 @@ class PointScanSection(_Section):
 class _ObjectBase(_Section):
     scatter_fraction: Number(minimum=0.0, maximum=0.95) = 0.0
     scatter_width: Quantity("m", minimum=0, allow_zero=False) = 30e-3
+    source_object_distance: Quantity(
+        "m", minimum=0, allow_zero=False,
+        description="focal spot to the object's mid-plane; magnification = "
+                    "source_image_distance / this (default: the object on the "
+                    "detector)") | None = None
 
 
 class NoObjectSection(_ObjectBase):
@@ -413,6 +422,14 @@ class HandSection(_ObjectBase):
     length: Quantity("m", minimum=0, allow_zero=False) | None = None
 
 
+class ChestSection(_ObjectBase):
+    """``[object]`` with ``phantom = "chest"``: an adult chest for a PA radiograph."""
+
+    phantom: Literal["chest"]
+    width: Quantity("m", minimum=0, allow_zero=False,
+                    description="trunk width (default 340 mm); every size scales") | None = None
+
+
 class CircuitBoardSection(_ObjectBase):
     """``[object]`` with ``phantom = "circuit_board"``."""
 
@@ -439,11 +456,26 @@ class TiffSection(_ObjectBase):
     materials: dict[str, PhantomMaterial] = Field(default_factory=dict)
 
 
+class VolumeSection(_ObjectBase):
+    """``[object]`` with ``phantom = "volume"``: a labelled voxel volume (``.npy``) or a
+    CT series (a folder of DICOM slices, HU mapped to soft tissue and bone), projected
+    with polychromatic attenuation at its own size."""
+
+    phantom: Literal["volume"]
+    path: Text(description=".npy file or DICOM folder, relative to the configuration")
+    voxel_size: Quantity("m", minimum=0, allow_zero=False,
+                         description="cubic voxel of a .npy volume (DICOM: from the "
+                                     "headers)") | None = None
+    labels: dict[str, Text(description="phantom material")] = Field(
+        default_factory=dict, description="label = \"material\" of a .npy volume")
+
+
 ModeSection = Annotated[PixelArraySection | LineScanSection | PointScanSection,
                         Field(discriminator="type")]
 ObjectSection = Annotated[NoObjectSection | LinePairsSection | EdgeSection
                           | ContrastDetailSection | HandSection | CircuitBoardSection
-                          | TiffSection, Field(discriminator="phantom")]
+                          | TiffSection | VolumeSection | ChestSection,
+                          Field(discriminator="phantom")]
 
 
 class SimulationSection(_Section):
@@ -608,6 +640,56 @@ class FilmSection(_Section):
     adhesion_collection: Number(minimum=0, maximum=1) | None = None
 
 
+# --------------------------------------------------------------------------- counting
+
+#: Most thresholds (energy bins) of one counter.
+MAX_THRESHOLDS = 8
+
+
+def _thresholds(value: Any, info: ValidationInfo) -> tuple[float, ...]:
+    from perovx.units import parse_quantity
+
+    key = info.field_name or "thresholds"
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_THRESHOLDS:
+        raise InputError(f"{key}: expected a list of 1 to {MAX_THRESHOLDS} energies "
+                         f"(\"20 keV\" or numbers in keV), got {short(value)}")
+    out = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, str | int | float) or (
+                isinstance(v, float) and not math.isfinite(v)):
+            raise InputError(f"{key}: expected energies in keV, got {short(v)}")
+        out.append(parse_quantity(v, "keV", name=key, minimum=0.5, maximum=800.0))
+    if any(out[i + 1] <= out[i] for i in range(len(out) - 1)):
+        raise InputError(f"{key}: thresholds must rise, got {short(value)}")
+    return tuple(out)
+
+
+Thresholds = Annotated[tuple[float, ...], BeforeValidator(_thresholds),
+                       WithJsonSchema({"type": "array",
+                                       "items": {"anyOf": [{"type": "string"},
+                                                           {"type": "number"}]},
+                                       "description": "rising energy thresholds, keV "
+                                                      "(0.5–800 keV, 1–8 of them)"})]
+
+
+class CountingSection(_Section):
+    """``[counting]``: a photon-counting readout replacing the integrating panel."""
+
+    thresholds: Thresholds = (10.0,)
+    charge_sharing: Boolean = True
+    anti_coincidence: Boolean = False
+    dead_time: Quantity("s", minimum=0) = 0.0
+    dead_time_model: Text(choices=DEAD_TIME_MODELS) = "non-paralysable"
+    noise: Quantity("keV", minimum=0, description="rms electronic noise of a pulse") = 0.0
+    initial_cloud: Quantity("m", minimum=0, description="rms charge-cloud size before "
+                                                        "drift") = 0.0
+    air_kerma_rate: Quantity("Gy/s", minimum=0, allow_zero=False,
+                             description="at the detector; sets pile-up (required with a "
+                                         "dead time)") | None = None
+    histories: Number(integer=True, minimum=1000, maximum=5e6,
+                      description="Monte Carlo events per energy group") = 50_000
+
+
 class ConfigFile(_Section):
     """A whole ``perovx simulate`` TOML file."""
 
@@ -623,6 +705,7 @@ class ConfigFile(_Section):
     stack: StackSection | None = None
     acquisition: AcquisitionSection | None = None
     film: FilmSection | None = None
+    counting: CountingSection | None = None
 
 
 SECTIONS: dict[str, list[type[BaseModel]]] = {
@@ -631,13 +714,14 @@ SECTIONS: dict[str, list[type[BaseModel]]] = {
     "beam": [BeamSection],
     "mode": [PixelArraySection, LineScanSection, PointScanSection],
     "object": [NoObjectSection, LinePairsSection, EdgeSection, ContrastDetailSection,
-               HandSection, CircuitBoardSection, TiffSection],
+               HandSection, CircuitBoardSection, TiffSection, VolumeSection, ChestSection],
     "simulation": [SimulationSection],
     "output": [OutputSection],
     "limits": [LimitsSection],
     "stack": [StackSection],
     "acquisition": [AcquisitionSection],
     "film": [FilmSection],
+    "counting": [CountingSection],
 }
 #: Tables nested in a section's list (documented after the section).
 NESTED: dict[str, list[tuple[str, type[BaseModel]]]] = {

@@ -486,13 +486,20 @@ def build_object(config: SimulateConfig) -> Phantom | None:
 
     obj = config.object
     os_ = config.simulation.oversample
-    cell = config.panel.pixel_pitch_m / os_
+    # the object's own sizes: a detector cell sees cell / magnification of the object
+    cell = config.panel.pixel_pitch_m / os_ / obj.magnification
     shape = (config.image_shape[0] * os_, config.image_shape[1] * os_)
     src = config.source
     opts = dict(obj.options)
     try:
         if obj.phantom == "none":
             return None
+        if obj.phantom == "volume":
+            return _volume(opts, shape=shape, spacing_m=cell)
+        if obj.phantom == "chest":
+            from perovx.interaction.chest import chest_phantom
+
+            return chest_phantom(shape, spacing_m=cell, **opts)
         if obj.phantom == "tiff":
             phantom = tiff_phantom(opts.pop("paths"), shape=shape, **opts)
             return replace(phantom, spacing_m=cell)
@@ -502,6 +509,25 @@ def build_object(config: SimulateConfig) -> Phantom | None:
         return make_phantom(obj.phantom, shape, spacing_m=cell, **opts)
     except PerovxError as exc:
         raise type(exc)(f"{src}: [object]: {exc}") from None
+
+
+def _volume(opts: dict[str, Any], *, shape: tuple[int, int], spacing_m: float) -> Phantom:
+    """A ``phantom = "volume"`` object: a labelled .npy volume or a DICOM CT series."""
+    from perovx.interaction.voxel_phantoms import (
+        ct_phantom,
+        labelled_volume_phantom,
+        load_labelled_volume,
+        read_dicom_series,
+    )
+
+    path = Path(opts["path"])
+    if "labels" in opts:
+        return labelled_volume_phantom(load_labelled_volume(path),
+                                       voxel_size_m=opts["voxel_size_m"],
+                                       materials=opts["labels"], shape=shape,
+                                       spacing_m=spacing_m, name=path.stem)
+    hu, voxel = read_dicom_series(path)
+    return ct_phantom(hu, voxel_size_m=voxel, shape=shape, spacing_m=spacing_m)
 
 
 def photon_transport(config: SimulateConfig, system: ImagingSystem) -> PhotonTransport | None:
@@ -771,6 +797,10 @@ def simulate(
 def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
          progress: Callable[[str, float], None] | None) -> xarray.DataArray:
     report = progress or (lambda stage, fraction: None)
+    if cfg.counting is not None:
+        from perovx.readout.counting_simulate import simulate_counting
+
+        return simulate_counting(cfg, write=write, overwrite=overwrite, progress=progress)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     system = build_system(cfg, progress=report)
