@@ -53,7 +53,7 @@ def test_bad_sweeps() -> None:
         sweep([A], thickness_m=[1e-3], field_V_per_m=[np.nan], beams=["RQA5"])
     with pytest.raises(InputError, match="bias must be between"):  # 1e9 V/m × 1 cm
         sweep([A], thickness_m=[1e-2], field_V_per_m=[1e9], beams=["RQA5"])
-    with pytest.raises(InputError, match="no material in the sweep could be evaluated"):
+    with pytest.raises(InputError, match="no point of the sweep could be evaluated"):
         sweep([NO_DATA], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"])
     with pytest.raises(InputError, match="repeat"):
         sweep([A, A], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"])
