@@ -23,9 +23,10 @@ NO_DATA = Material(name="C", formula="Cs3Bi2I9", density_kg_m3=Value(4600.0))
 def test_sweep_matches_single_evaluations() -> None:
     ds = sweep([A, B, NO_DATA], thickness_m=[1e-4, 1e-3], field_V_per_m=[1e4, 1e5],
                beams=["RQA5", "60keV"])
-    assert ds["sensitivity"].dims == ("material", "beam", "thickness", "field")
+    assert ds["sensitivity"].dims == ("material", "beam", "temperature", "pixel_pitch",
+                                      "thickness", "field")
     one = evaluate(B, thickness_m=1e-3, bias_V=1e4 * 1e-3, beam=get_beam("60keV"))
-    got = ds["sensitivity"].sel(material="B", beam="60keV", thickness=1e-3, field=1e4)
+    got = ds["sensitivity"].sel(material="B", beam="60keV", thickness=1e-3, field=1e4).squeeze()
     assert float(got) == pytest.approx(one.sensitivity_C_per_Gy_m2)
     assert np.all(np.isnan(ds["cce"].sel(material="C")))
     assert "C:" in ds.attrs["skipped"] and "band gap" in ds.attrs["skipped"]
@@ -63,9 +64,9 @@ def test_unreachable_dask_scheduler_is_refused_quickly(monkeypatch) -> None:
     pytest.importorskip("dask.distributed")
     import time
 
-    from perovx.sweep import design
+    from perovx.sweep import engine
 
-    monkeypatch.setattr(design, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT_S", 2)
     start = time.monotonic()
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
         # port 9 (discard) on this machine: nothing listens, the connection is refused

@@ -106,7 +106,13 @@ def sweep(
         Bad axes, a checkpoint made with other axes, or no material evaluable.
     """
     from perovx.sweep.engine import execute
-    from perovx.sweep.store import Checkpoint, merge_skipped, skipped_text, to_dataset
+    from perovx.sweep.store import (
+        Checkpoint,
+        merge_skipped,
+        refuse_overwrite_of_checkpoint,
+        skipped_text,
+        to_dataset,
+    )
 
     if isinstance(materials, SweepAxes):
         axes = materials
@@ -126,6 +132,7 @@ def sweep(
         if resume and path.exists():
             store = Checkpoint.resume(path, axes, model, chunks)
         else:
+            refuse_overwrite_of_checkpoint(path)
             store = Checkpoint.create(path, axes, model, chunks)
     done = set() if store is None else store.done
     todo = [b for b in range(total) if b not in done]
