@@ -148,6 +148,7 @@ class Checkpoint:
                               f"({exc.strerror or exc})") from None
         state = {"format": _FORMAT, "fingerprint": cls._fingerprint(axes, model, chunks),
                  "axes": axes.describe(), "model": model.name,
+                 "coords": {d: [repr(v) for v in vals] for d, vals in axes.values().items()},
                  "blocks": n_blocks(axes.shape, chunks), "chunks": list(chunks),
                  "done": [], "skipped": {}}
         write_text(path / MANIFEST, _manifest_text(state), overwrite=True,
@@ -177,8 +178,12 @@ class Checkpoint:
                                   f"no format {_FORMAT!r})")
         if state.get("fingerprint") != cls._fingerprint(axes, model, chunks):
             now, then = axes.describe(), state.get("axes", {})
-            diff = [d for d in now if now[d] != then.get(d)]
+            stored = state.get("coords", {})
+            diff = [d for d, vals in axes.values().items()
+                    if stored.get(d) != [repr(v) for v in vals]]
+            same = diff and now[diff[0]] == then.get(diff[0])
             what = (f"{diff[0]}: stored {then.get(diff[0], 'absent')}, now {now[diff[0]]}"
+                    + (" (differing in the last digits)" if same else "")
                     if diff else
                     f"model {state.get('model')!r} or block size {state.get('chunks')} or "
                     "material data differ")
