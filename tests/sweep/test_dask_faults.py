@@ -110,3 +110,31 @@ def test_a_killed_client_resumes_with_resume(tmp_path: Path) -> None:
                       field_V_per_m=ds["field"].values, beams=["RQA5"])
     _same(reference, ds)
     assert len(state["done"]) >= 3
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL of a worker process")
+def test_workers_that_keep_dying_end_in_one_line_and_resume(tmp_path: Path) -> None:
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    from perovx.sweep.engine import ClusterError
+
+    kw = dict(thickness_m=THICKNESS[:3], field_V_per_m=FIELDS, beams=["RQA5"],
+              block_points=3)
+    store = tmp_path / "s.zarr.partial"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None,
+                         processes=True, silence_logs=50) as cluster, Client(cluster) as client:
+        pid = next(iter(client.run(os.getpid).values()))
+
+        def progress(done: int, total: int) -> None:
+            if done == 1:  # the only worker dies while it holds the next blocks
+                os.kill(pid, signal.SIGKILL)
+
+        with pytest.raises(ClusterError, match="rerun with --resume") as err:
+            sweep(MATERIALS, scheduler=client, checkpoint=store, progress=progress, **kw)
+    assert "\n" not in str(err.value)
+    state = json.loads((store / MANIFEST).read_text())
+    assert 1 <= len(state["done"]) < state["blocks"]
+    resumed = sweep(MATERIALS, checkpoint=store, resume=True, **kw)
+    _same(sweep(MATERIALS, **kw), resumed)

@@ -121,12 +121,18 @@ def sweep_command(
             refuse_overwrite_of_checkpoint(partial)
         lock = claim(out.parent if str(out.parent) else Path("."), out.name, create=False)
     try:
-        with Progress(transient=True) as progress:
-            task = progress.add_task("sweep (blocks)", total=None)
-            ds = sweep(axes, scheduler=dask, n_workers=workers, checkpoint=partial,
-                       resume=resume, block_points=block_points,
-                       progress=lambda done, total: progress.update(task, completed=done,
-                                                                    total=total))
+        try:
+            with Progress(transient=True) as progress:
+                task = progress.add_task("sweep (blocks)", total=None)
+                ds = sweep(axes, scheduler=dask, n_workers=workers, checkpoint=partial,
+                           resume=resume, block_points=block_points,
+                           progress=lambda done, total: progress.update(
+                               task, completed=done, total=total))
+        except KeyboardInterrupt:
+            if partial is not None and partial.exists():
+                typer.echo(f"the blocks done are kept in {partial}; run the same command "
+                           "with --resume to finish", err=True)
+            raise
         if out is not None:
             write_dataset(ds, out, checkpoint=partial)
             typer.echo(f"wrote {out}")

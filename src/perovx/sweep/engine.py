@@ -17,14 +17,21 @@ from typing import Any
 
 import numpy as np
 
-from perovx.errors import InputError
+from perovx.errors import InputError, PerovxError
 from perovx.sweep.axes import SweepAxes, iter_blocks
 from perovx.sweep.model import PointModel, SweepPoint, empty_block
 
-__all__ = ["CONNECT_TIMEOUT_S", "BlockResult", "execute", "run_block"]
+__all__ = ["CONNECT_TIMEOUT_S", "BlockResult", "ClusterError", "execute", "run_block"]
 
 #: Seconds allowed to reach a Dask scheduler before the sweep is refused.
 CONNECT_TIMEOUT_S = 10
+
+
+class ClusterError(PerovxError, RuntimeError):
+    """The Dask cluster failed the sweep: workers kept dying, or the scheduler was lost.
+
+    Blocks finished before are kept in the checkpoint; a resumed run finishes the rest.
+    """
 
 
 @dataclass(frozen=True)
@@ -43,8 +50,6 @@ class BlockResult:
 def run_block(model: PointModel, axes: SweepAxes, chunks: tuple[int, ...],
               block_id: int) -> BlockResult:
     """Evaluate every point of block ``block_id`` (NaN and a reason where one fails)."""
-    from perovx.errors import InputError
-
     where = next(s for b, s in iter_blocks(axes.shape, chunks) if b == block_id)
     values = axes.values()
     dims = axes.dims
@@ -90,6 +95,16 @@ def _connect(client_type: Any, address: str) -> Any:
                          f"{CONNECT_TIMEOUT_S} s ({reason})") from None
 
 
+def _allowed_failures() -> int:
+    import dask
+
+    return int(dask.config.get("distributed.scheduler.allowed-failures", 3)) + 1
+
+
+def _block_of(key: Any) -> str:
+    return str(key).rsplit("-", 1)[-1]
+
+
 def execute(
     model: PointModel,
     axes: SweepAxes,
@@ -116,6 +131,7 @@ def execute(
             on_result(run_block(model, axes, chunks, block_id))
         return
     from dask.distributed import Client, LocalCluster, as_completed
+    from distributed import KilledWorker
 
     from perovx.sweep.store import quiet
 
@@ -143,7 +159,18 @@ def execute(
             futures = [client.submit(run_block, model, axes, chunks, b, pure=False,
                                      key=f"perovx-sweep-{token}-{b}") for b in blocks]
             for fut in as_completed(futures):
-                result = fut.result()
+                try:
+                    result = fut.result()
+                except KilledWorker:
+                    raise ClusterError(
+                        f"Dask workers died {_allowed_failures()} times running sweep block "
+                        f"{_block_of(fut.key)} (out of memory? killed?); the blocks done are "
+                        "kept in the checkpoint: rerun with --resume") from None
+                except (OSError, TimeoutError) as exc:
+                    raise ClusterError(
+                        f"lost the Dask scheduler ({type(exc).__name__}: "
+                        f"{' '.join(str(exc).split())[:120]}); the blocks done are kept in "
+                        "the checkpoint: rerun with --resume") from None
                 fut.release()
                 on_result(result)
         finally:
