@@ -73,3 +73,18 @@ def test_unreachable_dask_scheduler_is_refused_quickly(monkeypatch) -> None:
         sweep([A], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"],
               scheduler="tcp://127.0.0.1:9")
     assert time.monotonic() - start < 15
+
+
+def test_bias_axis_matches_field_axis_and_pitch_sets_the_lod_area() -> None:
+    kw = dict(thickness_m=[1e-3], beams=["RQA5"], pixel_pitch_m=[1e-4, 1e-3])
+    by_field = sweep([A, B], field_V_per_m=[2e5], **kw)
+    by_bias = sweep([A, B], bias_V=[200.0], **kw)
+    assert by_bias["sensitivity"].dims[-1] == "bias"
+    np.testing.assert_allclose(by_bias["sensitivity"].values, by_field["sensitivity"].values,
+                               rtol=1e-12)
+    from perovx.readout.noise import NoiseModel
+
+    one = evaluate(A, thickness_m=1e-3, bias_V=200.0, beam=get_beam("RQA5"),
+                   noise=NoiseModel(area_m2=1e-8))  # a 100 µm pixel
+    got = by_bias["lod"].sel(material="A", pixel_pitch=1e-4).squeeze()
+    assert float(got) == pytest.approx(one.lod_Gy_per_s, rel=1e-12)
