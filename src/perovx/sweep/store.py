@@ -42,21 +42,31 @@ _FORMAT = "perovx-sweep-checkpoint/1"
 OUTPUT_SUFFIXES = {".zarr": "Zarr", ".nc": "netCDF-4", ".h5": "HDF5 (netCDF-4)", ".json": "JSON"}
 
 
+#: Loggers silenced during a sweep: Dask's reports of a worker that died and was
+#: replaced, or of a result fetched again, are handled by the sweep (recomputed blocks,
+#: or one :class:`~perovx.sweep.engine.ClusterError` line).
+_QUIET_LOGGERS = ("distributed", "tornado", "asyncio")
+
+
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
-    """Capture library warnings and distributed's log records below ERROR.
+    """Capture library warnings and silence Dask's log records for the block's duration.
 
     The captured warnings are logged at DEBUG level to the ``perovx.sweep`` logger.
     """
-    dist = logging.getLogger("distributed")
-    level = dist.level
-    dist.setLevel(logging.ERROR)
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+               if name.split(".")[0] in _QUIET_LOGGERS]
+    loggers += [logging.getLogger(name) for name in _QUIET_LOGGERS]
+    levels = [(lg, lg.level) for lg in loggers]
+    for lg, _ in levels:
+        lg.setLevel(logging.CRITICAL + 1)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield
     finally:
-        dist.setLevel(level)
+        for lg, level in reversed(levels):
+            lg.setLevel(level)
     for w in caught:
         _log.debug("library warning: %s: %s", w.category.__name__, w.message)
 
