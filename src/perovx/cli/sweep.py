@@ -87,6 +87,7 @@ def sweep_command(
 ) -> None:
     """Sweep material × beam × temperature × pixel pitch × thickness × field (or bias); SI units
     in the file (sensitivities in C Gy⁻¹ m⁻², LoD in Gy s⁻¹)."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from perovx.errors import FileFormatError, InputError
@@ -122,7 +123,7 @@ def sweep_command(
         lock = claim(out.parent if str(out.parent) else Path("."), out.name, create=False)
     try:
         try:
-            with Progress(transient=True) as progress:
+            with Progress(transient=True, console=Console(stderr=True)) as progress:
                 task = progress.add_task("sweep (blocks)", total=None)
                 ds = sweep(axes, scheduler=dask, n_workers=workers, checkpoint=partial,
                            resume=resume, block_points=block_points,
