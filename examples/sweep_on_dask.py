@@ -1,7 +1,8 @@
-"""A design sweep on a local Dask cluster: materials × thickness × field under RQA5.
+"""A design sweep on a local Dask cluster: materials × thickness × field × beam.
 
-Run: ``python examples/sweep_on_dask.py [OUTPUT_DIR]`` — writes ``sweep.nc``. Replace
-``scheduler="local"`` by a scheduler address (``"tcp://host:8786"``) to use a cluster.
+Run: ``python examples/sweep_on_dask.py [OUTPUT_DIR]`` — writes ``sweep.nc`` (netCDF-4)
+and ``sweep.png``. Replace ``scheduler="local"`` by a scheduler address
+(``"tcp://host:8786"``) to use a cluster.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from perovx.sweep import sweep
+from perovx.io.atomic import save_figure
+from perovx.sweep import sweep, write_dataset
+from perovx.sweep.plot import plot_sweep
 
 
 def main(out: Path) -> None:
@@ -22,11 +25,13 @@ def main(out: Path) -> None:
         beams=["RQA5", "RQA9"],
         scheduler="local",
     )
-    best = ds["normalized_sensitivity"].sel(beam="RQA5", field=1e5).idxmax("thickness")
+    # temperature and pixel pitch are single-valued here: drop them
+    s = ds["normalized_sensitivity"].squeeze(["temperature", "pixel_pitch"], drop=True)
+    best = s.sel(beam="RQA5", field=1e5).idxmax("thickness")
     for name, thickness in zip(best.material.values, best.values, strict=True):
         print(f"{name:<18} highest S/S0 under RQA5 at {thickness * 1e6:.0f} µm")
-    ds.to_netcdf(out / "sweep.nc")
-    print(f"wrote {out / 'sweep.nc'}")
+    print(f"wrote {write_dataset(ds, out / 'sweep.nc')}")
+    print(f"wrote {save_figure(plot_sweep(ds), out / 'sweep.png', dpi=120)}")
 
 
 if __name__ == "__main__":  # Dask worker processes re-import this file

@@ -23,9 +23,10 @@ NO_DATA = Material(name="C", formula="Cs3Bi2I9", density_kg_m3=Value(4600.0))
 def test_sweep_matches_single_evaluations() -> None:
     ds = sweep([A, B, NO_DATA], thickness_m=[1e-4, 1e-3], field_V_per_m=[1e4, 1e5],
                beams=["RQA5", "60keV"])
-    assert ds["sensitivity"].dims == ("material", "beam", "thickness", "field")
+    assert ds["sensitivity"].dims == ("material", "beam", "temperature", "pixel_pitch",
+                                      "thickness", "field")
     one = evaluate(B, thickness_m=1e-3, bias_V=1e4 * 1e-3, beam=get_beam("60keV"))
-    got = ds["sensitivity"].sel(material="B", beam="60keV", thickness=1e-3, field=1e4)
+    got = ds["sensitivity"].sel(material="B", beam="60keV", thickness=1e-3, field=1e4).squeeze()
     assert float(got) == pytest.approx(one.sensitivity_C_per_Gy_m2)
     assert np.all(np.isnan(ds["cce"].sel(material="C")))
     assert "C:" in ds.attrs["skipped"] and "band gap" in ds.attrs["skipped"]
@@ -53,7 +54,7 @@ def test_bad_sweeps() -> None:
         sweep([A], thickness_m=[1e-3], field_V_per_m=[np.nan], beams=["RQA5"])
     with pytest.raises(InputError, match="bias must be between"):  # 1e9 V/m × 1 cm
         sweep([A], thickness_m=[1e-2], field_V_per_m=[1e9], beams=["RQA5"])
-    with pytest.raises(InputError, match="no material in the sweep could be evaluated"):
+    with pytest.raises(InputError, match="no point of the sweep could be evaluated"):
         sweep([NO_DATA], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"])
     with pytest.raises(InputError, match="repeat"):
         sweep([A, A], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"])
@@ -63,12 +64,27 @@ def test_unreachable_dask_scheduler_is_refused_quickly(monkeypatch) -> None:
     pytest.importorskip("dask.distributed")
     import time
 
-    from perovx.sweep import design
+    from perovx.sweep import engine
 
-    monkeypatch.setattr(design, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT_S", 2)
     start = time.monotonic()
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
         # port 9 (discard) on this machine: nothing listens, the connection is refused
         sweep([A], thickness_m=[1e-3], field_V_per_m=[1e5], beams=["RQA5"],
               scheduler="tcp://127.0.0.1:9")
     assert time.monotonic() - start < 15
+
+
+def test_bias_axis_matches_field_axis_and_pitch_sets_the_lod_area() -> None:
+    kw = dict(thickness_m=[1e-3], beams=["RQA5"], pixel_pitch_m=[1e-4, 1e-3])
+    by_field = sweep([A, B], field_V_per_m=[2e5], **kw)
+    by_bias = sweep([A, B], bias_V=[200.0], **kw)
+    assert by_bias["sensitivity"].dims[-1] == "bias"
+    np.testing.assert_allclose(by_bias["sensitivity"].values, by_field["sensitivity"].values,
+                               rtol=1e-12)
+    from perovx.readout.noise import NoiseModel
+
+    one = evaluate(A, thickness_m=1e-3, bias_V=200.0, beam=get_beam("RQA5"),
+                   noise=NoiseModel(area_m2=1e-8))  # a 100 µm pixel
+    got = by_bias["lod"].sel(material="A", pixel_pitch=1e-4).squeeze()
+    assert float(got) == pytest.approx(one.lod_Gy_per_s, rel=1e-12)

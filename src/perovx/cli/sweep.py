@@ -1,4 +1,5 @@
-"""``perovx sweep``: design exploration over materials × thickness × field × beam."""
+"""``perovx sweep``: design exploration over material × beam × temperature × pixel pitch ×
+thickness × field (or bias), in-process or on Dask, checkpointed and resumable."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from perovx.cli._common import dump_json, handle_errors
 __all__ = ["register"]
 
 
-def _range(text: str, unit: str, field: str) -> list[float]:
-    """``"100um"`` → one value; ``"100um:2mm:20"`` → 20 log-spaced values; commas list."""
+def _range(text: str, unit: str, field: str, *, log: bool = True) -> list[float]:
+    """``"100um"`` → one value; ``"100um:2mm:20"`` → 20 log-spaced (or linear) values;
+    commas list."""
     import numpy as np
 
     from perovx.units import echo
@@ -35,7 +37,10 @@ def _range(text: str, unit: str, field: str) -> list[float]:
                 f"{name}: COUNT must be an integer, got {echo(parts[2])}") from None
         if not 1 <= count <= 10_000:
             raise typer.BadParameter(f"{name}: COUNT must be 1–10000, got {count} in {echo(text)}")
-        return list(np.geomspace(start, stop, count))
+        if log and start * stop <= 0:
+            raise typer.BadParameter(f"{name}: a log range needs START and STOP of one sign, "
+                                     f"got {echo(text)}")
+        return list((np.geomspace if log else np.linspace)(start, stop, count))
     values = text.split(",")
     if len(values) > 10_000:
         raise typer.BadParameter(f"{name}: at most 10000 values, got {len(values)}")
@@ -45,7 +50,7 @@ def _range(text: str, unit: str, field: str) -> list[float]:
 #: Memory per sweep point: ~20 float64 variables in the dataset, its JSON/dict copy and
 #: the per-point result objects, bytes (generous).
 _BYTES_PER_POINT = 4000
-#: Time per sweep point on one core, s (one evaluate() call: ~2–20 ms).
+#: Time per sweep point on one core, s (one evaluate() call: ~2–35 ms).
 _SECONDS_PER_POINT = 0.02
 
 
@@ -58,66 +63,101 @@ def _check_size(points: int, max_memory: str | None, max_time: str | None) -> No
     limits = resolve_limits(max_memory, max_time)
     limits.check(f"a sweep of {points} points", memory_bytes=points * _BYTES_PER_POINT,
                  time_s=points * _SECONDS_PER_POINT / max(1, os.cpu_count() or 1),
-                 reduce="sweep fewer materials, thicknesses, fields or beams")
+                 reduce="sweep fewer materials, beams, temperatures, pitches, thicknesses "
+                        "or fields")
 
 
 def sweep_command(
     material: Annotated[list[str], typer.Option(help="Material (repeat for several): database name/id or formula.")],
     thickness: Annotated[str, typer.Option(help="Thickness: one value (1mm), a list (200um,1mm) or a log range START:STOP:COUNT (50um:2mm:12).")] = "50um:2mm:12",
-    field: Annotated[str, typer.Option(help="Electric field(s), V/um etc., same syntax as --thickness.")] = "0.1V/um",
+    field: Annotated[str | None, typer.Option(help="Electric field(s), same syntax as --thickness (default 0.1V/um; bias = field × thickness).")] = None,
+    bias: Annotated[str | None, typer.Option(help="Bias(es) instead of fields, e.g. 100V,500V or 10V:1kV:5 (field = bias / thickness).")] = None,
+    temperature: Annotated[str, typer.Option(help="Temperature(s): 295K, 0degC,40degC or a linear range 250K:350K:5.")] = "295K",
+    pixel_pitch: Annotated[str, typer.Option("--pixel-pitch", help="Pixel pitch(es), e.g. 100um,1mm; the LoD is that of one pitch² pixel.")] = "1mm",
     beam: Annotated[list[str], typer.Option(help="Beam (repeat for several): RQA5, 60keV, 70kVp ...")] = ["RQA5"],  # noqa: B006
-    out: Annotated[Path | None, typer.Option(help="Write the dataset: .zarr, .nc (netCDF) or .json. Must not exist.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the dataset: .zarr, .nc (netCDF-4), .h5 (HDF5) or .json. Must not exist. Blocks are checkpointed to OUT.partial while running.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted sweep from OUT.partial (same options as the first run).")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Plot the figures vs thickness per material into a new PNG/PDF/SVG file.")] = None,
     dask: Annotated[str | None, typer.Option(help="Run on Dask: 'local' (a local cluster) or a scheduler address tcp://host:8786.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes of --dask local (one thread each).", min=1, max=1024)] = 2,
+    block_points: Annotated[int, typer.Option("--block-points", help="Points per block (the unit of work and of checkpointing).", min=1, max=1_000_000)] = 64,
     json_out: Annotated[bool, typer.Option("--json", help="Print the dataset as JSON (xarray to_dict).")] = False,
     max_memory: Annotated[str | None, typer.Option("--max-memory", help="Refuse sweeps estimated above this memory, e.g. 16GB (default: $PEROVX_MAX_MEMORY, else half of this machine's memory).")] = None,
     max_time: Annotated[str | None, typer.Option("--max-time", help="Refuse sweeps estimated above this time, e.g. 2h (default: $PEROVX_MAX_TIME, else 6h).")] = None,
 ) -> None:
-    """Sweep materials × thickness × field × beam; sensitivities in C Gy⁻¹ m⁻² (SI) in the file."""
+    """Sweep material × beam × temperature × pixel pitch × thickness × field (or bias); SI units
+    in the file (sensitivities in C Gy⁻¹ m⁻², LoD in Gy s⁻¹)."""
+    from rich.console import Console
     from rich.progress import Progress
 
-    from perovx.errors import FileFormatError
-    from perovx.sweep import sweep
+    from perovx.errors import FileFormatError, InputError
+    from perovx.io.atomic import check_new, claim
+    from perovx.sweep import checkpoint_path, sweep, sweep_axes, write_dataset
+    from perovx.sweep.store import OUTPUT_SUFFIXES, refuse_overwrite_of_checkpoint
 
-    if out is not None and out.suffix not in (".zarr", ".nc", ".json"):
-        raise FileFormatError(f"{out}: unknown format {out.suffix!r}; use .zarr, .nc or .json")
+    if out is not None and out.suffix not in OUTPUT_SUFFIXES:
+        raise FileFormatError(f"{out}: unknown format {out.suffix!r}; use "
+                              + ", ".join(OUTPUT_SUFFIXES))
+    if resume and out is None:
+        raise InputError("--resume needs --out (the sweep's output; its checkpoint is "
+                         "OUT.partial)")
+    if field is not None and bias is not None:
+        raise InputError("give --field or --bias, not both")
     if out is not None:
-        from perovx.io.atomic import check_new
-
-        check_new(out, what="sweep dataset")
-    thickness_m = _range(thickness, "m", "thickness")
-    field_V_per_m = _range(field, "V/m", "electric field")
-    _check_size(len(material) * len(thickness_m) * len(field_V_per_m) * len(beam),
-                max_memory, max_time)
-    with Progress(transient=True) as progress:
-        task = progress.add_task("sweep", total=None)
-        ds = sweep(
-            material,
-            thickness_m=thickness_m,
-            field_V_per_m=field_V_per_m,
-            beams=beam,
-            scheduler=dask,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+        check_new(out, what="sweep dataset",
+                  hint="the sweep is complete" if resume else "")
+    if plot is not None:
+        check_new(plot, what="plot")
+    volts = {"field_V_per_m": _range(field or "0.1V/um", "V/m", "electric field")} if bias is None \
+        else {"bias_V": _range(bias, "V", "bias")}
+    axes = sweep_axes(material, thickness_m=_range(thickness, "m", "thickness"), beams=beam,
+                      temperature_K=_range(temperature, "K", "temperature", log=False),
+                      pixel_pitch_m=_range(pixel_pitch, "m", "pixel pitch"), **volts)
+    _check_size(axes.size, max_memory, max_time)
+    partial = None
+    lock = None
     if out is not None:
-        from perovx.io.atomic import atomic_path
+        partial = checkpoint_path(out)
+        if not resume:
+            refuse_overwrite_of_checkpoint(partial)
+        lock = claim(out.parent if str(out.parent) else Path("."), out.name, create=False)
+    try:
+        try:
+            with Progress(transient=True, console=Console(stderr=True)) as progress:
+                task = progress.add_task("sweep (blocks)", total=None)
+                ds = sweep(axes, scheduler=dask, n_workers=workers, checkpoint=partial,
+                           resume=resume, block_points=block_points,
+                           progress=lambda done, total: progress.update(
+                               task, completed=done, total=total))
+        except KeyboardInterrupt:
+            if partial is not None and partial.exists():
+                typer.echo(f"the blocks done are kept in {partial}; run the same command "
+                           "with --resume to finish", err=True)
+            raise
+        if out is not None:
+            write_dataset(ds, out, checkpoint=partial)
+            typer.echo(f"wrote {out}")
+    finally:
+        if lock is not None:
+            lock.release()
+    if plot is not None:
+        from perovx.io.atomic import save_figure
+        from perovx.sweep.plot import plot_sweep
 
-        with atomic_path(out, what="sweep dataset") as tmp:
-            if out.suffix == ".zarr":
-                ds.to_zarr(tmp)
-            elif out.suffix == ".nc":
-                ds.to_netcdf(tmp)
-            else:
-                import json
-
-                tmp.write_text(json.dumps(ds.to_dict(data="list")), encoding="utf-8")
-        typer.echo(f"wrote {out}")
+        save_figure(plot_sweep(ds), plot, dpi=120, bbox_inches="tight")
+        typer.echo(f"wrote {plot}")
     if json_out:
         dump_json(ds.to_dict(data="list"))
-    elif out is None:
+    elif out is None and plot is None:
         s = ds["normalized_sensitivity"]
-        typer.echo(s.to_dataframe().unstack("field").to_string() if s.size <= 400 else str(ds))
+        s = s.squeeze([d for d in s.dims if s.sizes[d] == 1 and d not in
+                       ("material", "thickness", axes.voltage_dim)], drop=True)
+        if s.size <= 400:
+            typer.echo(s.to_dataframe().unstack(s.dims[-1]).to_string())
+        else:
+            typer.echo(str(ds))
     if ds.attrs.get("skipped"):
-        typer.echo(f"skipped: {ds.attrs['skipped']}", err=True)
+        typer.echo(f"not evaluated: {ds.attrs['skipped']}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,10 @@
-"""Sweeps: design exploration over materials × thickness × field × beam, locally or on Dask."""
+"""Sweeps: design exploration over material × beam × temperature × pixel pitch × thickness
+× field (or bias), in this process or on Dask, checkpointed to Zarr and resumable."""
 
-from perovx.sweep.design import SWEEP_VARIABLES, sweep
+from perovx.sweep.axes import SweepAxes
+from perovx.sweep.design import SWEEP_VARIABLES, sweep, sweep_axes
+from perovx.sweep.model import DETECTOR_FIGURES, PointModel, SweepPoint, Variable
+from perovx.sweep.store import checkpoint_path, write_dataset
 
-__all__ = ["SWEEP_VARIABLES", "sweep"]
+__all__ = ["DETECTOR_FIGURES", "SWEEP_VARIABLES", "PointModel", "SweepAxes", "SweepPoint",
+           "Variable", "checkpoint_path", "sweep", "sweep_axes", "write_dataset"]
