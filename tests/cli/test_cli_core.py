@@ -52,7 +52,8 @@ def test_evaluate_human_table() -> None:
     [
         (["evaluate", "Xq3Bi2I9"], "unknown element"),
         (["evaluate", "(MA3Bi2I9"], "unbalanced"),
-        (["evaluate", "MA3Bi2I9", "--thickness", "-1mm"], "thickness must be between 100 nm and 10 cm"),
+        (["evaluate", "MA3Bi2I9", "--thickness", "-1mm"],
+         "thickness must be between 100 nm and 10 cm"),
         (["evaluate", "MA3Bi2I9", "--beam", "RQA55"], "unknown beam"),
         (["evaluate", "MA3Bi2I9", "--beam", "5000keV"], "outside the interaction data"),
         (["evaluate", "Cs3Bi2I9", "--mu-tau-e", "1e-4cm2/V", "--resistivity", "1e11ohm*cm",
