@@ -237,13 +237,13 @@ class RecordStore:
 
     def devices(self) -> list[str]:
         """Device labels that have records."""
-        from sqlalchemy import distinct, select
+        from sqlalchemy import select
         from sqlalchemy.orm import Session
 
         from perovx.store.models import RecordRow
 
         with Session(self.engine) as session:
-            rows = session.scalars(select(distinct(RecordRow.device))
+            rows = session.scalars(select(RecordRow.device).distinct()
                                    .where(RecordRow.device != "").order_by(RecordRow.device))
             return list(rows)
 

@@ -281,15 +281,25 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
     def index() -> str:
         return static.joinpath("index.html").read_text(encoding="utf-8")
 
-    @app.get("/{page}", response_class=HTMLResponse)
-    def page(page: str) -> Any:
-        if page in ASSETS:
-            return Response(static.joinpath(page).read_text(encoding="utf-8"),
-                            media_type=ASSETS[page])
-        if page not in PAGES:
-            return refuse(f"no page {_short(page, 40)!r}; pages: "
-                          f"{', '.join(p for p in PAGES if p)}", status=404)
-        return static.joinpath(PAGES[page]).read_text(encoding="utf-8")
+    def _serve_page(name: str) -> Any:
+        def serve_page() -> str:
+            return static.joinpath(PAGES[name]).read_text(encoding="utf-8")
+
+        return serve_page
+
+    for name in PAGES:
+        if name:
+            app.get(f"/{name}", response_class=HTMLResponse)(_serve_page(name))
+
+    def _serve_asset(name: str) -> Any:
+        def serve_asset() -> Any:
+            return Response(static.joinpath(name).read_text(encoding="utf-8"),
+                            media_type=ASSETS[name])
+
+        return serve_asset
+
+    for name in ASSETS:
+        app.get(f"/{name}")(_serve_asset(name))
 
     @app.get("/api/materials")
     def materials() -> list[dict[str, Any]]:
