@@ -126,7 +126,7 @@ PX.plot = (svg, series, opts) => {
   g += `<text x="${L + 8}" y="${T + 16}" font-size="13">${legend}</text>`;
   g += `<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle" font-size="14">${PX.esc(opts.xlabel || "")}</text>
     <text x="18" y="${(T + H - B) / 2}" transform="rotate(-90 18 ${(T + H - B) / 2})" text-anchor="middle" font-size="14">${PX.esc(opts.ylabel || "")}</text>`;
-  svg.innerHTML = g; svg.hidden = false;
+  svg.innerHTML = g; svg.removeAttribute("hidden");
 };
 
 // ---- uploads and jobs --------------------------------------------------------------------
