@@ -29,7 +29,7 @@ def _check(store) -> None:
     ids = _fill(store)
     assert len(set(ids)) == 4
     rows = store.list()
-    assert [r["id"] for r in rows][0] == ids[3]  # newest first
+    assert rows[0]["id"] == ids[3]  # newest first
     assert {r["kind"] for r in rows} == {"analysis", "simulation"}
     found = store.list(search="PELLET")  # case-insensitive
     assert len(found) == 3 and all(r["device"] == "pellet-3" for r in found)

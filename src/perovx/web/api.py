@@ -206,15 +206,20 @@ def _attenuation(material: str, points: int) -> dict[str, Any]:
     """μ/ρ (cm² g⁻¹) of a material from 10 to 150 keV, and the 1/e length (mm)."""
     import numpy as np
 
+    from perovx.errors import PerovxError
     from perovx.materials import get_material
     from perovx.materials.coefficients import mass_attenuation
 
     m = get_material(material)
     e = np.geomspace(10.0, 150.0, points)
     mu_rho = mass_attenuation(m, e) * 10.0  # m² kg⁻¹ → cm² g⁻¹
-    rho = m.density() / 1e3  # g cm⁻³
+    try:
+        rho: float | None = m.density() / 1e3  # g cm⁻³
+    except PerovxError:  # a bare formula: μ/ρ only
+        rho = None
+    length = None if rho is None else (10.0 / (mu_rho * rho)).tolist()
     return {"energy_keV": e.tolist(), "mu_rho_cm2_per_g": mu_rho.tolist(),
-            "attenuation_length_mm": (10.0 / (mu_rho * rho)).tolist(), "density_g_cm3": rho}
+            "attenuation_length_mm": length, "density_g_cm3": rho}
 
 
 def _material_detail(entry_id: str) -> dict[str, Any]:

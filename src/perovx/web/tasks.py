@@ -171,7 +171,8 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
         row["source"] = name  # the upload's name, not the server's path
         (workdir / f"{stem}.csv").write_text(_figures_csv(data))
         results.append({"file": name, "analysis": analysis, "results": row,
-                        "summary": run.results().replace(str(path), name), "png": png.name, "csv": f"{stem}.csv"})
+                        "summary": run.results().replace(str(path), name), "png": png.name,
+                        "csv": f"{stem}.csv"})
         prefix = "" if len(inputs) == 1 else f"{name}:"
         figures.update({prefix + k: v for k, v in flat_figures(row).items()})
     progress("done", 1.0)
