@@ -203,3 +203,32 @@ def test_no_stack_trace_in_any_error(client: TestClient) -> None:
         r = getattr(client, method)(path, **({"json": body} if body is not None else {}))
         assert r.status_code == 422, (path, r.text)
         assert "Traceback" not in r.text and len(r.content) < 600
+
+
+def test_serve_makes_up_a_token_for_a_network_address(monkeypatch, tmp_path: Path) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from perovx.cli import app as cli
+
+    seen: dict = {}
+
+    def fake_run(app, host, port, log_level):
+        seen.update(app=app, host=host)
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setenv("PEROVX_HOME", str(tmp_path))
+    out = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "0"])
+    assert out.exit_code == 2  # port 0 refused before anything starts
+    out = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "18765"])
+    assert out.exit_code == 0, out.output
+    token = out.output.split("?token=")[1].split()[0]
+    assert len(token) >= 16
+    with TestClient(seen["app"]) as c:
+        assert c.get("/api/materials").status_code == 401
+        assert c.get("/api/materials",
+                     headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    out = CliRunner().invoke(cli, ["serve", "--port", "18765", "--token", "short"])
+    assert out.exit_code == 2 and "--token" in out.output
+    out = CliRunner().invoke(cli, ["serve", "--port", "18765", "--store", "mysql://a@b/c"])
+    assert out.exit_code == 2 and "not supported" in out.output
