@@ -219,8 +219,6 @@ def test_device_page(page, tmp_path: Path) -> None:
 
 def test_imaging_page(page) -> None:
     page.goto(page.base + "/imaging")
-    page.fill("input[name=rows]", "32")
-    page.fill("input[name=columns]", "32")
     page.fill("input[name=thickness]", "1 furlong")
     page.click("#run")
     page.wait_for_function("document.getElementById('error').textContent.includes('thickness')")
@@ -228,7 +226,7 @@ def test_imaging_page(page) -> None:
     page.click("#run")
     page.wait_for_selector("#job progress")  # progress while it runs
     page.wait_for_selector("#out:not([hidden])", timeout=120_000)
-    assert page.evaluate("document.getElementById('img').width") == 32
+    assert page.evaluate("document.getElementById('img').width") == 128
     before = page.evaluate("document.getElementById('img').toDataURL()")
     page.locator("#hi").fill(page.evaluate("document.getElementById('hi').min"))
     page.wait_for_function(f"document.getElementById('img').toDataURL() != {before!r}")
@@ -236,7 +234,7 @@ def test_imaging_page(page) -> None:
         page.click("#tiff")
     import tifffile
 
-    assert tifffile.imread(dl.value.path()).shape == (32, 32)
+    assert tifffile.imread(dl.value.path()).shape == (128, 128)
     page.locator("#hi").fill(page.evaluate("document.getElementById('hi').max"))
     _shot(page, "imaging")
     assert page.errors == []
@@ -254,7 +252,28 @@ def test_imaging_cancel(page) -> None:
     assert page.errors == []
 
 
+def _save_run(base: str, path: Path, params: dict, device: str, day: str) -> None:
+    """Analyse a file through the API and save it (a second point for the tracking plot)."""
+    import httpx
+
+    with httpx.Client(base_url=base, timeout=60) as http:
+        sha = http.post("/api/uploads", params={"name": path.name},
+                        content=path.read_bytes()).json()["sha256"]
+        job = http.post("/api/jobs/lab", json={"params": params, "uploads": [sha]}).json()
+        while job["state"] in ("queued", "running"):
+            time.sleep(0.2)
+            job = http.get(f"/api/jobs/{job['id']}").json()
+        assert job["state"] == "done", job
+        r = http.post("/api/records", json={"job": job["id"], "device": device,
+                                            "measured_at": day})
+        assert r.status_code == 200
+
+
 def test_records_page(page) -> None:
+    # pellet-1 measured again three weeks later (the lab test saved the first run)
+    _save_run(page.base, EXAMPLES / "device" / "iv.csv",
+              {"analysis": "iv", "area": "0.04 cm2", "thickness": "1 mm"}, "pellet-1",
+              "2026-11-23")
     page.goto(page.base + "/records")
     page.wait_for_selector("#list tbody tr")
     page.fill("input[name=search]", "pellet-1")
@@ -265,6 +284,7 @@ def test_records_page(page) -> None:
     page.wait_for_selector("#figure option", state="attached")
     page.select_option("#figure", "resistivity_ohm_cm")
     page.wait_for_selector("#series circle")
+    assert page.locator("#series circle").count() == 2  # both runs, in time order
     with page.expect_download() as dl:
         page.click("#csv")
     assert "resistivity_ohm_cm" in Path(dl.value.path()).read_text()

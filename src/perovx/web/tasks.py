@@ -264,13 +264,14 @@ IMAGING_FIELDS: dict[str, tuple[str, str]] = {
 }
 _INTEGER_FIELDS = {"rows", "columns", "electronic_noise", "seed"}
 
-#: The configuration the imaging form starts from (a small, fast pixel array).
+#: The configuration the imaging form starts from: a 128 × 128 preview panel of 1 mm
+#: pixels (the hand phantom fills it) that simulates in seconds.
 BASE_IMAGING: dict[str, dict[str, Any]] = {
     "detector": {"material": "MA3Bi2I9", "thickness": "1 mm", "bias": "-200 V"},
-    "panel": {"pitch": "150 um", "rows": 64, "columns": 64, "integration_time": "100 ms",
+    "panel": {"pitch": "1 mm", "rows": 128, "columns": 128, "integration_time": "100 ms",
               "electronic_noise": 1500, "adc_bits": 16, "full_scale_charge": "50 pC"},
     "beam": {"spectrum": "RQA5", "source_image_distance": "1.5 m"},
-    "mode": {"type": "pixel_array", "air_kerma": "5 uGy", "frames": 1},
+    "mode": {"type": "pixel_array", "air_kerma": "1 uGy", "frames": 1},
     "object": {"phantom": "hand"},
     "simulation": {"seed": 1, "oversample": 1, "energy_groups": 6, "kernels": "local"},
 }

@@ -85,7 +85,7 @@ PX.logTicks = (lo, hi) => {
 // opts: {xlabel, ylabel, xlog, ylog, ymin, ymax, markers:[{x, label}], hlines:[{y,label}]}
 PX.plot = (svg, series, opts) => {
   opts = opts || {};
-  const W = 900, H = 360, L = 78, R = 20, T = 18, B = 52;
+  const W = 900, H = 360, L = 96, R = 20, T = 18, B = 52;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`); svg.classList.add("plot");
   const fx = opts.xlog ? Math.log10 : (v) => v, fy = opts.ylog ? Math.log10 : (v) => v;
   const ok = (v, log) => Number.isFinite(v) && (!log || v > 0);
@@ -95,6 +95,7 @@ PX.plot = (svg, series, opts) => {
   let x0 = Math.min(...xs), x1 = Math.max(...xs);
   let y0 = opts.ymin !== undefined ? opts.ymin : Math.min(...ys), y1 = opts.ymax !== undefined ? opts.ymax : Math.max(...ys);
   if (x0 === x1) { x0 -= 1; x1 += 1; }
+  else if (!opts.xlog && series.some((s) => s.points)) { const pad = (x1 - x0) * 0.04; x0 -= pad; x1 += pad; }
   if (y0 === y1) { y0 = y0 - (Math.abs(y0) || 1) * 0.1; y1 = y1 + (Math.abs(y1) || 1) * 0.1; }
   if (!opts.ylog && opts.ymin === undefined) { const pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad; }
   const X0 = fx(x0), X1 = fx(x1), Y0 = fy(y0), Y1 = fy(y1);
