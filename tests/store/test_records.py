@@ -88,3 +88,30 @@ def test_file_sha256(tmp_path: Path) -> None:
     (tmp_path / "f").write_bytes(b"abc")
     assert file_sha256(tmp_path / "f") == (
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+
+
+def test_device_fit_save_from_the_command_line(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from perovx.cli import app
+
+    examples = Path(__file__).parents[2] / "examples" / "device"
+    for name in ("iv.csv", "arrhenius.csv"):
+        shutil.copyfile(examples / name, tmp_path / name)
+    record = tmp_path / "pellet.toml"
+    record.write_text('title = "pellet"\nmaterial = "Cs3Bi2I9"\ncontacts = "ohmic"\n'
+                      'temperature = "300 K"\n[geometry]\nlayout = "vertical"\n'
+                      'thickness = "1 mm"\narea = "4 mm2"\n[measurements.iv]\nfile = "iv.csv"\n'
+                      '[measurements.arrhenius]\nfile = "arrhenius.csv"\nbias = "10 V"\n')
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    out = CliRunner().invoke(app, ["device", "fit", str(record), "--save", "pellet-7",
+                                   "--store", url])
+    assert out.exit_code == 0, out.output
+    assert "saved as record 1 of device 'pellet-7'" in out.output
+    saved = open_store(url).get(1)
+    assert saved["kind"] == "device-fit" and saved["device"] == "pellet-7"
+    assert {i["name"] for i in saved["inputs"]} == {"pellet.toml", "iv.csv", "arrhenius.csv"}
+    assert saved["inputs"][1]["sha256"] == file_sha256(tmp_path / "iv.csv")
+    assert any(k.startswith("resistivity.value") for k in saved["figures"])

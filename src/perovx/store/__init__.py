@@ -19,8 +19,11 @@ from perovx.store.records import (
     KINDS,
     RecordStore,
     default_url,
+    device_fit_figures,
     file_sha256,
+    flat_figures,
     open_store,
 )
 
-__all__ = ["KINDS", "RecordStore", "default_url", "file_sha256", "open_store"]
+__all__ = ["KINDS", "RecordStore", "default_url", "device_fit_figures", "file_sha256",
+           "flat_figures", "open_store"]

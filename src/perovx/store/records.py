@@ -15,7 +15,8 @@ from typing import Any
 
 from perovx.errors import InputError
 
-__all__ = ["KINDS", "RecordStore", "default_url", "file_sha256", "open_store"]
+__all__ = ["KINDS", "RecordStore", "default_url", "device_fit_figures", "file_sha256",
+           "flat_figures", "open_store"]
 
 #: Kinds of record.
 KINDS = ("analysis", "device-fit", "simulation")
@@ -39,6 +40,34 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def flat_figures(data: Any, prefix: str = "", depth: int = 0) -> dict[str, float]:
+    """Finite numbers of a JSON result, flattened to ``a.b.c`` names (at most 3 levels)."""
+    out: dict[str, float] = {}
+    if isinstance(data, Mapping) and depth < 3:
+        for k, v in data.items():
+            out.update(flat_figures(v, f"{prefix}{k}.", depth + 1))
+    elif isinstance(data, bool):
+        pass
+    elif isinstance(data, int | float) and math.isfinite(data):
+        out[prefix.rstrip(".")] = float(data)
+    return out
+
+
+def device_fit_figures(fit: Mapping[str, Any]) -> dict[str, float]:
+    """The figures a device fit's JSON (``DeviceFit.to_dict()``) is tracked by.
+
+    Each parameter's value and uncertainty (``mu_tau_e.value_cm2_per_V`` ...) and the
+    numbers of the operating point.
+    """
+    out: dict[str, float] = {}
+    for name, p in (fit.get("parameters") or {}).items():
+        for key, value in p.items():
+            if key.startswith(("value", "uncertainty")):
+                out.update(flat_figures({f"{name}.{key}": value}))
+    out.update(flat_figures(fit.get("operating_point") or {}, "operating_point."))
+    return out
 
 
 def _engine_url(url: str) -> str:

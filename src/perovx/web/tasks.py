@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from perovx.errors import InputError
+from perovx.store.records import flat_figures
 
-__all__ = ["ANALYSIS_OPTIONS", "TASKS", "flat_figures", "guess_analysis", "table_columns"]
+__all__ = ["ANALYSIS_OPTIONS", "TASKS", "guess_analysis", "table_columns"]
 
 Progress = Callable[[str, float], None]
 
@@ -196,19 +197,6 @@ def _figures_csv(data: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def flat_figures(data: Any, prefix: str = "", depth: int = 0) -> dict[str, float]:
-    """Finite numbers of a JSON result, flattened to ``a.b.c`` names (at most 3 levels)."""
-    out: dict[str, float] = {}
-    if isinstance(data, Mapping) and depth < 3:
-        for k, v in data.items():
-            out.update(flat_figures(v, f"{prefix}{k}.", depth + 1))
-    elif isinstance(data, bool):
-        pass
-    elif isinstance(data, int | float) and math.isfinite(data):
-        out[prefix.rstrip(".")] = float(data)
-    return out
-
-
 def device_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Path,
                 progress: Progress) -> dict[str, Any]:
     """Fit a device record (an uploaded TOML) to its uploaded measurement files."""
@@ -219,6 +207,7 @@ def device_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: 
 
     from perovx.device import Device
     from perovx.io.serialize import jsonable
+    from perovx.store import device_fit_figures
 
     records = [n for n in inputs if n.lower().endswith(".toml")]
     if len(records) != 1:
@@ -239,12 +228,7 @@ def device_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: 
     plt.close("all")
     out = jsonable(fit.to_dict())
     out.pop("analyses", None)
-    figures = {}
-    for name, p in out.get("parameters", {}).items():
-        for key, value in p.items():
-            if key.startswith(("value", "uncertainty")) and isinstance(value, int | float):
-                figures[f"{name}.{key}"] = float(value)
-    figures.update(flat_figures(out.get("operating_point", {}), "operating_point."))
+    figures = device_fit_figures(out)
     progress("done", 1.0)
     return {"result": out, "files": {"device_fit.png": "device_fit.png"}, "figures": figures,
             "title": out.get("title")}
