@@ -132,8 +132,10 @@ def test_imaging_job(client: TestClient) -> None:
     res = job["result"]
     assert res["shape"] == [16, 16] and len(res["image"]) == 16
     assert res["min"] <= res["window"][0] < res["window"][1] <= res["max"]
-    tiff = client.get(f"/api/jobs/{job['id']}/files/image.tiff")
+    tiff = client.get(f"/api/jobs/{job['id']}/files/image.tif")
     assert tiff.status_code == 200 and tiff.content[:2] in (b"II", b"MM")
+    dicom = client.get(f"/api/jobs/{job['id']}/files/image.dcm")
+    assert dicom.status_code == 200 and dicom.content[128:132] == b"DICM"
 
 
 def test_material_detail_add_and_attenuation(client: TestClient) -> None:

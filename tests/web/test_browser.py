@@ -235,6 +235,11 @@ def test_imaging_page(page) -> None:
     import tifffile
 
     assert tifffile.imread(dl.value.path()).shape == (128, 128)
+    with page.expect_download() as dl:
+        page.click("#dicom")
+    import pydicom
+
+    assert pydicom.dcmread(dl.value.path()).pixel_array.shape == (128, 128)
     page.locator("#hi").fill(page.evaluate("document.getElementById('hi').max"))
     _shot(page, "imaging")
     assert page.errors == []

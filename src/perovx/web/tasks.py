@@ -286,28 +286,27 @@ def imaging_config(params: Mapping[str, Any], inputs: Mapping[str, Path]) -> dic
                     raise InputError(f"{field}: a whole number, got {text[:40]!r}") from None
             else:
                 doc[section][key] = text
-    doc.pop("output", None)  # the job writes its own files
+    doc.pop("output", None)  # the job sets its own
     return doc
 
 
 def imaging_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Path,
                  progress: Progress) -> dict[str, Any]:
-    """Simulate an image; return it (downsampled to ≤ 256 px a side) and a TIFF."""
+    """Simulate an image; return it (downsampled to ≤ 256 px a side), its TIFF and DICOM."""
     import numpy as np
 
-    from perovx.io.atomic import atomic_path
     from perovx.readout.config import parse_config
     from perovx.readout.simulate import simulate
 
     doc = imaging_config(params, inputs)
+    # the simulate chain writes its own TIFF and DICOM into the job's folder
+    doc["output"] = {"directory": "out", "formats": ["tiff", "dicom"], "name": "image"}
     cfg = parse_config(doc, source="imaging form", base_dir=workdir)
-    image = simulate(cfg, write=False,
+    image = simulate(cfg, write=True,
                      progress=lambda stage, fraction: progress(stage, 0.05 + 0.9 * fraction))
     data = np.asarray(image.values, dtype=np.float32)
-    import tifffile
-
-    with atomic_path(workdir / "image.tiff") as tmp:
-        tifffile.imwrite(tmp, data)
+    files = {p.name: f"out/{p.name}" for p in sorted((workdir / "out").iterdir())
+             if p.suffix in (".tif", ".dcm")}
     step = max(1, math.ceil(max(data.shape) / 256))
     small = data[::step, ::step]
     finite = small[np.isfinite(small)]
@@ -322,7 +321,7 @@ def imaging_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir:
                        "image": np.where(np.isfinite(small), small, 0).round(3).tolist(),
                        "window": [lo, hi], "min": float(np.nanmin(data)),
                        "max": float(np.nanmax(data)), "summary": summary_data, "config": doc},
-            "files": {"image.tiff": "image.tiff"}, "figures": figures}
+            "files": files, "figures": figures}
 
 
 def _json_or_none(text: Any) -> Any:
