@@ -317,6 +317,8 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
                                              else m.operating_field_V_per_m.value / 1e6),
                 "estimated": [label for attr, label in _ESTIMABLE
                               if (v := getattr(m, attr)) is not None and v.estimated],
+                "reported": {k: v for k, v in (m.reported or {}).items()
+                             if isinstance(v, int | float | str)},
             })
         return out
 
