@@ -138,6 +138,18 @@ def test_imaging_job(client: TestClient) -> None:
     assert dicom.status_code == 200 and dicom.content[128:132] == b"DICM"
 
 
+def test_imaging_image_quality(client: TestClient) -> None:
+    r = client.post("/api/jobs/imaging", json={"params": {
+        "rows": "64", "columns": "64", "pitch": "150 um", "image_quality": "on"}})
+    job = _wait(client, r.json()["id"])
+    assert job["state"] == "done", job
+    q = job["result"]["quality"]
+    assert q["nyquist_per_mm"] == pytest.approx(1 / (2 * 0.150))  # 1/(2 × pitch)
+    assert q["mtf"][0] == pytest.approx(1.0)  # the MTF is normalised at zero frequency
+    assert max(q["mtf_frequency_per_mm"]) <= q["nyquist_per_mm"] + 1e-9
+    assert all(v > 0 for v in q["nnps_mm2"]) and len(q["dqe"]) > 3
+
+
 def test_material_detail_add_and_attenuation(client: TestClient) -> None:
     d = client.get("/api/materials/(PEA)2PbI4-SC").json()
     assert d["reference_doi"] == "10.1021/acs.inorgchem.7b01094"

@@ -226,10 +226,13 @@ def test_imaging_page(page) -> None:
     page.click("#run")
     page.wait_for_function("document.getElementById('error').textContent.includes('thickness')")
     page.fill("input[name=thickness]", "1 mm")
+    page.select_option("select[name=image_quality]", "on")
     page.click("#run")
     page.wait_for_selector("#job progress")  # progress while it runs
     page.wait_for_selector("#out:not([hidden])", timeout=120_000)
     assert page.evaluate("document.getElementById('img').width") == 128
+    assert page.locator("#mtf polyline").count() == 2  # MTF and DQE
+    assert page.locator("#nnps polyline").count() == 1
     before = page.evaluate("document.getElementById('img').toDataURL()")
     page.locator("#hi").fill(page.evaluate("document.getElementById('hi').min"))
     page.wait_for_function(f"document.getElementById('img').toDataURL() != {before!r}")

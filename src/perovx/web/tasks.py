@@ -314,14 +314,81 @@ def imaging_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir:
         else (0.0, 1.0)
     summary = image.attrs.get("summary_json")
     summary_data = _json_or_none(summary)
+    quality = None
+    if _text(params, "image_quality") in ("on", "true", "1"):
+        progress("image quality: edge and flat field", 0.9)
+        quality = image_quality(doc, workdir)
     progress("done", 1.0)
     figures = flat_figures({k: v for k, v in (summary_data or {}).items()
                             if not isinstance(v, list)})
+    if quality is not None:
+        figures.update({k: v for k, v in quality.items() if not isinstance(v, list)})
     return {"result": {"shape": list(data.shape), "step": step,
                        "image": np.where(np.isfinite(small), small, 0).round(3).tolist(),
                        "window": [lo, hi], "min": float(np.nanmin(data)),
-                       "max": float(np.nanmax(data)), "summary": summary_data, "config": doc},
+                       "max": float(np.nanmax(data)), "summary": summary_data, "config": doc,
+                       "quality": quality},
             "files": files, "figures": figures}
+
+
+def image_quality(doc: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
+    """MTF (slanted edge), NNPS and DQE of the configured panel (pixel arrays only).
+
+    Two more simulations of the same panel and beam: a tungsten edge (IEC 62220-1-1) and an
+    open field; :func:`perovx.metrics.slanted_edge_mtf`,
+    :func:`perovx.metrics.noise_power_spectrum` and
+    :func:`perovx.metrics.detective_quantum_efficiency` on them. Frequencies in
+    cycles/mm; the DQE's q from the beam named in the configuration.
+    """
+    import numpy as np
+
+    from perovx.metrics import (
+        detective_quantum_efficiency,
+        noise_power_spectrum,
+        slanted_edge_mtf,
+    )
+    from perovx.readout.config import parse_config
+    from perovx.readout.simulate import simulate
+    from perovx.units import parse_quantity
+
+    mode = doc.get("mode", {})
+    if mode.get("type", "pixel_array") != "pixel_array":
+        raise InputError("image quality: only for a pixel_array panel (mode type)")
+    images = {}
+    for phantom in ("edge", "none"):
+        one = {k: dict(v) for k, v in doc.items() if isinstance(v, Mapping)}
+        one["object"] = {"phantom": phantom}
+        one.pop("output", None)
+        cfg = parse_config(one, source="image quality", base_dir=workdir)
+        images[phantom] = np.asarray(simulate(cfg, write=False).values, dtype=float)
+    pitch = parse_quantity(str(doc["panel"]["pitch"]), field="pixel pitch", name="pitch")
+    kerma = parse_quantity(str(mode.get("air_kerma", "")), "Gy", name="air kerma", minimum=0,
+                           allow_zero=False)
+    side = min(images["none"].shape)
+    roi = 16
+    while roi * 4 <= side and roi < 256:
+        roi *= 2
+    mtf = slanted_edge_mtf(images["edge"], pixel_pitch_m=pitch)
+    nps = noise_power_spectrum(images["none"], pixel_pitch_m=pitch, roi_size_px=roi,
+                               area="full")
+    dqe = detective_quantum_efficiency(mtf, nps, air_kerma_Gy=kerma,
+                                       beam=str(doc.get("beam", {}).get("spectrum", "RQA5")))
+    nnps = nps.nps_radial / nps.mean_signal**2
+    nyquist = 0.5 / pitch
+    keep_m = mtf.frequency_per_m <= nyquist
+    keep_n = (nps.frequency_per_m > 0) & (nps.frequency_per_m <= nyquist)
+    keep_d = dqe.frequency_per_m <= nyquist
+    return {
+        "mtf_frequency_per_mm": (mtf.frequency_per_m[keep_m] / 1e3).tolist(),
+        "mtf": mtf.mtf[keep_m].tolist(),
+        "nnps_frequency_per_mm": (nps.frequency_per_m[keep_n] / 1e3).tolist(),
+        "nnps_mm2": (nnps[keep_n] * 1e6).tolist(),
+        "dqe_frequency_per_mm": (dqe.frequency_per_m[keep_d] / 1e3).tolist(),
+        "dqe": dqe.dqe[keep_d].tolist(),
+        "nyquist_per_mm": nyquist / 1e3,
+        "nps_roi_px": roi,
+        "notes": list(getattr(nps, "notes", ())) + list(getattr(dqe, "notes", ())),
+    }
 
 
 def _json_or_none(text: Any) -> Any:

@@ -101,8 +101,10 @@ PX.plot = (svg, series, opts) => {
   const X0 = fx(x0), X1 = fx(x1), Y0 = fy(y0), Y1 = fy(y1);
   const px = (x) => L + (fx(x) - X0) / (X1 - X0) * (W - L - R);
   const py = (y) => H - B - (fy(y) - Y0) / (Y1 - Y0) * (H - B - T);
-  const xt = opts.xlog ? PX.logTicks(x0, x1) : PX.niceTicks(x0, x1, 8);
-  const yt = opts.ylog ? PX.logTicks(y0, y1) : PX.niceTicks(y0, y1, 6);
+  let xt = opts.xlog ? PX.logTicks(x0, x1) : PX.niceTicks(x0, x1, 8);
+  if (opts.xlog && xt.length < 2) xt = PX.niceTicks(x0, x1, 5).filter((t) => t > 0);
+  let yt = opts.ylog ? PX.logTicks(y0, y1) : PX.niceTicks(y0, y1, 6);
+  if (opts.ylog && yt.length < 2) yt = PX.niceTicks(y0, y1, 4).filter((t) => t > 0);
   let g = "";
   for (const t of xt) g += `<line x1="${px(t)}" y1="${T}" x2="${px(t)}" y2="${H - B}" stroke="#eee"/>
     <line x1="${px(t)}" y1="${H - B}" x2="${px(t)}" y2="${H - B + 5}" stroke="#444"/>
@@ -111,6 +113,8 @@ PX.plot = (svg, series, opts) => {
     <line x1="${L - 5}" y1="${py(t)}" x2="${L}" y2="${py(t)}" stroke="#444"/>
     <text x="${L - 8}" y="${py(t) + 4}" text-anchor="end" font-size="13">${PX.fmt(t, 3)}</text>`;
   g += `<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - B - T}" fill="none" stroke="#444"/>`;
+  const clip = "clip" + Math.random().toString(36).slice(2, 9);
+  g += `<clipPath id="${clip}"><rect x="${L}" y="${T}" width="${W - L - R}" height="${H - B - T}"/></clipPath><g clip-path="url(#${clip})">`;
   const colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
   series.forEach((s, k) => {
     const c = s.color || colors[k % colors.length];
@@ -118,10 +122,12 @@ PX.plot = (svg, series, opts) => {
     if (s.points) g += pts.map(([x, y]) => `<circle cx="${px(x)}" cy="${py(y)}" r="3.5" fill="${c}"/>`).join("");
     else g += `<polyline fill="none" stroke="${c}" stroke-width="2" ${s.dash ? 'stroke-dasharray="6 4"' : ""} points="${pts.map(([x, y]) => `${px(x)},${py(y)}`).join(" ")}"/>`;
   });
+  g += "</g>";
   for (const m of opts.markers || []) if (m.x >= x0 && m.x <= x1) {
     g += `<line x1="${px(m.x)}" y1="${T}" x2="${px(m.x)}" y2="${H - B}" stroke="#d62728" stroke-dasharray="4 3"/>`;
     if (m.y !== undefined) g += `<circle class="marker" cx="${px(m.x)}" cy="${py(m.y)}" r="6" fill="#d62728"/>`;
-    g += `<text x="${px(m.x) + 6}" y="${T + 14}" font-size="13" fill="#d62728">${PX.esc(m.label || "")}</text>`;
+    const right = px(m.x) > W - R - 80;
+    g += `<text x="${px(m.x) + (right ? -6 : 6)}" y="${T + 14}" font-size="13" fill="#d62728" text-anchor="${right ? "end" : "start"}">${PX.esc(m.label || "")}</text>`;
   }
   const legend = series.filter((s) => s.label).map((s, k) => `<tspan fill="${s.color || colors[series.indexOf(s) % colors.length]}">■ </tspan><tspan>${PX.esc(s.label)}   </tspan>`).join("");
   g += `<text x="${L + 8}" y="${T + 16}" font-size="13">${legend}</text>`;
