@@ -40,7 +40,7 @@ def test_curve_and_beam(client: TestClient) -> None:
 def test_errors_are_one_sentence(client: TestClient) -> None:
     r = client.get("/api/evaluate", params={"material": "MA3Bi2I9", "thickness": "-1mm"})
     assert r.status_code == 422
-    assert "thickness must be > 0" in r.json()["error"]
+    assert "thickness must be between 100 nm and 10 cm" in r.json()["error"]
     r = client.get("/api/beam/RQA55")
     assert r.status_code == 422 and "unknown beam" in r.json()["error"]
 

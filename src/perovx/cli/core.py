@@ -219,8 +219,13 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on (default: this machine only).")] = "127.0.0.1",
     timeout: Annotated[str, typer.Option(help="Time limit of one computation, e.g. 30s.")] = "30s",
     workers: Annotated[int, typer.Option(help="Worker processes computing requests (1–64).")] = 2,
+    token: Annotated[str | None, typer.Option(help="Access token the page's API requires (at least 16 characters); made up and printed once when --host is not a loopback address.")] = None,
+    store: Annotated[str | None, typer.Option(help="Record store: sqlite:///FILE or postgresql://USER@HOST/DB (default: SQLite in $PEROVX_HOME).")] = None,
+    job_timeout: Annotated[str, typer.Option(help="Time limit of one background job (lab analysis, device fit, simulation), e.g. 10min.")] = "10min",
 ) -> None:
-    """Serve the perovx web page (figures of merit in the browser) until Ctrl-C."""
+    """Serve the perovx web pages (materials, evaluate, lab, device, imaging, records) until Ctrl-C."""
+    import secrets
+
     from perovx.errors import InputError
     from perovx.units import parse_quantity as pq
 
@@ -229,18 +234,32 @@ def serve_command(
     if not 1 <= workers <= 64:
         raise InputError(f"--workers must be 1 to 64, got {workers}")
     timeout_s = pq(timeout, "s", name="--timeout", minimum=0, maximum=3600, allow_zero=False)
+    job_timeout_s = pq(job_timeout, "s", name="--job-timeout", minimum=0, maximum=86400,
+                       allow_zero=False)
+    if token is not None and (len(token) < 16 or len(token) > 200 or not token.isprintable()
+                              or " " in token):
+        raise InputError("--token: 16 to 200 printable characters without spaces")
     loopback = _check_host(host, port)
     _check_port_free(host, port)
+    if store is not None:
+        from perovx.store import open_store
+
+        open_store(store).close()  # a wrong URL stops here, with one line
     import uvicorn
 
     from perovx.web import create_app
 
-    if not loopback:
-        typer.echo(f"perovx: warning: --host {host} makes the page reachable by other machines "
-                   "on the network (it has no login); use 127.0.0.1 to keep it local", err=True)
-    typer.echo(f"perovx web page on http://{host}:{port}/")
-    uvicorn.run(create_app(workers=workers, timeout_s=timeout_s), host=host, port=port,
-                log_level="warning")
+    made_up = False
+    if not loopback and token is None:
+        token = secrets.token_urlsafe(24)
+        made_up = True
+    typer.echo(f"perovx web pages on http://{host}:{port}/")
+    if token is not None:
+        typer.echo(f"access token{' (made up for this run; shown once)' if made_up else ''}: "
+                   f"open http://{host}:{port}/?token={token}")
+    uvicorn.run(create_app(workers=workers, timeout_s=timeout_s, token=token, store=store,
+                           job_timeout_s=job_timeout_s),
+                host=host, port=port, log_level="warning")
 
 
 def _check_host(host: str, port: int) -> bool:

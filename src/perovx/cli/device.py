@@ -72,6 +72,16 @@ def _fit_command(
             help="Write the figure (data beside the model, residuals, standing) to this new PNG file.",
         ),
     ] = None,
+    save: Annotated[
+        str | None,
+        typer.Option("--save", help="Save the fit to the record store under this device label "
+                     "(with the SHA-256 of the record and of each file, and the perovx version)."),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option("--store", help="Record store for --save: sqlite:///FILE or "
+                     "postgresql://USER@HOST/DB (default: SQLite in $PEROVX_HOME)."),
+    ] = None,
 ) -> None:
     """Fit ONE model of the device to every measurement file of its record.
 
@@ -94,15 +104,39 @@ def _fit_command(
         fig = result.plot()
         _save_figure(fig, plot)
         plt.close(fig)
+    saved = _save_fit(result, Path(record), save, store) if save is not None else None
     if json_out:
         out = result.to_dict()
         if plot is not None:
             out["plot"] = str(plot)
+        if saved is not None:
+            out["record_id"] = saved
         dump_json(out)
     else:
         typer.echo(result.summary())
         if plot is not None:
             typer.echo(f"figure: {plot}")
+        if saved is not None:
+            typer.echo(f"saved as record {saved} of device {save!r}")
+
+
+def _save_fit(result: object, record: Path, device: str, store: str | None) -> int:
+    """Save a device fit with its provenance; return the record's id."""
+    from perovx.io.serialize import jsonable
+    from perovx.store import device_fit_figures, file_sha256, open_store
+
+    out = jsonable(result.to_dict())  # type: ignore[attr-defined]
+    rec = result.record  # type: ignore[attr-defined]
+    files = [record] + [m.path(record.parent) for m in rec.measurements.given().values()]
+    inputs = [{"name": f.name, "sha256": file_sha256(f)} for f in files]
+    out.pop("analyses", None)
+    db = open_store(store)
+    try:
+        return db.save(kind="device-fit", device=device, title=out.get("title") or "",
+                       parameters={"record": str(record)}, inputs=inputs,
+                       figures=device_fit_figures(out), results=out)
+    finally:
+        db.close()
 
 
 @handle_errors

@@ -31,6 +31,8 @@ from concurrent.futures.process import BrokenProcessPool
 from importlib import resources
 from typing import Any
 
+from starlette.requests import Request
+
 from perovx.errors import InputError, PerovxError
 
 __all__ = [
@@ -156,32 +158,77 @@ class WorkerPool:
         self._free = None
 
 
-def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
+#: The pages, each a static HTML file in ``static/`` (route → file).
+PAGES = {"": "index.html", "materials": "materials.html", "evaluate": "evaluate.html",
+         "lab": "lab.html", "device": "device.html", "imaging": "imaging.html",
+         "records": "records.html"}
+#: Static assets the pages share.
+ASSETS = {"perovx.css": "text/css", "perovx.js": "text/javascript"}
+#: Time limit of one background job (lab analysis, device fit, simulation), s.
+DEFAULT_JOB_TIMEOUT_S = 600.0
+#: Shortest access token accepted, characters.
+MIN_TOKEN_CHARS = 16
+
+
+def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIMEOUT_S,
+               token: str | None = None, store: str | None = None,
+               workdir: str | None = None,
+               job_timeout_s: float = DEFAULT_JOB_TIMEOUT_S) -> Any:
     """Build the FastAPI application.
 
     Parameters
     ----------
     workers
-        Worker processes for the computations.
+        Worker processes for the quick computations, and background jobs run at once.
     timeout_s
-        Time limit of one computation, s.
+        Time limit of one quick computation, s.
+    token
+        Access token every ``/api`` request must carry (header ``Authorization: Bearer
+        TOKEN``); ``None``: no token (only for a loopback address).
+    store
+        Record-store URL (:func:`perovx.store.open_store`); ``None``: SQLite under
+        ``$PEROVX_HOME``.
+    workdir
+        Folder for uploads and job files (default: a new temporary folder, removed at
+        shutdown).
+    job_timeout_s
+        Time limit of one background job, s.
     """
+    import hmac
+    import shutil
+    import tempfile
     from contextlib import asynccontextmanager
+    from pathlib import Path
 
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import HTMLResponse, JSONResponse
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+    from perovx.web.api import register
+    from perovx.web.jobs import JobTable
+    from perovx.web.uploads import MAX_UPLOAD_BYTES, UploadStore
+
+    if token is not None and len(token) < MIN_TOKEN_CHARS:
+        raise InputError(f"--token: at least {MIN_TOKEN_CHARS} characters, got {len(token)}")
     pool = WorkerPool(workers, timeout_s)
+    own_dir = workdir is None
+    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="perovx-web-"))
+    uploads = UploadStore(base / "uploads")
+    jobs = JobTable(base / "jobs", workers=workers, timeout_s=job_timeout_s)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
         yield
         pool.close()
+        jobs.close()
+        if own_dir:
+            shutil.rmtree(base, ignore_errors=True)
 
     app = FastAPI(title="perovx", description="Halide-perovskite X-ray detector figures of merit",
                   lifespan=lifespan)
     app.state.workers = pool
+    app.state.jobs = jobs
+    app.state.uploads = uploads
 
     def refuse(message: str, status: int = 422) -> JSONResponse:
         return JSONResponse(status_code=status, content={"error": _short(message)})
@@ -206,9 +253,17 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
 
     @app.middleware("http")
     async def _bounded(request: Request, call_next: Any) -> Any:
+        path = request.url.path
+        if path.startswith("/api/") and token is not None:
+            given = request.headers.get("authorization", "")
+            given = given[7:] if given.lower().startswith("bearer ") else ""
+            if not hmac.compare_digest(given.encode()[:200], token.encode()):
+                return refuse("missing or wrong access token (open the page with the link "
+                              "perovx serve printed)", status=401)
+        limit = MAX_UPLOAD_BYTES if path == "/api/uploads" else MAX_BODY_BYTES
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return refuse(f"request body over {MAX_BODY_BYTES} bytes", status=413)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return refuse(f"request body over {limit} bytes", status=413)
         if request.headers.get("transfer-encoding", "").lower() == "chunked":
             return refuse("chunked request bodies are not accepted", status=411)
         for key, value in request.query_params.multi_items():
@@ -220,9 +275,31 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
                           f"{MAX_PARAM_CHARS + 100} allowed")
         return await call_next(request)
 
+    static = resources.files("perovx.web").joinpath("static")
+
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
-        return resources.files("perovx.web").joinpath("static/index.html").read_text()
+        return static.joinpath("index.html").read_text(encoding="utf-8")
+
+    def _serve_page(name: str) -> Any:
+        def serve_page() -> str:
+            return static.joinpath(PAGES[name]).read_text(encoding="utf-8")
+
+        return serve_page
+
+    for name in PAGES:
+        if name:
+            app.get(f"/{name}", response_class=HTMLResponse)(_serve_page(name))
+
+    def _serve_asset(name: str) -> Any:
+        def serve_asset() -> Any:
+            return Response(static.joinpath(name).read_text(encoding="utf-8"),
+                            media_type=ASSETS[name])
+
+        return serve_asset
+
+    for name in ASSETS:
+        app.get(f"/{name}")(_serve_asset(name))
 
     @app.get("/api/materials")
     def materials() -> list[dict[str, Any]]:
@@ -240,6 +317,8 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
                                              else m.operating_field_V_per_m.value / 1e6),
                 "estimated": [label for attr, label in _ESTIMABLE
                               if (v := getattr(m, attr)) is not None and v.estimated],
+                "reported": {k: v for k, v in (m.reported or {}).items()
+                             if isinstance(v, int | float | str)},
             })
         return out
 
@@ -254,18 +333,52 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
         return await compute(_beam, spec)
 
     @app.get("/api/evaluate")
-    async def evaluate(material: str, thickness: str = "1mm", bias: str | None = None,
-                       beam: str = "RQA5", polarity: str = "negative") -> Any:
-        return await compute(_evaluate_json, material, thickness, bias, beam, polarity)
+    async def evaluate(request: Request, material: str, thickness: str = "1mm",
+                       bias: str | None = None, beam: str = "RQA5",
+                       polarity: str = "negative") -> Any:
+        overrides = _overrides(request.query_params)
+        return await compute(_evaluate_json, material, thickness, bias or None, beam, polarity,
+                             overrides)
 
     @app.get("/api/thickness-curve")
-    async def thickness_curve(material: str, field: str = "0.1V/um", beam: str = "RQA5",
-                              points: int = 30) -> Any:
+    async def thickness_curve(request: Request, material: str, field: str = "0.1V/um",
+                              beam: str = "RQA5", points: int = 30,
+                              polarity: str = "negative") -> Any:
         if not 2 <= points <= 200:
             raise InputError(f"points must be 2 to 200, got {points}")
-        return await compute(_thickness_curve, material, field, beam, points)
+        return await compute(_thickness_curve, material, field, beam, points, polarity,
+                             _overrides(request.query_params))
 
+    register(app, uploads=uploads, jobs=jobs, store_url=store, pool=pool)
     return app
+
+
+#: Evaluate page field → (keyword of :func:`perovx.metrics.detector.evaluate`, row of
+#: :data:`perovx.units.FIELDS`, the field's label on the page).
+OVERRIDES: dict[str, tuple[str, str, str]] = {
+    "mu_tau_e": ("mu_tau_e_m2_per_V", "mu-tau", "electron μτ"),
+    "mu_tau_h": ("mu_tau_h_m2_per_V", "mu-tau", "hole μτ"),
+    "resistivity": ("resistivity_ohm_m", "resistivity", "resistivity"),
+    "w_pair": ("w_pair_eV", "W±", "W±"),
+    "density": ("density_kg_m3", "density", "density"),
+    "temperature": ("temperature_K", "temperature", "temperature"),
+}
+# The command line's flags in perovx's messages → the evaluate page's fields.
+_FLAG_TO_FIELD = {"--mu-tau-e": "the electron μτ field", "--mu-tau-h": "the hole μτ field",
+                  "--resistivity": "the resistivity field", "--w-pair": "the W± field",
+                  "--density": "the density field", "--thickness": "the thickness field",
+                  "--bias": "the bias field", "--beam": "the beam field"}
+
+
+def _overrides(query: Any) -> dict[str, str]:
+    return {k: query[k] for k in OVERRIDES if query.get(k, "").strip()}
+
+
+def _page_words(message: str) -> str:
+    """A perovx message with command-line flags named as the page's fields."""
+    for flag, field in _FLAG_TO_FIELD.items():
+        message = message.replace(flag, field)
+    return message
 
 
 # --------------------------------------------------------------------------- in the workers
@@ -293,13 +406,30 @@ def _beam(spec: str) -> dict[str, Any]:
 
 
 def _evaluate_json(material: str, thickness: str, bias: str | None, beam: str,
-                   polarity: str) -> dict[str, Any]:
+                   polarity: str, overrides: dict[str, str] | None = None) -> dict[str, Any]:
     from perovx.io.serialize import jsonable
 
-    return jsonable(_evaluate(material, thickness, bias, beam, polarity).to_dict())
+    try:
+        result = _evaluate(material, thickness, bias, beam, polarity, overrides or {})
+    except PerovxError as exc:
+        raise InputError(_page_words(str(exc))) from None
+    return jsonable(result.to_dict())
 
 
-def _thickness_curve(material: str, field: str, beam: str, points: int) -> dict[str, Any]:
+def _parse_overrides(overrides: dict[str, str]) -> dict[str, float]:
+    from perovx.units import parse_quantity as pq
+
+    out = {}
+    for key, text in overrides.items():
+        keyword, row, label = OVERRIDES[key]
+        value = pq(text, field=row, name=label)
+        out[keyword] = value
+    return out
+
+
+def _thickness_curve(material: str, field: str, beam: str, points: int,
+                     polarity: str = "negative", overrides: dict[str, str] | None = None
+                     ) -> dict[str, Any]:
     import numpy as np
 
     from perovx.io.serialize import jsonable
@@ -308,15 +438,26 @@ def _thickness_curve(material: str, field: str, beam: str, points: int) -> dict[
     from perovx.spectra import get_beam
     from perovx.units import parse_quantity as pq
 
+    if polarity not in ("negative", "positive"):
+        raise InputError(f"polarity must be 'negative' or 'positive', got {_short(polarity, 40)!r}")
     m = get_material(material)
     b = get_beam(beam)
-    f = pq(field, "V/m", name="field", minimum=0, allow_zero=False)
+    f = pq(field, "V/m", name="field")
+    if f == 0:
+        raise InputError("field must be non-zero")
+    kw = _parse_overrides(overrides or {})
     t = np.geomspace(10e-6, 3e-3, points)
-    s = [run(m, thickness_m=x, bias_V=f * x, beam=b).normalized_sensitivity for x in t]
-    return jsonable({"thickness_um": (t * 1e6).tolist(), "normalized_sensitivity": s})
+    try:
+        s = [run(m, thickness_m=x, bias_V=f * x, beam=b, polarity=polarity,  # type: ignore[arg-type]
+                 **kw).normalized_sensitivity for x in t]
+    except PerovxError as exc:
+        raise InputError(_page_words(str(exc))) from None
+    return jsonable({"thickness_um": (t * 1e6).tolist(), "normalized_sensitivity": s,
+                     "polarity": polarity, "field_V_per_m": f})
 
 
-def _evaluate(material: str, thickness: str, bias: str | None, beam: str, polarity: str) -> Any:
+def _evaluate(material: str, thickness: str, bias: str | None, beam: str, polarity: str,
+              overrides: dict[str, str] | None = None) -> Any:
     """``bias`` None: the material's operating field × thickness, else 100 V (as the CLI)."""
     from perovx.materials import get_material
     from perovx.metrics.detector import evaluate
@@ -326,9 +467,10 @@ def _evaluate(material: str, thickness: str, bias: str | None, beam: str, polari
     if polarity not in ("negative", "positive"):
         raise InputError(f"polarity must be 'negative' or 'positive', got {_short(polarity, 40)!r}")
     m = get_material(material)
-    thickness_m = pq(thickness, "m", name="thickness", minimum=0, allow_zero=False)
+    thickness_m = pq(thickness, field="thickness")
+    kw = _parse_overrides(overrides or {})
     if bias is not None:
-        bias_V = pq(bias, "V", name="bias")
+        bias_V = pq(bias, field="bias")
     elif m.operating_field_V_per_m is not None:
         bias_V = m.operating_bias_V(thickness_m, default_field_V_per_m=0.0)
     else:
@@ -339,4 +481,5 @@ def _evaluate(material: str, thickness: str, bias: str | None, beam: str, polari
         bias_V=bias_V,
         beam=get_beam(beam),
         polarity=polarity,  # type: ignore[arg-type]
+        **kw,
     )

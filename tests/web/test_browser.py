@@ -1,0 +1,320 @@
+"""Every page in a real browser (Debian's chromium driven by Playwright), as a user would.
+
+One server for the module (uvicorn on a free loopback port, SQLite record store and
+``$PEROVX_HOME`` in a temporary folder); each test opens a page, chooses, types,
+uploads, waits for the result, checks the numbers against the JSON API or the analysis
+run directly, checks that the browser logged no error, and saves a screenshot to
+``tests/web/artifacts/<page>.png``. Skips, saying why, without chromium or playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+EXAMPLES = Path(__file__).parents[2] / "examples"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason="chromium is not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    from perovx.web import create_app
+
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PEROVX_HOME", str(home))
+        app = create_app(workers=2, timeout_s=60, store=f"sqlite:///{home / 'records.sqlite'}",
+                         workdir=str(home / "work"))
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        srv = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+        thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        while not srv.started:
+            time.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            srv.should_exit = True
+            thread.join(timeout=15)
+            app.state.workers.close()
+            app.state.jobs.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (pip install playwright)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: object, server: str) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900},  # type: ignore[attr-defined]
+                                  accept_downloads=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    # a 422 is the server's answer to a deliberately bad field: the page shows it
+    pg.on("console", lambda m: errors.append(m.text)
+          if m.type == "error" and "status of 422" not in m.text else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.errors = errors  # type: ignore[attr-defined]
+    pg.base = server  # type: ignore[attr-defined]
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _number(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def test_materials_page(page) -> None:
+    page.goto(page.base + "/materials")
+    page.wait_for_selector("#list tbody tr")
+    page.click("#table2 summary")  # the review's Table 2: MA3Bi2I9 (ref. 53), 10620 µC Gy⁻¹ cm⁻²
+    assert "10620" in page.inner_text("#table2")
+    page.click("#table2 summary")
+    page.fill("input[name=q]", "Cs3Bi2I9-SC-52")
+    rows = page.locator("#list tbody tr")
+    assert rows.count() == 1
+    rows.first.locator("a").click()
+    page.wait_for_selector("#att polyline")
+    page.wait_for_selector("#ss0 polyline")
+    links = page.locator("#d-props a[href^='https://doi.org/']")
+    assert links.count() >= 1  # the number whose source names a DOI links to it
+    page.fill("#add input[name=id]", "Test-CsPbBr3")
+    page.fill("#add input[name=formula]", "CsPbBr3")
+    page.fill("#add input[name=density]", "4.55 g/cm3")
+    page.fill("#add input[name=mu_tau_e]", "1e-3 cm2/V")
+    page.fill("#add input[name=source]", "a test row")
+    page.click("#add button")
+    page.wait_for_function("document.getElementById('add-msg').textContent.includes('added')")
+    page.wait_for_function("document.getElementById('d-title').textContent.includes('Test-CsPbBr3')")
+    page.fill("#add input[name=id]", "Test-bad")
+    page.fill("#add input[name=density]", "1 furlong")
+    page.click("#add button")
+    page.wait_for_function("document.getElementById('add-msg').textContent.includes('furlong')")
+    _shot(page, "materials")
+    assert page.errors == []
+
+
+def test_evaluate_page(page) -> None:
+    import httpx
+
+    page.goto(page.base + "/evaluate")
+    page.wait_for_selector("#material option", state="attached")
+    page.select_option("#material", "MA3Bi2I9-SC-53")
+    page.fill("input[name=thickness]", "1 furlong")
+    page.click("#f button")
+    page.wait_for_function("document.getElementById('error').textContent.length > 0")
+    assert "thickness" in page.inner_text("#error") and "furlong" in page.inner_text("#error")
+    assert page.locator("#result").is_hidden() and page.locator("#curve").is_hidden()
+    page.fill("input[name=thickness]", "500 um")
+    page.fill("input[name=bias]", "50 V")
+    page.select_option("select[name=polarity]", "positive")
+    page.click("#f button")
+    page.wait_for_selector("#curve circle.marker")
+    assert page.inner_text("#error") == ""
+    shown = _number(page.inner_text("td[data-key=normalized_sensitivity]"))
+    api = httpx.get(page.base + "/api/evaluate", params={
+        "material": "MA3Bi2I9-SC-53", "thickness": "500 um", "bias": "50 V",
+        "polarity": "positive"}).json()
+    assert shown == pytest.approx(api["normalized_sensitivity"], rel=1e-3)
+    assert page.locator("#curve text").filter(has_text="500 µm").count() == 1  # the marker
+    ticks = page.locator("#curve text").all_text_contents()
+    assert {"0", "0.2", "1", "100", "1000"} <= set(ticks)  # y ticks between 0 and 1, x ticks in µm
+    # an error after a result clears the table and the curve
+    page.fill("input[name=mu_tau_e]", "-1 cm2/V")
+    page.click("#f button")
+    page.wait_for_function("document.getElementById('error').textContent.length > 0")
+    assert "electron μτ" in page.inner_text("#error")
+    assert page.locator("#curve").is_hidden() and page.locator("#result").is_hidden()
+    page.fill("input[name=mu_tau_e]", "")
+    page.click("#f button")
+    page.wait_for_selector("#curve circle.marker")
+    _shot(page, "evaluate")
+    page.set_viewport_size({"width": 390, "height": 800})  # a phone
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    _shot(page, "evaluate_narrow")
+    assert page.errors == []
+
+
+def test_lab_page(page) -> None:
+    from perovx.metrics.lab import IVCurve
+
+    page.goto(page.base + "/lab")
+    page.set_input_files("#files", str(EXAMPLES / "lab" / "iv_sweep.csv"))
+    page.wait_for_function("document.getElementById('uploaded').textContent.includes('guess: iv')")
+    page.fill("input[name=area]", "0.04 cm2")
+    page.fill("input[name=thickness]", "1 mm")
+    page.click("#run")
+    cell = page.wait_for_selector("td[data-key=resistivity_ohm_cm]")
+    expected = IVCurve.from_file(EXAMPLES / "lab" / "iv_sweep.csv", area_m2=4e-6,
+                                 thickness_m=1e-3).analyze().results_data().to_dict()
+    assert _number(cell.inner_text()) == pytest.approx(expected["resistivity_ohm_cm"], rel=1e-3)
+    page.wait_for_function("document.querySelector('img.result').naturalWidth > 0")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="CSV").click()
+    assert "resistivity" in Path(dl.value.path()).read_text()
+    page.fill("#save input[name=device]", "pellet-1")
+    page.fill("#save input[name=measured_at]", "2026-11-02")
+    page.click("#save button")
+    page.wait_for_function("document.querySelector('#save .saved').textContent.includes('saved')")
+    _shot(page, "lab")
+    # a missing field is named as the page names it
+    page.fill("input[name=area]", "")
+    page.click("#run")
+    page.wait_for_function("document.getElementById('error').textContent.includes('area')")
+    assert page.errors == []
+
+
+def test_device_page(page, tmp_path: Path) -> None:
+    # a record with two of the example device's measurements keeps the fit short
+    record = tmp_path / "pellet.toml"
+    record.write_text('title = "Cs3Bi2I9 pellet (browser test)"\nmaterial = "Cs3Bi2I9"\n'
+                      'contacts = "ohmic"\ntemperature = "300 K"\n[geometry]\n'
+                      'layout = "vertical"\nthickness = "1 mm"\narea = "4 mm2"\n'
+                      '[measurements.iv]\nfile = "iv.csv"\n'
+                      '[measurements.arrhenius]\nfile = "arrhenius.csv"\nbias = "10 V"\n')
+    page.goto(page.base + "/device")
+    page.set_input_files("#files", [str(record), str(EXAMPLES / "device" / "iv.csv"),
+                                    str(EXAMPLES / "device" / "arrhenius.csv")])
+    page.wait_for_function("document.getElementById('uploaded').textContent.split(',').length == 3")
+    page.click("#fit")
+    page.wait_for_selector("#out:not([hidden])", timeout=120_000)
+    assert "Cs3Bi2I9 pellet" in page.inner_text("#title")
+    assert "reduced χ²" in page.inner_text("#chi2")
+    assert page.locator("#params tbody tr").count() >= 2
+    page.wait_for_function("document.getElementById('plot').naturalWidth > 0")
+    _shot(page, "device")
+    assert page.errors == []
+
+
+def test_imaging_page(page) -> None:
+    page.goto(page.base + "/imaging")
+    page.fill("input[name=thickness]", "1 furlong")
+    page.click("#run")
+    page.wait_for_function("document.getElementById('error').textContent.includes('thickness')")
+    page.fill("input[name=thickness]", "1 mm")
+    page.select_option("select[name=image_quality]", "on")
+    page.click("#run")
+    page.wait_for_selector("#job progress")  # progress while it runs
+    page.wait_for_selector("#out:not([hidden])", timeout=120_000)
+    assert page.evaluate("document.getElementById('img').width") == 128
+    assert page.locator("#mtf polyline").count() == 2  # MTF and DQE
+    assert page.locator("#nnps polyline").count() == 1
+    before = page.evaluate("document.getElementById('img').toDataURL()")
+    page.locator("#hi").fill(page.evaluate("document.getElementById('hi').min"))
+    page.wait_for_function(f"document.getElementById('img').toDataURL() != {before!r}")
+    with page.expect_download() as dl:
+        page.click("#tiff")
+    import tifffile
+
+    assert tifffile.imread(dl.value.path()).shape == (128, 128)
+    with page.expect_download() as dl:
+        page.click("#dicom")
+    import pydicom
+
+    assert pydicom.dcmread(dl.value.path()).pixel_array.shape == (128, 128)
+    page.locator("#hi").fill(page.evaluate("document.getElementById('hi').max"))
+    _shot(page, "imaging")
+    assert page.errors == []
+
+
+def test_imaging_cancel(page) -> None:
+    page.goto(page.base + "/imaging")
+    page.fill("input[name=rows]", "512")
+    page.fill("input[name=columns]", "512")
+    page.select_option("select[name=kernels]", "monte_carlo")
+    page.click("#run")
+    page.wait_for_selector("#job button")
+    page.click("#job button")
+    page.wait_for_function("document.getElementById('error').textContent.includes('cancelled')")
+    assert page.errors == []
+
+
+def _save_run(base: str, path: Path, params: dict, device: str, day: str) -> None:
+    """Analyse a file through the API and save it (a second point for the tracking plot)."""
+    import httpx
+
+    with httpx.Client(base_url=base, timeout=60) as http:
+        sha = http.post("/api/uploads", params={"name": path.name},
+                        content=path.read_bytes()).json()["sha256"]
+        job = http.post("/api/jobs/lab", json={"params": params, "uploads": [sha]}).json()
+        while job["state"] in ("queued", "running"):
+            time.sleep(0.2)
+            job = http.get(f"/api/jobs/{job['id']}").json()
+        assert job["state"] == "done", job
+        r = http.post("/api/records", json={"job": job["id"], "device": device,
+                                            "measured_at": day})
+        assert r.status_code == 200
+
+
+def test_records_page(page) -> None:
+    # pellet-1 measured again three weeks later (the lab test saved the first run)
+    _save_run(page.base, EXAMPLES / "device" / "iv.csv",
+              {"analysis": "iv", "area": "0.04 cm2", "thickness": "1 mm"}, "pellet-1",
+              "2026-11-23")
+    page.goto(page.base + "/records")
+    page.wait_for_selector("#list tbody tr")
+    page.fill("input[name=search]", "pellet-1")
+    page.wait_for_function("document.querySelectorAll('#list tbody tr').length >= 1")
+    assert "iv_sweep.csv" in page.inner_text("#list")
+    page.wait_for_selector("#device option", state="attached")
+    page.select_option("#device", "pellet-1")
+    page.wait_for_selector("#figure option", state="attached")
+    page.select_option("#figure", "resistivity_ohm_cm")
+    page.wait_for_selector("#series circle")
+    assert page.locator("#series circle").count() == 2  # both runs, in time order
+    with page.expect_download() as dl:
+        page.click("#csv")
+    assert "resistivity_ohm_cm" in Path(dl.value.path()).read_text()
+    _shot(page, "records")
+    assert page.errors == []
+
+
+def test_index_page(page) -> None:
+    page.goto(page.base + "/")
+    for name in ("Materials", "Evaluate", "Lab", "Device", "Imaging", "Records"):
+        assert page.locator("header a", has_text=name).count() == 1
+    _shot(page, "index")
+    assert page.errors == []
+
+
+def teardown_module() -> None:
+    """Copy the screenshots where the README text expects them, when asked to."""
+    target = os.environ.get("PEROVX_SCREENSHOTS")
+    if target and ARTIFACTS.exists():
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for png in ARTIFACTS.glob("*.png"):
+            shutil.copyfile(png, Path(target) / png.name)
