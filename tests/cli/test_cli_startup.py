@@ -60,7 +60,12 @@ def test_evaluate_runs_without_heavy_libraries(argv: list[str]) -> None:
     # SpekPy builds a tube spectrum the first time only; later runs read the spectrum
     # cache in the perovx home the subprocess shares with this one.
     from perovx.spectra import get_beam
+    from perovx.spectra.tube import _spekpy_spectrum
 
+    # in-memory caches may hold a spectrum another test computed under another home:
+    # compute it afresh so that it lands in the cache folder of this process's home
+    get_beam.cache_clear()
+    _spekpy_spectrum.cache_clear()
     get_beam("RQA5")
     block = "".join(f"sys.modules[{name!r}] = None\n" for name in HEAVY)
     code = (f"import sys\n{block}sys.argv = ['perovx', *{argv!r}]\n"

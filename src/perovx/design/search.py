@@ -94,7 +94,7 @@ def parse_goal(text: str, *, objective: str | None = None) -> Goal:
     if needs_f:
         if m.group(2) is None:
             raise InputError(f"goal {text!r}: {name} needs a frequency, e.g. {name}@2lp/mm")
-        f_text = m.group(2).strip().lower().replace("lp/mm", "/mm").replace("cy/mm", "/mm")
+        f_text = m.group(2).strip().lower().replace("cy/mm", "lp/mm")
         freq = parse_quantity(f_text, "1/m", name=f"goal {text!r} frequency", minimum=0)
     elif m.group(2) is not None:
         raise InputError(f"goal {text!r}: {name} takes no frequency")
