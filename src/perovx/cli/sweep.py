@@ -114,6 +114,10 @@ def sweep_command(
                       temperature_K=_range(temperature, "K", "temperature", log=False),
                       pixel_pitch_m=_range(pixel_pitch, "m", "pixel pitch"), **volts)
     _check_size(axes.size, max_memory, max_time)
+    if dask is not None:  # before the progress bar, so that a refusal stays one line
+        from perovx.sweep.engine import check_address
+
+        check_address(dask)
     partial = None
     lock = None
     if out is not None:
@@ -123,7 +127,10 @@ def sweep_command(
         lock = claim(out.parent if str(out.parent) else Path("."), out.name, create=False)
     try:
         try:
-            with Progress(transient=True, console=Console(stderr=True)) as progress:
+            console = Console(stderr=True)
+            # off when stderr is no terminal: a stopped bar would leave a blank line there
+            with Progress(transient=True, console=console,
+                          disable=not console.is_terminal) as progress:
                 task = progress.add_task("sweep (blocks)", total=None)
                 ds = sweep(axes, scheduler=dask, n_workers=workers, checkpoint=partial,
                            resume=resume, block_points=block_points,

@@ -79,14 +79,23 @@ def run_block(model: PointModel, axes: SweepAxes, chunks: tuple[int, ...],
     return BlockResult(block_id, out, skipped)
 
 
-def _connect(client_type: Any, address: str) -> Any:
-    """A client on the scheduler at ``address``, or an InputError within the timeout."""
+def check_address(address: str) -> None:
+    """Refuse a scheduler address that is neither ``local`` nor ``tcp://host:port``-like."""
     from perovx.units import echo
 
+    if address == "local":
+        return
     if len(address) > 200 or not re.fullmatch(r"(?:tcp|tls|inproc|ws|wss)://\S+|[\w.-]+:\d+",
                                               address):
         raise InputError(f"Dask scheduler address {echo(address)} is not 'local' or "
                          "tcp://host:port")
+
+
+def _connect(client_type: Any, address: str) -> Any:
+    """A client on the scheduler at ``address``, or an InputError within the timeout."""
+    from perovx.units import echo
+
+    check_address(address)
     try:
         return client_type(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
