@@ -156,33 +156,26 @@ def csa_command(
 
 def _write_dataset(ds: object, out: Path) -> None:
     import json
-    import os
-    import tempfile
 
-    fd, tmp = tempfile.mkstemp(prefix=".perovx-", suffix=out.suffix, dir=out.parent or ".")
-    os.close(fd)
-    try:
+    from perovx.io.atomic import atomic_path
+
+    with atomic_path(out, what="dataset") as tmp:
         if out.suffix == ".nc":
             ds.to_netcdf(tmp)  # type: ignore[attr-defined]
         else:
             from perovx.io.serialize import jsonable
 
-            Path(tmp).write_text(json.dumps(jsonable(ds.to_dict(data="list"))),  # type: ignore[attr-defined]
-                                 encoding="utf-8")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            tmp.write_text(json.dumps(jsonable(ds.to_dict(data="list"))),  # type: ignore[attr-defined]
+                           encoding="utf-8")
 
 
 def _plot(result: object, stages: object, path: Path) -> None:
-    import os
-    import tempfile
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from perovx.io.atomic import save_figure
 
     ds = result.to_dataset()  # type: ignore[attr-defined]
     fig, axes = plt.subplots(1, 4, figsize=(18, 4.2))
@@ -198,14 +191,8 @@ def _plot(result: object, stages: object, path: Path) -> None:
         ax.grid(alpha=0.3)
     fig.suptitle(ds.attrs["title"])
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=".perovx-", suffix=".png", dir=path.parent or ".")
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        save_figure(fig, path, dpi=100)
     finally:
         plt.close(fig)
 
@@ -400,22 +387,15 @@ def _confirm(pareto: object, n: int, kerma: float, histories: int,
 
 
 def _pareto_plot(result: object, objectives: list, targets: list, path: Path) -> None:
-    import os
-    import tempfile
 
     import matplotlib.pyplot as plt
 
     from perovx.design.search import plot_pareto
+    from perovx.io.atomic import save_figure
 
     fig = plot_pareto(result, objectives, targets)  # type: ignore[arg-type]
-    fd, tmp = tempfile.mkstemp(prefix=".perovx-", suffix=".png", dir=path.parent or ".")
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        save_figure(fig, path, dpi=100)
     finally:
         plt.close(fig)
 

@@ -38,25 +38,9 @@ def register(app: typer.Typer) -> None:
 
 def _save_figure(fig: object, path: Path) -> None:
     """Save a figure atomically (temporary name, then rename); never replace a file."""
-    import os
-    import tempfile
+    from perovx.io.atomic import save_figure
 
-    from perovx.errors import FileFormatError
-
-    if path.exists():
-        raise FileFormatError(f"{path}: exists; choose another --plot file")
-    if not path.parent.is_dir():
-        raise FileFormatError(f"{path.parent}: no such folder for --plot")
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=path.suffix or ".png", dir=path.parent
-    )
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")  # type: ignore[attr-defined]
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_figure(fig, path, dpi=110, bbox_inches="tight")
 
 
 @handle_errors
