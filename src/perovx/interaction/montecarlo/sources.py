@@ -379,19 +379,7 @@ class Spectrum:
 
     def alias_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """Walker alias tables (acceptance probabilities, aliases) for O(1) sampling."""
-        n = self.probability.size
-        q = self.probability * n
-        alias = np.arange(n, dtype=np.int64)
-        prob = np.ones(n)
-        small = [i for i in range(n) if q[i] < 1.0]
-        large = [i for i in range(n) if q[i] >= 1.0]
-        while small and large:
-            s, g = small.pop(), large.pop()
-            prob[s] = q[s]
-            alias[s] = g
-            q[g] = q[g] + q[s] - 1.0
-            (small if q[g] < 1.0 else large).append(g)
-        return prob, alias
+        return walker_alias_tables(self.probability)
 
 
 def _bin_widths(centres_keV: np.ndarray) -> np.ndarray:
@@ -464,3 +452,25 @@ def as_spectrum(beam: Any) -> Spectrum:
         f"beam must be an energy in keV, a name ('60keV', 'RQA5'), a Beam or "
         f"(energies, weights), got {type(beam).__name__}"
     )
+
+
+def walker_alias_tables(p: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias tables (acceptance probability, alias) of the distribution ``p``.
+
+    ``p`` need not be normalised. Drawing a uniform index ``i`` and a uniform ``u``, the
+    sample is ``i`` when ``u < prob[i]``, else ``alias[i]``: O(1) per draw.
+    """
+    p = np.asarray(p, dtype=float)
+    n = p.size
+    q = p / p.sum() * n
+    prob = np.ones(n)
+    alias = np.arange(n, dtype=np.int64)
+    small = [i for i in range(n) if q[i] < 1.0]
+    large = [i for i in range(n) if q[i] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        prob[s] = q[s]
+        alias[s] = g
+        q[g] = q[g] + q[s] - 1.0
+        (small if q[g] < 1.0 else large).append(g)
+    return prob, alias

@@ -45,6 +45,7 @@ from perovx.interaction.montecarlo.sources import (
     Source,
     Spectrum,
     source_parameters,
+    walker_alias_tables,
 )
 
 __all__ = [
@@ -402,23 +403,6 @@ class PackedTables:
         return self.elements[g].symbol, tr.name, tr.energy_keV
 
 
-def _alias_tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker/Vose alias tables (acceptance probability, alias) of the distribution ``p``."""
-    n = p.size
-    q = p / p.sum() * n
-    prob = np.ones(n)
-    alias = np.arange(n, dtype=np.int64)
-    small = [i for i in range(n) if q[i] < 1.0]
-    large = [i for i in range(n) if q[i] >= 1.0]
-    while small and large:
-        s, g = small.pop(), large.pop()
-        prob[s] = q[s]
-        alias[s] = g
-        q[g] = q[g] + q[s] - 1.0
-        (small if q[g] < 1.0 else large).append(g)
-    return prob, alias
-
-
 @cache
 def relaxation_cascades(
     z: int, cutoff_keV: float
@@ -495,7 +479,7 @@ def _pack_cascades(p: _Packer, elements: tuple[ElementData, ...], nt: int,
     for g, el in enumerate(elements):
         for shell, cascades in enumerate(relaxation_cascades(el.z, cutoff_keV)):
             start = offsets[-1]
-            q, alias = _alias_tables(np.array([c[0] for c in cascades]))
+            q, alias = walker_alias_tables(np.array([c[0] for c in cascades]))
             q_all.append(q)
             alias_all.append(alias + start)
             for _, photons in cascades:
