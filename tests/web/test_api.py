@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -294,7 +295,7 @@ def test_design_job_curves_and_breakdown(client: TestClient) -> None:
     assert stages[0]["dqe_at_0"] == pytest.approx(res["figures"]["quantum_efficiency"])
     # the last stage is the full model
     assert stages[-1]["dqe_at_0"] == pytest.approx(res["dqe"][0])
-    assert all(a["dqe_at_0"] >= b["dqe_at_0"] - 1e-9 for a, b in zip(stages, stages[1:]))
+    assert all(a["dqe_at_0"] >= b["dqe_at_0"] - 1e-9 for a, b in itertools.pairwise(stages))
     r = client.post("/api/jobs/design", json={"params": {"thickness": "1 furlong"}})
     assert r.status_code == 422 and "furlong" in r.json()["error"]
     r = client.post("/api/jobs/design", json={"params": {"pitch": "5 mm"}})

@@ -5,8 +5,9 @@ Routes (all under ``/api``):
 - ``POST /uploads?name=FILE`` — the file's bytes as the body (at most
   :data:`~perovx.web.uploads.MAX_UPLOAD_BYTES`); answers its SHA-256 and, for tables,
   the headers, the recognised column kinds and the guessed analysis;
-- ``POST /jobs/{lab|device|imaging|compare|design}`` — ``{"params": {...}, "uploads": [sha256, ...]}``
-  starts a background job; ``GET /jobs/{id}`` its state and progress, then its result;
+- ``POST /jobs/{lab|device|imaging|compare|design}`` — ``{"params": {...}, "uploads":
+  [sha256, ...]}`` starts a background job (a compare or design form is checked first);
+  ``GET /jobs/{id}`` its state and progress, then its result;
   ``POST /jobs/{id}/cancel``; ``GET /jobs/{id}/files/{name}`` a file it wrote;
 - ``POST /records`` — ``{"job": id, "title", "device", "measured_at"}`` saves a finished
   job with its provenance; ``GET /records?search=&kind=&device=``, ``GET /records/{id}``,
