@@ -297,7 +297,7 @@ def test_compare_page(page) -> None:
 
 def test_design_page(page) -> None:
     page.goto(page.base + "/design")
-    page.wait_for_selector("#material option[value=MAPbI3]", state="attached")
+    page.wait_for_selector("#material option[value=MAPbI3-SC]", state="attached")
     page.fill("input[name=pitch]", "5 mm")
     page.click("#run")
     page.wait_for_function("document.getElementById('error').textContent.includes('pitch')")

@@ -143,7 +143,7 @@ def check_design(params: Mapping[str, Any]) -> dict[str, Any]:
     from perovx.design.compare import parse_detector
 
     common = _common(params)
-    material = _text(params, "material", "MAPbI3") or "MAPbI3"
+    material = _text(params, "material", "MAPbI3-SC") or "MAPbI3-SC"
     thickness = _text(params, "thickness", "1 mm") or "1 mm"
     bias = _text(params, "bias")
     if ":" in material + thickness + (bias or ""):
