@@ -300,3 +300,35 @@ def test_design_job_curves_and_breakdown(client: TestClient) -> None:
     assert r.status_code == 422 and "furlong" in r.json()["error"]
     r = client.post("/api/jobs/design", json={"params": {"pitch": "5 mm"}})
     assert r.status_code == 422 and "pitch" in r.json()["error"]
+
+
+def test_search_job_pareto_table(client: TestClient) -> None:
+    r = client.post("/api/jobs/search", json={"params": {
+        "materials": "MAPbI3-SC, CZT", "thicknesses": "0.5 mm, 1 mm", "pitches": "100 um",
+        "maximize": "dqe@1lp/mm, mtf@2lp/mm", "target": "qe>0.5", "population": "6",
+        "generations": "2"}})
+    assert r.status_code == 200, r.text
+    job = _wait(client, r.json()["id"], limit_s=300)
+    assert job["state"] == "done", job
+    res = job["result"]
+    assert res["goals"][:2] == ["dqe@1lp/mm", "mtf@2lp/mm"] and res["pareto"]
+    assert res["evaluations"] >= len(res["pareto"])
+    for row in res["pareto"]:
+        assert row["material"] in ("MAPbI3-SC", "CZT") and row["pitch"] == pytest.approx(100)
+        assert 0 < row["dqe@1lp/mm"] <= row["qe"] + 1e-9 and row["qe"] > 0.5
+    # no row of a Pareto set is dominated by another
+    for a in res["pareto"]:
+        assert not any(b["dqe@1lp/mm"] > a["dqe@1lp/mm"] and b["mtf@2lp/mm"] > a["mtf@2lp/mm"]
+                       for b in res["pareto"])
+
+
+@pytest.mark.parametrize(("params", "word"), [
+    ({"population": "500"}, "4–16"),
+    ({"maximize": "speed"}, "speed"),
+    ({"materials": "unobtainium"}, "unobtainium"),
+    ({"field_low": "2 V/um", "field_high": "1 V/um"}, "lowest"),
+])
+def test_search_bad_form_is_refused_at_once(client: TestClient, params: dict,
+                                            word: str) -> None:
+    r = client.post("/api/jobs/search", json={"params": params})
+    assert r.status_code == 422 and word in r.json()["error"], r.text

@@ -5,7 +5,7 @@ Routes (all under ``/api``):
 - ``POST /uploads?name=FILE`` — the file's bytes as the body (at most
   :data:`~perovx.web.uploads.MAX_UPLOAD_BYTES`); answers its SHA-256 and, for tables,
   the headers, the recognised column kinds and the guessed analysis;
-- ``POST /jobs/{lab|device|imaging|compare|design}`` — ``{"params": {...}, "uploads":
+- ``POST /jobs/{lab|device|imaging|compare|design|search}`` — ``{"params": {...}, "uploads":
   [sha256, ...]}`` starts a background job (a compare or design form is checked first);
   ``GET /jobs/{id}`` its state and progress, then its result;
   ``POST /jobs/{id}/cancel``; ``GET /jobs/{id}/files/{name}`` a file it wrote;
@@ -127,7 +127,7 @@ def register(app: Any, *, uploads: Any, jobs: Any, store_url: str | None, pool: 
         if j.state != "done" or j.outcome is None:
             raise InputError("only a finished job can be saved")
         kind = {"lab": "analysis", "device": "device-fit", "imaging": "simulation",
-                "compare": "comparison", "design": "design"}[j.kind]
+                "compare": "comparison", "design": "design", "search": "design-search"}[j.kind]
         result = j.outcome.get("result") or {}
         analysis = ""
         if j.kind == "lab":

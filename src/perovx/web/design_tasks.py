@@ -13,7 +13,8 @@ from typing import Any
 
 from perovx.errors import InputError
 
-__all__ = ["CHECKS", "check_compare", "check_design", "compare_task", "design_task"]
+__all__ = ["CHECKS", "check_compare", "check_design", "check_search", "compare_task",
+           "design_task", "search_task"]
 
 Progress = Callable[[str, float], None]
 
@@ -197,8 +198,107 @@ def design_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: 
                                      if isinstance(v, int | float)}}
 
 
+#: Bounds of the search form: list lengths, NSGA-II population and generations.
+MAX_SEARCH_CHOICES = 4
+POPULATION_RANGE = (4, 16)
+GENERATIONS_RANGE = (1, 5)
+
+
+def _int(params: Mapping[str, Any], key: str, default: str, bounds: tuple[int, int]) -> int:
+    text = _text(params, key, default) or default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{key}: a whole number, got {text[:40]!r}") from None
+    if not bounds[0] <= value <= bounds[1]:
+        raise InputError(f"{key}: {bounds[0]}–{bounds[1]}, got {value}")
+    return value
+
+
+def _list(params: Mapping[str, Any], key: str, default: str) -> list[str]:
+    items = [t.strip() for t in (_text(params, key, default) or default).split(",") if t.strip()]
+    if not 1 <= len(items) <= MAX_SEARCH_CHOICES:
+        raise InputError(f"{key}: 1–{MAX_SEARCH_CHOICES} comma-separated values, got "
+                         f"{len(items)}")
+    return items
+
+
+def check_search(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse the search form: ``materials``, ``thicknesses``, ``pitches`` (comma lists),
+    ``field_low``/``field_high`` (V/µm or any field unit), ``beam``, ``dose``, ``maximize``
+    (comma list of objectives such as ``dqe@1lp/mm``), ``target`` (optional, e.g.
+    ``mtf@2lp/mm>0.3``), ``population``, ``generations``, ``seed``."""
+    from perovx.design.search import parse_goal
+    from perovx.materials import get_material
+    from perovx.units import parse_quantity
+
+    common = _common(params)
+    materials = _list(params, "materials", "MAPbI3-SC, CsPbBr3-SC")
+    for m in materials:
+        get_material(m)
+    thick = [parse_quantity(t, "m", name="thickness", minimum=10e-6, maximum=5e-3)
+             for t in _list(params, "thicknesses", "0.5 mm, 1 mm")]
+    pitches = [parse_quantity(t, "m", name="pixel pitch", minimum=PITCH_RANGE_M[0],
+                              maximum=PITCH_RANGE_M[1])
+               for t in _list(params, "pitches", "100 um, 150 um")]
+    lo = parse_quantity(_text(params, "field_low", "0.1 V/um"), "V/m", name="lowest field",
+                        minimum=1e3, maximum=1e8, allow_zero=False)
+    hi = parse_quantity(_text(params, "field_high", "1 V/um"), "V/m", name="highest field",
+                        minimum=1e3, maximum=1e8, allow_zero=False)
+    if lo > hi:
+        raise InputError(f"field: lowest ({lo:g} V/m) above highest ({hi:g} V/m)")
+    objectives = [parse_goal(t, objective="max")
+                  for t in _list(params, "maximize", "dqe@1lp/mm")]
+    target_text = _text(params, "target")
+    targets = [parse_goal(target_text)] if target_text else []
+    return {"materials": materials, "thickness_m": thick, "pitch_m": pitches,
+            "field_V_per_m": (lo, hi), "beams": [common["beam"]],
+            "air_kerma_Gy": common["air_kerma_Gy"], "objectives": objectives,
+            "targets": targets, "electronic_noise_e": common["electronic_noise_e"],
+            "population": _int(params, "population", "8", POPULATION_RANGE),
+            "generations": _int(params, "generations", "2", GENERATIONS_RANGE),
+            "seed": _int(params, "seed", "0", (0, 2**31 - 1))}
+
+
+def search_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Path,
+                progress: Progress) -> dict[str, Any]:
+    """A small NSGA-II search (:func:`perovx.design.search.search`); the Pareto table.
+
+    Rows: material, thickness (mm), bias (V), pitch (µm), beam and each goal's value in
+    its SI unit (named in ``units``).
+    """
+    import numpy as np
+
+    from perovx.design.search import search
+
+    opts = check_search(params)
+    materials = opts.pop("materials")
+    res = search(materials, histories=WEB_HISTORIES,
+                 progress=lambda done, total: progress(f"generation {done} of {total}",
+                                                       0.05 + 0.9 * done / max(total, 1)),
+                 **opts)
+    ds = res.pareto
+    rows = []
+    for i in range(ds.sizes["candidate"]):
+        row = {k: (ds[k].values[i].item() if hasattr(ds[k].values[i], "item")
+                   else ds[k].values[i]) for k in ("material", "thickness", "bias", "pitch",
+                                                    "beam")}
+        for name in ds.data_vars:
+            v = float(ds[name].values[i])
+            row[str(name)] = v if np.isfinite(v) else None
+        rows.append(row)
+    progress("done", 1.0)
+    return {"result": {"pareto": rows, "goals": [str(n) for n in ds.data_vars],
+                       "units": {str(n): ds[n].attrs.get("units", "") for n in ds.data_vars},
+                       "unmet": res.unmet, "evaluations": res.evaluations,
+                       "elapsed_s": res.elapsed_s},
+            "files": {}, "figures": {"evaluations": res.evaluations,
+                                     "pareto_designs": len(rows)}}
+
+
 #: Job kind → parser the API runs before starting the job (bad input: 422 at once).
 CHECKS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "compare": check_compare,
     "design": check_design,
+    "search": check_search,
 }

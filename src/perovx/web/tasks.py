@@ -415,4 +415,5 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "imaging": imaging_task,
     "compare": lambda *a: _design_tasks().compare_task(*a),
     "design": lambda *a: _design_tasks().design_task(*a),
+    "search": lambda *a: _design_tasks().search_task(*a),
 }
