@@ -311,6 +311,12 @@ def test_design_page(page) -> None:
     full = _number(page.inner_text("#stages tbody tr:last-child td:nth-child(2)"))
     assert 0 < full <= 1
     assert "quantum efficiency" in page.inner_text("#figures")
+    page.fill("input[name=population]", "6")
+    page.click("#srun")
+    page.wait_for_selector("#sout:not([hidden])", timeout=300_000)
+    assert page.locator("#pareto tbody tr").count() >= 1
+    dqe = _number(page.inner_text("#pareto tbody tr:first-child td:nth-child(6)"))
+    assert 0 < dqe <= 1
     _shot(page, "design")
     _copy_shot("design")
     assert page.errors == []
