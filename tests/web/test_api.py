@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -246,3 +247,88 @@ def test_serve_makes_up_a_token_for_a_network_address(monkeypatch, tmp_path: Pat
     assert out.exit_code == 2 and "--token" in out.output
     out = CliRunner().invoke(cli, ["serve", "--port", "18765", "--store", "mysql://a@b/c"])
     assert out.exit_code == 2 and "not supported" in out.output
+
+
+def test_compare_job_table_and_pictures(client: TestClient) -> None:
+    r = client.post("/api/jobs/compare", json={"params": {
+        "detector1": "a-Se:1mm", "detector2": "MAPbI3:1mm:-100V", "size": "32",
+        "dose": "1 uGy", "beam": "RQA5"}})
+    assert r.status_code == 200, r.text
+    job = _wait(client, r.json()["id"], limit_s=300)
+    assert job["state"] == "done", job
+    rows = job["result"]["detectors"]
+    assert list(rows) == ["a-Se 1 mm", "MAPbI3 1 mm"]
+    for row in rows.values():
+        # DQE(0) = QE × Swank × (noise terms ≤ 1) can never exceed the quantum efficiency
+        assert 0 < row["dqe_at_0_lp_per_mm"] <= row["quantum_efficiency"] + 1e-9
+        assert row["d_prime_npwe_0.5mm_2pct"] > 0 and row["d_prime_npw_0.5mm_2pct"] > 0
+    for name in ("compare_images.png", "compare_curves.png"):
+        png = client.get(f"/api/jobs/{job['id']}/files/{name}")
+        assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(("params", "word"), [
+    ({"detector1": "a-Se:1mm"}, "2–4"),
+    ({"detector1": "a-Se:1mm", "detector2": "CZT:1mm", "dose": "1 furlong"}, "furlong"),
+    ({"detector1": "a-Se:1mm", "detector2": "CZT:1mm", "size": "5000"}, "32–256"),
+    ({"detector1": "a-Se:1mm", "detector2": "CZT:1mm", "beam": "RQA99"}, "RQA99"),
+    ({"detector1": "a-Se:1mm", "detector2": "a-Se:1mm"}, "same layer"),
+])
+def test_compare_bad_form_is_refused_at_once(client: TestClient, params: dict,
+                                             word: str) -> None:
+    r = client.post("/api/jobs/compare", json={"params": params})
+    assert r.status_code == 422 and word in r.json()["error"], r.text
+
+
+def test_design_job_curves_and_breakdown(client: TestClient) -> None:
+    r = client.post("/api/jobs/design", json={"params": {
+        "material": "MAPbI3", "thickness": "1 mm", "bias": "-100 V", "pitch": "150 um",
+        "dose": "1 uGy"}})
+    assert r.status_code == 200, r.text
+    job = _wait(client, r.json()["id"], limit_s=300)
+    assert job["state"] == "done", job
+    res = job["result"]
+    assert res["nyquist_per_mm"] == pytest.approx(1 / (2 * 0.150))  # 1/(2 × pitch)
+    assert res["mtf"][0] == pytest.approx(1.0)  # normalised at zero frequency
+    stages = res["breakdown"]
+    # with only the absorption stage the DQE(0) of a binomial selection equals the QE
+    assert stages[0]["dqe_at_0"] == pytest.approx(res["figures"]["quantum_efficiency"])
+    # the last stage is the full model
+    assert stages[-1]["dqe_at_0"] == pytest.approx(res["dqe"][0])
+    assert all(a["dqe_at_0"] >= b["dqe_at_0"] - 1e-9 for a, b in itertools.pairwise(stages))
+    r = client.post("/api/jobs/design", json={"params": {"thickness": "1 furlong"}})
+    assert r.status_code == 422 and "furlong" in r.json()["error"]
+    r = client.post("/api/jobs/design", json={"params": {"pitch": "5 mm"}})
+    assert r.status_code == 422 and "pitch" in r.json()["error"]
+
+
+def test_search_job_pareto_table(client: TestClient) -> None:
+    r = client.post("/api/jobs/search", json={"params": {
+        "materials": "MAPbI3-SC, CZT", "thicknesses": "0.5 mm, 1 mm", "pitches": "100 um",
+        "maximize": "dqe@1lp/mm, mtf@2lp/mm", "target": "qe>0.5", "population": "6",
+        "generations": "2"}})
+    assert r.status_code == 200, r.text
+    job = _wait(client, r.json()["id"], limit_s=300)
+    assert job["state"] == "done", job
+    res = job["result"]
+    assert res["goals"][:2] == ["dqe@1lp/mm", "mtf@2lp/mm"] and res["pareto"]
+    assert res["evaluations"] >= len(res["pareto"])
+    for row in res["pareto"]:
+        assert row["material"] in ("MAPbI3-SC", "CZT") and row["pitch"] == pytest.approx(100)
+        assert 0 < row["dqe@1lp/mm"] <= row["qe"] + 1e-9 and row["qe"] > 0.5
+    # no row of a Pareto set is dominated by another
+    for a in res["pareto"]:
+        assert not any(b["dqe@1lp/mm"] > a["dqe@1lp/mm"] and b["mtf@2lp/mm"] > a["mtf@2lp/mm"]
+                       for b in res["pareto"])
+
+
+@pytest.mark.parametrize(("params", "word"), [
+    ({"population": "500"}, "4–16"),
+    ({"maximize": "speed"}, "speed"),
+    ({"materials": "unobtainium"}, "unobtainium"),
+    ({"field_low": "2 V/um", "field_high": "1 V/um"}, "lowest"),
+])
+def test_search_bad_form_is_refused_at_once(client: TestClient, params: dict,
+                                            word: str) -> None:
+    r = client.post("/api/jobs/search", json={"params": params})
+    assert r.status_code == 422 and word in r.json()["error"], r.text

@@ -263,6 +263,65 @@ def test_imaging_cancel(page) -> None:
     assert page.errors == []
 
 
+def _copy_shot(name: str) -> None:
+    """Also leave the screenshot with the session's notes (when that folder exists)."""
+    notes = Path("/work/wt/notes")
+    if notes.is_dir():
+        (notes / "screens").mkdir(exist_ok=True)
+        shutil.copyfile(ARTIFACTS / f"{name}.png", notes / "screens" / f"{name}.png")
+
+
+def test_compare_page(page) -> None:
+    page.goto(page.base + "/compare")
+    page.fill("input[name=dose]", "1 furlong")
+    page.click("#run")
+    page.wait_for_function("document.getElementById('error').textContent.includes('furlong')")
+    page.fill("input[name=dose]", "1 uGy")
+    page.fill("input[name=detector3]", "CZT:1mm:-1000V")
+    page.click("#run")
+    page.wait_for_selector("#job progress")  # progress while it runs
+    page.wait_for_selector("#out:not([hidden])", timeout=300_000)
+    rows = page.locator("#table tbody tr")
+    assert rows.count() == 3
+    assert page.inner_text("#table tbody tr:nth-child(2) td:first-child") == "MAPbI3 1 mm"
+    for i in range(1, 4):  # every detector's DQE(0) is a number in (0, 1]
+        dqe0 = _number(page.inner_text(f"#table tbody tr:nth-child({i}) td:nth-child(4)"))
+        assert 0 < dqe0 <= 1
+    assert "d′ NPWE" in page.inner_text("#table thead")
+    page.wait_for_function("document.getElementById('images').naturalWidth > 0 && "
+                           "document.getElementById('curves').naturalWidth > 0")
+    _shot(page, "compare")
+    _copy_shot("compare")
+    assert page.errors == []
+
+
+def test_design_page(page) -> None:
+    page.goto(page.base + "/design")
+    page.wait_for_selector("#material option[value=MAPbI3-SC]", state="attached")
+    page.fill("input[name=pitch]", "5 mm")
+    page.click("#run")
+    page.wait_for_function("document.getElementById('error').textContent.includes('pitch')")
+    page.fill("input[name=pitch]", "150 um")
+    page.click("#run")
+    page.wait_for_selector("#out:not([hidden])", timeout=300_000)
+    assert page.locator("#mtf polyline").count() == 2  # MTF and DQE
+    assert page.locator("#nnps polyline").count() == 1
+    stages = page.locator("#stages tbody tr")
+    assert stages.count() >= 5
+    full = _number(page.inner_text("#stages tbody tr:last-child td:nth-child(2)"))
+    assert 0 < full <= 1
+    assert "quantum efficiency" in page.inner_text("#figures")
+    page.fill("input[name=population]", "6")
+    page.click("#srun")
+    page.wait_for_selector("#sout:not([hidden])", timeout=300_000)
+    assert page.locator("#pareto tbody tr").count() >= 1
+    dqe = _number(page.inner_text("#pareto tbody tr:first-child td:nth-child(6)"))
+    assert 0 < dqe <= 1
+    _shot(page, "design")
+    _copy_shot("design")
+    assert page.errors == []
+
+
 def _save_run(base: str, path: Path, params: dict, device: str, day: str) -> None:
     """Analyse a file through the API and save it (a second point for the tracking plot)."""
     import httpx

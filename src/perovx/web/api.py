@@ -5,8 +5,9 @@ Routes (all under ``/api``):
 - ``POST /uploads?name=FILE`` — the file's bytes as the body (at most
   :data:`~perovx.web.uploads.MAX_UPLOAD_BYTES`); answers its SHA-256 and, for tables,
   the headers, the recognised column kinds and the guessed analysis;
-- ``POST /jobs/{lab|device|imaging}`` — ``{"params": {...}, "uploads": [sha256, ...]}``
-  starts a background job; ``GET /jobs/{id}`` its state and progress, then its result;
+- ``POST /jobs/{lab|device|imaging|compare|design|search}`` — ``{"params": {...}, "uploads":
+  [sha256, ...]}`` starts a background job (a compare or design form is checked first);
+  ``GET /jobs/{id}`` its state and progress, then its result;
   ``POST /jobs/{id}/cancel``; ``GET /jobs/{id}/files/{name}`` a file it wrote;
 - ``POST /records`` — ``{"job": id, "title", "device", "measured_at"}`` saves a finished
   job with its provenance; ``GET /records?search=&kind=&device=``, ``GET /records/{id}``,
@@ -86,6 +87,10 @@ def register(app: Any, *, uploads: Any, jobs: Any, store_url: str | None, pool: 
         hashes = data.get("uploads") or []
         if not isinstance(params, dict) or not isinstance(hashes, list) or len(hashes) > 20:
             raise InputError("expected params as an object and at most 20 uploads")
+        from perovx.web.design_tasks import CHECKS
+
+        if kind in CHECKS:  # refuse a bad form at once, before a job starts
+            CHECKS[kind](params)
         inputs = {}
         for h in hashes:
             up = uploads.get(h)
@@ -121,7 +126,8 @@ def register(app: Any, *, uploads: Any, jobs: Any, store_url: str | None, pool: 
         j = jobs.get(str(data.get("job", ""))[:40])
         if j.state != "done" or j.outcome is None:
             raise InputError("only a finished job can be saved")
-        kind = {"lab": "analysis", "device": "device-fit", "imaging": "simulation"}[j.kind]
+        kind = {"lab": "analysis", "device": "device-fit", "imaging": "simulation",
+                "compare": "comparison", "design": "design", "search": "design-search"}[j.kind]
         result = j.outcome.get("result") or {}
         analysis = ""
         if j.kind == "lab":

@@ -161,7 +161,7 @@ class WorkerPool:
 #: The pages, each a static HTML file in ``static/`` (route → file).
 PAGES = {"": "index.html", "materials": "materials.html", "evaluate": "evaluate.html",
          "lab": "lab.html", "device": "device.html", "imaging": "imaging.html",
-         "records": "records.html"}
+         "compare": "compare.html", "design": "design.html", "records": "records.html"}
 #: Static assets the pages share.
 ASSETS = {"perovx.css": "text/css", "perovx.js": "text/javascript"}
 #: Time limit of one background job (lab analysis, device fit, simulation), s.

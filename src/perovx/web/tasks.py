@@ -402,9 +402,18 @@ def _json_or_none(text: Any) -> Any:
     return text if isinstance(text, dict) else None
 
 
+def _design_tasks() -> Any:
+    from perovx.web import design_tasks
+
+    return design_tasks
+
+
 #: Job kind → task.
 TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "lab": lab_task,
     "device": device_task,
     "imaging": imaging_task,
+    "compare": lambda *a: _design_tasks().compare_task(*a),
+    "design": lambda *a: _design_tasks().design_task(*a),
+    "search": lambda *a: _design_tasks().search_task(*a),
 }

@@ -58,7 +58,7 @@ PX.esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;
 // Navigation bar.
 PX.nav = (here) => {
   const pages = [["materials", "Materials"], ["evaluate", "Evaluate"], ["lab", "Lab"],
-    ["device", "Device"], ["imaging", "Imaging"], ["records", "Records"]];
+    ["device", "Device"], ["imaging", "Imaging"], ["compare", "Compare"], ["design", "Design"], ["records", "Records"]];
   const h = document.createElement("header");
   h.innerHTML = `<strong><a href="./" class="${here === "" ? "here" : ""}">perovx</a></strong>` +
     pages.map(([p, t]) => `<a href="${p}" class="${p === here ? "here" : ""}">${t}</a>`).join("");
