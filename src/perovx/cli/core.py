@@ -174,7 +174,7 @@ def demo_command(
     thickness: Annotated[str, typer.Option(help="Layer thickness, e.g. 1mm.")] = "1mm",
     field: Annotated[str, typer.Option(help="Electric field, e.g. 0.1V/um (bias = field × thickness).")] = "0.1V/um",
 ) -> None:
-    """Evaluate every material with enough data and write an HTML report to OUT.
+    """Evaluate every material of the database and write an HTML report to OUT.
 
     Runs on the embedded materials database with no server and no configuration.
     """
@@ -223,7 +223,7 @@ def serve_command(
     store: Annotated[str | None, typer.Option(help="Record store: sqlite:///FILE or postgresql://USER@HOST/DB (default: SQLite in $PEROVX_HOME).")] = None,
     job_timeout: Annotated[str, typer.Option(help="Time limit of one background job (lab analysis, device fit, simulation), e.g. 10min.")] = "10min",
 ) -> None:
-    """Serve the perovx web pages (materials, evaluate, lab, device, imaging, records) until Ctrl-C."""
+    """Serve the perovx web pages (materials, evaluate, lab, device, imaging, compare, design, records) until Ctrl-C."""
     import secrets
 
     from perovx.errors import InputError
