@@ -17,7 +17,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("evaluate_materials.py", "s_over_s0.png"),
         ("beam_qualities.py", None),
         ("mc_escape_peaks.py", "pulse_height.png"),
-        ("sweep_on_dask.py", "sweep.nc"),
+        pytest.param("sweep_on_dask.py", "sweep.nc", marks=pytest.mark.slow),
         ("csa_stage_breakdown.py", "csa_breakdown.png"),
     ],
 )

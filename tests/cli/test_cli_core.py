@@ -103,6 +103,7 @@ def test_beam_json_and_plot(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "never overwrites" in again.output
 
 
+@pytest.mark.slow
 def test_demo_writes_report_and_never_overwrites(tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = runner.invoke(app, ["demo", "--out", str(out)])
@@ -115,6 +116,17 @@ def test_demo_writes_report_and_never_overwrites(tmp_path: Path) -> None:
     again = runner.invoke(app, ["demo", "--out", str(out)])
     assert again.exit_code == 2 and "already exists" in again.output
     assert (out / "index.html").read_text() == html
+
+
+def test_demo_refuses_an_existing_report_before_any_work(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "index.html").write_text("my report")
+    result = runner.invoke(app, ["demo", "--out", str(out)])
+    assert result.exit_code == 2 and "already exists" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert (out / "index.html").read_text() == "my report"
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
 
 
 def test_sweep_writes_netcdf(tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ def test_fit_json_and_plot(example: Path) -> None:
     assert "exists" in again.stderr and len(again.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_fit_text(example: Path) -> None:
     res = runner.invoke(app, ["device", "fit", str(example / "cs3bi2i9_pellet.toml")])
     assert res.exit_code == 0, res.output

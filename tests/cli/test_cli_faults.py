@@ -141,6 +141,7 @@ def test_simulate_killed_leaves_absent_or_complete_files(tmp_path, moment):
     assert not lock.exists()
 
 
+@pytest.mark.slow
 def test_two_simulate_runs_into_one_folder(tmp_path):
     config = _simulate_config(tmp_path)
     out = tmp_path / "out"

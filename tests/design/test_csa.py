@@ -205,6 +205,7 @@ def _check_against_simulate(design: Design, kerma: float, *, n: int, flats: int,
         assert ratio == pytest.approx(1.0, abs=0.10), (lo, hi, ratio)
 
 
+@pytest.mark.slow
 def test_mtf_and_nps_agree_with_simulate():
     d = Design("CZT", 1e-3, -1000.0, 100e-6, electronic_noise_e=1500.0,
                calibration_frames=(1000, 1000), adc_bits=16, full_scale_charge_C=200e-12,

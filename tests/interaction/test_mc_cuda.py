@@ -64,6 +64,7 @@ def _nvvm_available() -> bool:
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _nvvm_available(), reason="needs NVVM (CUDA toolkit) to emit PTX")
 def test_cuda_kernel_compiles_to_ptx(monkeypatch):
     # Without a GPU, compile the kernel for an H100 (sm_90) to check it types and lowers.

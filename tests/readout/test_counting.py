@@ -39,6 +39,7 @@ def test_open_field_counts_are_poisson_without_charge_sharing():
     assert np.mean(ratios) == pytest.approx(1.0, abs=0.03)
 
 
+@pytest.mark.slow
 def test_k_fluorescence_double_counts_correlate_neighbouring_pixels(events60):
     # at 60 keV the reabsorbed I K fluorescence counts again in another pixel: more than
     # one count per photon. Each photon still adds at most one count to a given pixel,

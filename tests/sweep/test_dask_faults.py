@@ -72,6 +72,7 @@ def _perovx(*args: str) -> subprocess.Popen:
                             start_new_session=True)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL of the client process")
 def test_a_killed_client_resumes_with_resume(tmp_path: Path) -> None:
     out = tmp_path / "x.zarr"
