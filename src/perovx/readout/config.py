@@ -29,12 +29,15 @@ from perovx.readout.config_schema import (
     PHANTOM_NAMES,
     SECTIONS,
     TAGS,
+    BarPatternSection,
+    CdradSection,
     ChestSection,
     CircuitBoardSection,
     ConfigFile,
     ContrastDetailSection,
     EdgeSection,
     HandSection,
+    IecEdgeSection,
     LinePairsSection,
     LineScanSection,
     PixelArraySection,
@@ -720,6 +723,18 @@ def _object(o: Any, sim: SimulationConfig, base: Path,
     elif isinstance(o, ChestSection):
         if o.width is not None:
             opts["width_m"] = o.width
+    elif isinstance(o, BarPatternSection):
+        opts = {"bars": o.bars, "bar_thickness_m": o.bar_thickness,
+                "bar_length_m": o.bar_length, "material": o.material,
+                "groups_per_row": o.groups_per_row}
+        if o.frequencies is not None:
+            opts["frequencies_lp_per_mm"] = o.frequencies
+    elif isinstance(o, IecEdgeSection):
+        opts = {"angle_deg": o.angle, "thickness_m": o.thickness, "material": o.material,
+                "length_m": o.length, "width_m": o.width}
+    elif isinstance(o, CdradSection):
+        opts = {"plate_thickness_m": o.plate_thickness, "plate_size_m": o.plate_size,
+                "material": o.material, "seed": o.seed}
     elif isinstance(o, VolumeSection):
         path = base / o.path
         if path.suffix.lower() == ".npy":

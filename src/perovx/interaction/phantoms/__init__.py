@@ -34,6 +34,13 @@ from perovx.errors import UnknownNameError
 from perovx.interaction.phantoms.anatomy import HAND_LENGTH_M, hand_phantom
 from perovx.interaction.phantoms.base import Phantom
 from perovx.interaction.phantoms.board import circuit_board_phantom
+from perovx.interaction.phantoms.devices import (
+    CDRAD_SIZES_M,
+    DEVICE_LP_PER_MM,
+    bar_pattern_phantom,
+    cdrad_phantom,
+    iec_edge_phantom,
+)
 from perovx.interaction.phantoms.files import tiff_phantom
 from perovx.interaction.phantoms.materials import (
     PHANTOM_MATERIALS,
@@ -49,17 +56,22 @@ from perovx.interaction.phantoms.patterns import (
 from perovx.interaction.phantoms.projection import transmission, transmitted_fluence
 
 __all__ = [
+    "CDRAD_SIZES_M",
     "DEFAULT_LP_PER_MM",
+    "DEVICE_LP_PER_MM",
     "HAND_LENGTH_M",
     "PHANTOMS",
     "PHANTOM_MATERIALS",
     "Phantom",
     "PhantomMaterial",
+    "bar_pattern_phantom",
+    "cdrad_phantom",
     "circuit_board_phantom",
     "contrast_detail_phantom",
     "edge_phantom",
     "get_phantom_material",
     "hand_phantom",
+    "iec_edge_phantom",
     "line_pair_phantom",
     "make_phantom",
     "tiff_phantom",
@@ -74,6 +86,9 @@ PHANTOMS: dict[str, Callable[..., Phantom]] = {
     "contrast_detail": contrast_detail_phantom,
     "hand": hand_phantom,
     "circuit_board": circuit_board_phantom,
+    "bar_pattern": bar_pattern_phantom,
+    "iec_edge": iec_edge_phantom,
+    "cdrad": cdrad_phantom,
 }
 
 

@@ -29,6 +29,11 @@ class Phantom:
         Material name → :class:`PhantomMaterial`.
     description
         What the object is, in words.
+    features
+        Landmarks of a test device (bar groups, the edge, contrast-detail cells), each a
+        JSON-ready mapping with its position in mm in the object plane, relative to the
+        grid centre (x along columns, y along rows); the image shows them × the
+        magnification about the image centre. Empty for objects without landmarks.
     """
 
     name: str
@@ -36,6 +41,7 @@ class Phantom:
     thickness_m: Mapping[str, np.ndarray] = field(repr=False)
     materials: Mapping[str, PhantomMaterial] = field(repr=False)
     description: str = ""
+    features: tuple[Mapping[str, object], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not self.spacing_m > 0:
@@ -64,7 +70,7 @@ class Phantom:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready description."""
-        return {
+        out: dict[str, object] = {
             "name": self.name,
             "description": self.description,
             "spacing_um": self.spacing_m * 1e6,
@@ -75,6 +81,9 @@ class Phantom:
                 for k, m in self.materials.items() if k in self.thickness_m
             },
         }
+        if self.features:
+            out["features"] = [dict(f) for f in self.features]
+        return out
 
 
 def _materials(*names: str) -> dict[str, PhantomMaterial]:
