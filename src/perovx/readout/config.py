@@ -742,6 +742,9 @@ def _object(o: Any, sim: SimulationConfig, base: Path,
                 raise error("object", "voxel_size" if o.voxel_size is None else "labels",
                             "a .npy volume needs voxel_size and labels (label = "
                             "\"material\")")
+            if o.view != "frontal":
+                raise error("object", "view", "a .npy volume is projected along its first "
+                            "axis; view applies to CT volumes (NIfTI, DICOM)")
             labels = {}
             for k, v in o.labels.items():
                 if not k.lstrip("-").isdigit():
@@ -749,7 +752,7 @@ def _object(o: Any, sim: SimulationConfig, base: Path,
                 labels[int(k)] = v
             opts = {"path": path, "voxel_size_m": o.voxel_size, "labels": labels}
         else:
-            opts = {"path": path}
+            opts = {"path": path, "view": o.view}
     elif isinstance(o, TiffSection):
         opts["paths"] = {k: (base / v) for k, v in o.maps.items()}
         if o.spacing is not None:

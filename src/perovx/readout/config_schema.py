@@ -496,17 +496,22 @@ class TiffSection(_ObjectBase):
 
 
 class VolumeSection(_ObjectBase):
-    """``[object]`` with ``phantom = "volume"``: a labelled voxel volume (``.npy``) or a
-    CT series (a folder of DICOM slices, HU mapped to soft tissue and bone), projected
-    with polychromatic attenuation at its own size."""
+    """``[object]`` with ``phantom = "volume"``: a labelled voxel volume (``.npy``), a CT
+    volume in HU (``.nii`` / ``.nii.gz`` NIfTI, oriented by its affine, or a folder of
+    DICOM slices) mapped to soft tissue and cortical bone, projected with polychromatic
+    attenuation at its own size."""
 
     phantom: Literal["volume"]
-    path: Text(description=".npy file or DICOM folder, relative to the configuration")
+    path: Text(description=".npy file, .nii/.nii.gz file or DICOM folder, relative to the "
+                           "configuration")
     voxel_size: Quantity("m", minimum=0, allow_zero=False,
-                         description="cubic voxel of a .npy volume (DICOM: from the "
+                         description="cubic voxel of a .npy volume (NIfTI, DICOM: from the "
                                      "headers)") | None = None
     labels: dict[str, Text(description="phantom material")] = Field(
         default_factory=dict, description="label = \"material\" of a .npy volume")
+    view: Text(choices=("frontal", "lateral"),
+               description="CT volumes: beam antero-posterior (frontal) or left-right "
+                           "(lateral)") = "frontal"
 
 
 ModeSection = Annotated[PixelArraySection | LineScanSection | PointScanSection,
