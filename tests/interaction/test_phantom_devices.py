@@ -258,3 +258,21 @@ def test_a_bad_edge_angle_in_a_config_is_one_line():
     with pytest.raises(InputError, match=r"\[object\] angle") as err:
         parse_config(tomllib.loads(text), source="c.toml", text=text)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_the_real_size_example_runs_and_writes_images_and_plots(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "phantom_real_size.py"
+    spec = importlib.util.spec_from_file_location("phantom_real_size", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    assert (tmp_path / "phantom_real_size.png").is_file()
+    for name in ("bar_pattern", "iec_edge", "nifti_trunk"):
+        assert (tmp_path / name / f"{name}.tif").is_file()
+        assert (tmp_path / name / f"{name}.png").is_file()
+    printed = capsys.readouterr().out
+    assert "stated 3°, measured 3.0" in printed
