@@ -51,7 +51,7 @@ source_image_distance = "{sid}"
 
 [mode]
 type = "pixel_array"
-air_kerma = "50 uGy"
+air_kerma = "{kerma}"
 
 [object]
 {object}
@@ -94,7 +94,7 @@ def _bar_centres(profile: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def bars(out: Path, ax) -> None:
     cfg, obj, image = _run(
-        out, "bar_pattern", pitch="0.1 mm", rows=100, columns=400, sid="1.5 m",
+        out, "bar_pattern", pitch="0.1 mm", rows=100, columns=400, sid="1.5 m", kerma="50 uGy",
         object='phantom = "bar_pattern"\nfrequencies = [0.6, 1.0, 1.5, 2.0, 2.5]\nbars = 5\n'
                'source_object_distance = "1.0 m"')
     m = cfg.object.magnification
@@ -118,7 +118,7 @@ def bars(out: Path, ax) -> None:
 
 def edge(out: Path, ax) -> None:
     cfg, _, image = _run(
-        out, "iec_edge", pitch="0.2 mm", rows=200, columns=200, sid="1.95 m",
+        out, "iec_edge", pitch="0.2 mm", rows=200, columns=200, sid="1.95 m", kerma="20 uGy",
         object='phantom = "iec_edge"\nangle = "3 deg"\nsource_object_distance = "1.5 m"')
     v = image.values
     x, y = image.coords["x"].values, image.coords["y"].values
@@ -162,7 +162,7 @@ def trunk(out: Path, ax) -> None:
     nii = out / "trunk.nii.gz"
     write_trunk(nii)
     cfg, obj, image = _run(
-        out, "nifti_trunk", pitch="2 mm", rows=150, columns=220, sid="1.8 m",
+        out, "nifti_trunk", pitch="2 mm", rows=150, columns=220, sid="1.8 m", kerma="1 uGy",
         object=f'phantom = "volume"\npath = "{nii.resolve().as_posix()}"\n'
                'source_object_distance = "1.6 m"')
     v = image.values
