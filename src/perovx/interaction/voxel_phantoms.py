@@ -1,12 +1,13 @@
 """Voxel phantoms: labelled volumes and CT series projected to thickness maps.
 
 A volume of material labels (``.npy``) or of Hounsfield units (a DICOM series or a
-NIfTI file, :func:`read_nifti`, oriented by its affine) is projected along the beam axis (axis 0 of the array: a parallel projection; the
-magnification of the simulate chain scales it onto the detector) into one path-length
-map per material. Beer–Lambert with those maps,
-:func:`~perovx.interaction.phantoms.transmitted_fluence`, is then the exact polychromatic
-attenuation of the voxelised object (every ray sums its path lengths per material).
-The maps are resampled onto the imaging grid by linear interpolation of the
+NIfTI file, :func:`read_nifti`, oriented by its affine) is projected along the beam
+axis (axis 0 of the array: a parallel projection; the magnification of the simulate
+chain scales it onto the detector) into one path-length map per material.
+Beer–Lambert with those maps,
+:func:`~perovx.interaction.phantoms.transmitted_fluence`, is then the exact
+polychromatic attenuation of the voxelised object (every ray sums its path lengths per
+material). The maps are resampled onto the imaging grid by linear interpolation of the
 path-length field, centred, with the object's own physical size.
 
 CT volumes (a DICOM series or a NIfTI file, in Hounsfield units) become two materials,
