@@ -82,12 +82,16 @@ def test_ct_series_from_dicom(tmp_path):
         ds.PixelRepresentation = 0
         ds.SamplesPerPixel = 1
         ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.PixelData = np.where(disk, 1024, 24).astype(np.uint16).tobytes()
+        pixels = np.where(disk, 1024, 24).astype(np.uint16)
+        pixels[0, 0] = 24 + 10 * k  # marks the slice: z = 2k mm, superior for larger k
+        ds.PixelData = pixels.tobytes()
         ds.save_as(tmp_path / f"s{k}.dcm", enforce_file_format=True)
     (tmp_path / "notes.txt").write_text("not a slice")
     hu, voxel = read_dicom_series(tmp_path)
     assert hu.shape == (8, n, n)
     assert voxel == pytest.approx((2e-3, 1e-3, 1e-3))
+    # superior first (largest ImagePositionPatient z): the head at the top of the image
+    assert hu[:, 0, 0] == pytest.approx(-1000.0 + 10.0 * np.arange(7, -1, -1))
     ph = ct_phantom(hu, voxel_size_m=voxel, shape=(16, 128), spacing_m=0.5e-3)
     t = ph.thickness_m["soft_tissue"]
     mu_w, mu_st = _mu_70("water"), _mu_70("soft_tissue")
