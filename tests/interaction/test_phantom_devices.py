@@ -276,3 +276,22 @@ def test_the_real_size_example_runs_and_writes_images_and_plots(tmp_path, capsys
         assert (tmp_path / name / f"{name}.png").is_file()
     printed = capsys.readouterr().out
     assert "stated 3°, measured 3.0" in printed
+
+
+def test_cdrad_plate_measures_its_size_times_m_in_the_image():
+    # the 265 mm plate at 1.8 m / 1.5 m (M = 1.2) is 318 mm wide on the detector, its
+    # 10 mm PMMA darker than the open field around it
+    text = (CONFIG.replace('phantom = "bar_pattern"', 'phantom = "cdrad"')
+            .replace("frequencies = [0.6, 1.0, 1.5, 2.0]\nbars = 5\n", "")
+            .replace('source_object_distance = "1.0 m"', 'source_object_distance = "1.5 m"')
+            .replace('source_image_distance = "1.5 m"', 'source_image_distance = "1.8 m"')
+            .replace('pitch = "0.1 mm"', 'pitch = "2.5 mm"')
+            .replace('air_kerma = "50 uGy"', 'air_kerma = "2 uGy"')
+            .replace("rows = 100", "rows = 150").replace("columns = 360", "columns = 150"))
+    cfg, image = _simulate(text)
+    assert cfg.object.magnification == pytest.approx(1.2)
+    v = image.values
+    x = image.coords["x"].values
+    row = v[v.shape[0] // 2]
+    cols = np.flatnonzero(row < 0.97 * float(np.median(v[:, :3])))
+    assert x[cols[-1]] - x[cols[0]] + 2.5 == pytest.approx(265.0 * 1.2, abs=2 * 2.5)
