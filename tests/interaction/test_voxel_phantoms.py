@@ -244,3 +244,13 @@ def test_a_nifti_ct_in_a_simulate_config_keeps_its_size(tmp_path):
     cols = np.flatnonzero(profile < 0.97 * open_field)
     x_mm = image.coords["x"].values
     assert x_mm[cols[-1]] - x_mm[cols[0]] + 0.5 == pytest.approx(72.0, abs=2 * 0.5 + 1.2)
+
+
+def test_a_missing_volume_is_refused_when_the_config_loads(tmp_path):
+    from perovx.readout.simulate import load_config
+
+    text = (EXAMPLES / "forearm_voxel_phantom.toml").read_text().replace(
+        'path = "forearm_voxels.npy"', 'path = "absent.nii.gz"')
+    (tmp_path / "c.toml").write_text(text)
+    with pytest.raises(InputError, match=r"\[object\] path: .*absent\.nii\.gz: no such file"):
+        load_config(tmp_path / "c.toml")

@@ -737,6 +737,9 @@ def _object(o: Any, sim: SimulationConfig, base: Path,
                 "material": o.material, "seed": o.seed}
     elif isinstance(o, VolumeSection):
         path = base / o.path
+        if not path.exists():
+            raise error("object", "path", f"{path}: no such file or folder (a .npy or "
+                        ".nii/.nii.gz file, or a folder of DICOM slices)")
         if path.suffix.lower() == ".npy":
             if o.voxel_size is None or not o.labels:
                 raise error("object", "voxel_size" if o.voxel_size is None else "labels",
