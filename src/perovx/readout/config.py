@@ -29,12 +29,15 @@ from perovx.readout.config_schema import (
     PHANTOM_NAMES,
     SECTIONS,
     TAGS,
+    BarPatternSection,
+    CdradSection,
     ChestSection,
     CircuitBoardSection,
     ConfigFile,
     ContrastDetailSection,
     EdgeSection,
     HandSection,
+    IecEdgeSection,
     LinePairsSection,
     LineScanSection,
     PixelArraySection,
@@ -720,13 +723,31 @@ def _object(o: Any, sim: SimulationConfig, base: Path,
     elif isinstance(o, ChestSection):
         if o.width is not None:
             opts["width_m"] = o.width
+    elif isinstance(o, BarPatternSection):
+        opts = {"bars": o.bars, "bar_thickness_m": o.bar_thickness,
+                "bar_length_m": o.bar_length, "material": o.material,
+                "groups_per_row": o.groups_per_row}
+        if o.frequencies is not None:
+            opts["frequencies_lp_per_mm"] = o.frequencies
+    elif isinstance(o, IecEdgeSection):
+        opts = {"angle_deg": o.angle, "thickness_m": o.thickness, "material": o.material,
+                "length_m": o.length, "width_m": o.width}
+    elif isinstance(o, CdradSection):
+        opts = {"plate_thickness_m": o.plate_thickness, "plate_size_m": o.plate_size,
+                "material": o.material, "seed": o.seed}
     elif isinstance(o, VolumeSection):
         path = base / o.path
+        if not path.exists():
+            raise error("object", "path", f"{path}: no such file or folder (a .npy or "
+                        ".nii/.nii.gz file, or a folder of DICOM slices)")
         if path.suffix.lower() == ".npy":
             if o.voxel_size is None or not o.labels:
                 raise error("object", "voxel_size" if o.voxel_size is None else "labels",
                             "a .npy volume needs voxel_size and labels (label = "
                             "\"material\")")
+            if o.view != "frontal":
+                raise error("object", "view", "a .npy volume is projected along its first "
+                            "axis; view applies to CT volumes (NIfTI, DICOM)")
             labels = {}
             for k, v in o.labels.items():
                 if not k.lstrip("-").isdigit():
@@ -734,7 +755,7 @@ def _object(o: Any, sim: SimulationConfig, base: Path,
                 labels[int(k)] = v
             opts = {"path": path, "voxel_size_m": o.voxel_size, "labels": labels}
         else:
-            opts = {"path": path}
+            opts = {"path": path, "view": o.view}
     elif isinstance(o, TiffSection):
         opts["paths"] = {k: (base / v) for k, v in o.maps.items()}
         if o.spacing is not None:

@@ -78,7 +78,7 @@ FULL_MC_MAX_PIXELS = 256 * 256
 OUTPUT_FORMATS = ("tiff", "dicom", "json", "png")
 MODES = ("pixel_array", "line_scan", "point_scan")
 PHANTOM_NAMES = ("none", "line_pairs", "edge", "contrast_detail", "hand", "circuit_board", "tiff",
-                 "volume", "chest")
+                 "volume", "chest", "bar_pattern", "iec_edge", "cdrad")
 #: Exposure patterns of an ``[acquisition]`` frame sequence.
 SEQUENCE_PATTERNS = ("radiography", "pulsed", "fluoroscopy", "moving_object", "ghost")
 #: Largest number of frames of an ``[acquisition]`` sequence (the memory limit, which
@@ -438,6 +438,45 @@ class CircuitBoardSection(_ObjectBase):
                  description="default: the [simulation] seed") | None = None
 
 
+class BarPatternSection(_ObjectBase):
+    """``[object]`` with ``phantom = "bar_pattern"``: a bar-pattern test device of fixed
+    size (groups of bars per frequency, 1.5 mm apart, in rows), centred on the field."""
+
+    phantom: Literal["bar_pattern"]
+    frequencies: Frequencies | None = None
+    bars: Number(integer=True, minimum=2, maximum=100) = 3
+    bar_thickness: Quantity("m", minimum=0, allow_zero=False) = 0.05e-3
+    bar_length: Quantity("m", minimum=0, allow_zero=False) = 5e-3
+    material: Text(description="bar material (Pb, W or another phantom material)") = "Pb"
+    groups_per_row: Number(integer=True, minimum=1, maximum=100) = 10
+
+
+class IecEdgeSection(_ObjectBase):
+    """``[object]`` with ``phantom = "iec_edge"``: the IEC 62220-1 edge device, a tilted
+    tungsten plate of fixed size whose long edge crosses the field centre."""
+
+    phantom: Literal["iec_edge"]
+    angle: Quantity("deg", minimum=1.0, maximum=5.0) = 2.0
+    thickness: Quantity("m", minimum=0, allow_zero=False) = 1e-3
+    material: Text(description="plate material") = "W"
+    length: Quantity("m", minimum=0, allow_zero=False,
+                     description="plate size along the edge") = 0.100
+    width: Quantity("m", minimum=0, allow_zero=False,
+                    description="plate size across the edge") = 0.075
+
+
+class CdradSection(_ObjectBase):
+    """``[object]`` with ``phantom = "cdrad"``: a CDRAD-like contrast-detail plate of fixed
+    size (15 × 15 cells, holes 0.3–8 mm wide and deep, a central and a corner hole)."""
+
+    phantom: Literal["cdrad"]
+    plate_thickness: Quantity("m", minimum=0, allow_zero=False) = 10e-3
+    plate_size: Quantity("m", minimum=0, allow_zero=False) = 0.265
+    material: Text(description="plate material") = "PMMA"
+    seed: Number(integer=True, minimum=0, maximum=2**63 - 1,
+                 description="seed of the corner-hole positions") = 0
+
+
 class PhantomMaterial(_Section):
     """A material of a TIFF phantom: ``NAME = {formula = "...", density = "..."}``."""
 
@@ -457,24 +496,30 @@ class TiffSection(_ObjectBase):
 
 
 class VolumeSection(_ObjectBase):
-    """``[object]`` with ``phantom = "volume"``: a labelled voxel volume (``.npy``) or a
-    CT series (a folder of DICOM slices, HU mapped to soft tissue and bone), projected
-    with polychromatic attenuation at its own size."""
+    """``[object]`` with ``phantom = "volume"``: a labelled voxel volume (``.npy``), a CT
+    volume in HU (``.nii`` / ``.nii.gz`` NIfTI, oriented by its affine, or a folder of
+    DICOM slices) mapped to soft tissue and cortical bone, projected with polychromatic
+    attenuation at its own size."""
 
     phantom: Literal["volume"]
-    path: Text(description=".npy file or DICOM folder, relative to the configuration")
+    path: Text(description=".npy file, .nii/.nii.gz file or DICOM folder, relative to the "
+                           "configuration")
     voxel_size: Quantity("m", minimum=0, allow_zero=False,
-                         description="cubic voxel of a .npy volume (DICOM: from the "
+                         description="cubic voxel of a .npy volume (NIfTI, DICOM: from the "
                                      "headers)") | None = None
     labels: dict[str, Text(description="phantom material")] = Field(
         default_factory=dict, description="label = \"material\" of a .npy volume")
+    view: Text(choices=("frontal", "lateral"),
+               description="CT volumes: beam antero-posterior (frontal) or left-right "
+                           "(lateral)") = "frontal"
 
 
 ModeSection = Annotated[PixelArraySection | LineScanSection | PointScanSection,
                         Field(discriminator="type")]
 ObjectSection = Annotated[NoObjectSection | LinePairsSection | EdgeSection
                           | ContrastDetailSection | HandSection | CircuitBoardSection
-                          | TiffSection | VolumeSection | ChestSection,
+                          | TiffSection | VolumeSection | ChestSection | BarPatternSection
+                          | IecEdgeSection | CdradSection,
                           Field(discriminator="phantom")]
 
 
@@ -714,7 +759,8 @@ SECTIONS: dict[str, list[type[BaseModel]]] = {
     "beam": [BeamSection],
     "mode": [PixelArraySection, LineScanSection, PointScanSection],
     "object": [NoObjectSection, LinePairsSection, EdgeSection, ContrastDetailSection,
-               HandSection, CircuitBoardSection, TiffSection, VolumeSection, ChestSection],
+               HandSection, CircuitBoardSection, TiffSection, VolumeSection, ChestSection,
+               BarPatternSection, IecEdgeSection, CdradSection],
     "simulation": [SimulationSection],
     "output": [OutputSection],
     "limits": [LimitsSection],

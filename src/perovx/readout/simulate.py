@@ -512,22 +512,10 @@ def build_object(config: SimulateConfig) -> Phantom | None:
 
 
 def _volume(opts: dict[str, Any], *, shape: tuple[int, int], spacing_m: float) -> Phantom:
-    """A ``phantom = "volume"`` object: a labelled .npy volume or a DICOM CT series."""
-    from perovx.interaction.voxel_phantoms import (
-        ct_phantom,
-        labelled_volume_phantom,
-        load_labelled_volume,
-        read_dicom_series,
-    )
+    """A ``phantom = "volume"`` object: a labelled .npy, a NIfTI CT file or a DICOM series."""
+    from perovx.interaction.voxel_phantoms import volume_phantom
 
-    path = Path(opts["path"])
-    if "labels" in opts:
-        return labelled_volume_phantom(load_labelled_volume(path),
-                                       voxel_size_m=opts["voxel_size_m"],
-                                       materials=opts["labels"], shape=shape,
-                                       spacing_m=spacing_m, name=path.stem)
-    hu, voxel = read_dicom_series(path)
-    return ct_phantom(hu, voxel_size_m=voxel, shape=shape, spacing_m=spacing_m)
+    return volume_phantom(opts.pop("path"), shape=shape, spacing_m=spacing_m, **opts)
 
 
 def photon_transport(config: SimulateConfig, system: ImagingSystem) -> PhotonTransport | None:
