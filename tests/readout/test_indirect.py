@@ -123,3 +123,19 @@ def test_simulated_edge_and_flats_agree_with_the_indirect_model():
                                                                        abs=0.03)
         assert np.interp(f, dqe.frequency_per_m, dqe.dqe) == pytest.approx(model.at("dqe", f),
                                                                            rel=0.12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["indirect_csi.toml", "indirect_gos.toml"])
+def test_example_runs_and_writes_images(name, tmp_path):
+    # the shipped examples as a user runs them (128 × 128, Monte Carlo kernels): ~20 s each
+    from perovx.readout.config import load_config
+    from perovx.readout.simulate import simulate
+
+    cfg = load_config(EXAMPLE.parent / name)
+    cfg = replace(cfg, output=replace(cfg.output, directory=tmp_path))
+    img = simulate(cfg)
+    files = json.loads(img.attrs["files"])
+    assert set(files) == {"tiff", "tiff_raw", "dicom", "png", "json"}
+    assert all(Path(p).stat().st_size > 0 for p in files.values())
+    assert img.shape == (128, 128) and float(img.values.mean()) > 0
