@@ -32,6 +32,30 @@ the Swank factor of the detected light, which factorises into the X-ray Swank fa
 the optical Swank factor ``I_opt = E[c]²/E[c²]`` and the Poisson term 1/ḡ. Aliasing is
 not included (presampled quantities).
 
+For imaging (``perovx simulate`` with ``[detector] kind = "indirect"``),
+:func:`optical_pixel_response` turns G into the light one photodiode (square, side
+pitch·√fill, quantum efficiency QE) collects from each cell and depth bin, and
+:func:`screen_spread_functions` combines it with the Monte Carlo deposition kernels into
+spread functions per energy group and depth layer.
+
+Assumptions and sources
+-----------------------
+* Light transport is steady-state diffusion between two plane faces with an absorbing
+  (photodiode) face and a reflecting or black top — the turbid-screen diffusion picture;
+  the closed forms above are derived here, not copied from a paper, and checked against
+  their analytic limits (tests/transport/test_scintillator.py). A columnar CsI screen is
+  represented by an anisotropic diffusion (ρ < 1), not by optical guiding in needles.
+* Absorbed energy and depth are taken as independent (the Swank and Lubberts factors
+  then factorise); the light yield is proportional to the absorbed energy
+  (non-proportionality neglected); each detected optical quantum gives one electron.
+* CsI:Tl: ρ = 0.07 fitted to one published point (presampled MTF 0.2 at 2.5 mm⁻¹ of a
+  0.6 mm structured-CsI panel with 0.127 mm pixels: E. Samei, "Image quality in two
+  phosphor-based flat panel digital radiographic detectors", Med. Phys. 30(7), 2003,
+  abstract); the same panel's MTF 0.1 at 3.8 mm⁻¹ and DQE 0.78 at 0.15 mm⁻¹ are
+  reproduced (tests/design/test_indirect.py), its DQE at 2.5 mm⁻¹ (0.20–0.26) is not
+  (model ~0.58: no aliasing, no panel-specific electronic noise). Other optical
+  parameters, packing fractions and light yields are stated estimates (``source``).
+
 Units: lengths in m, energies in keV, frequencies in cycles/m.
 """
 
