@@ -11,8 +11,9 @@ with the panel's electronic noise:
     NNPS(u, v) = [q η A(u)² A(v)² (E[λ] + E[λ²T²](ρ)) + σ_e²/a²] / (q η E[λ])²
 
 with ρ = √(u² + v²), A the photodiode aperture (side a√fill), q the fluence, η the QDE,
-σ_e the electronic noise per pixel in photodiode electrons. Presampled quantities:
-aliasing is not included. The object returned quacks like a
+σ_e the electronic noise per pixel in photodiode electrons. The sampled NNPS sums the
+presampled NPS over the aliases (u + m/a, v + n/a), |m|, |n| ≤ :data:`ALIASES`, as the
+direct model does; the MTF is presampled. The object returned quacks like a
 :class:`~perovx.design.csa.CSAResult` for :func:`perovx.design.observer.detectability`
 and :func:`perovx.design.compare.figures_of_merit`.
 """
@@ -28,9 +29,12 @@ import numpy as np
 from perovx.errors import InputError
 from perovx.transport.scintillator import SCINTILLATORS, Scintillator
 
-__all__ = ["ASSUMED_FILL_FACTOR", "ASSUMED_PHOTODIODE_QE", "IndirectDesign", "IndirectResult",
-           "indirect_model"]
+__all__ = ["ALIASES", "ASSUMED_FILL_FACTOR", "ASSUMED_PHOTODIODE_QE", "IndirectDesign",
+           "IndirectResult", "indirect_model"]
 
+#: Aliases summed on each side along each axis in the sampled NPS (as in
+#: :data:`perovx.design.csa.ALIASES`).
+ALIASES = 3
 #: Photodiode fill factor and quantum efficiency used when a comparison names a screen
 #: without a panel (``CsI:Tl:600um``): stated assumptions for an a-Si:H photodiode array
 #: at ~150 µm pitch, not values of a particular product or a cited measurement.
@@ -113,7 +117,8 @@ def _radial_terms(design: IndirectDesign) -> dict[str, Any]:
             tallies=Tallies(grid=grid))
     assert r.grid_deposit_keV is not None and r.grid_z_edges_m is not None
     dep = r.grid_deposit_keV[:, 0, :]
-    rho = np.linspace(0.0, math.sqrt(2) / (2 * design.pitch_m) * 1.001, 241)
+    rho = np.linspace(0.0, math.hypot(ALIASES + 0.5, ALIASES + 0.5) / design.pitch_m * 1.001,
+                      1201)
     lsf = dep.sum(axis=0)
     x = (np.arange(lsf.size) - half) * design.pitch_m / sub
     tx = np.abs(np.cos(2 * np.pi * rho[:, None] * x[None, :]) @ lsf) / lsf.sum()
@@ -146,7 +151,7 @@ _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 @dataclass(frozen=True, eq=False)
 class IndirectResult:
-    """MTF, NNPS and DQE of an indirect panel at one air kerma (presampled, 1-D along x).
+    """MTF (presampled), NNPS (aliased) and DQE of an indirect panel at one air kerma.
 
     Attributes
     ----------
@@ -189,13 +194,23 @@ class IndirectResult:
                       * self._aperture(u) * self._aperture(v))
 
     def nnps_2d(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Normalised NPS at (u, v), m² (no aliasing)."""
+        """Normalised NPS at (u, v), m²: the presampled X-ray/light NPS summed over
+        :data:`ALIASES` aliases on each side along each axis, plus the white additive noise."""
         t = self._terms
-        rho = np.hypot(u, v)
-        a2 = (self._aperture(u) * self._aperture(v)) ** 2
         q_eta = self.fluence_per_m2 * t["eta"]
-        additive = self._additive_e2() / self.design.pitch_m**2  # white, per unit area
-        nps = a2 * q_eta * (t["lam1"] + np.interp(rho, t["rho"], t["lam2_t2"])) + additive
+        u = np.asarray(u, dtype=float)
+        v = np.asarray(v, dtype=float)
+        step = 1.0 / self.design.pitch_m
+        nps = np.zeros(np.broadcast(u, v).shape)
+        for m in range(-ALIASES, ALIASES + 1):
+            um = u + m * step
+            au = self._aperture(um) ** 2
+            for n in range(-ALIASES, ALIASES + 1):
+                vn = v + n * step
+                rho = np.hypot(um, vn)
+                nps = nps + au * self._aperture(vn) ** 2 * (
+                    t["lam1"] + np.interp(rho, t["rho"], t["lam2_t2"]))
+        nps = q_eta * nps + self._additive_e2() / self.design.pitch_m**2
         return nps / (q_eta * t["lam1"]) ** 2
 
     def _additive_e2(self) -> float:
