@@ -143,7 +143,9 @@ SCINTILLATORS: dict[str, Scintillator] = {
                            source="columnar needles, packing 0.80 assumed; lateral ratio "
                                   "0.07 fitted to the presampled MTF 0.2 at 2.5 mm^-1 of a "
                                   "0.6 mm structured-CsI panel at 0.127 mm pitch (E. Samei, "
-                                  "Med. Phys. 30(7), 2003, abstract); " + _ESTIMATE),
+                                  "Med. Phys. 30(7), 2003, abstract); light yield: the "
+                                  "commonly quoted value (not checked against a primary "
+                                  "source here); optical absorption length 2 mm: assumed"),
     "Gd2O2S:Tb": Scintillator("Gd2O2S:Tb powder", "Gd2O2S", 7340.0, 0.50, 60.0,
                               diffusion_length_m=150e-6, lateral_ratio=1.0,
                               reflective_top=True,
