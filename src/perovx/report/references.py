@@ -86,7 +86,7 @@ def references_section(folder: Path, progress: Callable[[str, int, int], None] |
         "perovskite panels image the same hand at the same dose (RQA5, 2.5 µGy at the "
         f"detector, {REFERENCE_PITCH_M * 1e6:g} µm pixels, {REFERENCE_NOISE_E:g} e "
         "electronic noise for all) through the whole perovx simulate chain. DQE and MTF "
-        "are the models' (presampled, no aliasing); d′ is the NPWE observer's for a "
+        "are the models' (presampled MTF, aliased NPS); d′ is the NPWE observer's for a "
         "0.5 mm, 2 % disc and a 2 mm, 1 % disc."
     )
     table = Table(columns=("detector", "QDE", "DQE(0)", "DQE(1 lp/mm)", "DQE(2 lp/mm)",

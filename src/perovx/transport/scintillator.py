@@ -53,7 +53,7 @@ Assumptions and sources
   phosphor-based flat panel digital radiographic detectors", Med. Phys. 30(7), 2003,
   abstract); the same panel's MTF 0.1 at 3.8 mm⁻¹ and DQE 0.78 at 0.15 mm⁻¹ are
   reproduced (tests/design/test_indirect.py), its DQE at 2.5 mm⁻¹ (0.20–0.26) is not
-  (model ~0.58: no aliasing, no panel-specific electronic noise). Other optical
+  (model ~0.51 with aliasing, no panel-specific electronic noise). Other optical
   parameters, packing fractions and light yields are stated estimates (``source``).
 
 Units: lengths in m, energies in keV, frequencies in cycles/m.
