@@ -121,3 +121,66 @@ def test_the_indirect_panels_example_runs(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "CsI:Tl 600 µm" in done.stdout
     assert (tmp_path / "indirect_mtf_dqe.png").stat().st_size > 0
+
+
+# --------------------------------------------------------------------------- imaging chain
+
+
+def _local_kernels(energy_keV: float, *, bin_m: float, thickness_m: float, nz: int = 8):
+    from perovx.materials import get_material
+    from perovx.transport.charge import local_deposition_kernel
+
+    return [local_deposition_kernel(get_material("CsI"), thickness_m, energy_keV,
+                                    bin_m=bin_m, depth_bins=nz,
+                                    density_kg_m3=CSI.density_kg_m3 * CSI.packing_fraction)]
+
+
+def test_optical_pixel_response_collects_g0_fill_qe():
+    from perovx.transport.scintillator import optical_pixel_response
+
+    edges = np.linspace(0, 600e-6, 9)
+    resp = optical_pixel_response(CSI, thickness_m=600e-6, depth_edges_m=edges,
+                                  pitch_m=150e-6, oversample=2, fill_factor=0.7,
+                                  photodiode_qe=0.8)
+    u = 600e-6 - 0.5 * (edges[1:] + edges[:-1])
+    expected = optical_transfer(0.0, u, CSI, 600e-6) * 0.7 * 0.8
+    assert resp.sum(axis=(1, 2)) / 4 == pytest.approx(expected, rel=1e-9)
+    # light born far from the photodiodes spreads wider: less stays on the own pixel
+    own = resp[:, resp.shape[1] // 2 - 1: resp.shape[1] // 2 + 1,
+               resp.shape[2] // 2 - 1: resp.shape[2] // 2 + 1].sum(axis=(1, 2))
+    assert np.all(np.diff(own / resp.sum(axis=(1, 2))) > 0)
+    with pytest.raises(InputError, match="fill factor"):
+        optical_pixel_response(CSI, thickness_m=600e-6, depth_edges_m=edges, pitch_m=150e-6,
+                               oversample=2, fill_factor=1.5)
+
+
+@pytest.mark.parametrize("layers", [1, 4])
+def test_screen_spread_functions_match_the_analytic_swank_and_gain(layers):
+    # the spread functions' gain moments are those of indirect_response (same inputs)
+    from perovx.transport.scintillator import optical_pixel_response, screen_spread_functions
+
+    d, pitch = 600e-6, 150e-6
+    kern = _local_kernels(50.0, bin_m=pitch / 2, thickness_m=d)
+    resp = optical_pixel_response(CSI, thickness_m=d, depth_edges_m=kern[0].depth_edges_m,
+                                  pitch_m=pitch, oversample=2, fill_factor=0.7,
+                                  photodiode_qe=0.8)
+    spreads = screen_spread_functions(kern, resp, light_yield_per_keV=CSI.light_yield_per_keV,
+                                      oversample=2, depth_layers=layers)[0]
+    assert len(spreads) == layers
+    m0 = sum(s.depositing_fraction for s in spreads)
+    mean = sum(s.depositing_fraction * s.mean_electrons for s in spreads) / m0
+    second = sum(s.depositing_fraction * s.mean_square_electrons2 for s in spreads) / m0
+    k = kern[0]
+    ref = indirect_response(
+        CSI, thickness_m=d, pixel_pitch_m=pitch, depth_energy_keV=k.deposit_zyx.sum(axis=(1, 2)),
+        depth_edges_m=k.depth_edges_m, quantum_efficiency=m0,
+        mean_deposit_keV=k.mean_deposit_keV, mean_square_deposit_keV2=k.mean_square_deposit_keV2,
+        fill_factor=0.7, photodiode_qe=0.8)
+    assert mean == pytest.approx(ref.detected_quanta_per_xray, rel=1e-9)
+    assert mean**2 / second == pytest.approx(ref.swank_total, rel=1e-9)
+    # electrons per incident photon summed over layers do not depend on the layering
+    assert sum(s.electrons_per_photon for s in spreads) == pytest.approx(
+        m0 * ref.detected_quanta_per_xray, rel=1e-9)
+    with pytest.raises(InputError, match="depth layers"):
+        screen_spread_functions(kern, resp, light_yield_per_keV=54, oversample=2,
+                                depth_layers=99)

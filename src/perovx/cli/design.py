@@ -198,7 +198,7 @@ def _plot(result: object, stages: object, path: Path) -> None:
 
 
 def compare_command(
-    detector: Annotated[list[str], typer.Option(help="Detector (repeat): MATERIAL:THICKNESS[:BIAS] (a-Se:1mm:10kV, CZT:1mm) or a perovx simulate TOML file.")],
+    detector: Annotated[list[str], typer.Option(help="Detector (repeat): MATERIAL:THICKNESS[:BIAS] (a-Se:1mm:10kV, CZT:1mm), an indirect panel SCINTILLATOR:THICKNESS (CsI:Tl:600um, Gd2O2S:Tb:200um) or a perovx simulate TOML file.")],
     out: Annotated[Path, typer.Option(help="New folder for the PNG figures and compare.json.")],
     phantom: Annotated[str, typer.Option(help="Phantom: hand, contrast_detail, line_pairs, circuit_board, none.")] = "hand",
     beam: Beam = "RQA5",

@@ -204,8 +204,9 @@ def _print_table(summary: dict) -> None:
     table.add_column("quantity")
     table.add_column("value", justify="right")
     rows = [
-        ("detector", f"{det['material']}, {det['thickness_mm']:g} mm, {det['bias_V']:+g} V "
-                     f"({det['collected_carrier']}s to the pixels)"),
+        ("detector", det["description"] if det.get("kind") == "indirect" else
+         f"{det['material']}, {det['thickness_mm']:g} mm, {det['bias_V']:+g} V "
+         f"({det['collected_carrier']}s to the pixels)"),
         ("mode", f"{acq['mode']}, {acq['image_shape'][0]} x {acq['image_shape'][1]} pixels"),
         ("acquisition time", f"{acq['acquisition_time_s']:.3g} s"),
         ("air kerma at the detector", f"{acq['detector_air_kerma_uGy']:.3g} µGy"),

@@ -3,7 +3,8 @@
 Each detector images the same phantom at the same air kerma through the whole
 ``perovx simulate`` chain; the images are shown in one window (each divided by its own
 open-field signal, so grey levels are transmissions). Beside them, the cascaded-systems
-model (:mod:`perovx.design.csa`) gives each detector's MTF, NPS and DQE, and the table
+model (:mod:`perovx.design.csa`; for a scintillator panel :mod:`perovx.design.indirect`)
+gives each detector's MTF, NPS and DQE, and the table
 ranks them by figures that cannot reward blur: the DQE at named frequencies and the
 detectability index d′ of contrast-detail tasks for the NPW and NPWE model observers
 (:mod:`perovx.design.observer`). An "SNR per pixel" is not among them: smoothing the
@@ -30,7 +31,8 @@ from perovx.design.observer import DEFAULT_TASKS, Task, detectability
 from perovx.errors import FileFormatError, InputError
 
 __all__ = ["DQE_FREQUENCIES_LP_PER_MM", "Comparison", "compare", "design_from_config",
-           "figures_of_merit", "image_quality_summary", "parse_detector"]
+           "figures_of_merit", "image_quality_summary", "indirect_design_from_config",
+           "parse_detector"]
 
 #: Frequencies of the DQE columns, lp/mm.
 DQE_FREQUENCIES_LP_PER_MM = (0.0, 0.5, 1.0, 2.0)
@@ -57,6 +59,9 @@ def parse_detector(spec: str, *, pitch_m: float, beam: str, field_V_per_m: float
 
     if spec.lower().endswith(".toml"):
         return _from_toml(Path(spec), beam=beam, **design)
+    indirect = _indirect_spec(spec, pitch_m=pitch_m, beam=beam, **design)
+    if indirect is not None:
+        return indirect
     parts = spec.split(":")
     if len(parts) not in (2, 3) or not parts[0]:
         raise InputError(
@@ -85,11 +90,99 @@ def parse_detector(spec: str, *, pitch_m: float, beam: str, field_V_per_m: float
                          pitch_m=pitch_m, beam=beam, **design)
 
 
-def _from_toml(path: Path, *, beam: str, **design: Any) -> tuple[str, Design]:
+def _from_toml(path: Path, *, beam: str, **design: Any) -> tuple[str, Any]:
     from perovx.readout.simulate import load_config
 
     cfg = load_config(path)
+    if getattr(cfg.detector, "kind", "direct") == "indirect":
+        return cfg.title or path.stem, indirect_design_from_config(cfg, beam=beam)
     return cfg.title or path.stem, design_from_config(cfg, beam=beam, **design)
+
+
+# --- indirect (scintillator) detectors: perovx.design.indirect ---
+def _indirect_spec(spec: str, *, pitch_m: float, beam: str, **design: Any
+                   ) -> tuple[str, Any] | None:
+    """``SCINTILLATOR:THICKNESS`` (``CsI:Tl:600um``, ``Gd2O2S:Tb:200um``), else None."""
+    from perovx.design.indirect import IndirectDesign
+    from perovx.transport.scintillator import SCINTILLATORS
+    from perovx.units import parse_quantity
+
+    name = next((n for n in SCINTILLATORS if spec.startswith(n + ":")), None)
+    if name is None:
+        return None
+    rest = spec[len(name) + 1:]
+    thickness = parse_quantity(rest, "m", name=f"detector {spec!r} thickness", minimum=0,
+                               allow_zero=False)
+    kwargs = {k: design[k] for k in ("electronic_noise_e", "histories", "seed")
+              if design.get(k) is not None}
+    d = IndirectDesign(SCINTILLATORS[name], thickness, pitch_m, beam=beam, **kwargs)
+    return f"{name} {thickness * 1e6:g} um (indirect)", d
+
+
+def indirect_design_from_config(config: Any, *, beam: str | None = None) -> Any:
+    """The :class:`~perovx.design.indirect.IndirectDesign` of a ``kind = "indirect"`` config."""
+    from perovx.design.indirect import IndirectDesign
+    from perovx.readout.indirect import resolve_screen
+
+    det, panel = config.detector, config.panel
+    return IndirectDesign(
+        resolve_screen(det), det.thickness_m, panel.pixel_pitch_m,
+        beam=beam or config.beam.spectrum, fill_factor=panel.fill_factor,
+        photodiode_qe=det.photodiode_qe, electronic_noise_e=panel.electronic_noise_e,
+        integration_time_s=panel.integration_time_s,
+        dark_current_density_A_m2=det.dark_current_density_A_m2,
+        histories=max(config.simulation.histories, 100_000), seed=config.simulation.seed,
+        calibration_frames=tuple(config.calibration_frames))
+
+
+def _model(design: Any, *, air_kerma_Gy: float) -> Any:
+    """The cascaded-systems model of a direct design, the indirect model of a screen."""
+    if getattr(design, "kind", "direct") == "indirect":
+        from perovx.design.indirect import indirect_model
+
+        return indirect_model(design, air_kerma_Gy=air_kerma_Gy)
+    return csa_model(design, air_kerma_Gy=air_kerma_Gy)
+
+
+def _indirect_simulate_config(design: Any, result: Any, *, phantom: str, air_kerma_Gy: float,
+                              shape: int, seed: int, options: dict[str, Any] | None) -> Any:
+    from perovx.readout.config import IndirectDetectorConfig
+    from perovx.readout.modes import PixelArray
+    from perovx.readout.panel import Panel
+    from perovx.readout.simulate import (
+        BeamConfig,
+        ObjectConfig,
+        SimulateConfig,
+        SimulationConfig,
+    )
+
+    s = design.screen
+    det = IndirectDetectorConfig(
+        scintillator=next(k for k, v in _screens().items() if v.name == s.name),
+        thickness_m=design.thickness_m, photodiode_qe=design.photodiode_qe,
+        packing_fraction=s.packing_fraction, light_yield_per_keV=s.light_yield_per_keV,
+        diffusion_length_m=s.diffusion_length_m, lateral_ratio=s.lateral_ratio,
+        reflective_top=s.reflective_top,
+        dark_current_density_A_m2=design.dark_current_density_A_m2)
+    full_scale = float(f"{RANGE_FACTOR * result.mean_signal_e * 1.602176634e-19:.2g}")
+    panel = Panel(pixel_pitch_m=design.pitch_m, rows=shape, columns=shape,
+                  integration_time_s=design.integration_time_s,
+                  electronic_noise_e=design.electronic_noise_e, adc_bits=16,
+                  full_scale_charge_C=full_scale, fill_factor=design.fill_factor)
+    return SimulateConfig(
+        detector=det, panel=panel, beam=BeamConfig(design.beam, 1.5),
+        mode=PixelArray(air_kerma_Gy=air_kerma_Gy), image_shape=(shape, shape),
+        object=ObjectConfig(phantom=phantom, options=options or {}),
+        simulation=SimulationConfig(seed=seed, energy_groups=4,
+                                    histories=min(design.histories, 100_000)),
+        calibration_frames=design.calibration_frames or (16, 16), title=design.label)
+
+
+def _screens() -> dict[str, Any]:
+    from perovx.transport.scintillator import SCINTILLATORS
+
+    return SCINTILLATORS
+# --- end indirect ---
 
 
 def design_from_config(config: Any, *, beam: str | None = None, **design: Any) -> Design:
@@ -136,10 +229,15 @@ def image_quality_summary(config: Any, *, air_kerma_Gy: float | None = None,
                                                                   None)
     if kerma is None:
         raise InputError("give the air kerma per frame for the image-quality summary")
-    res = csa_model(design_from_config(config), air_kerma_Gy=kerma)
+    if getattr(config.detector, "kind", "direct") == "indirect":
+        res = _model(indirect_design_from_config(config), air_kerma_Gy=kerma)
+        model = "indirect-panel model (perovx.design.indirect)"
+    else:
+        res = csa_model(design_from_config(config), air_kerma_Gy=kerma)
+        model = "cascaded linear systems (perovx.design.csa)"
     out = figures_of_merit(res, tasks=tasks)
     out["air_kerma_uGy"] = kerma * 1e6
-    out["model"] = "cascaded linear systems (perovx.design.csa)"
+    out["model"] = model
     return out
 
 
@@ -191,6 +289,10 @@ class Comparison:
 
 def _simulate_config(design: Design, result: CSAResult, *, phantom: str, air_kerma_Gy: float,
                      shape: int, seed: int, options: dict[str, Any] | None = None) -> Any:
+    if getattr(design, "kind", "direct") == "indirect":
+        return _indirect_simulate_config(design, result, phantom=phantom,
+                                         air_kerma_Gy=air_kerma_Gy, shape=shape, seed=seed,
+                                         options=options)
     from perovx.readout.modes import PixelArray
     from perovx.readout.panel import Panel
     from perovx.readout.simulate import (
@@ -298,7 +400,7 @@ def compare(
     measured: dict[str, Any] = {}
     for label, design in detectors:
         step(f"{label}: model")
-        res = csa_model(design, air_kerma_Gy=air_kerma_Gy)
+        res = _model(design, air_kerma_Gy=air_kerma_Gy)
         results[label] = res
         row = figures_of_merit(res, tasks=tasks)
         row["design"] = design.to_dict()
@@ -315,7 +417,7 @@ def compare(
 
             step(f"{label}: edge image")
             edge_cfg = _simulate_config(
-                design, csa_model(design, air_kerma_Gy=10 * air_kerma_Gy), phantom="edge",
+                design, _model(design, air_kerma_Gy=10 * air_kerma_Gy), phantom="edge",
                 air_kerma_Gy=10 * air_kerma_Gy, shape=shape, seed=seed + 1,
                 options={"angle_deg": 3.0, "material": "W", "thickness_m": 1e-3})
             try:

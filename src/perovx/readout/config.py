@@ -38,6 +38,7 @@ from perovx.readout.config_schema import (
     EdgeSection,
     HandSection,
     IecEdgeSection,
+    IndirectDetectorSection,
     LinePairsSection,
     LineScanSection,
     PixelArraySection,
@@ -67,6 +68,7 @@ __all__ = [
     "BeamConfig",
     "CountingConfig",
     "DetectorConfig",
+    "IndirectDetectorConfig",
     "LimitsConfig",
     "ObjectConfig",
     "OutputConfig",
@@ -98,6 +100,28 @@ class DetectorConfig:
     drift_amplitude: float = DEFAULT_DRIFT_AMPLITUDE
     w_pair_eV: float | None = None
     fano_factor: float = DEFAULT_FANO_FACTOR
+
+
+@dataclass(frozen=True)
+class IndirectDetectorConfig:
+    """A scintillator screen on photodiodes (``[detector] kind = "indirect"``; SI units).
+
+    ``None`` optical parameters take the catalogue screen's values
+    (:data:`perovx.transport.scintillator.SCINTILLATORS`); the photodiode fill factor is
+    the panel's ``fill_factor``. Run by :mod:`perovx.readout.indirect`.
+    """
+
+    scintillator: str
+    thickness_m: float
+    photodiode_qe: float
+    packing_fraction: float | None = None
+    light_yield_per_keV: float | None = None
+    diffusion_length_m: float | None = None
+    lateral_ratio: float | None = None
+    reflective_top: bool | None = None
+    depth_layers: int = 4
+    dark_current_density_A_m2: float = 0.0
+    kind: str = "indirect"
 
 
 @dataclass(frozen=True)
@@ -210,7 +234,7 @@ class CountingConfig:
 class SimulateConfig:
     """A complete, checked ``perovx simulate`` configuration."""
 
-    detector: DetectorConfig
+    detector: DetectorConfig | IndirectDetectorConfig
     panel: Panel
     beam: BeamConfig
     mode: Mode
@@ -273,7 +297,7 @@ def _variant(section: str, data: Mapping[str, Any]) -> type[BaseModel] | None:
     if section not in TAGS:
         return models[0]
     tag, _ = TAGS[section]
-    value = data.get(tag, "none" if section == "object" else None)
+    value = data.get(tag, {"object": "none", "detector": "direct"}.get(section))
     for model in models:
         if model.model_fields[tag].annotation.__args__[0] == value:  # type: ignore[union-attr]
             return model
@@ -452,18 +476,11 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
         return loc.error(source, section, key, message)
 
     d = model.detector
-    get_process(d.process)
-    if d.bias == 0:
-        raise error("detector", "bias", "must be non-zero: its sign sets the carrier the "
-                                        "pixels collect")
-    detector = DetectorConfig(
-        material=d.material, thickness_m=d.thickness, bias_V=d.bias,
-        temperature_K=d.temperature, process=d.process, density_kg_m3=d.density,
-        mu_tau_e_m2_per_V=d.mu_tau_e, mu_tau_h_m2_per_V=d.mu_tau_h,
-        resistivity_ohm_m=d.resistivity, dark_current_density_A_m2=d.dark_current_density,
-        ion_activation_energy_eV=d.ion_activation_energy, drift_amplitude=d.drift_amplitude,
-        w_pair_eV=d.w_pair, fano_factor=d.fano_factor,
-    )
+    detector: DetectorConfig | IndirectDetectorConfig
+    if isinstance(d, IndirectDetectorSection):  # indirect kind: perovx.readout.indirect
+        detector = _indirect_detector(model, d, error)
+    else:
+        detector = _direct_detector(d, error)
 
     m = model.mode
     kind = m.type
@@ -544,7 +561,9 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
     )
     limits = LimitsConfig(max_memory_bytes=model.limits.max_memory,
                           max_time_s=model.limits.max_time)
-    stack = None if model.stack is None else _stack(model.stack, detector, error)
+    stack = None
+    if model.stack is not None and isinstance(detector, DetectorConfig):
+        stack = _stack(model.stack, detector, error)
     acquisition = None
     if model.acquisition is not None:
         acquisition = _acquisition(model.acquisition, panel, kind, error)
@@ -555,8 +574,52 @@ def _build(model: ConfigFile, *, source: str, loc: _Locator, base: Path) -> Simu
         bias_settle_s=float(p.bias_settle_time), title=model.title, source=source,
         limits=limits, stack=stack,
         shunt_resistance_ohm_m2=None if model.stack is None else model.stack.shunt_resistance,
-        acquisition=acquisition, film=_film(model.film, detector.process, error),
+        acquisition=acquisition,
+        film=(_film(model.film, detector.process, error)
+              if isinstance(detector, DetectorConfig) else None),
         counting=counting,
+    )
+
+
+def _direct_detector(d: Any, error: Callable[[str, str | None, str], InputError]
+                     ) -> DetectorConfig:
+    """The perovskite layer of a direct ``[detector]``."""
+    get_process(d.process)
+    if d.bias == 0:
+        raise error("detector", "bias", "must be non-zero: its sign sets the carrier the "
+                                        "pixels collect")
+    detector = DetectorConfig(
+        material=d.material, thickness_m=d.thickness, bias_V=d.bias,
+        temperature_K=d.temperature, process=d.process, density_kg_m3=d.density,
+        mu_tau_e_m2_per_V=d.mu_tau_e, mu_tau_h_m2_per_V=d.mu_tau_h,
+        resistivity_ohm_m=d.resistivity, dark_current_density_A_m2=d.dark_current_density,
+        ion_activation_energy_eV=d.ion_activation_energy, drift_amplitude=d.drift_amplitude,
+        w_pair_eV=d.w_pair, fano_factor=d.fano_factor,
+    )
+    return detector
+
+
+def _indirect_detector(model: ConfigFile, d: Any,
+                       error: Callable[[str, str | None, str], InputError]
+                       ) -> IndirectDetectorConfig:
+    """The scintillator screen of ``[detector] kind = "indirect"`` (refuses direct-only tables)."""
+    for section in ("stack", "film", "counting", "acquisition"):
+        if getattr(model, section) is not None:
+            raise error(section, None, "applies to a direct-conversion layer; [detector] kind "
+                                       "= \"indirect\" has no such table")
+    if model.simulation.kernels == "full_monte_carlo":
+        raise error("simulation", "kernels", "\"full_monte_carlo\" follows charge in a "
+                    "direct layer; an indirect panel uses kernels = \"monte_carlo\" or "
+                    "\"local\"")
+    if d.depth_layers > model.simulation.depth_bins:
+        raise error("detector", "depth_layers", f"{d.depth_layers} is more than [simulation] "
+                    f"depth_bins = {model.simulation.depth_bins}")
+    return IndirectDetectorConfig(
+        scintillator=d.scintillator, thickness_m=d.thickness, photodiode_qe=d.photodiode_qe,
+        packing_fraction=d.packing_fraction, light_yield_per_keV=d.light_yield,
+        diffusion_length_m=d.diffusion_length, lateral_ratio=d.lateral_ratio,
+        reflective_top=d.reflective_top, depth_layers=int(d.depth_layers),
+        dark_current_density_A_m2=d.dark_current_density,
     )
 
 

@@ -24,7 +24,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     WithJsonSchema,
 )
@@ -35,6 +37,7 @@ from perovx.readout.process import PROCESSES
 from perovx.transport.charge import DEFAULT_FANO_FACTOR
 from perovx.transport.dark import ROOM_TEMPERATURE_K
 from perovx.transport.instability import DEFAULT_DRIFT_AMPLITUDE
+from perovx.transport.scintillator import SCINTILLATORS
 
 __all__ = [
     "CONFIG_KEYS",
@@ -54,6 +57,7 @@ __all__ = [
     "CountingSection",
     "DetectorSection",
     "FilmSection",
+    "IndirectDetectorSection",
     "LimitsSection",
     "OutputSection",
     "PanelSection",
@@ -287,8 +291,9 @@ class _Section(BaseModel):
 
 
 class DetectorSection(_Section):
-    """``[detector]``: the perovskite layer."""
+    """``[detector]``: the perovskite layer (direct conversion, the default kind)."""
 
+    kind: Literal["direct"] = "direct"
     material: Text(description="database name or formula")
     thickness: Quantity("m", minimum=0, allow_zero=False)
     bias: Quantity("V", description="entrance electrode relative to the pixels; its sign "
@@ -307,6 +312,51 @@ class DetectorSection(_Section):
         DEFAULT_DRIFT_AMPLITUDE
     w_pair: Quantity("eV", minimum=0, allow_zero=False) | None = None
     fano_factor: Number(minimum=1e-6, maximum=1.0) = DEFAULT_FANO_FACTOR
+
+
+# --- indirect detector kind (scintillator on photodiodes): perovx.readout.indirect ---
+class IndirectDetectorSection(_Section):
+    """``[detector]`` with ``kind = "indirect"``: a scintillator screen on a photodiode array.
+
+    X-ray transport by the Monte Carlo in the phosphor at its packing density (K
+    fluorescence of Cs, I, Gd included); light yield, the depth-dependent optical spread
+    of :func:`perovx.transport.scintillator.optical_transfer` and the photodiodes' fill
+    factor (``[panel] fill_factor``) and quantum efficiency. Omitted optical keys take the
+    screen's catalogue values (``perovx.transport.scintillator.SCINTILLATORS``).
+    """
+
+    kind: Literal["indirect"]
+    scintillator: Text(choices=tuple(SCINTILLATORS))
+    thickness: Quantity("m", minimum=0, allow_zero=False)
+    packing_fraction: Number(minimum=1e-6, maximum=1.0,
+                             description="phosphor volume fraction") | None = None
+    light_yield: Number(minimum=1e-6, maximum=1e3,
+                        description="optical quanta per keV absorbed") | None = None
+    photodiode_qe: Number(minimum=1e-6, maximum=1.0,
+                          description="photodiode quantum efficiency at the emission")
+    diffusion_length: Quantity("m", minimum=0, allow_zero=False,
+                               description="optical absorption length 1/κ") | None = None
+    lateral_ratio: Number(minimum=1e-6, maximum=1.0,
+                          description="lateral/depth light diffusion ratio ρ") | None = None
+    reflective_top: Boolean | None = None
+    depth_layers: Number(integer=True, minimum=1, maximum=16,
+                         description="layers whose noise is blurred apart (Lubberts "
+                                     "effect)") = 4
+    dark_current_density: Quantity("A/m**2", minimum=0,
+                                   description="photodiode dark current") = 0.0
+
+
+def _detector_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "direct"))
+    return str(getattr(value, "kind", "direct"))
+
+
+DetectorUnion = Annotated[Annotated[DetectorSection, Tag("direct")]
+                          | Annotated[IndirectDetectorSection, Tag("indirect")],
+                          Discriminator(_detector_kind)]
+DETECTOR_KINDS = ("direct", "indirect")
+# --- end indirect detector kind ---
 
 
 class PanelSection(_Section):
@@ -739,7 +789,7 @@ class ConfigFile(_Section):
     """A whole ``perovx simulate`` TOML file."""
 
     title: Text() = ""
-    detector: DetectorSection
+    detector: DetectorUnion
     panel: PanelSection
     beam: BeamSection
     mode: ModeSection
@@ -754,7 +804,7 @@ class ConfigFile(_Section):
 
 
 SECTIONS: dict[str, list[type[BaseModel]]] = {
-    "detector": [DetectorSection],
+    "detector": [DetectorSection, IndirectDetectorSection],
     "panel": [PanelSection],
     "beam": [BeamSection],
     "mode": [PixelArraySection, LineScanSection, PointScanSection],
@@ -773,7 +823,8 @@ SECTIONS: dict[str, list[type[BaseModel]]] = {
 NESTED: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "stack": [("layers", StackLayerSection)],
 }
-TAGS = {"mode": ("type", MODES), "object": ("phantom", PHANTOM_NAMES)}
+TAGS = {"detector": ("kind", DETECTOR_KINDS), "mode": ("type", MODES),
+        "object": ("phantom", PHANTOM_NAMES)}
 
 
 def field_schema(model: type[BaseModel], name: str) -> dict[str, Any]:

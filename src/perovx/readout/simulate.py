@@ -789,6 +789,10 @@ def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
         from perovx.readout.counting_simulate import simulate_counting
 
         return simulate_counting(cfg, write=write, overwrite=overwrite, progress=progress)
+    if getattr(cfg.detector, "kind", "direct") == "indirect":  # scintillator panel
+        from perovx.readout.indirect import simulate_indirect
+
+        return simulate_indirect(cfg, write=write, overwrite=overwrite, progress=progress)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     system = build_system(cfg, progress=report)

@@ -41,6 +41,7 @@ def _metadata(config: SimulateConfig, system: ImagingSystem, acq: Acquisition) -
             kvp = float(spec.lower().split("kvp")[0])
         except ValueError:
             kvp = None
+    indirect = getattr(config.detector, "kind", "direct") == "indirect"
     meta = {
         "tube_voltage_kV": kvp,
         "exposure_time_s": acq.plan.acquisition_time_s,
@@ -48,10 +49,11 @@ def _metadata(config: SimulateConfig, system: ImagingSystem, acq: Acquisition) -
         "detector_air_kerma_Gy": acq.plan.detector_air_kerma_Gy,
         "source_detector_distance_m": config.beam.source_image_distance_m,
         "beam_quality": spec,
-        "detector_type": "DIRECT",
+        "detector_type": "SCINTILLATOR" if indirect else "DIRECT",
         "detector_id": system.material.name[:16],
-        "detector_description": f"{system.material.name} {config.detector.thickness_m * 1e3:g}"
-                                f" mm, {config.detector.bias_V:+g} V, {config.detector.process}",
+        "detector_description": system.description if indirect  # type: ignore[attr-defined]
+        else f"{system.material.name} {config.detector.thickness_m * 1e3:g}"
+             f" mm, {config.detector.bias_V:+g} V, {config.detector.process}",
         "manufacturer": "perovx simulation",
         "imaging_mode": acq.plan.mode,
         "pixel_pitch_m": config.panel.pixel_pitch_m,

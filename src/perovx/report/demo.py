@@ -323,6 +323,9 @@ def run_demo(
         report.add(_lab_section(tmp, step))
         report.add(_device_section(tmp, step))
         report.add(_imaging_section(tmp, step, kernels=imaging_kernels))
+        from perovx.report.references import references_section  # indirect side by side
+
+        report.add(references_section(tmp, step))
         report.add(_design_section(tmp, step))
         index = report.write(tmp)
     return out / index.name

@@ -32,13 +32,39 @@ the Swank factor of the detected light, which factorises into the X-ray Swank fa
 the optical Swank factor ``I_opt = E[c]²/E[c²]`` and the Poisson term 1/ḡ. Aliasing is
 not included (presampled quantities).
 
+For imaging (``perovx simulate`` with ``[detector] kind = "indirect"``),
+:func:`optical_pixel_response` turns G into the light one photodiode (square, side
+pitch·√fill, quantum efficiency QE) collects from each cell and depth bin, and
+:func:`screen_spread_functions` combines it with the Monte Carlo deposition kernels into
+spread functions per energy group and depth layer.
+
+Assumptions and sources
+-----------------------
+* Light transport is steady-state diffusion between two plane faces with an absorbing
+  (photodiode) face and a reflecting or black top — the turbid-screen diffusion picture;
+  the closed forms above are derived here, not copied from a paper, and checked against
+  their analytic limits (tests/transport/test_scintillator.py). A columnar CsI screen is
+  represented by an anisotropic diffusion (ρ < 1), not by optical guiding in needles.
+* Absorbed energy and depth are taken as independent (the Swank and Lubberts factors
+  then factorise); the light yield is proportional to the absorbed energy
+  (non-proportionality neglected); each detected optical quantum gives one electron.
+* CsI:Tl: ρ = 0.07 fitted to one published point (presampled MTF 0.2 at 2.5 mm⁻¹ of a
+  0.6 mm structured-CsI panel with 0.127 mm pixels: E. Samei, "Image quality in two
+  phosphor-based flat panel digital radiographic detectors", Med. Phys. 30(7), 2003,
+  abstract); the same panel's MTF 0.1 at 3.8 mm⁻¹ and DQE 0.78 at 0.15 mm⁻¹ are
+  reproduced (tests/design/test_indirect.py), its DQE at 2.5 mm⁻¹ (0.20–0.26) is not
+  (model ~0.51 with aliasing, no panel-specific electronic noise). Other optical
+  parameters, packing fractions and light yields are stated estimates (``source``).
+
 Units: lengths in m, energies in keV, frequencies in cycles/m.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +75,10 @@ __all__ = [
     "IndirectResponse",
     "Scintillator",
     "indirect_response",
+    "optical_pixel_response",
     "optical_transfer",
     "screen_response",
+    "screen_spread_functions",
 ]
 
 
@@ -111,8 +139,13 @@ _ESTIMATE = ("light yield: the commonly quoted value (not checked against a prim
 #: 7.34 g/cm³); packing fractions, light yields and optical parameters: see ``source``.
 SCINTILLATORS: dict[str, Scintillator] = {
     "CsI:Tl": Scintillator("CsI:Tl columnar", "CsI", 4510.0, 0.80, 54.0,
-                           diffusion_length_m=2e-3, lateral_ratio=0.05, reflective_top=True,
-                           source="columnar needles, packing 0.80 assumed; " + _ESTIMATE),
+                           diffusion_length_m=2e-3, lateral_ratio=0.07, reflective_top=True,
+                           source="columnar needles, packing 0.80 assumed; lateral ratio "
+                                  "0.07 fitted to the presampled MTF 0.2 at 2.5 mm^-1 of a "
+                                  "0.6 mm structured-CsI panel at 0.127 mm pitch (E. Samei, "
+                                  "Med. Phys. 30(7), 2003, abstract); light yield: the "
+                                  "commonly quoted value (not checked against a primary "
+                                  "source here); optical absorption length 2 mm: assumed"),
     "Gd2O2S:Tb": Scintillator("Gd2O2S:Tb powder", "Gd2O2S", 7340.0, 0.50, 60.0,
                               diffusion_length_m=150e-6, lateral_ratio=1.0,
                               reflective_top=True,
@@ -355,3 +388,194 @@ def screen_response(
         xray_mtf=tx, frequency_per_m=f, fill_factor=fill_factor,
         photodiode_qe=photodiode_qe,
     )
+
+
+# --------------------------------------------------------------------------- imaging chain
+
+
+def _aperture_weights(oversample: int, cell_m: float, side_m: float) -> np.ndarray:
+    """Fraction of each cell of a pixel covered by a centred square photodiode (side ``side_m``)."""
+    centres = (np.arange(oversample) - (oversample - 1) / 2) * cell_m
+    lo = np.maximum(centres - cell_m / 2, -side_m / 2)
+    hi = np.minimum(centres + cell_m / 2, side_m / 2)
+    w1 = np.clip(hi - lo, 0.0, None) / cell_m
+    return np.outer(w1, w1)
+
+
+def optical_pixel_response(
+    screen: Scintillator,
+    *,
+    thickness_m: float,
+    depth_edges_m: np.ndarray,
+    pitch_m: float,
+    oversample: int,
+    fill_factor: float = 1.0,
+    photodiode_qe: float = 1.0,
+    margin_cells: int | None = None,
+) -> np.ndarray:
+    """Optical quanta one pixel detects per quantum emitted in each cell and depth bin.
+
+    The optical transfer function of light born at distance u from the photodiodes is
+    ``G(|f|, u)`` of :func:`optical_transfer` (radially symmetric: the lateral frequency
+    enters only through σ² = κ² + ρ(2π|f|)²); its inverse transform, integrated over a cell,
+    is the light reaching each cell of the photodiode plane, and the pixel's square
+    photodiode (side pitch·√fill, centred) with quantum efficiency ``photodiode_qe``
+    collects the fraction of each cell it covers.
+
+    Parameters
+    ----------
+    screen
+        The scintillator.
+    thickness_m
+        Screen thickness, m.
+    depth_edges_m
+        Depth-bin edges from the X-ray entrance face (the face away from the photodiodes), m.
+    pitch_m
+        Pixel pitch, m.
+    oversample
+        Cells per pixel along each axis.
+    fill_factor, photodiode_qe
+        Photodiode fill factor and quantum efficiency, (0, 1].
+    margin_cells
+        Cells beyond the pixel on each side (default: 2 screen thicknesses, at least 2).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (depth bins, oversample + 2·margin, oversample + 2·margin): index
+        ``margin + r`` is the response to light emitted in cell ``r`` of the pixel grid
+        (indexing of :class:`perovx.transport.charge.PixelResponse`); detected quanta per
+        emitted quantum. Its sum over cells / oversample² is the collection
+        ``G(0, u) · fill · QE`` of each depth bin.
+    """
+    from scipy.signal import fftconvolve
+
+    for name, v in (("fill factor", fill_factor), ("photodiode QE", photodiode_qe)):
+        if not 0 < v <= 1:
+            raise InputError(f"{name} must be in (0, 1], got {v!r}")
+    if not (math.isfinite(pitch_m) and pitch_m > 0):
+        raise InputError(f"pixel pitch must be > 0 m, got {pitch_m!r}")
+    if int(oversample) != oversample or oversample < 1:
+        raise InputError(f"oversample must be an integer >= 1, got {oversample!r}")
+    cell = pitch_m / oversample
+    margin = (max(2, math.ceil(2 * thickness_m / cell)) if margin_cells is None
+              else int(margin_cells))
+    n = 1 << math.ceil(math.log2(4 * margin + 8))
+    fx = np.fft.fftfreq(n, d=cell)
+    fr = np.hypot(fx[:, None], fx[None, :])
+    cell_avg = np.sinc(fx * cell)[:, None] * np.sinc(fx * cell)[None, :]
+    edges = np.asarray(depth_edges_m, dtype=float)
+    u = thickness_m - 0.5 * (edges[1:] + edges[:-1])
+    aperture = _aperture_weights(oversample, cell, pitch_m * math.sqrt(fill_factor))
+    size = oversample + 2 * margin
+    out = np.empty((u.size, size, size))
+    for k, uk in enumerate(u):
+        g = optical_transfer(fr, uk, screen, thickness_m)
+        psf = np.fft.fftshift(np.real(np.fft.ifft2(g * cell_avg)))
+        c = n // 2
+        psf = np.clip(psf[c - margin : c + margin + 1, c - margin : c + margin + 1], 0, None)
+        total = float(psf.sum())
+        g0 = float(optical_transfer(0.0, uk, screen, thickness_m))
+        if total > 0:
+            psf *= g0 / total  # light beyond the margin put back (collection kept exact)
+        out[k] = fftconvolve(aperture, psf, mode="full") * photodiode_qe
+    return out
+
+
+def screen_spread_functions(
+    kernels: Sequence[Any],
+    response: np.ndarray,
+    *,
+    light_yield_per_keV: float,
+    oversample: int,
+    depth_layers: int = 1,
+) -> list[list[Any]]:
+    """Spread functions of an indirect panel: X-ray deposits → light → photodiode electrons.
+
+    For each Monte Carlo deposition kernel (one energy group) and each of ``depth_layers``
+    layers of consecutive depth bins, psf(r) = Y Σ_{k in layer} Σ_d K(k, d) R(k, r + d)
+    (R from :func:`optical_pixel_response`, Y the light yield; one detected optical quantum
+    is one photodiode electron). A photon depositing energy is assigned to a layer with
+    the probability of its share of the deposit; per depositing photon of a layer the
+    detected quanta have mean Y E₁ c̄ and second moment Y² E₂ c²̄ + Y E₁ c̄ (absorbed
+    energy E with moments E₁ = M1/M0, E₂ = M2/M0, independent of the depth; c the
+    collection per quantum of each depth bin, averaged over the layer's deposit; the
+    second term is the Poisson statistics of the detected light). Several layers keep
+    the depth-dependent blur apart in the noise (each layer's photons are an independent
+    Poisson draw blurred by its own spread: the Lubberts effect); one layer blurs all
+    noise with the mean spread.
+
+    Parameters
+    ----------
+    kernels
+        Deposition kernels (:class:`perovx.transport.charge.DepositKernel`) with cells of
+        pitch/oversample and the depth bins of ``response``.
+    response
+        From :func:`optical_pixel_response`.
+    light_yield_per_keV
+        Optical quanta emitted per keV absorbed.
+    oversample
+        Cells per pixel along each axis.
+    depth_layers
+        Layers per energy group (1 … number of depth bins).
+
+    Returns
+    -------
+    list of list of SpreadFunction
+        ``[group][layer]``; electrons are detected optical quanta.
+    """
+    from scipy.signal import fftconvolve
+
+    from perovx.transport.charge import SpreadFunction
+
+    nz = response.shape[0]
+    if int(depth_layers) != depth_layers or not 1 <= depth_layers <= nz:
+        raise InputError(f"depth layers must be an integer in 1 … {nz}, got {depth_layers!r}")
+    if not (math.isfinite(light_yield_per_keV) and light_yield_per_keV > 0):
+        raise InputError(f"light yield must be > 0 per keV, got {light_yield_per_keV!r}")
+    layer_of = np.minimum((np.arange(nz) * depth_layers) // nz, depth_layers - 1)
+    c_k = response.sum(axis=(1, 2)) / oversample**2
+    margin = (response.shape[1] - oversample) // 2
+    y = float(light_yield_per_keV)
+    out: list[list[Any]] = []
+    for kern in kernels:
+        dep = np.asarray(kern.deposit_zyx, dtype=float)
+        if dep.ndim != 3 or dep.shape[0] != nz:
+            raise InputError(f"kernel at {kern.energy_keV:g} keV has {dep.shape[0]} depth "
+                             f"bins, the optical response {nz}")
+        m1 = float(kern.mean_deposit_keV)
+        m2 = float(kern.mean_square_deposit_keV2)
+        total = float(dep.sum())
+        size = (response.shape[1] + dep.shape[1] - 1, response.shape[2] + dep.shape[2] - 1)
+        kmargin = margin + dep.shape[1] // 2
+        if m1 <= 0 or total <= 0 or kern.swank_factor <= 0:
+            out.append([SpreadFunction(float(kern.energy_keV), np.zeros(size), kmargin,
+                                       oversample, 0.0, 0.0, 0.0)
+                        for _ in range(depth_layers)])
+            continue
+        dep = dep * (m1 / total)
+        m0 = m1**2 / (float(kern.swank_factor) * m2)
+        w_k = dep.sum(axis=(1, 2)) / m1
+        layers = []
+        for layer in range(depth_layers):
+            sel = np.flatnonzero(layer_of == layer)
+            w_l = float(w_k[sel].sum())
+            psf = np.zeros(size)
+            for k in sel:
+                if dep[k].any():
+                    psf += fftconvolve(response[k], dep[k, ::-1, ::-1], mode="full")
+            psf *= y
+            if w_l <= 0:
+                layers.append(SpreadFunction(float(kern.energy_keV), psf, kmargin,
+                                             oversample, 0.0, 0.0, 0.0))
+                continue
+            c1 = float(np.sum(w_k[sel] * c_k[sel])) / w_l
+            c2 = float(np.sum(w_k[sel] * c_k[sel] ** 2)) / w_l
+            layers.append(SpreadFunction(
+                energy_keV=float(kern.energy_keV), psf=psf, margin=kmargin,
+                oversample=oversample, depositing_fraction=m0 * w_l,
+                mean_electrons=float(psf.sum()) / oversample**2 / (m0 * w_l),
+                mean_square_electrons2=y * y * (m2 / m0) * c2 + y * (m1 / m0) * c1,
+            ))
+        out.append(layers)
+    return out
