@@ -36,7 +36,9 @@ RADIAL_POINTS = 192
 ELEMENTARY_CHARGE_C = 1.602176634e-19
 BOLTZMANN_EV_PER_K = 8.617333262e-5
 #: Designs × μτ nodes evaluated together in one slice (memory: ~0.1 MB each).
-_CHUNK = 96
+_CHUNK = 1024
+#: Designs from which the compiled loop runs on several threads.
+_PARALLEL_FROM = 16
 #: Relative step of μτ for the structured-noise sensitivity ∂ln S/∂ln μτ.
 _MT_STEP = 1.01
 
@@ -238,35 +240,59 @@ def _zsum(weights: np.ndarray, c: np.ndarray) -> np.ndarray:
 def _transfer_moments(layer: Any, rho: np.ndarray, volts: np.ndarray, on: frozenset[str],
                       lam_factors: tuple[float, ...], lam_weights: tuple[float, ...]
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """⟨c⟩ and ⟨c²⟩ over the μτ nodes, (Z, M, R) each (M = designs)."""
+    """⟨c⟩ and ⟨c²⟩ over the μτ nodes, (Z, M, R) each (M = designs).
+
+    The same transfer as :func:`ramo_transfer`, evaluated by the compiled loop of
+    :mod:`perovx.design._ramo_kernel` (the diffusion Gaussian by an exact product
+    recurrence on the uniform radial grid).
+    """
+    from perovx.design import _ramo_kernel
+
     dep = layer.deposition
+    n_z = dep.depth_edges_m.size - 1
     if not ("charge_collection" in on or "diffusion" in on):
-        ones = np.ones((dep.depth_edges_m.size - 1, volts.size, rho.size))
+        ones = np.ones((n_z, volts.size, rho.size))
         return ones, ones
     ramo = "charge_collection" in on
     diffusion = "diffusion" in on and not (layer.film is not None and layer.film.columnar)
-    mean = np.zeros((dep.depth_edges_m.size - 1, volts.size, rho.size))
-    second = np.zeros_like(mean)
-    field = volts / layer.thickness_m
-    kt = (BOLTZMANN_EV_PER_K * layer.temperature_K / field) if diffusion else None
+    L = layer.thickness_m
+    heights, _phi, dphi = _weighting_transfer(rho, L)
+    m = volts.size
+    if not ramo:
+        dphi = np.zeros_like(dphi)
+        dphi[0] = -1.0
+    dh = np.diff(heights)
+    q = (np.arange(DEPTH_SAMPLES) + 0.5) / DEPTH_SAMPLES
+    edges = dep.depth_edges_m
+    depths = (edges[:-1, None] + q[None, :] * np.diff(edges)[:, None]).ravel()
+    h0 = np.clip(L - depths, 0.0, L)
+    n = heights.size
+    jidx = np.clip(np.searchsorted(heights, h0) - 1, 0, n - 2)
+    tfrac = (h0 - heights[jidx]) / (heights[jidx + 1] - heights[jidx])
+    step = float(rho[1] - rho[0]) if rho.size > 1 else 0.0
+    if diffusion:
+        kt = BOLTZMANN_EV_PER_K * layer.temperature_K * L / volts  # kT/(eE), m
+        b = 2.0 * np.pi**2 * step * step
+        beta_c = b * (2.0 * h0[None, :] * kt[:, None])
+        beta_o = b * ((L - h0)[None, :] * kt[:, None])
+    else:
+        beta_c = beta_o = np.zeros((m, h0.size))
+    cbar = np.zeros((m, n_z, rho.size))
+    c2bar = np.zeros_like(cbar)
+    dphi = np.ascontiguousarray(dphi)
     for x, wx in zip(lam_factors, lam_weights, strict=True):
-        c = ramo_transfer(rho, layer.thickness_m, dep.depth_edges_m,
-                          layer.lam_down_per_V * volts * x, layer.lam_up_per_V * volts * x,
-                          kt, ramo=ramo)
-        mean += wx * c
-        second += wx * (c * c)
-    return mean, second
-
-
-def _interp_uniform(values: np.ndarray, step: float, x: np.ndarray) -> np.ndarray:
-    """Row-wise linear interpolation of ``values`` (M, R) on 0, step, … at ``x`` (M, K)."""
-    r = values.shape[1]
-    pos = np.minimum(x / step, r - 1.0)
-    i = np.minimum(pos.astype(np.intp), r - 2)
-    t = pos - i
-    v0 = np.take_along_axis(values, i, axis=1)
-    v1 = np.take_along_axis(values, i + 1, axis=1)
-    return v0 * (1 - t) + v1 * t
+        if ramo:
+            lam_d = layer.lam_down_per_V * volts * x
+            lam_u = layer.lam_up_per_V * volts * x
+        else:
+            lam_d, lam_u = np.full(m, math.inf), np.zeros(m)
+        dec_d, wt_d = _trap_factors(lam_d, dh)
+        dec_u, wt_u = _trap_factors(lam_u, dh)
+        kernel = (_ramo_kernel.transfer_moments_parallel if m >= _PARALLEL_FROM
+                  else _ramo_kernel.transfer_moments_serial)
+        kernel(dphi, dec_d, wt_d, dec_u, wt_u, jidx, tfrac, beta_c, beta_o, n_z,
+                         DEPTH_SAMPLES, float(wx), cbar, c2bar)
+    return cbar.transpose(1, 0, 2), c2bar.transpose(1, 0, 2)
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,11 +337,13 @@ def evaluate_group(layer: Any, volts: np.ndarray, air_kerma_Gy: np.ndarray, fu: 
     air_kerma_Gy
         Air kerma per frame, Gy, (M,).
     fu, fv
-        Frequencies along x and y, cycles m⁻¹, (M, K).
+        Frequencies along x and y, cycles m⁻¹, (K,) (the same for every design).
     on
         Stages switched on (plus ``"_serial"`` for the serial fluorescence model).
     """
-    out = [_evaluate_chunk(layer, volts[s], air_kerma_Gy[s], fu[s], fv[s], on)
+    fu = np.asarray(fu, dtype=float).ravel()
+    fv = np.asarray(fv, dtype=float).ravel()
+    out = [_evaluate_chunk(layer, volts[s], air_kerma_Gy[s], fu, fv, on)
            for s in (slice(i, i + _CHUNK) for i in range(0, volts.size, _CHUNK))]
     if len(out) == 1:
         return out[0]
@@ -408,6 +436,18 @@ def _structured_weight(layer: Any, gains: tuple[np.ndarray, float, np.ndarray],
     return layer.fixed_pattern_residual * w
 
 
+def _columns(values: np.ndarray, step: float, x: np.ndarray) -> np.ndarray:
+    """Linear interpolation of each row of ``values`` (M, R) on 0, step, … at ``x`` (any shape).
+
+    Returns (M, *x.shape); beyond the grid the last value is kept.
+    """
+    r = values.shape[1]
+    pos = np.minimum(x / step, r - 1.0)
+    i = np.minimum(pos.astype(np.intp), r - 2)
+    t = pos - i
+    return values[:, i] * (1 - t) + values[:, i + 1] * t
+
+
 def _evaluate_chunk(layer: Any, volts: np.ndarray, kerma: np.ndarray, fu: np.ndarray,
                     fv: np.ndarray, on: frozenset[str]) -> GroupResult:
     from perovx.design.film_terms import grain_transfer
@@ -418,40 +458,40 @@ def _evaluate_chunk(layer: Any, volts: np.ndarray, kerma: np.ndarray, fu: np.nda
     step = float(rho[1])
     m = volts.size
     # the zero frequency first, then the requested pairs
-    fu = np.concatenate([np.zeros((m, 1)), fu], axis=1)
-    fv = np.concatenate([np.zeros((m, 1)), fv], axis=1)
+    fu = np.concatenate([[0.0], fu])
+    fv = np.concatenate([[0.0], fv])
     r_mean, r_nps = _radial(layer, rho, volts, kerma, on)
     aperture = "pixel_aperture" in on
     film = layer.film
+    grains = film is not None and bool(film.grain_sizes_m)
 
     def ap(f: np.ndarray) -> np.ndarray:
         return a * np.sinc(a * f) if aperture else np.full(np.shape(f), a)
 
-    grains = film is not None and bool(film.grain_sizes_m)
-
     def gr(f: np.ndarray) -> np.ndarray:
         return grain_transfer(film, f) if grains else np.ones(np.shape(f))
 
-    mean = _interp_uniform(r_mean, step, np.hypot(fu, fv)) * ap(fu) * ap(fv) * gr(fu) * gr(fv)
-    ms = range(-ALIASES, ALIASES + 1) if "aliasing" in on else (0,)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shape = np.where(r_mean[:, :1] > 0, r_mean / np.where(r_mean[:, :1] > 0,
-                                                              r_mean[:, :1], 1.0), 0.0)
+    mean = _columns(r_mean, step, np.hypot(fu, fv)) * (ap(fu) * ap(fv) * gr(fu) * gr(fv))
+    ms = np.arange(-ALIASES, ALIASES + 1) if "aliasing" in on else np.zeros(1)
+    u = fu[None, :] - ms[:, None] / p  # (A, K)
+    v = fv[None, :] - ms[:, None] / p
+    rr = np.hypot(u[:, None, :], v[None, :, :])  # (A, A, K)
+    g = gr(u)[:, None, :] * gr(v)[None, :, :]  # a photon's whole charge moves: NPS × ⟨sinc²⟩
+    apw = (ap(u) ** 2)[:, None, :] * (ap(v) ** 2)[None, :, :]
+    term = _columns(r_nps, step, rr) * g  # (M, A, A, K)
     gains = _structured_gains(layer, volts, rho, on)
-    nps = np.zeros(fu.shape)
-    for mu_ in ms:
-        u = fu - mu_ / p
-        au2 = ap(u) ** 2
-        gu = gr(u)
-        for nu in ms:
-            v = fv - nu / p
-            rr = np.hypot(u, v)
-            g = gu * gr(v)  # the grain blur moves a photon's whole charge: NPS × ⟨sinc²⟩
-            term = _interp_uniform(r_nps, step, rr) * g
-            if gains is not None:  # fixed pattern: s² W |T|², T the signal's own blur
-                t = _interp_uniform(shape, step, rr) * g
-                term = term + (r_mean[:, :1] ** 2) * _structured_weight(layer, gains, u, v) * t * t
-            nps = nps + term * (au2 * ap(v) ** 2)
+    if gains is not None:  # fixed pattern: s² W |T|², T the signal's own blur
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shape = np.where(r_mean[:, :1] > 0, r_mean / np.where(r_mean[:, :1] > 0,
+                                                                  r_mean[:, :1], 1.0), 0.0)
+        t = _columns(shape, step, rr) * g
+        w = _structured_weight(layer, gains, u[:, None, :], v[None, :, :])
+        term = term + (r_mean[:, 0] ** 2)[:, None, None, None] * w * t * t
+    term = term * apw
+    nps = np.zeros((m, fu.size))
+    for i in range(ms.size):  # aliases summed in a fixed order
+        for j in range(ms.size):
+            nps += term[:, i, j]
     signal = r_mean[:, 0] * a * a  # electrons per pixel
     add = _additive(layer, volts, m)
     lag = layer.lag_fraction if "lag_and_calibration" in on else 0.0
@@ -463,9 +503,9 @@ def _evaluate_chunk(layer: Any, volts: np.ndarray, kerma: np.ndarray, fu: np.nda
     nps = (1 - lag) ** 2 * nps_x0 + var_add[:, None] * p * p
     if "lag_and_calibration" in on and layer.calibration_frames is not None:
         nd, nf = layer.calibration_frames
-        add["calibration"] = ((1 - lag) ** 2 * (nps_x0[:, 1:].mean(axis=1) / (p * p) + var_add)
-                              / nf + lag**2 * var_add / nd) if fu.shape[1] > 1 else \
-            ((1 - lag) ** 2 * var_add / nf + lag**2 * var_add / nd)
+        shown = nps_x0[:, 1:] if fu.size > 1 else nps_x0
+        add["calibration"] = ((1 - lag) ** 2 * (shown.mean(axis=1) / (p * p) + var_add) / nf
+                              + lag**2 * var_add / nd)
         nps = nps + ((1 - lag) ** 2 * (nps_x0 + var_add[:, None] * p * p) / nf
                      + lag**2 * var_add[:, None] * p * p / nd)
     mean = mean * (1 - lag)

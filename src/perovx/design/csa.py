@@ -407,16 +407,14 @@ class CSAResult:
         """Normalised NPS at frequencies (u, v) (broadcast), m² (aliases included)."""
         fu, fv = np.broadcast_arrays(np.asarray(fu_per_m, dtype=float),
                                      np.asarray(fv_per_m, dtype=float))
-        res = _evaluate(self._prep, self.air_kerma_Gy, fu.reshape(1, -1), fv.reshape(1, -1),
-                        self._on)
+        res = _evaluate(self._prep, self.air_kerma_Gy, fu.ravel(), fv.ravel(), self._on)
         return res.nps[0].reshape(fu.shape) / self.mean_signal_e**2
 
     def mtf_2d(self, fu_per_m: np.ndarray, fv_per_m: np.ndarray) -> np.ndarray:
         """Presampling MTF at frequencies (u, v) (broadcast)."""
         fu, fv = np.broadcast_arrays(np.asarray(fu_per_m, dtype=float),
                                      np.asarray(fv_per_m, dtype=float))
-        res = _evaluate(self._prep, self.air_kerma_Gy, fu.reshape(1, -1), fv.reshape(1, -1),
-                        self._on)
+        res = _evaluate(self._prep, self.air_kerma_Gy, fu.ravel(), fv.ravel(), self._on)
         return (np.abs(res.mean[0]) / float(res.mean0[0])).reshape(fu.shape)
 
     def to_dataset(self) -> Any:
@@ -536,7 +534,7 @@ def csa_model(
     on = _check(air_kerma_Gy, stages, fluorescence_noise)
     prep = prepare(design, use_disk_cache=use_disk_cache)
     f = _frequencies(frequency_per_m, design.pitch_m)
-    res = _evaluate(prep, air_kerma_Gy, f[None, :], np.zeros((1, f.size)), on)
+    res = _evaluate(prep, air_kerma_Gy, f, np.zeros(f.size), on)
     dep = prep.deposition
     qg = dep.fluence_per_Gy * air_kerma_Gy
     q = float(qg.sum())
@@ -616,8 +614,7 @@ def csa_batch(designs: Any, *, air_kerma_Gy: float, frequency_per_m: Any,
         volts = np.array([abs(designs[i].bias_V) for i in idx])
         m = ix.size
         res = _cascade.evaluate_group(lay, volts, np.full(m, float(air_kerma_Gy)),
-                                      np.broadcast_to(f, (m, f.size)), np.zeros((m, f.size)),
-                                      on)
+                                      f, np.zeros(f.size), on)
         dep = lay.deposition
         qg = dep.fluence_per_Gy * air_kerma_Gy
         qq = np.full(m, float(qg.sum()))
