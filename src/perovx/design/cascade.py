@@ -423,16 +423,18 @@ def _structured_gains(layer: Any, volts: np.ndarray, rho: np.ndarray, on: frozen
 
 def _structured_weight(layer: Any, gains: tuple[np.ndarray, float, np.ndarray],
                        fu: np.ndarray, fv: np.ndarray) -> np.ndarray:
-    """Σ_i k_i² σ_i² 2πℓ_yℓ_x exp(…) × residual at (fu, fv), m², (M, K)."""
+    """Σ_i k_i² σ_i² 2πℓ_yℓ_x exp(…) × residual at (fu, fv), m², (M, *shape of fu, fv)."""
     from perovx.design.film_terms import correlation_area
 
     film = layer.film
     k_t, k_abs, k_mt = gains
-    w = ((k_t * k_t)[:, None] * correlation_area(film.thickness_rms,
-                                                 film.thickness_correlation_m, fu, fv)
+    shape = np.broadcast_shapes(np.shape(fu), np.shape(fv))
+    col = (slice(None),) + (None,) * len(shape)
+    w = ((k_t * k_t)[col] * correlation_area(film.thickness_rms,
+                                             film.thickness_correlation_m, fu, fv)
          + k_abs**2 * correlation_area(film.density_rms, film.density_correlation_m, fu, fv)
-         + (k_mt**2)[:, None] * correlation_area(film.mu_tau_log_rms,
-                                                 film.density_correlation_m, fu, fv))
+         + (k_mt**2)[col] * correlation_area(film.mu_tau_log_rms,
+                                             film.density_correlation_m, fu, fv))
     return layer.fixed_pattern_residual * w
 
 
@@ -516,7 +518,9 @@ def _evaluate_chunk(layer: Any, volts: np.ndarray, kerma: np.ndarray, fu: np.nda
 
 def _additive(layer: Any, volts: np.ndarray, m: int) -> dict[str, np.ndarray]:
     pad = layer.fill_factor * layer.pitch_m**2
-    dark = layer.dark_per_V_A_m2 * volts * pad * layer.integration_time_s / ELEMENTARY_CHARGE_C
+    j = (layer.dark_per_V_A_m2 * volts if layer.dark_fixed_A_m2 is None
+         else np.full(m, layer.dark_fixed_A_m2))
+    dark = j * pad * layer.integration_time_s / ELEMENTARY_CHARGE_C
     out = {"dark_shot": dark, "electronic": np.full(m, layer.electronic_noise_e**2),
            "quantisation": np.zeros(m)}
     if layer.adc_bits is not None and layer.full_scale_charge_C is not None:

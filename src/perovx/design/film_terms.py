@@ -26,7 +26,7 @@ grain size and its spread    **extra blur**: the charge freed in a grain is shar
 columnar grains              **diffusion stage off**: the columns confine the carriers
                              laterally; the column width enters as the grain blur.
 local μτ (log-normal,        **gain and its variance**: the induced charge is averaged
-mean preserved)              over the μτ distribution (5 Gauss–Hermite nodes): the mean
+mean preserved)              over the μτ distribution (3 Gauss–Hermite nodes): the mean
                              gain ⟨c(μτ)⟩ falls where the CCE is concave in μτ, and
                              ⟨c²⟩ − ⟨c⟩² adds gain noise per photon.
 cracks, adhesion defects     **binomial selection and gain**: a photon in a crack
@@ -64,7 +64,7 @@ __all__ = ["FilmTerms", "absorption_sensitivity", "correlation_area", "film_term
            "grain_transfer", "packed_deposition"]
 
 #: Gauss–Hermite nodes over ln μτ.
-MU_TAU_NODES = 5
+MU_TAU_NODES = 3
 
 
 @dataclass(frozen=True)
