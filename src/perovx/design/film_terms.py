@@ -130,8 +130,9 @@ def film_terms(process: str) -> FilmTerms:
     if pm.mu_tau_log_rms > 0:
         x, w = np.polynomial.hermite_e.hermegauss(MU_TAU_NODES)
         s = pm.mu_tau_log_rms
-        factors = np.exp(s * x - 0.5 * s * s)  # log-normal with mean 1
         weights_mt = w / w.sum()
+        factors = np.exp(s * x)
+        factors = factors / np.dot(weights_mt, factors)  # log-normal, mean exactly 1
     else:
         factors, weights_mt = np.ones(1), np.ones(1)
     crack = min(st.crack_length_per_m2 * st.crack_width_m, 1.0)

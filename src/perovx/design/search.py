@@ -26,7 +26,8 @@ import numpy as np
 from perovx.design.csa import STAGES, Design
 from perovx.errors import InputError
 
-__all__ = ["METRICS", "Goal", "SearchResult", "parse_goal", "plot_pareto", "search"]
+__all__ = ["METRICS", "Goal", "SearchResult", "parse_goal", "parse_processes", "plot_pareto",
+           "search"]
 
 #: Metric name → (unit of the value in a goal, SI unit, long name, needs a frequency).
 METRICS: dict[str, tuple[str, str, str, bool]] = {
@@ -107,6 +108,24 @@ def parse_goal(text: str, *, objective: str | None = None) -> Goal:
     value = parse_quantity(m.group(4), si_unit, name=f"target {text!r}",
                            default_unit=goal_unit)
     return Goal(name, freq, m.group(3), value, text)
+
+
+def parse_processes(text: str) -> list[str | None]:
+    """``"uniform,blade_coating"`` → ``[None, "blade_coating"]``; ``"all"``: every process.
+
+    ``uniform`` stands for the database's uniform layer (no film model).
+    """
+    from perovx.readout.process import PROCESSES, get_process
+
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise InputError("--process: give at least one process (uniform, blade_coating, …)")
+    if names == ["all"]:
+        return [None, *PROCESSES]
+    out: list[str | None] = []
+    for n in names:
+        out.append(None if n.lower() == "uniform" else get_process(n).name)
+    return list(dict.fromkeys(out))
 
 
 @dataclass(frozen=True)
