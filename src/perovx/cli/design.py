@@ -285,6 +285,7 @@ def design_command(
     dose: Dose = "2.5uGy",
     population: Annotated[int, typer.Option(help="NSGA-II population.")] = 40,
     generations: Annotated[int, typer.Option(help="NSGA-II generations.")] = 25,
+    grid_fields: Annotated[int | None, typer.Option(help="Score every combination with this many log-spaced fields instead of NSGA-II (an exhaustive search).", min=1, max=1_000_000)] = None,
     electronic_noise: ElectronicNoise = 1500.0,
     histories: Histories = 100_000,
     seed: Annotated[int, typer.Option(help="Seed of the optimiser.")] = 0,
@@ -316,15 +317,17 @@ def design_command(
                   targets=targets, objectives=objectives, population=population,
                   generations=generations, seed=seed, histories=histories,
                   electronic_noise_e=electronic_noise, processes=parse_processes(process),
-                  fixed_pattern_residual=fixed_pattern_residual)
+                  fixed_pattern_residual=fixed_pattern_residual, grid_fields=grid_fields)
     if json_out:
         result = search(material, **kwargs)  # type: ignore[arg-type]
     else:
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
-            task = bar.add_task("NSGA-II generations", total=generations)
-            result = search(material, progress=lambda d, t: bar.update(task, completed=d),
+            task = bar.add_task("NSGA-II generations" if grid_fields is None else "designs",
+                                total=generations)
+            result = search(material, progress=lambda d, t: bar.update(task, completed=d,
+                                                                       total=t),
                             **kwargs)  # type: ignore[arg-type]
     if out is not None:
         _write_dataset(result.pareto, out)

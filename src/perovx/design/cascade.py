@@ -277,21 +277,19 @@ def _transfer_moments(layer: Any, rho: np.ndarray, volts: np.ndarray, on: frozen
         beta_o = b * ((L - h0)[None, :] * kt[:, None])
     else:
         beta_c = beta_o = np.zeros((m, h0.size))
-    cbar = np.zeros((m, n_z, rho.size))
-    c2bar = np.zeros_like(cbar)
-    dphi = np.ascontiguousarray(dphi)
-    for x, wx in zip(lam_factors, lam_weights, strict=True):
-        if ramo:
-            lam_d = layer.lam_down_per_V * volts * x
-            lam_u = layer.lam_up_per_V * volts * x
-        else:
-            lam_d, lam_u = np.full(m, math.inf), np.zeros(m)
-        dec_d, wt_d = _trap_factors(lam_d, dh)
-        dec_u, wt_u = _trap_factors(lam_u, dh)
-        kernel = (_ramo_kernel.transfer_moments_parallel if m >= _PARALLEL_FROM
-                  else _ramo_kernel.transfer_moments_serial)
-        kernel(dphi, dec_d, wt_d, dec_u, wt_u, jidx, tfrac, beta_c, beta_o, n_z,
-                         DEPTH_SAMPLES, float(wx), cbar, c2bar)
+    cbar = np.empty((m, n_z, rho.size))
+    c2bar = np.empty_like(cbar)
+    if ramo:
+        lam_d, lam_u = layer.lam_down_per_V * volts, layer.lam_up_per_V * volts
+    else:
+        lam_d, lam_u = np.full(m, math.inf), np.zeros(m)
+    kernel = (_ramo_kernel.transfer_moments_parallel if m >= _PARALLEL_FROM
+              else _ramo_kernel.transfer_moments_serial)
+    kernel(np.ascontiguousarray(dphi), dh, lam_d, lam_u,
+           np.asarray(lam_factors if ramo else (1.0,), dtype=float),
+           np.asarray(lam_weights if ramo else (1.0,), dtype=float), jidx, tfrac,
+           np.ascontiguousarray(beta_c), np.ascontiguousarray(beta_o), n_z, DEPTH_SAMPLES,
+           cbar, c2bar)
     return cbar.transpose(1, 0, 2), c2bar.transpose(1, 0, 2)
 
 

@@ -252,6 +252,7 @@ def search(
     histories: int = 100_000,
     electronic_noise_e: float = 1500.0,
     fixed_pattern_residual: float = 1.0,
+    grid_fields: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SearchResult:
     """Search material × thickness × field × process × pitch × beam for the Pareto set.
@@ -296,6 +297,10 @@ def search(
     fixed_pattern_residual
         Fraction of a film's fixed-pattern noise left after gain correction (see
         :class:`~perovx.design.csa.Design`).
+    grid_fields
+        Instead of NSGA-II, score every combination of the listed values with this many
+        fields (log-spaced over the range): an exhaustive search of
+        materials × thicknesses × pitches × beams × processes × ``grid_fields`` designs.
     progress
         Called as ``progress(done, total)`` after each generation.
     """
@@ -319,6 +324,8 @@ def search(
                          ("material", materials), ("beam", beams), ("process", processes)):
         if len(values) == 0:
             raise InputError(f"give at least one {name}")
+    if grid_fields is not None and not 1 <= int(grid_fields) <= 1_000_000:
+        raise InputError(f"grid fields must be 1–1000000, got {grid_fields!r}")
     if int(population) < 4 or int(generations) < 1:
         raise InputError("population must be >= 4 and generations >= 1")
     if not (math.isfinite(air_kerma_Gy) and air_kerma_Gy > 0):
@@ -459,8 +466,21 @@ def search(
         if progress is not None:
             progress(generation[0], int(generations))
 
-    minimize(_Problem(), NSGA2(pop_size=int(population)), ("n_gen", int(generations)),
-             seed=int(seed), callback=callback, verbose=False)
+    if grid_fields is None:
+        minimize(_Problem(), NSGA2(pop_size=int(population)), ("n_gen", int(generations)),
+                 seed=int(seed), callback=callback, verbose=False)
+    else:
+        n_f = int(grid_fields)
+        axes = [np.arange(len(mats)), np.arange(len(thickness_m)),
+                np.linspace(0.0, 1.0, n_f) if n_f > 1 else np.zeros(1),
+                np.arange(len(pitch_m)), np.arange(len(beams)), np.arange(len(procs))]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 6)
+        codes, bias = decode(grid)
+        for s0 in range(0, len(bias), BATCH):
+            score(codes[s0:s0 + BATCH], bias[s0:s0 + BATCH])
+            if progress is not None:
+                progress(min(s0 + BATCH, len(bias)), len(bias))
+        counted[0] = len(bias)
     elapsed = time.perf_counter() - start
     table = {k: np.asarray(v) for k, v in cols.items()}
     vals = {k: np.asarray(v, dtype=float) for k, v in values.items()}
