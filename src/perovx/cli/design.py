@@ -161,7 +161,14 @@ def _write_dataset(ds: object, out: Path) -> None:
 
     with atomic_path(out, what="dataset") as tmp:
         if out.suffix == ".nc":
-            ds.to_netcdf(tmp)  # type: ignore[attr-defined]
+            # netCDF-4 (HDF5) names cannot hold "/": dqe@1lp/mm → dqe@1lp_per_mm, the goal
+            # kept in the variable's "goal" attribute
+            names = {k: str(k).replace("/", "_per_") for k in ds.data_vars  # type: ignore[attr-defined]
+                     if "/" in str(k)}
+            safe = ds.rename(names)  # type: ignore[attr-defined]
+            for old, new in names.items():
+                safe[new].attrs["goal"] = old
+            safe.to_netcdf(tmp)
         else:
             from perovx.io.serialize import jsonable
 
