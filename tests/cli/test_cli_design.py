@@ -53,3 +53,22 @@ def test_design_json_and_bad_goal(tmp_path):
     assert data["evaluations"] >= 1 and "pareto" in data
     r = runner.invoke(app, [*args[:-10], "--target", "snr>3", "--maximize", "dqe@1lp/mm"])
     assert r.exit_code == 2 and "METRIC" in r.output
+
+
+def test_design_processes_into_netcdf_and_plot(tmp_path):
+    import xarray as xr
+
+    out, plot = tmp_path / "p.nc", tmp_path / "p.png"
+    r = runner.invoke(app, ["design", "--material", "CZT", "--thickness", "0.5mm",
+                            "--pitch", "100um", "--field", "1V/um:5V/um",
+                            "--process", "uniform,blade_coating", "--target", "mtf@2lp/mm>0.2",
+                            "--maximize", "dqe@1lp/mm", "--grid-fields", "3",
+                            "--histories", "20000", "--out", str(out), "--plot", str(plot)])
+    assert r.exit_code == 0, r.output
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    with xr.open_dataset(out) as ds:
+        assert ds["dqe@1lp_per_mm"].attrs["goal"] == "dqe@1lp/mm"
+        assert set(ds.process.values.tolist()) <= {"uniform", "blade_coating"}
+    r = runner.invoke(app, ["design", "--material", "CZT", "--maximize", "dqe@1lp/mm",
+                            "--process", "bogus"])
+    assert r.exit_code == 2 and "unknown deposition process" in r.output

@@ -97,3 +97,33 @@ def test_resume_from_the_command_line(tmp_path: Path) -> None:
     assert out.exists() and not partial.exists()
     _one_line(runner.invoke(app, [*BASE, "--block-points", "1", "--out", str(out), "--resume"]),
               "already exists; the sweep is complete")
+
+
+def test_image_quality_into_netcdf_with_plot_and_no_warnings(tmp_path: Path, capsys) -> None:
+    out, plot = tmp_path / "iq.nc", tmp_path / "iq.png"
+    status = run(app, ["sweep", "--material", "CZT", "--material", "a-Se",
+                       "--thickness", "500um", "--field", "1V/um", "--pixel-pitch", "100um,150um",
+                       "--image-quality", "--dose", "2.5uGy", "--frequencies", "1,2lp/mm",
+                       "--histories", "20000", "--out", str(out), "--plot", str(plot)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "Warning" not in captured.err and "note:" not in captured.err, captured.err
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    import numpy as np
+    import xarray as xr
+
+    with xr.open_dataset(out) as ds:
+        assert ds["frequency"].values.tolist() == [0.0, 1000.0, 2000.0]
+        assert ds["frequency"].attrs["units"] == "m-1"
+        czt = ds.sel(material="CZT").squeeze()
+        assert np.all(czt["mtf"].sel(frequency=0.0) == 1.0)
+        np.testing.assert_array_equal(czt["dqe0"], czt["dqe"].sel(frequency=0.0))
+        assert np.all(czt["dqe0"] <= czt["quantum_efficiency"])
+        # a finer pitch aliases less noise into 2 lp/mm... and keeps more MTF there
+        mtf2 = czt["mtf"].sel(frequency=2000.0)
+        assert float(mtf2.isel(pixel_pitch=0)) > float(mtf2.isel(pixel_pitch=1))
+        assert np.all(ds["dqe"] <= ds["quantum_efficiency"])
+
+
+def test_image_quality_bad_dose_is_one_line(tmp_path: Path) -> None:
+    _one_line(runner.invoke(app, [*BASE, "--image-quality", "--dose", "0Gy"]), "dose")

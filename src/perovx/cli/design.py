@@ -161,7 +161,14 @@ def _write_dataset(ds: object, out: Path) -> None:
 
     with atomic_path(out, what="dataset") as tmp:
         if out.suffix == ".nc":
-            ds.to_netcdf(tmp)  # type: ignore[attr-defined]
+            # netCDF-4 (HDF5) names cannot hold "/": dqe@1lp/mm → dqe@1lp_per_mm, the goal
+            # kept in the variable's "goal" attribute
+            names = {k: str(k).replace("/", "_per_") for k in ds.data_vars  # type: ignore[attr-defined]
+                     if "/" in str(k)}
+            safe = ds.rename(names)  # type: ignore[attr-defined]
+            for old, new in names.items():
+                safe[new].attrs["goal"] = old
+            safe.to_netcdf(tmp)
         else:
             from perovx.io.serialize import jsonable
 
@@ -280,9 +287,12 @@ def design_command(
     field: Annotated[str, typer.Option(help="Field range LOW:HIGH (0.1V/um:10V/um); bias = field × thickness.")] = "0.1V/um:10V/um",
     pitch: Annotated[str, typer.Option(help="Pixel pitches: a list (75um,100um,150um) or a log range.")] = "75um,100um,150um",
     beam: Annotated[list[str], typer.Option(help="Beam (repeat).")] = ["RQA5"],  # noqa: B006
+    process: Annotated[str, typer.Option(help="Deposition processes to search, comma-separated: uniform (the database layer), single_crystal, pressing, membrane_filling, blade_coating, spray_coating, vapour_deposition, or 'all'. Each film model changes density, blur, gain and fixed-pattern noise.")] = "uniform",
+    fixed_pattern_residual: Annotated[float, typer.Option(help="Fraction of a film's fixed-pattern noise left after flat-field correction (1: raw images, 0: perfect gain map).", min=0.0, max=1.0)] = 1.0,
     dose: Dose = "2.5uGy",
     population: Annotated[int, typer.Option(help="NSGA-II population.")] = 40,
     generations: Annotated[int, typer.Option(help="NSGA-II generations.")] = 25,
+    grid_fields: Annotated[int | None, typer.Option(help="Score every combination with this many log-spaced fields instead of NSGA-II (an exhaustive search).", min=1, max=1_000_000)] = None,
     electronic_noise: ElectronicNoise = 1500.0,
     histories: Histories = 100_000,
     seed: Annotated[int, typer.Option(help="Seed of the optimiser.")] = 0,
@@ -291,9 +301,9 @@ def design_command(
     plot: Annotated[Path | None, typer.Option(help="Write the Pareto plot to this PNG (must not exist).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the Pareto set and unmet targets as JSON.")] = False,
 ) -> None:
-    """Search material × thickness × field × pitch × beam for the designs that meet the
-    targets and maximise the objectives (NSGA-II on the cascaded-systems model)."""
-    from perovx.design.search import parse_goal, search
+    """Search material × thickness × field × process × pitch × beam for the designs that
+    meet the targets and maximise the objectives (NSGA-II on the cascaded-systems model)."""
+    from perovx.design.search import parse_goal, parse_processes, search
     from perovx.errors import FileFormatError, InputError
 
     for path in (plot, out):
@@ -313,25 +323,29 @@ def design_command(
                   air_kerma_Gy=_q(dose, "Gy", "dose", minimum=0, allow_zero=False),
                   targets=targets, objectives=objectives, population=population,
                   generations=generations, seed=seed, histories=histories,
-                  electronic_noise_e=electronic_noise)
+                  electronic_noise_e=electronic_noise, processes=parse_processes(process),
+                  fixed_pattern_residual=fixed_pattern_residual, grid_fields=grid_fields)
     if json_out:
         result = search(material, **kwargs)  # type: ignore[arg-type]
     else:
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
-            task = bar.add_task("NSGA-II generations", total=generations)
-            result = search(material, progress=lambda d, t: bar.update(task, completed=d),
+            task = bar.add_task("NSGA-II generations" if grid_fields is None else "designs",
+                                total=generations)
+            result = search(material, progress=lambda d, t: bar.update(task, completed=d,
+                                                                       total=t),
                             **kwargs)  # type: ignore[arg-type]
     if out is not None:
         _write_dataset(result.pareto, out)
     if plot is not None:
         _pareto_plot(result, objectives, targets, plot)
     confirmed = _confirm(result.pareto, confirm, kwargs["air_kerma_Gy"], histories,
-                         electronic_noise) if confirm > 0 else []
+                         electronic_noise, fixed_pattern_residual) if confirm > 0 else []
     if json_out:
         dump_json({"pareto": result.pareto.to_dict(data="list"), "unmet": result.unmet,
-                   "evaluations": result.evaluations, "elapsed_s": result.elapsed_s,
+                   "evaluations": result.evaluations, "candidates": result.candidates,
+                   "elapsed_s": result.elapsed_s,
                    "confirmed": confirmed})
         return
     from rich.console import Console
@@ -341,7 +355,7 @@ def design_command(
     ds = result.pareto
     table = Table(title=f"perovx design: Pareto set ({ds.sizes['candidate']} of "
                         f"{result.evaluations} designs evaluated in {result.elapsed_s:.1f} s)")
-    for col in ("material", "thickness (mm)", "bias (V)", "pitch (µm)", "beam",
+    for col in ("material", "thickness (mm)", "bias (V)", "pitch (µm)", "beam", "process",
                 *[g.label for g in (*objectives, *targets)]):
         table.add_column(col, justify="right")
     for i in range(ds.sizes["candidate"]):
@@ -351,7 +365,8 @@ def design_command(
             v = float(c[g.label])
             vals.append(f"{v * 1e9:.3g} nGy/s" if g.metric == "lod" else f"{v:.3g}")
         table.add_row(str(c.material.values), f"{float(c.thickness):.3g}",
-                      f"{float(c.bias):+g}", f"{float(c.pitch):g}", str(c.beam.values), *vals)
+                      f"{float(c.bias):+g}", f"{float(c.pitch):g}", str(c.beam.values),
+                      str(c.process.values), *vals)
     console.print(table)
     for text, closest in result.unmet.items():
         console.print(f"unmet target {text}: {closest}")
@@ -369,7 +384,7 @@ def design_command(
 
 
 def _confirm(pareto: object, n: int, kerma: float, histories: int,
-             electronic_noise: float) -> list[dict]:
+             electronic_noise: float, residual: float) -> list[dict]:
     """Simulate the first ``n`` Pareto designs and measure their MTF and DQE."""
     from perovx.design.confirm import confirm
     from perovx.design.csa import Design
@@ -377,9 +392,12 @@ def _confirm(pareto: object, n: int, kerma: float, histories: int,
     out = []
     for i in range(min(n, pareto.sizes["candidate"])):  # type: ignore[attr-defined]
         c = pareto.isel(candidate=i)  # type: ignore[attr-defined]
+        proc = str(c.process.values)
         d = Design(str(c.material.values), float(c.thickness) * 1e-3, float(c.bias),
                    float(c.pitch) * 1e-6, beam=str(c.beam.values),
-                   electronic_noise_e=electronic_noise, histories=histories)
+                   electronic_noise_e=electronic_noise, histories=histories,
+                   process=None if proc == "uniform" else proc,
+                   fixed_pattern_residual=residual)
         item = confirm(d, air_kerma_Gy=kerma)
         item["label"] = d.label
         out.append(item)

@@ -81,6 +81,10 @@ def sweep_command(
     dask: Annotated[str | None, typer.Option(help="Run on Dask: 'local' (a local cluster) or a scheduler address tcp://host:8786.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes of --dask local (one thread each).", min=1, max=1024)] = 2,
     block_points: Annotated[int, typer.Option("--block-points", help="Points per block (the unit of work and of checkpointing).", min=1, max=1_000_000)] = 64,
+    image_quality: Annotated[bool, typer.Option("--image-quality", help="Add MTF, NNPS and DQE at --frequencies, DQE(0) and QE from the cascaded-systems model (pixels collect electrons; Monte Carlo inputs computed once per material × thickness × beam and cached).")] = False,
+    dose: Annotated[str, typer.Option(help="Air kerma per frame for --image-quality.")] = "2.5uGy",
+    frequencies: Annotated[str, typer.Option(help="Frequencies of the --image-quality curves, e.g. 0.5,1,2lp/mm (0 is always added).")] = "0.5lp/mm,1lp/mm,2lp/mm",
+    histories: Annotated[int, typer.Option(help="Monte Carlo histories per energy group of each layer (--image-quality).", min=1000, max=10_000_000)] = 100_000,
     json_out: Annotated[bool, typer.Option("--json", help="Print the dataset as JSON (xarray to_dict).")] = False,
     max_memory: Annotated[str | None, typer.Option("--max-memory", help="Refuse sweeps estimated above this memory, e.g. 16GB (default: $PEROVX_MAX_MEMORY, else half of this machine's memory).")] = None,
     max_time: Annotated[str | None, typer.Option("--max-time", help="Refuse sweeps estimated above this time, e.g. 2h (default: $PEROVX_MAX_TIME, else 6h).")] = None,
@@ -114,6 +118,7 @@ def sweep_command(
                       temperature_K=_range(temperature, "K", "temperature", log=False),
                       pixel_pitch_m=_range(pixel_pitch, "m", "pixel pitch"), **volts)
     _check_size(axes.size, max_memory, max_time)
+    model = _model(image_quality, dose, frequencies, histories)
     if dask is not None:  # before the progress bar, so that a refusal stays one line
         from perovx.sweep.engine import check_address
 
@@ -132,7 +137,8 @@ def sweep_command(
             with Progress(transient=True, console=console,
                           disable=not console.is_terminal) as progress:
                 task = progress.add_task("sweep (blocks)", total=None)
-                ds = sweep(axes, scheduler=dask, n_workers=workers, checkpoint=partial,
+                ds = sweep(axes, model=model, scheduler=dask, n_workers=workers,
+                           checkpoint=partial,
                            resume=resume, block_points=block_points,
                            progress=lambda done, total: progress.update(
                                task, completed=done, total=total))
@@ -151,7 +157,12 @@ def sweep_command(
         from perovx.io.atomic import save_figure
         from perovx.sweep.plot import plot_sweep
 
-        save_figure(plot_sweep(ds), plot, dpi=120, bbox_inches="tight")
+        if image_quality:  # figures and the DQE at the first named frequency
+            fig = plot_sweep(ds, variables=["sensitivity", "lod", "dqe0", "dqe"],
+                             select={"frequency": min(1, ds.sizes["frequency"] - 1)})
+        else:
+            fig = plot_sweep(ds)
+        save_figure(fig, plot, dpi=120, bbox_inches="tight")
         typer.echo(f"wrote {plot}")
     if json_out:
         dump_json(ds.to_dict(data="list"))
@@ -165,6 +176,27 @@ def sweep_command(
             typer.echo(str(ds))
     if ds.attrs.get("skipped"):
         typer.echo(f"not evaluated: {ds.attrs['skipped']}", err=True)
+
+
+def _model(image_quality: bool, dose: str, frequencies: str, histories: int) -> object:
+    """The point model: planar figures, plus the CSA curves with --image-quality."""
+    from perovx.sweep.model import DETECTOR_FIGURES, image_quality_model
+    from perovx.units import parse_quantity as pq
+
+    if not image_quality:
+        return DETECTOR_FIGURES
+    freqs = []
+    unit = "lp/mm"
+    for text in reversed([t.strip() for t in frequencies.split(",") if t.strip()]):
+        if any(c.isalpha() for c in text):
+            unit = "".join(c for c in text if c.isalpha() or c == "/")  # e.g. lp/mm
+        else:
+            text = f"{text}{unit}"
+        freqs.append(pq(text.replace("cy/mm", "lp/mm"), "1/m", name="--frequencies", minimum=0))
+    if not freqs or len(freqs) > 64:
+        raise typer.BadParameter("--frequencies: give 1–64 frequencies, e.g. 0.5,1,2lp/mm")
+    return image_quality_model(air_kerma_Gy=pq(dose, "Gy", name="--dose", minimum=0),
+                               frequency_per_m=tuple(freqs), histories=histories)
 
 
 def register(app: typer.Typer) -> None:

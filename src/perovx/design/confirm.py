@@ -69,9 +69,12 @@ def simulate_flats_and_edge(
     if int(flats) != flats or flats < 1:
         raise InputError(f"flats must be an integer >= 1, got {flats!r}")
     signal = csa_model(design, air_kerma_Gy=EDGE_DOSE_FACTOR * air_kerma_Gy).mean_signal_e
+    # the simulated images are gain-corrected with flats of the same film: the film's fixed
+    # pattern is removed, as in the model with fixed_pattern_residual = 0
     design = replace(design, adc_bits=16,
                      full_scale_charge_C=float(f"{3 * signal * _ELEMENTARY_CHARGE_C:.2g}"),
-                     calibration_frames=design.calibration_frames or (1000, 1000))
+                     calibration_frames=design.calibration_frames or (1000, 1000),
+                     fixed_pattern_residual=0.0)
     det = DetectorConfig(
         material=design.material, thickness_m=design.thickness_m, bias_V=design.bias_V,
         temperature_K=design.temperature_K, density_kg_m3=design.density_kg_m3,
@@ -81,7 +84,8 @@ def simulate_flats_and_edge(
         if design.dark_current_density_A_m2 is not None
         else (None if csa_model(design, air_kerma_Gy=air_kerma_Gy).additive_e2["dark_shot"] > 0
               else 0.0),
-        w_pair_eV=design.w_pair_eV, fano_factor=design.fano_factor)
+        w_pair_eV=design.w_pair_eV, fano_factor=design.fano_factor,
+        process=design.process or "single_crystal")
     panel = Panel(pixel_pitch_m=design.pitch_m, rows=shape, columns=shape,
                   integration_time_s=design.integration_time_s,
                   electronic_noise_e=design.electronic_noise_e, adc_bits=16,

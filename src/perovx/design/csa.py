@@ -30,6 +30,12 @@ transfer of a Poisson input through them. For a direct-conversion layer the stag
 11. **lag and flat-field calibration**: a fraction ℓ of the charge is held back in the
    first frame after rest; the gain map averaged over N flat frames adds its own noise.
 
+A design may name the deposition **process** of its layer (``process="blade_coating"``):
+its film model (:mod:`perovx.readout.process`, :mod:`perovx.readout.film`) then changes
+the density (attenuation, QE), adds the grain blur, the μτ spread (gain and its
+variance), the crack and adhesion losses and the fixed-pattern noise of the film's
+non-uniformity; :mod:`perovx.design.film_terms` states each mapping.
+
 :func:`csa_model` evaluates all stages in a few milliseconds once the layer's Monte Carlo
 inputs are cached (:func:`perovx.design.deposition.deposition_inputs`), and
 :func:`breakdown` repeats it with the stages switched on one by one, so the drop of the
@@ -52,14 +58,16 @@ R. K. Swank, J. Appl. Phys. 44, 4199 (1973).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
+from perovx.design import cascade as _cascade
 from perovx.errors import InputError, PerovxError
 
-__all__ = ["ALIASES", "STAGES", "CSAResult", "Design", "breakdown", "csa_model", "prepare"]
+__all__ = ["ALIASES", "STAGES", "CSABatch", "CSAResult", "Design", "Layer", "breakdown",
+           "csa_batch", "csa_model", "layer", "prepare"]
 
 #: Stages of the cascade, in the order :func:`breakdown` switches them on.
 STAGES: tuple[str, ...] = (
@@ -67,17 +75,8 @@ STAGES: tuple[str, ...] = (
     "conversion_gain", "charge_collection", "diffusion", "pixel_aperture", "aliasing",
     "dark_shot_noise", "electronic_noise", "lag_and_calibration",
 )
-#: Aliases summed on each side along each axis (the aperture's sinc² makes the rest
-#: < 1 % of the NPS at Nyquist).
-ALIASES = 3
-#: Heights at which the induced-charge transfer is tabulated across the layer.
-_HEIGHT_NODES = 65
-#: Depths sampled in each depth bin.
-_DEPTH_SAMPLES = 4
-#: Points of the radial frequency grid.
-_RADIAL_POINTS = 192
-ELEMENTARY_CHARGE_C = 1.602176634e-19
-_BOLTZMANN_EV_PER_K = 8.617333262e-5
+ALIASES = _cascade.ALIASES
+ELEMENTARY_CHARGE_C = _cascade.ELEMENTARY_CHARGE_C
 
 
 @dataclass(frozen=True)
@@ -123,6 +122,15 @@ class Design:
         ADC for the quantisation noise (both or neither).
     energy_groups, histories, seed
         Monte Carlo inputs (groups of the beam, histories per group, seed).
+    process
+        Deposition process of the layer (``perovx.readout.process.PROCESSES``: pressing,
+        membrane_filling, blade_coating, spray_coating, vapour_deposition,
+        single_crystal); ``None``: a uniform layer of the database's properties, no
+        film model. See :mod:`perovx.design.film_terms` for what it changes.
+    fixed_pattern_residual
+        Fraction of the film's fixed-pattern gain variance (thickness, density and μτ
+        maps of the process) left in the image after flat-field correction, [0, 1]:
+        1 for raw images, 0 for a perfect gain map. Used only with ``process``.
     """
 
     material: str
@@ -148,6 +156,8 @@ class Design:
     energy_groups: int = 8
     histories: int = 200_000
     seed: int = 0
+    process: str | None = None
+    fixed_pattern_residual: float = 1.0
 
     def __post_init__(self) -> None:
         def positive(name: str, unit: str) -> None:
@@ -175,6 +185,13 @@ class Design:
         if self.calibration_frames is not None and min(self.calibration_frames) < 1:
             raise InputError(
                 f"calibration frames must be >= 1, got {self.calibration_frames!r}")
+        if not 0 <= self.fixed_pattern_residual <= 1:
+            raise InputError("fixed-pattern residual must be in [0, 1], got "
+                             f"{self.fixed_pattern_residual!r}")
+        if self.process is not None:
+            from perovx.readout.process import get_process
+
+            get_process(self.process)  # one line naming the known processes
         if self.dark_current_density_A_m2 is not None and not self.dark_current_density_A_m2 >= 0:
             raise InputError("dark-current density must be >= 0 A/m2, got "
                              f"{self.dark_current_density_A_m2!r}")
@@ -182,8 +199,9 @@ class Design:
     @property
     def label(self) -> str:
         """Short description, e.g. ``a-Se 1 mm +5000 V 100 µm``."""
-        return (f"{self.material} {self.thickness_m * 1e3:g} mm {self.bias_V:+g} V "
+        text = (f"{self.material} {self.thickness_m * 1e3:g} mm {self.bias_V:+g} V "
                 f"{self.pitch_m * 1e6:g} µm")
+        return text if self.process is None else f"{text} {self.process}"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary of the fields (SI units in the names)."""
@@ -191,10 +209,56 @@ class Design:
 
 
 @dataclass(frozen=True, eq=False)
-class _Prepared:
-    """Everything of a design that does not depend on dose or frequency."""
+class Layer:
+    """Everything of a design but the bias magnitude (what :func:`csa_batch` groups by).
+
+    Attributes
+    ----------
+    design
+        The design with the bias replaced by ±1 V (its sign kept).
+    deposition
+        Monte Carlo inputs (re-weighted to the film density when a process is given).
+    pairs_per_keV, fano
+        Conversion gain, pairs keV⁻¹, and Fano factor.
+    lam_down_per_V, lam_up_per_V
+        Drift lengths μτE per volt of bias of the carrier drifting to the pixels and of
+        the other, m V⁻¹.
+    dark_per_V_A_m2
+        Dark-current density per volt, A m⁻² V⁻¹ (ohmic), unless
+    dark_fixed_A_m2
+        a dark-current density given by the design (A m⁻², any bias).
+    film
+        :class:`~perovx.design.film_terms.FilmTerms` of the process, or ``None``.
+    collected_carrier
+        ``"electron"`` or ``"hole"``.
+    notes
+        Assumptions taken.
+    """
 
     design: Design
+    deposition: Any
+    pairs_per_keV: float
+    fano: float
+    lam_down_per_V: float
+    lam_up_per_V: float
+    dark_per_V_A_m2: float
+    dark_fixed_A_m2: float | None
+    film: Any
+    collected_carrier: str
+    notes: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> Any:  # geometry and electronics of the design
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.design, name)
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A design's layer and the bias-dependent transport (what :func:`prepare` returns)."""
+
+    design: Design
+    layer: Layer
     deposition: Any
     pairs_per_keV: float
     fano: float
@@ -204,17 +268,21 @@ class _Prepared:
     dark_current_A_m2: float
     collected_carrier: str
     notes: tuple[str, ...] = ()
-    transfer_cache: dict[tuple[bool, bool], np.ndarray] = field(default_factory=dict,
-                                                                repr=False)
 
 
-_PREPARED: dict[Design, _Prepared] = {}
+_LAYERS: dict[Design, Layer] = {}
 
 
-def prepare(design: Design, *, use_disk_cache: bool = True) -> _Prepared:
-    """Material data, transport and the (cached) Monte Carlo inputs of a design."""
-    if design in _PREPARED:
-        return _PREPARED[design]
+def _layer_key(design: Design) -> Design:
+    return replace(design, bias_V=math.copysign(1.0, design.bias_V))
+
+
+def layer(design: Design, *, use_disk_cache: bool = True) -> Layer:
+    """Material data, transport per volt, film terms and (cached) Monte Carlo inputs."""
+    key = _layer_key(design)
+    hit = _LAYERS.get(key)
+    if hit is not None:
+        return hit
     from perovx.design.deposition import deposition_inputs
     from perovx.materials import get_material
     from perovx.transport.charge import ChargeTransport
@@ -224,200 +292,66 @@ def prepare(design: Design, *, use_disk_cache: bool = True) -> _Prepared:
     mat = get_material(design.material)
     try:
         transport = ChargeTransport.from_material(
-            mat, thickness_m=design.thickness_m, bias_V=design.bias_V,
+            mat, thickness_m=design.thickness_m, bias_V=key.bias_V,
             temperature_K=design.temperature_K, fano_factor=design.fano_factor,
             w_pair_eV=design.w_pair_eV, mu_tau_e_m2_per_V=design.mu_tau_e_m2_per_V,
             mu_tau_h_m2_per_V=design.mu_tau_h_m2_per_V)
     except PerovxError as exc:
         raise InputError(f"design {design.label}: {exc}") from None
-    lam_down, lam_up = transport.drift_lengths_m()
+    lam_down, lam_up = transport.drift_lengths_m()  # at 1 V: per volt
     if lam_down == 0:
         raise InputError(
             f"design {design.label}: material {mat.name!r} has no mu-tau product for the "
             f"{transport.collected_carrier}s the pixels collect at this bias; give "
             f"mu_tau_{transport.collected_carrier[0]} (e.g. 1e-4 cm2/V) or reverse the bias")
-    if design.dark_current_density_A_m2 is not None:
-        j_dark = float(design.dark_current_density_A_m2)
-    else:
+    j_fixed = design.dark_current_density_A_m2
+    j_dark = 0.0
+    if j_fixed is None:
         rho = design.resistivity_ohm_m
         if rho is None and mat.resistivity_ohm_m is not None:
             rho = float(mat.resistivity_ohm_m.value)
         if rho is None:
-            j_dark = 0.0
             notes.append(f"no resistivity known for {mat.name}: dark current taken as zero")
         else:
             ea = mat.activation_energy_eV.value if mat.activation_energy_eV else None
-            j_dark = dark_current_density(rho, design.thickness_m, design.bias_V,
+            j_dark = dark_current_density(rho, design.thickness_m, key.bias_V,
                                           temperature_K=design.temperature_K,
                                           activation_energy_eV=ea)
     dep = deposition_inputs(mat, design.thickness_m, design.beam,
                             density_kg_m3=design.density_kg_m3,
                             energy_groups=design.energy_groups, histories=design.histories,
                             seed=design.seed, use_disk_cache=use_disk_cache)
-    prep = _Prepared(
-        design=design, deposition=dep, pairs_per_keV=1e3 / transport.w_pair_eV,
-        fano=transport.fano_factor, lam_down_m=lam_down, lam_up_m=lam_up,
-        field_V_per_m=transport.field_V_per_m, dark_current_A_m2=j_dark,
-        collected_carrier=transport.collected_carrier, notes=tuple(notes))
-    while len(_PREPARED) >= 256:
-        _PREPARED.pop(next(iter(_PREPARED)))
-    _PREPARED[design] = prep
-    return prep
+    film = None
+    if design.process is not None:
+        from perovx.design.film_terms import film_terms, packed_deposition
 
-
-# ----------------------------------------------------------------------------- transfer
-
-
-_PHI_CACHE: dict[tuple[float, float, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-
-def _weighting_transfer(rho: np.ndarray, L: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Heights, Φ(h, ρ) = sinh(2πρ(L − h))/sinh(2πρL) and its steps along h (cached)."""
-    key = (L, float(rho[-1]), rho.size)
-    hit = _PHI_CACHE.get(key)
-    if hit is not None:
-        return hit
-    heights = L * np.linspace(0.0, 1.0, _HEIGHT_NODES) ** 2
-    k = 2.0 * np.pi * rho[None, :]
-    h = heights[:, None]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        phi = np.exp(-k * h) * -np.expm1(-2.0 * k * (L - h)) / -np.expm1(-2.0 * k * L)
-    phi[:, rho == 0] = ((L - heights) / L)[:, None]
-    out = (heights, phi, np.diff(phi, axis=0))
-    while len(_PHI_CACHE) >= 64:
-        _PHI_CACHE.pop(next(iter(_PHI_CACHE)))
-    _PHI_CACHE[key] = out
+        film = film_terms(design.process)
+        dep = packed_deposition(dep, film.packing)
+        notes.append(f"film of {film.process}: density × {film.packing:g}, grain blur, μτ "
+                     "spread, defects and fixed-pattern noise from the process model "
+                     "(stated assumptions of perovx.readout.process and .film)")
+    out = Layer(design=key, deposition=dep, pairs_per_keV=1e3 / transport.w_pair_eV,
+                fano=transport.fano_factor, lam_down_per_V=lam_down, lam_up_per_V=lam_up,
+                dark_per_V_A_m2=j_dark,
+                dark_fixed_A_m2=None if j_fixed is None else float(j_fixed), film=film,
+                collected_carrier=transport.collected_carrier, notes=tuple(notes))
+    while len(_LAYERS) >= 4096:
+        _LAYERS.pop(next(iter(_LAYERS)))
+    _LAYERS[key] = out
     return out
 
 
-def _ramo_transfer(rho: np.ndarray, prep: _Prepared, *, ramo: bool,
-                   diffusion: bool) -> np.ndarray:
-    """Charge induced on the pixel plane per pair from each depth bin, transform (Z, R).
-
-    Same model as :func:`perovx.transport.charge.pixel_response` (straight drift,
-    exponential trapping of both carriers, diffusion of the collected carrier over its
-    whole drift and of the other over half of it), in the Fourier domain: a unit charge
-    at height h induces on the pixel plane a charge density of transform
-    Φ(h, ρ) = sinh(2πρ(L − h))/sinh(2πρL), and a carrier drifting from h₀ and trapped
-    after an exponential distance induces the trapping-weighted change of Φ.
-    """
-    d = prep.design
-    L = d.thickness_m
-    heights, phi, dphi = _weighting_transfer(rho, L)
-    if not ramo:  # full collection at the pixel plane by the drifting carrier
-        dphi = np.zeros_like(dphi)
-        dphi[0] = -1.0
-    lam_d, lam_u = (prep.lam_down_m, prep.lam_up_m) if ramo else (math.inf, 0.0)
-    dh = np.diff(heights)
-
-    def factors(lam: float) -> tuple[np.ndarray, np.ndarray]:
-        if lam <= 0:
-            return np.zeros_like(dh), np.zeros_like(dh)
-        if not math.isfinite(lam):
-            return np.ones_like(dh), np.ones_like(dh)
-        return np.exp(-dh / lam), lam * -np.expm1(-dh / lam) / dh
-
-    dec_d, wt_d = factors(lam_d)
-    dec_u, wt_u = factors(lam_u)
-    n = heights.size
-    step_d = dphi * -wt_d[:, None]
-    step_u = dphi * -wt_u[:, None]
-    down = np.empty_like(phi)
-    up = np.empty_like(phi)
-    down[0] = 0.0
-    for j in range(n - 1):
-        np.multiply(down[j], dec_d[j], out=down[j + 1])
-        down[j + 1] += step_d[j]
-    up[n - 1] = 0.0
-    for j in range(n - 2, -1, -1):
-        np.multiply(up[j + 1], dec_u[j], out=up[j])
-        up[j] += step_u[j]
-    edges = prep.deposition.depth_edges_m
-    q = (np.arange(_DEPTH_SAMPLES) + 0.5) / _DEPTH_SAMPLES
-    depths = (edges[:-1, None] + q[None, :] * np.diff(edges)[:, None]).ravel()
-    h0 = np.clip(L - depths, 0.0, L)
-    j = np.clip(np.searchsorted(heights, h0) - 1, 0, n - 2)
-    t = ((h0 - heights[j]) / (heights[j + 1] - heights[j]))[:, None]
-    dn = down[j] * (1 - t) + down[j + 1] * t  # (Z·S, R)
-    upv = up[j] * (1 - t) + up[j + 1] * t
-    if diffusion:
-        kt = _BOLTZMANN_EV_PER_K * d.temperature_K
-        var_c = 2.0 * kt * h0 / prep.field_V_per_m
-        var_o = 2.0 * kt * (L - h0) / 2.0 / prep.field_V_per_m
-        r2 = (-2.0 * np.pi**2) * rho[None, :] ** 2
-        dn *= np.exp(r2 * var_c[:, None])
-        upv *= np.exp(r2 * var_o[:, None])
-    total = dn + upv
-    return total.reshape(-1, _DEPTH_SAMPLES, rho.size).mean(axis=1)  # (Z, R)
-
-
-def _interp_rows(table: np.ndarray, step: float, rho: np.ndarray) -> np.ndarray:
-    """Linear interpolation of ``table[..., i]`` (at i·step) at ``rho`` (clamped)."""
-    x = np.clip(rho / step, 0.0, table.shape[-1] - 1.000001)
-    i = x.astype(int)
-    t = x - i
-    return table[..., i] * (1 - t) + table[..., i + 1] * t
-
-
-def _radial(prep: _Prepared, rho: np.ndarray, q_per_m2: np.ndarray,
-            on: frozenset[str], serial: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Group-summed mean transfer and noise-power per unit area on the radial grid.
-
-    Returns (R_mean, R_nps): R_mean(ρ) = Σ_g q_g T_g(ρ) (electrons m⁻²),
-    R_nps(ρ) = Σ_g q_g S_g(ρ) (electrons² m⁻²), before the pixel aperture.
-    """
-    dep = prep.deposition
-    m0 = dep.m0
-    total = dep.local_keV + dep.remote_keV  # (G, Z)
-    if "energy_absorption" in on:
-        m1, m2 = dep.m1_keV, dep.m2_keV2
-    else:  # every depositing photon absorbs the beam's mean absorbed energy
-        e_abs = float(np.dot(q_per_m2, dep.m1_keV) / np.dot(q_per_m2, m0))
-        scale = np.where(dep.m1_keV > 0, m0 * e_abs / np.where(dep.m1_keV > 0, dep.m1_keV,
-                                                                   1.0), 0.0)
-        total = total * scale[:, None]
-        m1, m2 = m0 * e_abs, m0 * e_abs**2
-    if "fluorescence_reabsorption" in on:
-        rem = _interp_rows(dep.remote_transform, dep.rho_step_per_m, rho)  # (G, Z, R)
-        d_rho = dep.local_keV[:, :, None] + rem
-        m_rem = dep.remote_keV.sum(axis=1)
-        if "energy_absorption" not in on:
-            d_rho = d_rho * scale[:, None, None]
-            rem = rem * scale[:, None, None]
-            m_rem = m_rem * scale
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t_rem = np.where(m_rem[:, None] > 0, rem.sum(axis=1) / np.where(
-                m_rem[:, None] > 0, m_rem[:, None], 1.0), 1.0)  # (G, R)
-        cross = m_rem * np.clip(dep.energy_keV - dep.fluorescence_keV, 0.0, None)
-        cross = np.where(dep.fluorescence_keV > 0, cross, 0.0)
-        # ⟨E_L E_R⟩ cannot exceed what M2 allows: ⟨(E_L + E_R)²⟩ ≥ 2⟨E_L E_R⟩
-        cross = np.minimum(cross, 0.5 * m2)
-    else:
-        d_rho = np.broadcast_to(total[:, :, None], (*total.shape, rho.size))
-        t_rem = np.ones((m0.size, rho.size))
-        cross = np.zeros_like(m0)
-    pk = prep.pairs_per_keV
-    fano = prep.fano if "conversion_gain" in on else 0.0
-    if "charge_collection" in on or "diffusion" in on:
-        flags = ("charge_collection" in on, "diffusion" in on)
-        c = prep.transfer_cache.get(flags)
-        if c is None or c.shape[1] != rho.size:
-            c = _ramo_transfer(rho, prep, ramo=flags[0], diffusion=flags[1])
-            prep.transfer_cache[flags] = c
-    else:
-        c = np.ones((total.shape[1], rho.size))
-    mean_g = pk * np.einsum("gzr,zr->gr", d_rho, c)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(m1[:, None] > 0, total / np.where(m1[:, None] > 0, m1[:, None], 1.0), 0.0)
-    c2 = w @ (c**2)  # (G, R): depth-weighted ⟨c²⟩
-    second = (pk**2 * (m2[:, None] - 2.0 * cross[:, None] * (1.0 - t_rem))
-              + fano * pk * m1[:, None]) * c2
-    if serial:  # every deposit of a photon blurred together: |T|² shape for all the noise
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shape = np.where(mean_g[:, :1] > 0, mean_g / np.where(mean_g[:, :1] > 0,
-                                                                   mean_g[:, :1], 1.0), 0.0)
-        second = second[:, :1] * shape**2
-    return q_per_m2 @ mean_g, q_per_m2 @ second
+def prepare(design: Design, *, use_disk_cache: bool = True) -> _Prepared:
+    """The design's :class:`Layer` and its transport at the design's bias."""
+    lay = layer(design, use_disk_cache=use_disk_cache)
+    v = abs(design.bias_V)
+    return _Prepared(design=design, layer=lay, deposition=lay.deposition,
+                     pairs_per_keV=lay.pairs_per_keV, fano=lay.fano,
+                     lam_down_m=lay.lam_down_per_V * v, lam_up_m=lay.lam_up_per_V * v,
+                     field_V_per_m=v / design.thickness_m,
+                     dark_current_A_m2=(lay.dark_per_V_A_m2 * v if lay.dark_fixed_A_m2 is None
+                                        else lay.dark_fixed_A_m2),
+                     collected_carrier=lay.collected_carrier, notes=lay.notes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -471,13 +405,17 @@ class CSAResult:
 
     def nnps_2d(self, fu_per_m: np.ndarray, fv_per_m: np.ndarray) -> np.ndarray:
         """Normalised NPS at frequencies (u, v) (broadcast), m² (aliases included)."""
-        return _nps_uv(self._prep, self.air_kerma_Gy, np.asarray(fu_per_m, dtype=float),
-                       np.asarray(fv_per_m, dtype=float), self._on)[1] / self.mean_signal_e**2
+        fu, fv = np.broadcast_arrays(np.asarray(fu_per_m, dtype=float),
+                                     np.asarray(fv_per_m, dtype=float))
+        res = _evaluate(self._prep, self.air_kerma_Gy, fu.ravel(), fv.ravel(), self._on)
+        return res.nps[0].reshape(fu.shape) / self.mean_signal_e**2
 
     def mtf_2d(self, fu_per_m: np.ndarray, fv_per_m: np.ndarray) -> np.ndarray:
         """Presampling MTF at frequencies (u, v) (broadcast)."""
-        return _mtf_uv(self._prep, self.air_kerma_Gy, np.asarray(fu_per_m, dtype=float),
-                       np.asarray(fv_per_m, dtype=float), self._on)
+        fu, fv = np.broadcast_arrays(np.asarray(fu_per_m, dtype=float),
+                                     np.asarray(fv_per_m, dtype=float))
+        res = _evaluate(self._prep, self.air_kerma_Gy, fu.ravel(), fv.ravel(), self._on)
+        return (np.abs(res.mean[0]) / float(res.mean0[0])).reshape(fu.shape)
 
     def to_dataset(self) -> Any:
         """The curves as an :class:`xarray.Dataset` (frequency in lp/mm, units in attrs)."""
@@ -514,80 +452,50 @@ class CSAResult:
         return ds
 
 
-def _grid(pitch: float) -> np.ndarray:
-    rmax = math.hypot((ALIASES + 0.5) / pitch, ALIASES / pitch) * 1.001
-    return np.linspace(0.0, rmax, _RADIAL_POINTS)
+def _evaluate(prep: _Prepared, kerma: float, fu: np.ndarray, fv: np.ndarray,
+              on: frozenset[str]) -> _cascade.GroupResult:
+    return _cascade.evaluate_group(prep.layer, np.array([abs(prep.design.bias_V)]),
+                                   np.array([float(kerma)]), fu, fv, on)
 
 
-def _q(prep: _Prepared, air_kerma_Gy: float) -> np.ndarray:
-    return prep.deposition.fluence_per_Gy * air_kerma_Gy
+def _check(air_kerma_Gy: float, stages: Any, fluorescence_noise: str) -> frozenset[str]:
+    if not (math.isfinite(air_kerma_Gy) and air_kerma_Gy > 0):
+        raise InputError(f"dose must be a finite air kerma > 0 Gy, got {air_kerma_Gy!r} Gy")
+    on = frozenset(STAGES if stages is None else stages)
+    unknown = on - set(STAGES)
+    if fluorescence_noise not in ("parallel", "serial"):
+        raise InputError(f"fluorescence_noise must be 'parallel' or 'serial', got "
+                         f"{fluorescence_noise!r}")
+    if unknown:
+        raise InputError(f"unknown CSA stage(s) {sorted(unknown)}; known: {', '.join(STAGES)}")
+    return on | {"_serial"} if fluorescence_noise == "serial" else on
 
 
-def _additive(prep: _Prepared) -> dict[str, float]:
-    d = prep.design
-    pad = d.fill_factor * d.pitch_m**2
-    out = {"dark_shot": prep.dark_current_A_m2 * pad * d.integration_time_s / ELEMENTARY_CHARGE_C,
-           "electronic": d.electronic_noise_e**2, "quantisation": 0.0}
-    if d.adc_bits is not None and d.full_scale_charge_C is not None:
-        e_per_dn = d.full_scale_charge_C / ELEMENTARY_CHARGE_C / ((1 << int(d.adc_bits)) - 1)
-        out["quantisation"] = e_per_dn**2 / 12.0
-    return out
+def _frequencies(frequency_per_m: Any, pitch_m: float) -> np.ndarray:
+    f = (np.linspace(0.0, 0.5 / pitch_m, 65) if frequency_per_m is None
+         else np.asarray(frequency_per_m, dtype=float))
+    if f.ndim != 1 or not np.all(np.isfinite(f)) or np.any(f < 0):
+        raise InputError("frequencies must be a 1-D list of finite values >= 0 cycles/m")
+    return f
 
 
-def _core(prep: _Prepared, air_kerma_Gy: float, fu: np.ndarray, fv: np.ndarray,
-          on: frozenset[str]
-          ) -> tuple[np.ndarray, np.ndarray, float, dict[str, float], tuple[float, float]]:
-    """Mean signal transfer (electrons per pixel × MTF) and sampled NPS (e² m²) at (u, v).
-
-    Also returns the mean signal per pixel, the additive variances (e²) and the
-    zero-frequency radial mean and noise power (for the Swank factor).
-    """
-    d = prep.design
-    p = d.pitch_m
-    a = p * math.sqrt(d.fill_factor)
-    rho = _grid(p)
-    r_mean, r_nps = _radial(prep, rho, _q(prep, air_kerma_Gy), on - {"_serial"},
-                            serial="_serial" in on)
-    aperture = "pixel_aperture" in on
-
-    def ap(f: np.ndarray) -> np.ndarray:
-        return a * np.sinc(a * f) if aperture else np.full(np.shape(f), a)
-
-    mean = np.interp(np.hypot(fu, fv), rho, r_mean) * ap(fu) * ap(fv)
-    ms = range(-ALIASES, ALIASES + 1) if "aliasing" in on else (0,)
-    nps = np.zeros(np.broadcast_shapes(np.shape(fu), np.shape(fv)))
-    us = [(fu - m / p, ap(fu - m / p) ** 2) for m in ms]
-    vs = [(fv - n / p, ap(fv - n / p) ** 2) for n in ms]
-    for u, au2 in us:
-        for v, av2 in vs:
-            nps = nps + np.interp(np.hypot(u, v), rho, r_nps) * (au2 * av2)
-    signal = float(r_mean[0]) * a * a  # electrons per pixel
-    add = _additive(prep)
-    lag = d.lag_fraction if "lag_and_calibration" in on else 0.0
-    var_add = (add["dark_shot"] if "dark_shot_noise" in on else 0.0) + (
-        add["electronic"] + add["quantisation"] if "electronic_noise" in on else 0.0)
-    nps_x0 = nps
-    nps = (1 - lag) ** 2 * nps_x0 + var_add * p * p
-    if "lag_and_calibration" in on and d.calibration_frames is not None:
-        nd, nf = d.calibration_frames
-        add["calibration"] = ((1 - lag) ** 2 * (float(np.mean(nps_x0)) / (p * p) + var_add) / nf
-                              + lag**2 * var_add / nd)
-        nps = nps + ((1 - lag) ** 2 * (nps_x0 + var_add * p * p) / nf
-                     + lag**2 * var_add * p * p / nd)
-    return mean * (1 - lag), nps, signal * (1 - lag), add, (float(r_mean[0]), float(r_nps[0]))
+def _curves(res: _cascade.GroupResult, q: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MTF, NNPS and DQE from a group result (rows: designs)."""
+    mean0 = res.mean0[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mtf = np.where(mean0 > 0, np.abs(res.mean) / np.where(mean0 > 0, mean0, 1.0), 0.0)
+        sig = res.signal[:, None]
+        nnps = np.where(sig > 0, res.nps / np.where(sig > 0, sig, 1.0) ** 2, np.inf)
+        dqe = np.where(res.nps > 0, res.mean**2 / (q[:, None] * np.where(res.nps > 0, res.nps,
+                                                                           1.0)), 0.0)
+    return mtf, nnps, dqe
 
 
-def _nps_uv(prep: _Prepared, kerma: float, fu: np.ndarray, fv: np.ndarray,
-            on: frozenset[str]) -> tuple[float, np.ndarray]:
-    _, nps, signal, _, _ = _core(prep, kerma, fu, fv, on)
-    return signal, nps
-
-
-def _mtf_uv(prep: _Prepared, kerma: float, fu: np.ndarray, fv: np.ndarray,
-            on: frozenset[str]) -> np.ndarray:
-    mean = _core(prep, kerma, fu, fv, on)[0]
-    m0 = _core(prep, kerma, np.zeros(1), np.zeros(1), on)[0]
-    return np.abs(mean) / float(m0[0])
+def _swank(res: _cascade.GroupResult, qm0: np.ndarray) -> np.ndarray:
+    rm, rn = res.radial0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(rn > 0, rm**2 / (np.where(rn > 0, rn, 1.0) * qm0), 0.0)
 
 
 def csa_model(
@@ -623,42 +531,101 @@ def csa_model(
     -------
     CSAResult
     """
-    if not (math.isfinite(air_kerma_Gy) and air_kerma_Gy > 0):
-        raise InputError(f"dose must be a finite air kerma > 0 Gy, got {air_kerma_Gy!r} Gy")
-    on = frozenset(STAGES if stages is None else stages)
-    unknown = on - set(STAGES)
-    if fluorescence_noise not in ("parallel", "serial"):
-        raise InputError(f"fluorescence_noise must be 'parallel' or 'serial', got "
-                         f"{fluorescence_noise!r}")
-    if unknown:
-        raise InputError(f"unknown CSA stage(s) {sorted(unknown)}; known: {', '.join(STAGES)}")
+    on = _check(air_kerma_Gy, stages, fluorescence_noise)
     prep = prepare(design, use_disk_cache=use_disk_cache)
-    if fluorescence_noise == "serial":
-        on = on | {"_serial"}
-    p = design.pitch_m
-    f = (np.linspace(0.0, 0.5 / p, 65) if frequency_per_m is None
-         else np.asarray(frequency_per_m, dtype=float))
-    if f.ndim != 1 or not np.all(np.isfinite(f)) or np.any(f < 0):
-        raise InputError("frequencies must be a 1-D list of finite values >= 0 cycles/m")
-    fv = np.zeros_like(f)
-    mean, nps, signal, add, (rm, rn) = _core(prep, air_kerma_Gy, f, fv, on)
-    if f.size and f[0] == 0:
-        mean0 = float(mean[0])
-    else:
-        mean0 = float(_core(prep, air_kerma_Gy, np.zeros(1), np.zeros(1), on)[0][0])
-    mtf = np.abs(mean) / mean0 if mean0 > 0 else np.zeros_like(f)
-    q = float(_q(prep, air_kerma_Gy).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        nnps = np.where(signal > 0, nps / signal**2, np.inf)
-        dqe = np.where(nps > 0, (mean**2) / (q * nps), 0.0)
+    f = _frequencies(frequency_per_m, design.pitch_m)
+    res = _evaluate(prep, air_kerma_Gy, f, np.zeros(f.size), on)
     dep = prep.deposition
-    qg = _q(prep, air_kerma_Gy)
-    swank = float(rm**2 / (rn * float(np.dot(qg, dep.m0)))) if rn > 0 else 0.0
+    qg = dep.fluence_per_Gy * air_kerma_Gy
+    q = float(qg.sum())
+    mtf, nnps, dqe = _curves(res, np.array([q]))
+    swank = float(_swank(res, np.array([float(np.dot(qg, dep.m0))]))[0])
     return CSAResult(design=design, air_kerma_Gy=float(air_kerma_Gy), frequency_per_m=f,
-                     mtf=mtf, nps_e2_m2=nps, nnps_m2=nnps, dqe=dqe, mean_signal_e=signal,
-                     q_per_m2=q, quantum_efficiency=dep.quantum_efficiency,
-                     swank_factor=swank, additive_e2=add, notes=prep.notes, _prep=prep,
-                     _on=on)
+                     mtf=mtf[0], nps_e2_m2=res.nps[0], nnps_m2=nnps[0], dqe=dqe[0],
+                     mean_signal_e=float(res.signal[0]), q_per_m2=q,
+                     quantum_efficiency=dep.quantum_efficiency, swank_factor=swank,
+                     additive_e2={k: float(v[0]) for k, v in res.additive.items()},
+                     notes=prep.notes, _prep=prep, _on=on)
+
+
+@dataclass(frozen=True, eq=False)
+class CSABatch:
+    """MTF, NPS and DQE of many designs (see :func:`csa_batch`); rows follow the designs.
+
+    Attributes
+    ----------
+    designs
+        The designs.
+    air_kerma_Gy
+        Air kerma per frame, Gy.
+    frequency_per_m
+        Frequencies along a pixel axis, cycles m⁻¹, (F,).
+    mtf, nps_e2_m2, nnps_m2, dqe
+        (N, F) arrays as in :class:`CSAResult`.
+    mean_signal_e, q_per_m2, quantum_efficiency, swank_factor
+        (N,) arrays as in :class:`CSAResult`.
+    """
+
+    designs: tuple[Design, ...]
+    air_kerma_Gy: float
+    frequency_per_m: np.ndarray
+    mtf: np.ndarray
+    nps_e2_m2: np.ndarray
+    nnps_m2: np.ndarray
+    dqe: np.ndarray
+    mean_signal_e: np.ndarray
+    q_per_m2: np.ndarray
+    quantum_efficiency: np.ndarray
+    swank_factor: np.ndarray
+
+
+def csa_batch(designs: Any, *, air_kerma_Gy: float, frequency_per_m: Any,
+              use_disk_cache: bool = True) -> CSABatch:
+    """:func:`csa_model` of many designs at once, at the same frequencies.
+
+    Designs that differ only in the bias magnitude share a :class:`Layer` and are
+    evaluated together as (designs × frequencies) arrays; a design's numbers are the
+    same as :func:`csa_model`'s at these frequencies, bit for bit. The Monte Carlo
+    inputs are computed once per material × density × thickness × beam (and cached).
+
+    Parameters
+    ----------
+    designs
+        Sequence of :class:`Design`.
+    air_kerma_Gy
+        Air kerma per frame, Gy (> 0).
+    frequency_per_m
+        Frequencies along a pixel axis, cycles m⁻¹, (F,) (the same for every design).
+    use_disk_cache
+        Read/write the Monte Carlo inputs cache on disk.
+    """
+    designs = tuple(designs)
+    on = _check(air_kerma_Gy, None, "parallel")
+    f = _frequencies(frequency_per_m, 1.0)
+    n = len(designs)
+    groups: dict[int, tuple[Layer, list[int]]] = {}
+    for i, d in enumerate(designs):
+        lay = layer(d, use_disk_cache=use_disk_cache)
+        groups.setdefault(id(lay), (lay, []))[1].append(i)
+    mtf, nps, nnps, dqe = (np.empty((n, f.size)) for _ in range(4))
+    signal, q, qe, swank = (np.empty(n) for _ in range(4))
+    for lay, idx in groups.values():
+        ix = np.array(idx)
+        volts = np.array([abs(designs[i].bias_V) for i in idx])
+        m = ix.size
+        res = _cascade.evaluate_group(lay, volts, np.full(m, float(air_kerma_Gy)),
+                                      f, np.zeros(f.size), on)
+        dep = lay.deposition
+        qg = dep.fluence_per_Gy * air_kerma_Gy
+        qq = np.full(m, float(qg.sum()))
+        mt, nn, dq = _curves(res, qq)
+        mtf[ix], nnps[ix], dqe[ix], nps[ix] = mt, nn, dq, res.nps
+        signal[ix], q[ix] = res.signal, qq
+        qe[ix] = dep.quantum_efficiency
+        swank[ix] = _swank(res, np.full(m, float(np.dot(qg, dep.m0))))
+    return CSABatch(designs=designs, air_kerma_Gy=float(air_kerma_Gy), frequency_per_m=f,
+                    mtf=mtf, nps_e2_m2=nps, nnps_m2=nnps, dqe=dqe, mean_signal_e=signal,
+                    q_per_m2=q, quantum_efficiency=qe, swank_factor=swank)
 
 
 def breakdown(design: Design, *, air_kerma_Gy: float,

@@ -238,49 +238,6 @@ def _imaging_section(folder: Path, progress: Progress, *, kernels: str) -> Secti
     return Section("Imaging", text, (table,), figures)
 
 
-def _design_section(folder: Path, progress: Progress) -> Section:
-    """Inverse design on the cascaded-systems model: targets, objective, Pareto set."""
-    import matplotlib.pyplot as plt
-
-    from perovx.design.search import parse_goal, plot_pareto, search
-
-    progress("design search (NSGA-II on the cascaded-systems model)", 0, 1)
-    targets = [parse_goal("lod<10nGy/s"), parse_goal("mtf@2lp/mm>0.5")]
-    objectives = [parse_goal("dqe@1lp/mm", objective="max")]
-    result = search(list(DEMO_DESIGN_MATERIALS), thickness_m=[0.5e-3, 1e-3],
-                    field_V_per_m=(1e5, 1e7), pitch_m=[100e-6, 150e-6],
-                    air_kerma_Gy=2.5e-6, targets=targets, objectives=objectives,
-                    population=12, generations=4, histories=50_000)
-    fig = plot_pareto(result, objectives, targets)
-    fig.savefig(folder / "design_pareto.png", dpi=110)
-    plt.close(fig)
-    pa = result.pareto
-    rows = []
-    for i in range(pa.sizes["candidate"]):
-        c = pa.isel(candidate=i)
-        rows.append((str(c.material.values), fmt(float(c.thickness)), fmt(float(c.bias)),
-                     fmt(float(c.pitch)), fmt(float(c["dqe@1lp/mm"])),
-                     fmt(float(c["mtf@2lp/mm"])), fmt(float(c["lod"]) * 1e9)))
-    unmet = "; ".join(f"{k} ({v})" for k, v in result.unmet.items())
-    text = (
-        f"perovx design searched {', '.join(DEMO_DESIGN_MATERIALS)} × thickness (0.5, 1 mm) "
-        "× field (0.1–10 V/µm) × pitch (100, 150 µm) at RQA5 for the designs with a limit "
-        "of detection below 10 nGy/s and MTF(2 lp/mm) above 0.5 that maximise the DQE at "
-        "1 lp/mm at 2.5 µGy (pymoo NSGA-II, population 12, 4 generations, "
-        f"{result.evaluations} designs evaluated by the cascaded-systems model)."
-        + (f" Targets no design met: {unmet}." if unmet else "")
-    )
-    table = Table(columns=("material", "thickness (mm)", "bias (V)", "pitch (µm)",
-                           "DQE at 1 lp/mm", "MTF at 2 lp/mm", "LoD (nGy/s)"),
-                  rows=tuple(rows), caption="Pareto set")
-    return Section("Design", text, (table,), (Figure(
-        "design_pareto.png", "Every evaluated design and the Pareto set (circled)."),))
-
-
-#: Materials of the demo's design search.
-DEMO_DESIGN_MATERIALS = ("CZT", "MA3Bi2I9-PC-78", "Cs3Bi2I9-SC-36")
-
-
 def run_demo(
     out: Path,
     *,
@@ -306,6 +263,7 @@ def run_demo(
         The report's ``index.html``.
     """
     from perovx.io.atomic import atomic_path, check_new
+    from perovx.report.design import design_section
 
     out = Path(out)
     check_new(out, what="report folder", hint="choose a new folder with --out")
@@ -326,6 +284,6 @@ def run_demo(
         from perovx.report.references import references_section  # indirect side by side
 
         report.add(references_section(tmp, step))
-        report.add(_design_section(tmp, step))
+        report.add(design_section(tmp, step))
         index = report.write(tmp)
     return out / index.name

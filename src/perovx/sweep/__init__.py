@@ -3,8 +3,15 @@
 
 from perovx.sweep.axes import SweepAxes
 from perovx.sweep.design import SWEEP_VARIABLES, sweep, sweep_axes
-from perovx.sweep.model import DETECTOR_FIGURES, PointModel, SweepPoint, Variable
+from perovx.sweep.model import (
+    DETECTOR_FIGURES,
+    PointModel,
+    SweepPoint,
+    Variable,
+    image_quality_model,
+)
 from perovx.sweep.store import checkpoint_path, write_dataset
 
 __all__ = ["DETECTOR_FIGURES", "SWEEP_VARIABLES", "PointModel", "SweepAxes", "SweepPoint",
-           "Variable", "checkpoint_path", "sweep", "sweep_axes", "write_dataset"]
+           "Variable", "checkpoint_path", "image_quality_model", "sweep", "sweep_axes",
+           "write_dataset"]

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DETECTOR_FIGURES", "SWEEP_VARIABLES", "PointModel", "SweepPoint", "Variable",
-           "detector_figures"]
+__all__ = ["DETECTOR_FIGURES", "IMAGE_QUALITY_VARIABLES", "SWEEP_VARIABLES", "PointModel",
+           "SweepPoint", "Variable", "detector_figures", "image_quality",
+           "image_quality_model"]
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,12 @@ class PointModel:
 
     def signature(self) -> tuple[Any, ...]:
         """What identifies the model's output in a checkpoint (name and variables)."""
-        return (self.name, getattr(self.function, "__qualname__", repr(self.function)),
-                self.variables)
+        fn = self.function
+        if isinstance(fn, functools.partial):  # its arguments, not its memory address
+            ident: Any = (fn.func.__qualname__, tuple(sorted(fn.keywords.items())), fn.args)
+        else:
+            ident = getattr(fn, "__qualname__", repr(fn))
+        return (self.name, ident, self.variables)
 
 
 #: Output variables of :data:`DETECTOR_FIGURES`: name → (attribute of
@@ -153,6 +158,100 @@ DETECTOR_FIGURES = PointModel(
     tuple(Variable(key, unit, long) for key, (_, unit, long) in SWEEP_VARIABLES.items()),
     detector_figures,
 )
+
+
+#: Scalar image-quality variables of :func:`image_quality_model` (besides the curves):
+#: name → (unit, long name).
+IMAGE_QUALITY_VARIABLES: dict[str, tuple[str, str]] = {
+    "quantum_efficiency": ("1", "quantum efficiency (CSA)"),
+    "dqe0": ("1", "DQE(0) (CSA)"),
+    "mean_signal": ("1", "mean signal per pixel, electrons (CSA)"),
+}
+
+
+def image_quality(point: SweepPoint, *, air_kerma_Gy: float,
+                  frequency_per_m: tuple[float, ...], electronic_noise_e: float,
+                  histories: int) -> dict[str, Any]:
+    """Planar figures and the CSA model's MTF, NNPS and DQE at one point.
+
+    The design is the point's layer, pitch, temperature and beam with the pixels
+    collecting electrons (bias < 0 on the entrance electrode), the polarity that
+    :func:`detector_figures` assumes (``evaluate``'s default ``"negative"``).
+
+    Parameters
+    ----------
+    point
+        The sweep point.
+    air_kerma_Gy
+        Air kerma per frame, Gy.
+    frequency_per_m
+        Frequencies of the curves, cycles m⁻¹ (the first is 0).
+    electronic_noise_e
+        Electronic noise per read, electrons rms.
+    histories
+        Monte Carlo histories per energy group of each layer (inputs cached per
+        material × thickness × beam).
+    """
+    from perovx.design.csa import Design, csa_model
+
+    out: dict[str, Any] = dict(detector_figures(point))
+    design = Design(point.material.name, point.thickness_m, -abs(point.bias_V),
+                    point.pixel_pitch_m, beam=point.beam, temperature_K=point.temperature_K,
+                    electronic_noise_e=electronic_noise_e, histories=histories)
+    res = csa_model(design, air_kerma_Gy=air_kerma_Gy,
+                    frequency_per_m=np.asarray(frequency_per_m))
+    nyquist = 0.5 / point.pixel_pitch_m * 1.0001
+    above = np.asarray(frequency_per_m) > nyquist  # nothing is transferred above Nyquist
+    out["mtf"] = np.where(above, np.nan, res.mtf)
+    out["nnps"] = np.where(above, np.nan, res.nnps_m2)
+    out["dqe"] = np.where(above, np.nan, res.dqe)
+    out["quantum_efficiency"] = res.quantum_efficiency
+    out["dqe0"] = float(res.dqe[0])
+    out["mean_signal"] = res.mean_signal_e
+    return out
+
+
+def image_quality_model(*, air_kerma_Gy: float,
+                        frequency_per_m: tuple[float, ...] = (500.0, 1000.0, 2000.0),
+                        electronic_noise_e: float = 1500.0,
+                        histories: int = 100_000) -> PointModel:
+    """The planar figures plus MTF, NNPS and DQE of the cascaded-systems model.
+
+    Curves have a ``frequency`` dimension (cycles m⁻¹; 0 is always the first value);
+    values above a point's Nyquist frequency are NaN.
+
+    Parameters
+    ----------
+    air_kerma_Gy
+        Air kerma per frame at which the NPS and DQE are evaluated, Gy (> 0).
+    frequency_per_m
+        Named frequencies, cycles m⁻¹ (≥ 0).
+    electronic_noise_e
+        Electronic noise per read, electrons rms.
+    histories
+        Monte Carlo histories per energy group of each layer.
+    """
+    import math
+
+    from perovx.errors import InputError
+
+    if not (math.isfinite(air_kerma_Gy) and air_kerma_Gy > 0):
+        raise InputError(f"dose must be a finite air kerma > 0 Gy, got {air_kerma_Gy!r} Gy")
+    if any(not (math.isfinite(f) and f >= 0) for f in frequency_per_m):
+        raise InputError("frequencies must be finite and >= 0 cycles/m")
+    freqs = tuple(sorted({0.0, *(float(f) for f in frequency_per_m)}))
+    fdim = (("frequency", freqs, "m-1"),)
+    variables = (
+        *DETECTOR_FIGURES.variables,
+        *(Variable(k, u, long) for k, (u, long) in IMAGE_QUALITY_VARIABLES.items()),
+        Variable("mtf", "1", "presampling MTF (CSA)", fdim),
+        Variable("nnps", "m2", "normalised NPS (CSA)", fdim),
+        Variable("dqe", "1", "DQE (CSA)", fdim),
+    )
+    fn = functools.partial(image_quality, air_kerma_Gy=float(air_kerma_Gy),
+                           frequency_per_m=freqs, electronic_noise_e=float(electronic_noise_e),
+                           histories=int(histories))
+    return PointModel("detector-figures+csa", variables, fn)
 
 
 def empty_block(model: PointModel, shape: tuple[int, ...]) -> dict[str, np.ndarray]:

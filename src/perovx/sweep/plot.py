@@ -17,7 +17,8 @@ _DISPLAY: dict[str, tuple[float, str, bool]] = {
 _STYLES = ("-", "--", ":", "-.")
 
 
-def plot_sweep(ds: Any, *, variables: Sequence[str] | None = None, fig: Any = None) -> Any:
+def plot_sweep(ds: Any, *, variables: Sequence[str] | None = None, fig: Any = None,
+               select: dict[str, int] | None = None) -> Any:
     """Plot sweep variables vs thickness (µm): colour per material, line style per field/bias.
 
     Dimensions other than material, thickness and field (or bias) are shown at their
@@ -32,6 +33,9 @@ def plot_sweep(ds: Any, *, variables: Sequence[str] | None = None, fig: Any = No
         LoD, those present).
     fig
         A matplotlib figure to draw into (default: a new one).
+    select
+        Index to show along other dimensions (default 0 for each), e.g.
+        ``{"frequency": 2}`` for the DQE at the third frequency.
 
     Returns
     -------
@@ -47,7 +51,8 @@ def plot_sweep(ds: Any, *, variables: Sequence[str] | None = None, fig: Any = No
     if not names:
         names = [v for v in ds.data_vars if set(ds[v].dims) >= {"material", "thickness"}][:4]
     volt = "field" if "field" in ds.dims else "bias"
-    fixed = {d: 0 for d in ds.dims if d not in ("material", "thickness", volt)}
+    fixed = {d: (select or {}).get(d, 0) for d in ds.dims
+             if d not in ("material", "thickness", volt)}
     sub = ds.isel(fixed).isel({volt: slice(0, len(_STYLES))})
     ncols = 2 if len(names) > 1 else 1
     nrows = -(-len(names) // ncols)
@@ -83,12 +88,14 @@ def _volt_label(dim: str, value: float) -> str:
 
 def _title(ds: Any, fixed: dict[str, int]) -> str:
     parts = []
-    for dim in fixed:
-        value = ds[dim].values[0]
+    for dim, index in fixed.items():
+        value = ds[dim].values[index]
         if dim == "temperature":
             parts.append(f"{value:g} K")
         elif dim == "pixel_pitch":
             parts.append(f"pitch {value * 1e6:g} µm")
+        elif dim == "frequency":
+            parts.append(f"curves at {value * 1e-3:g} lp/mm")
         else:
             parts.append(str(value))
     return "perovx sweep: " + ", ".join(parts)
