@@ -551,10 +551,9 @@ def _avoid_saturation(saturated: np.ndarray, dist: np.ndarray, half: int, level:
         nearest).any() else float("inf")
     raise InputError(
         f"{where}: saturated edge: {what} (allowed {100 * SATURATION_FRACTION:.1f} %), "
-        f"within {closest:.1f} pixels of the edge in half of the rows, too close to keep "
-        f"them out of an ESF of ≥ ±{MIN_ESF_HALF_WIDTH_PX} pixels; lower the exposure so "
-        "the open side stays below saturation, or analyse it as it is with "
-        "allow_saturation (CLI: --allow-saturation; the MTF is then overestimated)"
+        f"{closest:.1f} pixels from the edge in half of the rows (an ESF needs ≥ "
+        f"±{MIN_ESF_HALF_WIDTH_PX}); lower the exposure, or accept an overestimated MTF "
+        "with allow_saturation (CLI: --allow-saturation)"
     )
 
 
