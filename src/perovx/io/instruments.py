@@ -9,10 +9,19 @@ layout                                 what is done
 =====================================  ==================================================
 LabVIEW Measurement (``.lvm``)         header blocks read (``Separator``, ``Y_Unit_Label``,
                                        ``X_Dimension``, ``X0``/``Delta_X``); columns named
-                                       with their units; the ``Comment`` column dropped
+                                       with their units; the ``Comment`` column dropped;
+                                       ``X_Columns No`` files' empty ``X_Value`` column and
+                                       the extra X columns of ``X_Columns Multi`` dropped
+                                       (real files of ladisk/lvm_read)
 Keithley 6517/6514/2000 data strings   unit suffixes read from each cell (``NADC`` = normal
                                        reading in A DC, ``secs``, ``RDNG#``); a status other
-                                       than ``N`` makes the reading over-range
+                                       than ``N`` makes the reading over-range; ``DELTA``
+                                       time stamps summed; a settings line before the
+                                       readings kept as a comment
+KickStart CSV                          read as a table (quoted cells, ``.Key`` settings
+                                       lines as preamble); the ``Min``/``Max``/``Mean``/
+                                       ``StdDev``/``CV`` rows after the data left out
+                                       (:func:`summary_footer`)
 Keithley 2400 ``:FORMat:ELEMents``     five headerless columns VOLT, CURR, RES, TIME, STAT
                                        (RES 9.91e37 when not measured) named
 SCPI element headers (B2900, 2400)     ``VOLT``, ``CURR``, ``RES``, ``TIME``, ``SOUR`` (an
@@ -43,7 +52,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-__all__ = ["normalise_lines", "rename_headers"]
+__all__ = ["SUMMARY_LABELS", "normalise_lines", "rename_headers", "summary_footer"]
 
 # ---------------------------------------------------------------------------------------
 # LabVIEW Measurement files
@@ -390,6 +399,30 @@ def normalise_lines(
     if got is not None:
         return got
     return [(k + 1, line) for k, line in enumerate(lines)], None
+
+
+#: First cells of the summary rows some exporters write after the data (KickStart: Min,
+#: Max, Mean, StdDev, CV).
+SUMMARY_LABELS = frozenset(
+    {"min", "max", "mean", "average", "avg", "stddev", "std dev", "sdev", "stdev", "cv",
+     "pkpk", "peak-to-peak", "sum", "count", "median", "rms"}
+)
+
+
+def summary_footer(rows_nc: list, line: int) -> bool:
+    """Whether every row from ``line`` on is a labelled statistics row (Min, Max, ...).
+
+    Parameters
+    ----------
+    rows_nc
+        ``(line number, cells)`` of the table's non-comment rows.
+    line
+        Line number of the first row to test.
+    """
+    rest = [cells for n, cells in rows_nc if n >= line]
+    return bool(rest) and all(
+        cells and str(cells[0]).strip().lower() in SUMMARY_LABELS for cells in rest
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -266,6 +266,12 @@ class Table:
                     else f"name one with --column {kind}=HEADER"
                     + (f" (and --unit {kind}=UNIT if its header has no unit)" if si else "")
                 )
+                if "printbuffer" in (self.layout or ""):
+                    hint = (
+                        "Keithley printbuffer() output has no names or units: name the "
+                        "buffers by number, e.g. --column time=1 --column current=2 "
+                        "--unit time=s --unit current=A"
+                    )
                 raise InputError(
                     f"{self.path}: no {kind.replace('_', ' ')} column"
                     + (f" (in {si})" if si else "")
@@ -676,7 +682,7 @@ def _build(
     units: dict[str, str],
     layout: str | None = None,
 ) -> Table:
-    from perovx.io.instruments import rename_headers
+    from perovx.io.instruments import SUMMARY_LABELS, rename_headers, summary_footer
 
     rows_nc = [(ln, cells) for ln, cells, com in records if not com]
     if not rows_nc:
@@ -738,9 +744,9 @@ def _build(
         label_row = (
             bool(data_rows)
             and _is_number(data_rows[0][0])
-            and str(cells[0]).strip().lower() in _SUMMARY_LABELS
+            and str(cells[0]).strip().lower() in SUMMARY_LABELS
         )
-        if label_row and _summary_footer(rows_nc, ln):
+        if label_row and summary_footer(rows_nc, ln):
             note = "statistics rows after the data (" + ", ".join(
                 str(c[0]) for n, c in rows_nc if n >= ln) + ") left out"
             layout = f"{layout}; {note}" if layout else note
@@ -765,22 +771,6 @@ def _build(
         units=units,
         has_header=has_header,
         layout=layout,
-    )
-
-
-#: First cells of the summary rows some exporters write after the data (KickStart: Min,
-#: Max, Mean, StdDev, CV).
-_SUMMARY_LABELS = frozenset(
-    {"min", "max", "mean", "average", "avg", "stddev", "std dev", "sdev", "stdev", "cv",
-     "pkpk", "peak-to-peak", "sum", "count", "median", "rms"}
-)
-
-
-def _summary_footer(rows_nc: list, line: int) -> bool:
-    """Whether every row from ``line`` on is a labelled statistics row (Min, Max, ...)."""
-    rest = [cells for n, cells in rows_nc if n >= line]
-    return bool(rest) and all(
-        cells and str(cells[0]).strip().lower() in _SUMMARY_LABELS for cells in rest
     )
 
 
