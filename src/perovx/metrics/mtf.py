@@ -398,6 +398,17 @@ def slanted_edge_mtf(
                 warnings.append(
                     f"{100 * low:.1f} % of the ROI pixels are clipped at 0 (low clipping): "
                     "the dark side of the ESF is flattened, which raises the MTF slightly")
+    elif sub_raw.size:
+        # floating-point data of unknown depth: many pixels sharing the largest value are
+        # clipped data all the same (an 8-bit edge that reached 255, saved as floats)
+        top = float(np.max(sub_raw))
+        tied = float(np.count_nonzero(np.any(sub_raw >= top, axis=0))) / sub_raw[0].size
+        if tied > SATURATION_FRACTION:
+            warnings.append(
+                f"{100 * tied:.1f} % of the ROI pixels share the largest value {top:g}: the "
+                "data look clipped there, but floating-point data have no saturation level; "
+                "give the bit depth (CLI --bit-depth) so saturated rows are kept out of the "
+                "ESF")
     if conversion is not None:
         sub_frames = np.stack([conversion(f, where=where) for f in sub_raw])
         notes.append(conversion.describe())
