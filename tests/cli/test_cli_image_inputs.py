@@ -105,6 +105,27 @@ def test_nps_and_dqe_with_a_conversion_function(files) -> None:
     assert "note: MTF: saturated edge" in dqe.output
 
 
+def test_dqe_checks_the_air_kerma_of_linearised_flats(files) -> None:
+    # the flat fields (mean 2·900 + 200) through pixel → air kerma in nGy: 900 nGy
+    (files / "kerma.csv").write_text("pixel,air kerma (nGy)\n200,0\n4200,2000\n")
+    common = ["dqe", files / "flat0.tif", files / "flat1.tif", "--edge",
+              files / "edge12.tif", "--bit-depth", "12", "--allow-saturation",
+              "--roi-size", "64", "--area", "full",
+              "--conversion-function", files / "kerma.csv"]
+    ok = _run(*common, "--air-kerma", "0.9uGy")
+    assert ok.exit_code == 0, ok.output
+    assert "note: air kerma checked" in ok.output
+    slip = _run(*common, "--air-kerma", "0.9mGy")
+    assert slip.exit_code == 2
+    assert "is 1000 times the images' value" in slip.output
+    assert slip.output.count("\n") == 1
+    forced = _run(*common, "--air-kerma", "0.9mGy", "--allow-air-kerma-mismatch", "--json")
+    assert forced.exit_code == 0, forced.output
+    out = json.loads(forced.output)
+    assert out["image_air_kerma_uGy"] == pytest.approx(0.9, rel=0.01)
+    assert any("900 µGy" in w or "the air kerma given is 900" in w for w in out["warnings"])
+
+
 def test_bad_conversion_function_is_one_line(files) -> None:
     res = _run("mtf", files / "edge12.tif", "--conversion-function", files / "bad.csv")
     assert res.exit_code == 2

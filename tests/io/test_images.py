@@ -344,3 +344,50 @@ def test_metadata_written_back_does_not_carry_stale_reading_facts(tmp_path, rgb)
     assert "colour" not in back.metadata and "read_notes" not in back.metadata
     assert back.metadata["bit_depth"] is None  # float32 TIFF: no saturation level
     assert back.metadata["saturation_level"] is None
+
+
+def _png16(path, arr: np.ndarray, *, ppm: int | None = None) -> None:
+    """A 16-bit-per-channel PNG written by the PNG specification (filter 0 rows, zlib
+    IDAT, optional pHYs in pixels per metre), independent of the reader under test."""
+    import struct
+    import zlib
+
+    h, w, c = arr.shape
+    ctype = {2: 4, 3: 2, 4: 6}[c]
+    raw = b"".join(b"\x00" + arr[r].astype(">u2").tobytes() for r in range(h))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+
+    body = chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, ctype, 0, 0, 0))
+    if ppm is not None:
+        body += chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body + chunk(b"IDAT", zlib.compress(raw))
+                     + chunk(b"IEND", b""))
+
+
+def test_png_16_bits_per_channel_read_at_full_depth(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 65536, (6, 7, 3)).astype(np.uint16)
+    rgb[0, 0] = 65535  # one saturated pixel
+    p = tmp_path / "rgb16.png"
+    _png16(p, rgb, ppm=10_000)  # 0.1 mm pixels
+    img = read_image(p)
+    want = 0.213 * rgb[..., 0] + 0.715 * rgb[..., 1] + 0.072 * rgb[..., 2]
+    np.testing.assert_allclose(img.data, want, rtol=1e-6)
+    # 8-bit truncation (what Pillow gives) would be off by up to 255 grey levels
+    assert np.max(np.abs(img.data - want)) < 1.0
+    assert img.metadata["bit_depth"] == 16
+    assert img.metadata["saturation_level"] == 65535
+    assert img.pixel_pitch_m == pytest.approx((1e-4, 1e-4))
+    assert img.saturated is not None and img.saturated[0, 0]
+    # RGBA: alpha ignored; grey + alpha: the grey sample at 16 bits
+    rgba = np.concatenate([rgb, np.full((6, 7, 1), 123, np.uint16)], axis=-1)
+    _png16(tmp_path / "rgba16.png", rgba)
+    np.testing.assert_allclose(read_image(tmp_path / "rgba16.png").data, want, rtol=1e-6)
+    la = np.stack([rgb[..., 1], rgb[..., 2]], axis=-1)
+    _png16(tmp_path / "la16.png", la)
+    grey = read_image(tmp_path / "la16.png")
+    np.testing.assert_array_equal(grey.data, rgb[..., 1])
+    assert any("alpha" in n for n in grey.metadata["read_notes"])

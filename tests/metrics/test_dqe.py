@@ -101,3 +101,71 @@ def test_bad_input(ideal_counter) -> None:
         detective_quantum_efficiency(mtf, other, air_kerma_Gy=KERMA_GY, q_per_m2_per_Gy=q)
     with pytest.raises(InputError, match="needs the beam"):
         detective_quantum_efficiency(mtf, nps, air_kerma_Gy=KERMA_GY, beam=None)
+
+
+@pytest.fixture(scope="module")
+def counter_in_air_kerma(ideal_counter):
+    """The ideal counter's flat fields linearised to air kerma (µGy), IEC 62220-1-1 style:
+    a conversion function K = pixel / (q·a²·1 µGy) through the origin."""
+    from perovx.metrics.conversion import ConversionFunction
+
+    q, mtf, _ = ideal_counter
+    counts = q * KERMA_GY * PITCH_M**2
+    conv = ConversionFunction(pixel_value=np.array([0.0, 1000.0]),
+                              value=np.array([0.0, 1000.0 / counts]),
+                              quantity="air kerma (uGy)", source="test table")
+    rng = np.random.default_rng(12)
+    flats = [rng.poisson(counts, (512, 512)).astype(np.uint16) for _ in range(2)]
+    nps = noise_power_spectrum(flats, pixel_pitch_m=PITCH_M, area="full", conversion=conv)
+    return q, mtf, nps
+
+
+def test_air_kerma_of_linearised_flats_checked_against_the_given_one(
+        counter_in_air_kerma) -> None:
+    q, mtf, nps = counter_in_air_kerma
+    assert nps.signal_air_kerma_Gy_per_unit == pytest.approx(1e-6)
+    assert nps.to_dict()["mean_air_kerma_uGy"] == pytest.approx(1.0, rel=0.01)
+    ok = detective_quantum_efficiency(mtf, nps, air_kerma_Gy=KERMA_GY, q_per_m2_per_Gy=q)
+    assert any("air kerma checked" in n for n in ok.notes)
+    assert not ok.warnings
+    assert ok.image_air_kerma_Gy == pytest.approx(KERMA_GY, rel=0.01)
+    # the conversion scales NPS and mean² alike: DQE(0) of the counter stays 1
+    assert np.mean(ok.dqe / np.sinc(ok.frequency_per_m * PITCH_M) ** 2) == pytest.approx(
+        1.0, abs=0.05)
+    # 15 % off: a warning with the evidence, and the DQE follows the given value
+    off = detective_quantum_efficiency(mtf, nps, air_kerma_Gy=1.15e-6, q_per_m2_per_Gy=q)
+    assert len(off.warnings) == 1 and "1.15 µGy" in off.warnings[0]
+    assert "-13." in off.warnings[0] or "+" not in off.warnings[0]
+    np.testing.assert_allclose(off.dqe * 1.15, ok.dqe)
+    assert off.to_dict()["warnings"] == list(off.warnings)
+
+
+def test_air_kerma_far_from_the_linearised_flats_is_refused(counter_in_air_kerma) -> None:
+    q, mtf, nps = counter_in_air_kerma
+    # 1 mGy given for flats of 1 µGy: refused, the unit slip named
+    with pytest.raises(InputError, match="is 1000 times") as info:
+        detective_quantum_efficiency(mtf, nps, air_kerma_Gy=1e-3, q_per_m2_per_Gy=q)
+    assert "\n" not in str(info.value) and "--allow-air-kerma-mismatch" in str(info.value)
+    forced = detective_quantum_efficiency(mtf, nps, air_kerma_Gy=1.6e-6, q_per_m2_per_Gy=q,
+                                          allow_air_kerma_mismatch=True)
+    assert forced.warnings
+    # without a conversion to air kerma nothing is compared
+    _, _, plain = counter_in_air_kerma
+    from dataclasses import replace
+
+    unconverted = replace(plain, signal_air_kerma_Gy_per_unit=None)
+    r = detective_quantum_efficiency(mtf, unconverted, air_kerma_Gy=1e-3, q_per_m2_per_Gy=q)
+    assert r.image_air_kerma_Gy is None and not r.warnings
+
+
+def test_conversion_quantity_names_its_air_kerma_unit() -> None:
+    from perovx.metrics.conversion import ConversionFunction
+
+    def conv(quantity: str) -> ConversionFunction:
+        return ConversionFunction(pixel_value=np.array([0.0, 1.0]),
+                                  value=np.array([0.0, 1.0]), quantity=quantity)
+
+    assert conv("air kerma (uGy)").air_kerma_Gy_per_unit == pytest.approx(1e-6)
+    assert conv("Air Kerma [mGy]").air_kerma_Gy_per_unit == pytest.approx(1e-3)
+    assert conv("relative exposure").air_kerma_Gy_per_unit is None
+    assert conv("air kerma (arbitrary)").air_kerma_Gy_per_unit is None

@@ -186,6 +186,22 @@ def test_saturated_gamma_encoded_8_bit_edge_with_and_without_allow_saturation() 
     assert r.mtf50_per_m * PITCH_M > 1.2 * _true_mtf50(1.0)
 
 
+def test_same_clipped_edge_as_floats_is_warned_not_silent() -> None:
+    # the issue: the 8-bit edge that touches 255 was refused while the same pixels as
+    # floats were accepted without a word
+    e = _edge(1.0, 0.05, 1.4)
+    v = np.rint(255.0 * np.minimum(e, 1.0) ** (1 / 2.2)).astype(np.float64)
+    r = slanted_edge_mtf(v, pixel_pitch_m=PITCH_M, conversion=_gamma_conversion())
+    assert any("share the largest value 255" in w and "--bit-depth" in w for w in r.warnings)
+    # with the bit depth the floats are judged like the integers: refused
+    with pytest.raises(InputError, match="saturated edge"):
+        slanted_edge_mtf(v, pixel_pitch_m=PITCH_M, conversion=_gamma_conversion(),
+                         saturation_level=255.0)
+    # an unclipped float edge gets no such warning
+    clean = slanted_edge_mtf(_edge(1.0, 0.05, 0.9), pixel_pitch_m=PITCH_M)
+    assert not any("largest value" in w for w in clean.warnings)
+
+
 def test_low_clipping_warned() -> None:
     v = np.clip(np.rint(_edge(1.0, -20.0, 200.0)), 0, 255).astype(np.uint8)
     r = slanted_edge_mtf(v, pixel_pitch_m=PITCH_M)

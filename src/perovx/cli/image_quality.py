@@ -368,6 +368,10 @@ def dqe_command(
     conversion_order: ConversionOrderOpt = "pixel,value",
     conversion_interpolation: ConversionInterpOpt = "linear",
     allow_saturation: AllowSaturationOpt = False,
+    allow_air_kerma_mismatch: Annotated[bool, typer.Option(
+        help="With a conversion function to air kerma: compute the DQE with --air-kerma "
+             "even when the flat fields' converted mean differs from it by more than "
+             "25 % (a warning instead of a refusal).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
     plot: Annotated[Path | None, typer.Option(help="Write the DQE plot to this PNG.")] = None,
 ) -> None:
@@ -404,6 +408,7 @@ def dqe_command(
     result = detective_quantum_efficiency(
         m, n, air_kerma_Gy=kerma, beam=beam,
         q_per_m2_per_Gy=None if q is None else q * 1e12, direction=direction,
+        allow_air_kerma_mismatch=allow_air_kerma_mismatch,
     )
     _save_plot(result, plot)
     if json_out:
@@ -424,6 +429,8 @@ def dqe_command(
                    f"{float(m.mtf_at(f)):.3f}   {row['dqe']:.3f}")
     for note in result.notes:
         typer.echo(f"  note: {note}")
+    for warning in result.warnings:
+        typer.echo(f"  warning: {warning}")
     if plot is not None:
         typer.echo(f"  plot written to {plot}")
 

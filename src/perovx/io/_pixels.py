@@ -269,6 +269,56 @@ def dicom_values(path: Path, ds: Any, data: np.ndarray, meta: dict[str, Any]) ->
 # --------------------------------------------------------------------------- Pillow
 
 
+def _png_16bit_colour(
+    path: Path,
+) -> tuple[np.ndarray, tuple[float, float] | None, dict[str, Any]] | None:
+    """A PNG with 16 bits per channel in colour (RGB, RGBA) or grey + alpha, read at its
+    full depth with pypng (Pillow reduces these to 8 bits); ``None`` for any other file.
+
+    PNG IHDR (ISO/IEC 15948:2004, 11.2.2): width, height, bit depth, colour type (2 RGB,
+    4 grey + alpha, 6 RGBA) at bytes 16–25 of the file.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(33)
+    except OSError:
+        return None
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    depth, ctype = head[24], head[25]
+    if depth != 16 or ctype not in (2, 4, 6):
+        return None
+    import png
+
+    try:
+        reader = png.Reader(filename=str(path))
+        width, height, rows, info = reader.asDirect()
+        planes = int(info["planes"])
+        data = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows])
+        data = data.reshape(height, width, planes)
+        phys = info.get("physical")
+    except (png.Error, ValueError, OSError) as exc:
+        raise FileFormatError(f"{path}: not a readable 16-bit PNG ({exc})") from None
+    meta: dict[str, Any] = {"bit_depth": 16, "bit_depth_source": "file (16-bit PNG IHDR)"}
+    notes = ["16 bits per channel read at full depth (pypng)"]
+    if ctype == 4:
+        grey = data[..., 0]
+        notes.append("grey + alpha image: the alpha channel is ignored")
+    else:
+        grey = colour_luminance(data, meta, where=str(path))
+        notes.append(luminance_note("RGBA" if ctype == 6 else "RGB"))
+        meta["luminance_weights"] = list(LUMINANCE_WEIGHTS)
+        meta["colour"] = "RGBA" if ctype == 6 else "RGB"
+    meta["read_notes"] = notes
+    pitch = None
+    if phys is not None and getattr(phys, "unit_is_meter", False):
+        px, py = float(phys.x), float(phys.y)
+        # pixels per metre; 72 and 96 dpi (2835, 3780 px/m) are writers' defaults
+        if px > 0 and py > 0 and round(px) not in (2834, 2835, 3779, 3780):
+            pitch = (1.0 / py, 1.0 / px)
+    return grey, pitch, meta
+
+
 def read_pillow(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dict[str, Any]]:
     """Read a PNG, BMP or JPEG file (first frame) with Pillow.
 
@@ -281,6 +331,9 @@ def read_pillow(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
 
+    deep = _png_16bit_colour(path)
+    if deep is not None:
+        return deep
     try:
         with PILImage.open(path) as im:
             im.load()

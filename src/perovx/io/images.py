@@ -25,6 +25,8 @@ Pixel values
   ``SamplesPerPixel``, PNG/BMP by their mode, DICOM by ``SamplesPerPixel``, arrays by a
   last axis of 3 or 4 samples) are turned into luminance Y = 0.213 R + 0.715 G + 0.072 B
   (ISO 12233 weights, :data:`LUMINANCE_WEIGHTS`); ``metadata["read_notes"]`` says so.
+  PNGs with 16 bits per colour channel (RGB, RGBA, grey + alpha), which Pillow reduces
+  to 8 bits, are read at their full depth with pypng.
 * ``metadata["bit_depth"]`` is the number of significant bits of integer data (TIFF
   ``BitsPerSample``, DICOM ``BitsStored``, PNG/BMP mode, else the data type; the
   ``bit_depth`` argument wins: 12-bit data in 16-bit containers), and

@@ -266,6 +266,12 @@ class Table:
                     else f"name one with --column {kind}=HEADER"
                     + (f" (and --unit {kind}=UNIT if its header has no unit)" if si else "")
                 )
+                if "printbuffer" in (self.layout or ""):
+                    hint = (
+                        "Keithley printbuffer() output has no names or units: name the "
+                        "buffers by number, e.g. --column time=1 --column current=2 "
+                        "--unit time=s --unit current=A"
+                    )
                 raise InputError(
                     f"{self.path}: no {kind.replace('_', ' ')} column"
                     + (f" (in {si})" if si else "")
@@ -499,7 +505,8 @@ def read_table(
         raise FileFormatError(f"{p}: old Excel .xls files are not read; save it as .xlsx or CSV")
     else:
         try:
-            records, delimiter, layout = _records_text(p)
+            numbers = [int(v) for v in columns.values() if str(v).strip().isdigit()]
+            records, delimiter, layout = _records_text(p, max(numbers, default=None))
         except FileFormatError as exc:
             msg = str(exc)
             raise FileFormatError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
@@ -559,7 +566,8 @@ def _split(line: str, delimiter: str) -> list[str]:
 
 def _sniff(p: Path, content: list[tuple[int, str]]) -> str:
     """Pick the delimiter that splits the last content lines consistently."""
-    numeric = [text for _, text in content if re.match(r"\s*[-+.\d]", text)]
+    # lines that start with a number, quoted or not (".Repeat" of a settings block is not)
+    numeric = [text for _, text in content if re.match(r"\s*\"?[-+]?(\d|\.\d)", text)]
     sample = (numeric or [text for _, text in content])[-40:]
     for d in ("\t", ";", ",", "|"):
         counts = {len(_split(s, d)) for s in sample}
@@ -581,7 +589,9 @@ def _sniff(p: Path, content: list[tuple[int, str]]) -> str:
     )
 
 
-def _records_text(p: Path) -> tuple[list[tuple[int, list[str], bool]], str, str | None]:
+def _records_text(
+    p: Path, n_buffers: int | None = None
+) -> tuple[list[tuple[int, list[str], bool]], str, str | None]:
     """(line number, fields, is_comment) for each non-blank line, the delimiter, the layout."""
     from perovx.io.instruments import normalise_lines
 
@@ -589,7 +599,7 @@ def _records_text(p: Path) -> tuple[list[tuple[int, list[str], bool]], str, str 
     raw = text.splitlines()
     if not any(line.strip() for line in raw):
         raise FileFormatError(f"{p}: the file contains only blank lines")
-    lines, layout = normalise_lines(raw)
+    lines, layout = normalise_lines(raw, n_buffers=n_buffers)
     content = [(i, line) for i, line in lines if line.strip() and not _is_comment(line)]
     if not content:
         raise FileFormatError(
@@ -672,7 +682,7 @@ def _build(
     units: dict[str, str],
     layout: str | None = None,
 ) -> Table:
-    from perovx.io.instruments import rename_headers
+    from perovx.io.instruments import SUMMARY_LABELS, rename_headers, summary_footer
 
     rows_nc = [(ln, cells) for ln, cells, com in records if not com]
     if not rows_nc:
@@ -731,7 +741,17 @@ def _build(
                 f"{p}:{ln}: {len(cells)} fields separated by {sep}, but the data start "
                 f"(line {first_line}) has {ncol}; fix the line in a copy of the file or delete it"
             )
-        if not _numeric_row(cells):
+        label_row = (
+            bool(data_rows)
+            and _is_number(data_rows[0][0])
+            and str(cells[0]).strip().lower() in SUMMARY_LABELS
+        )
+        if label_row and summary_footer(rows_nc, ln):
+            note = "statistics rows after the data (" + ", ".join(
+                str(c[0]) for n, c in rows_nc if n >= ln) + ") left out"
+            layout = f"{layout}; {note}" if layout else note
+            break
+        if not _numeric_row(cells) or label_row:
             bad = next((headers[k] for k, c in enumerate(cells) if not _is_number(c)), headers[0])
             raise FileFormatError(
                 f"{p}:{ln}, column {bad!r}: a text line inside the numeric data "

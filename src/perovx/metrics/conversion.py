@@ -110,6 +110,20 @@ class ConversionFunction:
         object.__setattr__(self, "value", y)
 
     @property
+    def air_kerma_Gy_per_unit(self) -> float | None:
+        """Gy per unit of the converted quantity when it is an air kerma with a unit
+        (``"air kerma (uGy)"`` → 1e-6), else ``None`` (relative exposure, no unit)."""
+        m = re.search(r"kerma\b.*?[(\[]\s*([^)\]]+?)\s*[)\]]", self.quantity, re.IGNORECASE)
+        if m is None:
+            return None
+        from perovx.units import parse_quantity
+
+        try:
+            return parse_quantity(f"1 {m.group(1)}", "Gy", name=self.quantity)
+        except InputError:
+            return None
+
+    @property
     def pixel_range(self) -> tuple[float, float]:
         """Smallest and largest tabulated pixel value."""
         return float(self.pixel_value[0]), float(self.pixel_value[-1])

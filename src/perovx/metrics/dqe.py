@@ -54,6 +54,13 @@ IEC_62220_1_2003_Q_PER_MM2_PER_UGY: dict[str, float] = {
 _PER_MM2_PER_UGY = 1e12  # photons m⁻² Gy⁻¹ in one photon mm⁻² µGy⁻¹
 # Air kerma range accepted for a flat field (Gy): 1 nGy – 1 Gy.
 AIR_KERMA_RANGE_GY = (1e-9, 1.0)
+# The flat fields' mean air kerma through the conversion function against the air kerma
+# given: within AIR_KERMA_AGREE a note; up to AIR_KERMA_REFUSE a warning (the DQE scales as
+# 1/K, so it is off by as much); beyond, the DQE is refused unless the mismatch is allowed.
+# Both limits are perovx's choice (estimates): 5 % is about a calibrated dosemeter's
+# uncertainty; 25 % is well beyond what a position or backscatter slip explains.
+AIR_KERMA_AGREE = 0.05
+AIR_KERMA_REFUSE = 0.25
 
 
 def iec_q_per_m2_per_Gy(beam: str, *, edition: int = 2015) -> float | None:
@@ -119,6 +126,11 @@ class DQEResult:
         NNPS cut used: ``"horizontal"``, ``"vertical"`` or ``"radial"``.
     q_iec_2015_per_m2_per_Gy, q_iec_2003_per_m2_per_Gy
         The standard's q for the beam name, when it is one of its RQA qualities.
+    notes, warnings
+        Remarks; warnings say what may make the DQE wrong, with the evidence.
+    image_air_kerma_Gy
+        The flat fields' mean air kerma read through a conversion function to air kerma
+        (Gy), or ``None`` when the images were not converted to air kerma.
     """
 
     frequency_per_m: np.ndarray
@@ -133,6 +145,8 @@ class DQEResult:
     q_iec_2015_per_m2_per_Gy: float | None
     q_iec_2003_per_m2_per_Gy: float | None
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
+    image_air_kerma_Gy: float | None = None
 
     @property
     def input_fluence_per_m2(self) -> float:
@@ -177,6 +191,8 @@ class DQEResult:
             "q_iec_62220_1_2003_per_mm2_per_uGy": q03,
             "q_difference_from_iec_2015_percent": None if q15 is None else 100 * (q / q15 - 1),
             "air_kerma_uGy": self.air_kerma_Gy * 1e6,
+            "image_air_kerma_uGy": (None if self.image_air_kerma_Gy is None
+                                    else self.image_air_kerma_Gy * 1e6),
             "input_fluence_per_mm2": self.input_fluence_per_m2 * 1e-6,
             "direction": self.direction,
             "dqe_table": [{"frequency_lp_per_mm": f * 1e-3, "dqe": d}
@@ -186,6 +202,7 @@ class DQEResult:
             "mtf": self.mtf,
             "nnps_mm2": self.nnps_m2 * 1e6,
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
 
     def plot(self, ax: Any = None) -> Any:
@@ -201,6 +218,12 @@ class DQEResult:
         ax.set_ylim(0, max(1.0, float(np.nanmax(self.dqe)) * 1.05))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+        if self.warnings:
+            import textwrap
+
+            text = "\n".join(textwrap.fill("⚠ " + w, 110) for w in self.warnings)
+            fig.text(0.01, 0.005, text, fontsize=6.5, color="C3", va="bottom", ha="left")
+            fig.subplots_adjust(bottom=0.12 + 0.035 * text.count("\n"))
         return fig
 
 
@@ -212,6 +235,7 @@ def detective_quantum_efficiency(
     beam: str | None = "RQA5",
     q_per_m2_per_Gy: float | None = None,
     direction: str | None = None,
+    allow_air_kerma_mismatch: bool = False,
 ) -> DQEResult:
     """DQE(f) from a measured MTF and the NNPS of flat fields taken at ``air_kerma_Gy``.
 
@@ -232,6 +256,11 @@ def detective_quantum_efficiency(
     direction
         NNPS cut: ``"horizontal"``, ``"vertical"`` or ``"radial"``; default the direction
         of the MTF (vertical edge → horizontal).
+    allow_air_kerma_mismatch
+        When the flat fields were converted to air kerma (a conversion function whose
+        quantity is an air kerma with a unit: IEC 62220-1-1's linearised data), their mean
+        is compared with ``air_kerma_Gy``: more than 25 % apart is refused unless this is
+        true (then a warning); 5–25 % apart gives a warning.
 
     Returns
     -------
@@ -240,7 +269,8 @@ def detective_quantum_efficiency(
     Raises
     ------
     InputError
-        Air kerma out of range, pixel pitches of MTF and NPS that differ, or no q.
+        Air kerma out of range, pixel pitches of MTF and NPS that differ, no q, or flat
+        fields whose converted air kerma contradicts ``air_kerma_Gy``.
     """
     lo, hi = AIR_KERMA_RANGE_GY
     if not (math.isfinite(air_kerma_Gy) and lo <= air_kerma_Gy <= hi):
@@ -249,6 +279,9 @@ def detective_quantum_efficiency(
             "(the value is in Gy: 2.5 µGy = 2.5e-6)"
         )
     notes: list[str] = []
+    warnings: list[str] = []
+    image_kerma = _check_air_kerma(nps, air_kerma_Gy, notes, warnings,
+                                   allow=allow_air_kerma_mismatch)
     if q_per_m2_per_Gy is not None:
         if not (math.isfinite(q_per_m2_per_Gy) and q_per_m2_per_Gy > 0):
             raise InputError(f"q must be a positive number of photons m⁻² Gy⁻¹, "
@@ -299,4 +332,43 @@ def detective_quantum_efficiency(
         q_iec_2003_per_m2_per_Gy=None if beam is None else iec_q_per_m2_per_Gy(beam,
                                                                                edition=2003),
         notes=tuple(notes),
+        warnings=tuple(warnings),
+        image_air_kerma_Gy=image_kerma,
     )
+
+
+def _check_air_kerma(
+    nps: NPSResult, air_kerma_Gy: float, notes: list[str], warnings: list[str], *,
+    allow: bool,
+) -> float | None:
+    """Compare the flat fields' converted air kerma with the one given (IEC 62220-1-1:2015
+    linearises the images to air kerma, so their mean *is* the air kerma at the detector)."""
+    per_unit = getattr(nps, "signal_air_kerma_Gy_per_unit", None)
+    if per_unit is None:
+        return None
+    k_img = float(nps.mean_signal) * per_unit
+    rel = k_img / air_kerma_Gy - 1.0
+    said = (f"the flat fields' mean through the conversion function is "
+            f"{k_img * 1e6:.4g} µGy and the air kerma given is {air_kerma_Gy * 1e6:.4g} µGy "
+            f"({100 * rel:+.1f} %)")
+    if abs(rel) <= AIR_KERMA_AGREE:
+        notes.append(f"air kerma checked: {said}, within {100 * AIR_KERMA_AGREE:.0f} %")
+    elif abs(rel) <= AIR_KERMA_REFUSE or allow:
+        warnings.append(
+            f"{said}: the DQE scales as 1/K, so it is uncertain by as much; check the "
+            "dosemeter reading (distance, backscatter) or the conversion function"
+        )
+    else:
+        ratio = air_kerma_Gy / k_img if k_img > 0 else math.inf
+        power = round(math.log10(ratio) / 3) * 3 if 0 < ratio < math.inf else 0
+        unit_hint = (
+            f" (--air-kerma is {10.0**power:g} times the images' value: a unit prefix mixed up?)"
+            if power and abs(ratio / 10.0**power - 1.0) <= AIR_KERMA_AGREE
+            else ""
+        )
+        raise InputError(
+            f"{said}{unit_hint}: more than {100 * AIR_KERMA_REFUSE:.0f} % apart, the DQE "
+            "would be off by as much; correct --air-kerma or the conversion function, or "
+            "pass --allow-air-kerma-mismatch to compute it with --air-kerma anyway"
+        )
+    return k_img

@@ -398,6 +398,17 @@ def slanted_edge_mtf(
                 warnings.append(
                     f"{100 * low:.1f} % of the ROI pixels are clipped at 0 (low clipping): "
                     "the dark side of the ESF is flattened, which raises the MTF slightly")
+    elif sub_raw.size:
+        # floating-point data of unknown depth: many pixels sharing the largest value are
+        # clipped data all the same (an 8-bit edge that reached 255, saved as floats)
+        top = float(np.max(sub_raw))
+        tied = float(np.count_nonzero(np.any(sub_raw >= top, axis=0))) / sub_raw[0].size
+        if tied > SATURATION_FRACTION:
+            warnings.append(
+                f"{100 * tied:.1f} % of the ROI pixels share the largest value {top:g}: the "
+                "data look clipped there, but floating-point data have no saturation level; "
+                "give the bit depth (CLI --bit-depth) so saturated rows are kept out of the "
+                "ESF")
     if conversion is not None:
         sub_frames = np.stack([conversion(f, where=where) for f in sub_raw])
         notes.append(conversion.describe())
@@ -551,10 +562,9 @@ def _avoid_saturation(saturated: np.ndarray, dist: np.ndarray, half: int, level:
         nearest).any() else float("inf")
     raise InputError(
         f"{where}: saturated edge: {what} (allowed {100 * SATURATION_FRACTION:.1f} %), "
-        f"within {closest:.1f} pixels of the edge in half of the rows, too close to keep "
-        f"them out of an ESF of ≥ ±{MIN_ESF_HALF_WIDTH_PX} pixels; lower the exposure so "
-        "the open side stays below saturation, or analyse it as it is with "
-        "allow_saturation (CLI: --allow-saturation; the MTF is then overestimated)"
+        f"{closest:.1f} pixels from the edge in half of the rows (an ESF needs ≥ "
+        f"±{MIN_ESF_HALF_WIDTH_PX}); lower the exposure, or accept an overestimated MTF "
+        "with allow_saturation (CLI: --allow-saturation)"
     )
 
 

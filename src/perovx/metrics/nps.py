@@ -80,6 +80,9 @@ class NPSResult:
         True when the spectrum comes from one image only.
     notes
         Remarks on how the result was obtained.
+    signal_air_kerma_Gy_per_unit
+        Gy per signal unit when a conversion function to air kerma was applied (then
+        ``mean_signal`` times it is the flat fields' air kerma), else ``None``.
     """
 
     frequency_per_m: np.ndarray
@@ -98,6 +101,7 @@ class NPSResult:
     detrend: str
     single_image: bool
     notes: tuple[str, ...] = field(default=())
+    signal_air_kerma_Gy_per_unit: float | None = None
 
     def _norm(self) -> float:
         if not self.mean_signal > 0:
@@ -162,6 +166,10 @@ class NPSResult:
             "nyquist_lp_per_mm": self.nyquist_per_m * 1e-3,
             "notes": list(self.notes),
         }
+        if self.signal_air_kerma_Gy_per_unit is not None:
+            out["mean_air_kerma_uGy"] = (
+                self.mean_signal * self.signal_air_kerma_Gy_per_unit * 1e6
+            )
         if self.mean_signal > 0:
             out["nnps_radial_mm2"] = self.nnps_radial * mm2
             out["nnps_horizontal_mm2"] = self.nnps_horizontal * mm2
@@ -468,4 +476,7 @@ def noise_power_spectrum(
         detrend=detrend,
         single_image=single,
         notes=tuple(notes),
+        signal_air_kerma_Gy_per_unit=(
+            None if conversion is None else conversion.air_kerma_Gy_per_unit
+        ),
     )

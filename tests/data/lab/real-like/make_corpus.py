@@ -259,17 +259,81 @@ def layout_files() -> None:
     EXPECTED["keithley2450_buffer.csv"] = {
         "analysis": "response", "options": {}, "rise_time_s": 0.5 * np.log(9.0), "rel": 0.08,
         "layout": "instrument headers"}
-    # KickStart / 2600 TSP: a settings block, then SMU-1 columns
+    # KickStart I-V Characterizer export, in the layout of a real KickStart file (a
+    # settings block of ".key,<tab>value,," lines, a ",,," line, a quoted header and quoted
+    # cells with an Index column, a blank line and Min/Max/Mean/StdDev/CV rows): the layout
+    # of tektronix/keithley KickStart_Template_Projects/resistor_sweep/resistor_swep_table.csv
+    # (see README.md; that file itself is not redistributable under its licence)
     v, i = _iv_loop(43, r_ohm=2e9, offset_A=0.1e-9, hysteresis=0.0)
     v, i = v[:61], i[:61]
-    head = ["Test Name,I-V Characterizer", "Instrument,2636B SMU-1", "Sweep Type,Linear",
-            "NPLC,1", "", "SMU-1 Time (s),SMU-1 Voltage (V),SMU-1 Current (A)"]
-    lines = head + [f"{k * 0.1:.3f},{a:.5e},{b:.5e}"
+    head = ["Common Settings,\t,,", ".Source/Sweep Points,\t61,,", ".Repeat,\t0,,",
+            ".NPLC,\t1,,", ".Channel,\tSMU-1,,", "..Instrument,\t2636B,,",
+            "...Model,\t2636B,,", "..Source Settings,\t,,", "...Function,\tVoltage Sweep,,",
+            "...Start,\t0,,", "...Stop,\t30,,", "..Measure Settings,,,\t",
+            "...Current,\tTrue,,", ",,,",
+            '"Index","SMU-1 Time (s)","SMU-1 Voltage (V)","SMU-1 Current (A)"']
+    lines = head + [f'"{k + 1}","{k * 0.1:.7g}","{a:.15g}","{b:.15g}"'
                     for k, (a, b) in enumerate(zip(v, i, strict=True))]
+    cols = np.array([np.arange(v.size) * 0.1, v, i])
+    lines += [""] + [f'"{name}",' + ",".join(f'"{x:.15g}"' for x in f(cols, axis=1))
+                     for name, f in (("Min", np.min), ("Max", np.max), ("Mean", np.mean),
+                                     ("StdDev", np.std))]
+    lines.append('"CV",' + ",".join(f'"{100 * s / m:.13g}%"' for s, m in zip(
+        np.std(cols, axis=1), np.mean(cols, axis=1), strict=True)))
     (HERE / "kickstart_2600_iv.csv").write_text("\n".join(lines) + "\n")
     EXPECTED["kickstart_2600_iv.csv"] = {
         "analysis": "iv", "options": {"area_m2": 4e-6, "thickness_m": 1e-3},
-        "resistance_ohm": 2e9, "rel": 0.03, "notes": ["offset"]}
+        "resistance_ohm": 2e9, "rel": 0.03, "notes": ["offset", "statistics rows"]}
+    # Keithley 6517B buffer with DELTA time stamps (:TRACe:TSTamp:FORMat DELTa) and a
+    # settings line written by the logging script first; this layout is that of the real
+    # files in gmgwgw/keithley_6517B_controller (data/*.txt; no licence: not copied)
+    t = np.arange(200) * 1.1 + np.random.default_rng(46).uniform(-0.02, 0.02, 200)
+    t[0] = 0.0
+    cur = -(20e-12 + 2e-15 * t) + np.random.default_rng(47).normal(0, 2e-15, t.size)
+    dt = np.r_[0.0, np.diff(t)]
+    cells = [f"{c:+.4E}NADC,DELTA{d:+.3f}SECS,{k:+06d}RDNG#"
+             for k, (c, d) in enumerate(zip(cur, dt, strict=True))]
+    (HERE / "keithley6517_delta_timestamps.txt").write_bytes(
+        ("-0.0,-10.0,-0.01\n" + ",".join(cells) + "\n").encode())
+    EXPECTED["keithley6517_delta_timestamps.txt"] = {
+        "analysis": "drift", "options": {"area_m2": 4e-6, "thickness_m": 1e-3, "bias_V": -10.0},
+        # drift analyses |I| of a negative-bias trace: +2e-3 pA/s
+        "layout": "DELTA time stamps", "drift_rate_pA_per_s": 2e-3, "rel": 0.15}
+    # Keithley 2600 printbuffer(1, n, smua.nvbuffer1.timestamps, smua.nvbuffer1.readings):
+    # both buffers interleaved on one line, ", " between values (2600B reference manual)
+    tr = drifting_step_trace(seed=48, pulses=pulses, duration_s=175.0, dt_s=0.1,
+                             baseline_A=base, noise_A=0.3e-9, drift_fraction=0.01, tau_s=0.5)
+    vals = [f"{x:.5e}" for pair in zip(tr.time_s, tr.current_A, strict=True) for x in pair]
+    (HERE / "keithley2600_printbuffer.txt").write_text(", ".join(vals) + "\n")
+    EXPECTED["keithley2600_printbuffer.txt"] = {
+        "analysis": "response", "rise_time_s": 0.5 * np.log(9.0), "rel": 0.08,
+        "options": {"columns": {"time": "1", "current": "2"},
+                    "units": {"time": "s", "current": "A"}},
+        "layout": "printbuffer"}
+    # printbuffer of one readings buffer: a dark current read at a fixed interval
+    cur = 1e-9 * (1 + 1e-4 * np.arange(60)) + np.random.default_rng(49).normal(0, 1e-13, 60)
+    (HERE / "keithley2600_printbuffer_readings.txt").write_text(
+        ", ".join(f"{c:.6e}" for c in cur) + "\n")
+    EXPECTED["keithley2600_printbuffer_readings.txt"] = {
+        "table": {"rows": 60, "headers": ["buffer 1", "Reading number"]},
+        "layout": "one buffer"}
+    # real LabVIEW Measurement files of ladisk/lvm_read (MIT licence, copied unchanged)
+    EXPECTED["lvm_read_short.lvm"] = {
+        "table": {"rows": 10, "time": [0.0, 3.90625e-5, 3.515625e-4],
+                  "headers": ["Time (s)", "Excitation (Trigger)", "Response (Trigger)"],
+                  "first_row": [0.0, 0.914018, 1.204792]},
+        "layout": "time from X0 and Delta_X"}
+    EXPECTED["lvm_read_with_comments.lvm"] = {
+        "table": {"rows": 9, "time": [0.0, 0.328878, 9.723275],
+                  "headers": ["Time (s)", "Press\u00e3o ABS. (MPa)", "Temperatura (\u00b0C)",
+                              "Volume (ml)"],
+                  "first_row": [0.0, 1.833787, 5.479238, 0.0]},
+        "layout": "LabVIEW"}
+    EXPECTED["lvm_read_multi_time_column.lvm"] = {
+        "table": {"rows": 3, "time": [0.0, 1.953125e-5, 3.90625e-5],
+                  "headers": ["Time (s)", "Voltage (V)", "Acceleration"],
+                  "first_row": [0.0, -0.035229, 0.532608]},
+        "layout": "X_Columns Multi dropped"}
     # Keysight B2900: trace-buffer element names as headers
     v, i = _iv_loop(44, r_ohm=1e8, offset_A=0.0, hysteresis=0.0)
     v, i = v[:61], i[:61]
