@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy
 import pytest
 from fastapi.testclient import TestClient
 
@@ -265,6 +266,20 @@ def test_compare_job_table_and_pictures(client: TestClient) -> None:
     for name in ("compare_images.png", "compare_curves.png"):
         png = client.get(f"/api/jobs/{job['id']}/files/{name}")
         assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    # the curves the page plots, with their units
+    curves, units = job["result"]["curves"], job["result"]["curve_units"]
+    assert units == {"frequency_per_mm": "cycles/mm", "mtf": "1", "nnps_mm2": "mm²",
+                     "dqe": "1"}
+    assert list(curves) == list(rows)
+    for label, c in curves.items():
+        f = c["frequency_per_mm"]
+        assert len(f) == len(c["mtf"]) == len(c["nnps_mm2"]) == len(c["dqe"]) > 10
+        assert f[0] == 0 and f[-1] == pytest.approx(1 / (2 * 0.150))  # zero to Nyquist (150 µm)
+        assert c["mtf"][0] == pytest.approx(1.0) and min(c["nnps_mm2"]) > 0
+        # the curves are those of the table: DQE(0) and MTF(1 lp/mm) read the same
+        assert c["dqe"][0] == pytest.approx(rows[label]["dqe_at_0_lp_per_mm"], rel=1e-9)
+        mtf1 = float(numpy.interp(1.0, f, c["mtf"]))
+        assert mtf1 == pytest.approx(rows[label]["mtf_at_1_lp_per_mm"], rel=1e-6)
 
 
 @pytest.mark.parametrize(("params", "word"), [
@@ -320,6 +335,18 @@ def test_search_job_pareto_table(client: TestClient) -> None:
     for a in res["pareto"]:
         assert not any(b["dqe@1lp/mm"] > a["dqe@1lp/mm"] and b["mtf@2lp/mm"] > a["mtf@2lp/mm"]
                        for b in res["pareto"])
+    # every evaluated candidate, flagged for the page's scatter
+    cands = res["candidates"]
+    assert len(cands) == res["evaluations"]
+    assert res["targets"] == [{"label": "qe", "op": ">", "value": 0.5, "text": "qe>0.5"}]
+    assert [o["label"] for o in res["objectives"]] == ["dqe@1lp/mm", "mtf@2lp/mm"]
+    key = ("material", "thickness", "bias", "pitch", "beam")
+    front = sorted(tuple(r[k] for k in key) for r in res["pareto"])
+    assert sorted(tuple(c[k] for k in key) for c in cands if c["pareto"]) == front
+    for c in cands:
+        assert c["feasible"] == (c["qe"] > 0.5) and c["violates"] == ([] if c["qe"] > 0.5
+                                                                      else ["qe>0.5"])
+        assert not c["pareto"] or c["feasible"]
 
 
 @pytest.mark.parametrize(("params", "word"), [

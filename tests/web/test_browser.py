@@ -271,25 +271,96 @@ def _copy_shot(name: str) -> None:
         shutil.copyfile(ARTIFACTS / f"{name}.png", notes / "screens" / f"{name}.png")
 
 
+def _job_of(page, kind: str, click: str) -> dict:
+    """Click ``click``, catch the job the page starts, wait for the page's result; the job's JSON
+    straight from the API (what the plots must show)."""
+    import httpx
+
+    with page.expect_response(lambda r: r.url.endswith(f"/api/jobs/{kind}")) as resp:
+        page.click(click)
+    job_id = resp.value.json()["id"]
+    page.wait_for_selector("#job progress, #sjob progress")  # progress while it runs
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        job = httpx.get(f"{page.base}/api/jobs/{job_id}").json()
+        if job["state"] not in ("queued", "running"):
+            assert job["state"] == "done", job
+            return job
+        time.sleep(0.3)
+    raise AssertionError(f"{kind} job did not finish")
+
+
+def _hover_readout(page, chart: str, fraction: float) -> tuple[float, dict[str, float]]:
+    """Move the mouse to ``fraction`` of a line chart's width; the readout's frequency and
+    each series' value as the page prints them."""
+    box = page.locator(f"{chart} svg").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] * 0.5)
+    page.wait_for_selector(f"{chart} .readout-x")
+    f = _number(page.inner_text(f"{chart} .readout-x b"))
+    rows = page.locator(f"{chart} .readout-row")
+    values = {rows.nth(i).get_attribute("data-series"):
+              _number(rows.nth(i).locator("b").inner_text()) for i in range(rows.count())}
+    return f, values
+
+
 def test_compare_page(page) -> None:
     page.goto(page.base + "/compare")
     page.fill("input[name=dose]", "1 furlong")
     page.click("#run")
     page.wait_for_function("document.getElementById('error').textContent.includes('furlong')")
     page.fill("input[name=dose]", "1 uGy")
+    page.fill("input[name=detector2]", "MAPbI3-SC:1mm:-100V")  # the design test's layer (cached)
     page.fill("input[name=detector3]", "CZT:1mm:-1000V")
-    page.click("#run")
-    page.wait_for_selector("#job progress")  # progress while it runs
-    page.wait_for_selector("#out:not([hidden])", timeout=300_000)
+    page.fill("input[name=size]", "32")
+    job = _job_of(page, "compare", "#run")
+    page.wait_for_selector("#out:not([hidden])")
+    res = job["result"]
+    labels = list(res["curves"])
+    assert labels == ["a-Se 1 mm", "MAPbI3-SC 1 mm", "CZT 1 mm"]
     rows = page.locator("#table tbody tr")
     assert rows.count() == 3
-    assert page.inner_text("#table tbody tr:nth-child(2) td:first-child") == "MAPbI3 1 mm"
     for i in range(1, 4):  # every detector's DQE(0) is a number in (0, 1]
         dqe0 = _number(page.inner_text(f"#table tbody tr:nth-child({i}) td:nth-child(4)"))
         assert 0 < dqe0 <= 1
     assert "d′ NPWE" in page.inner_text("#table thead")
-    page.wait_for_function("document.getElementById('images').naturalWidth > 0 && "
-                           "document.getElementById('curves').naturalWidth > 0")
+    page.wait_for_function("document.getElementById('images').naturalWidth > 0")
+    # three interactive plots, one line per detector, axes named with units
+    for chart, word in (("#mtf", "presampling MTF (1)"), ("#nnps", "normalised NPS (mm²)"),
+                        ("#dqe", "DQE (1)")):
+        assert page.locator(f"{chart} svg polyline").count() == 3
+        texts = page.locator(f"{chart} svg text").all_text_contents()
+        assert word in texts and "spatial frequency (cycles/mm)" in texts
+    # hover: the readout prints, at the sample under the mouse, each detector's value
+    for chart, key in (("#dqe", "dqe"), ("#mtf", "mtf"), ("#nnps", "nnps_mm2")):
+        f, values = _hover_readout(page, chart, 0.45)
+        assert set(values) == set(labels)
+        for label, shown in values.items():
+            grid = res["curves"][label]["frequency_per_mm"]
+            i = min(range(len(grid)), key=lambda j: abs(grid[j] - f))
+            assert f == pytest.approx(grid[i], rel=1e-3)
+            assert shown == pytest.approx(res["curves"][label][key][i], rel=1e-3)
+        assert page.locator(f"{chart} line.crosshair").count() == 1
+    # the keyboard moves the crosshair one sample
+    page.focus("#dqe svg")
+    before = _number(page.inner_text("#dqe .readout-x b"))
+    page.keyboard.press("ArrowRight")
+    assert _number(page.inner_text("#dqe .readout-x b")) > before
+    # the legend hides a detector in all three plots, and shows it again
+    page.click("#mtf .legend-item[data-series='a-Se 1 mm']")
+    for chart in ("#mtf", "#nnps", "#dqe"):
+        assert page.locator(f"{chart} g.series[data-series='a-Se 1 mm']").count() == 0
+        assert page.locator(f"{chart} svg polyline").count() == 2
+        assert page.get_attribute(f"{chart} .legend-item[data-series='a-Se 1 mm']",
+                                  "aria-pressed") == "false"
+    _, values = _hover_readout(page, "#dqe", 0.3)
+    assert set(values) == {"MAPbI3-SC 1 mm", "CZT 1 mm"}
+    # the log axis of the NNPS rescales to what is shown; ticks stay labelled
+    assert len(page.locator("#nnps svg text.tick-label").all_text_contents()) >= 4
+    _shot(page, "compare_toggled")
+    page.click("#dqe .legend-item[data-series='a-Se 1 mm']")
+    assert page.locator("#mtf svg polyline").count() == 3
+    _hover_readout(page, "#dqe", 0.45)
+    page.locator("#images").scroll_into_view_if_needed()
     _shot(page, "compare")
     _copy_shot("compare")
     assert page.errors == []
@@ -302,21 +373,71 @@ def test_design_page(page) -> None:
     page.click("#run")
     page.wait_for_function("document.getElementById('error').textContent.includes('pitch')")
     page.fill("input[name=pitch]", "150 um")
-    page.click("#run")
-    page.wait_for_selector("#out:not([hidden])", timeout=300_000)
+    job = _job_of(page, "design", "#run")
+    page.wait_for_selector("#out:not([hidden])")
     assert page.locator("#mtf polyline").count() == 2  # MTF and DQE
     assert page.locator("#nnps polyline").count() == 1
+    f, values = _hover_readout(page, "#mtf", 0.6)
+    grid = job["result"]["frequency_per_mm"]
+    i = min(range(len(grid)), key=lambda j: abs(grid[j] - f))
+    assert values["MTF"] == pytest.approx(job["result"]["mtf"][i], rel=1e-3)
+    assert values["DQE"] == pytest.approx(job["result"]["dqe"][i], rel=1e-3)
     stages = page.locator("#stages tbody tr")
     assert stages.count() >= 5
     full = _number(page.inner_text("#stages tbody tr:last-child td:nth-child(2)"))
     assert 0 < full <= 1
     assert "quantum efficiency" in page.inner_text("#figures")
+    # the search: a scatter of every evaluated design, the Pareto set marked
+    page.fill("input[name=materials]", "MAPbI3-SC, a-Se")
+    page.fill("input[name=thicknesses]", "0.2 mm, 1 mm")
+    page.fill("input[name=pitches]", "150 um")
+    page.fill("input[name=target]", "qe>0.6")
     page.fill("input[name=population]", "6")
-    page.click("#srun")
-    page.wait_for_selector("#sout:not([hidden])", timeout=300_000)
-    assert page.locator("#pareto tbody tr").count() >= 1
-    dqe = _number(page.inner_text("#pareto tbody tr:first-child td:nth-child(6)"))
-    assert 0 < dqe <= 1
+    job = _job_of(page, "search", "#srun")
+    page.wait_for_selector("#sout:not([hidden])")
+    res = job["result"]
+    assert page.locator("#pareto tbody tr").count() == len(res["pareto"]) >= 1
+    shown = page.locator("#pchart .pt")
+    assert shown.count() == len(res["candidates"])
+    assert page.locator("#pchart .pt.best").count() == sum(c["pareto"] for c in res["candidates"])
+    # designs that miss the target are crosses
+    assert page.locator("#pchart path.pt.bad").count() == sum(not c["feasible"]
+                                                               for c in res["candidates"])
+    texts = page.locator("#pchart svg text").all_text_contents()
+    assert "dqe@1lp/mm (1)" in texts and "mtf@2lp/mm (1)" in texts
+    # hover a Pareto point: its parameters and figures, as in the JSON
+    point = page.locator("#pchart .pt.best").first
+    material, index = point.get_attribute("data-series"), int(point.get_attribute("data-i"))
+    cand = [c for c in res["candidates"] if c["material"] == material][index]
+    point.hover()
+    tip = page.locator("#pchart .chart-tip")
+    tip.wait_for(state="visible")
+    assert material in tip.inner_text() and "Pareto set" in tip.inner_text()
+    for goal in ("dqe@1lp/mm", "mtf@2lp/mm", "qe"):
+        assert _number(tip.locator(f"td[data-key='{goal}']").inner_text()) == pytest.approx(
+            cand[goal], rel=1e-3)
+    assert _number(tip.locator("td[data-key=thickness]").inner_text().split()[0]) == \
+        pytest.approx(cand["thickness"])
+    # click it: the details and the table row are selected
+    point.click()
+    page.wait_for_selector("#candidate:not([hidden])")
+    assert _number(page.inner_text("#candidate td[data-key='dqe@1lp/mm']")) == pytest.approx(
+        cand["dqe@1lp/mm"], rel=1e-3)
+    assert page.locator("#pareto tr.selected").count() == 1
+    assert material in page.inner_text("#pareto tr.selected")
+    assert page.locator("#pchart circle.selected-ring").count() == 1
+    # a material's legend entry hides its points
+    n_mat = sum(c["material"] == material for c in res["candidates"])
+    page.click(f"#pchart .legend-item[data-series='{material}']")
+    assert page.locator("#pchart .pt").count() == len(res["candidates"]) - n_mat
+    page.click(f"#pchart .legend-item[data-series='{material}']")
+    assert page.locator("#pchart .pt").count() == len(res["candidates"])
+    # another pair of axes
+    page.select_option("#ygoal", "thickness")
+    assert "thickness (mm)" in page.locator("#pchart svg text").all_text_contents()
+    page.select_option("#ygoal", "mtf@2lp/mm")
+    page.locator("#pchart .pt.best").first.hover()
+    page.locator("#sout").scroll_into_view_if_needed()
     _shot(page, "design")
     _copy_shot("design")
     assert page.errors == []

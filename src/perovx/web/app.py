@@ -163,7 +163,8 @@ PAGES = {"": "index.html", "materials": "materials.html", "evaluate": "evaluate.
          "lab": "lab.html", "device": "device.html", "imaging": "imaging.html",
          "compare": "compare.html", "design": "design.html", "records": "records.html"}
 #: Static assets the pages share.
-ASSETS = {"perovx.css": "text/css", "perovx.js": "text/javascript"}
+ASSETS = {"perovx.css": "text/css", "perovx.js": "text/javascript",
+          "chart.js": "text/javascript"}
 #: Time limit of one background job (lab analysis, device fit, simulation), s.
 DEFAULT_JOB_TIMEOUT_S = 600.0
 #: Shortest access token accepted, characters.
