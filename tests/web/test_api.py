@@ -105,6 +105,40 @@ def test_lab_job_record_and_export(client: TestClient) -> None:
     assert "pellet-9" in csv and up["sha256"] in csv
 
 
+def test_lab_columns_mapped_per_file(client: TestClient, tmp_path: Path) -> None:
+    from perovx.metrics.lab import IVCurve
+
+    # the example I–V sweep with headers perovx cannot read ("ch1", "ch2": no kind, no unit)
+    rows = [ln for ln in (EXAMPLES / "lab" / "iv_sweep.csv").read_text().splitlines()
+            if ln and not ln.startswith("#")][1:]
+    bare = tmp_path / "scope_export.csv"
+    bare.write_text("ch1;ch2\n" + "\n".join(rows) + "\n")
+    up = _upload(client, bare)
+    assert up["columns"]["guess"] is None and up["columns"]["kinds"] == {}
+    # the page maps the columns: perovx guesses again from the mapped kinds
+    r = client.post(f"/api/uploads/{up['sha256']}/columns",
+                    json={"mapping": {"voltage": "ch1", "current": "ch2"}})
+    assert r.status_code == 200 and r.json()["guess"] == "iv", r.text
+    r = client.post(f"/api/uploads/{up['sha256']}/columns", json={"mapping": {"voltage": "x"}})
+    assert r.status_code == 422 and "'x'" in r.json()["error"]
+    # a second, well-labelled file in the same job keeps its own reading
+    good = _upload(client, EXAMPLES / "lab" / "iv_sweep.csv")
+    r = client.post("/api/jobs/lab", json={"params": {
+        "analysis": "auto", "area": "0.04 cm2", "thickness": "1 mm",
+        "columns_by_file": {"scope_export.csv": {"voltage": "ch1", "current": "ch2"}},
+        "units_by_file": {"scope_export.csv": {"voltage": "V", "current": "A"}}},
+        "uploads": [up["sha256"], good["sha256"]]})
+    job = _wait(client, r.json()["id"])
+    assert job["state"] == "done", job
+    expected = IVCurve.from_file(EXAMPLES / "lab" / "iv_sweep.csv", area_m2=4e-6,
+                                 thickness_m=1e-3).analyze().results_data().to_dict()
+    by_file = {a["file"]: a for a in job["result"]["analyses"]}
+    for name in ("scope_export.csv", "iv_sweep.csv"):
+        assert by_file[name]["analysis"] == "iv"
+        assert by_file[name]["results"]["resistivity_ohm_cm"] == pytest.approx(
+            expected["resistivity_ohm_cm"])
+
+
 def test_lab_job_errors_name_the_page_fields(client: TestClient) -> None:
     up = _upload(client, EXAMPLES / "lab" / "iv_sweep.csv")
     r = client.post("/api/jobs/lab", json={"params": {"analysis": "iv", "thickness": "1 mm"},
@@ -207,6 +241,21 @@ def test_access_token_is_checked_on_every_api_request(tmp_path: Path) -> None:
         assert ok.status_code == 200
     with pytest.raises(ValueError, match="at least 16"):
         create_app(token="short")
+
+
+def test_pages_answer_only_under_the_configured_address(tmp_path: Path) -> None:
+    # a page of another site that resolves its own name to this machine (DNS rebinding)
+    # must not reach the API: the Host header has to name the address perovx listens on
+    app = create_app(workdir=str(tmp_path), store=f"sqlite:///{tmp_path / 'r.sqlite'}",
+                     hosts=("127.0.0.1", "localhost", "::1"))
+    with TestClient(app, base_url="http://localhost:8000") as c:
+        assert c.get("/api/materials").status_code == 200
+        assert c.get("/api/materials", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+        assert c.get("/", headers={"Host": "[::1]:8000"}).status_code == 200
+        for host in ("evil.example:8000", "evil.example", "localhost.evil.example"):
+            r = c.get("/api/materials", headers={"Host": host})
+            assert r.status_code == 421 and "address" in r.json()["error"], host
+            assert c.get("/lab", headers={"Host": host}).status_code == 421
 
 
 def test_no_stack_trace_in_any_error(client: TestClient) -> None:

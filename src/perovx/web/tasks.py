@@ -51,8 +51,17 @@ def _text(params: Mapping[str, Any], key: str, default: str | None = None) -> st
     return text.strip()
 
 
-def table_columns(path: str | Path) -> dict[str, Any]:
+def table_columns(path: str | Path, mapping: Mapping[str, str] | None = None
+                  ) -> dict[str, Any]:
     """Headers of a measurement file, the kinds perovx recognises and its guess.
+
+    Parameters
+    ----------
+    path
+        The measurement file.
+    mapping
+        Kind → header chosen by the user; the guess uses the kinds after it (the
+        ``kinds`` returned are those perovx recognised by itself).
 
     Returns
     -------
@@ -64,7 +73,13 @@ def table_columns(path: str | Path) -> dict[str, Any]:
 
     table = read_table(path)
     kinds = table.kinds()
-    guess, reason = guess_analysis(set(kinds.values()), list(table.headers))
+    effective = {h: k for h, k in kinds.items() if k not in (mapping or {})}
+    for kind, header in (mapping or {}).items():
+        if header not in table.headers:
+            raise InputError(f"{Path(path).name}: no column {header[:40]!r} to read as "
+                             f"{kind[:40]} (columns: {', '.join(table.headers)[:200]})")
+        effective[header] = kind
+    guess, reason = guess_analysis(set(effective.values()), list(table.headers))
     return {"headers": list(table.headers), "kinds": kinds, "guess": guess,
             "reason": reason, "known_kinds": list(KINDS)}
 
@@ -99,6 +114,10 @@ def guess_analysis(kinds: set[str], headers: list[str]) -> tuple[str | None, str
     return None, "no analysis matches these columns; map them below or choose one"
 
 
+#: Most files one lab job maps columns for (``columns_by_file``).
+MAX_MAPPED_FILES = 20
+
+
 def _mapping(params: Mapping[str, Any], key: str) -> dict[str, str] | None:
     raw = params.get(key) or {}
     if not isinstance(raw, Mapping):
@@ -119,7 +138,11 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
 
     ``params``: ``analysis`` (a name of :data:`perovx.metrics.lab.ANALYSES`, or
     ``"auto"``), ``area``, ``thickness``, ``bias`` (text with units, used by the
-    analyses that take them), ``columns`` (kind → header).
+    analyses that take them), ``columns`` (kind → header, for every file) and
+    ``columns_by_file`` (upload name → {kind → header}, for one file; it wins over
+    ``columns``), ``units_by_file`` (upload name → {kind → unit}, for columns whose
+    header gives none). With ``"auto"`` the analysis is guessed from the column kinds
+    after the mapping.
     """
     import matplotlib
 
@@ -133,13 +156,20 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
         raise InputError("no measurement file: upload one or more first")
     chosen = _text(params, "analysis", "auto")
     columns = _mapping(params, "columns")
+    by_file = params.get("columns_by_file") or {}
+    units_by_file = params.get("units_by_file") or {}
+    for key, table in (("columns_by_file", by_file), ("units_by_file", units_by_file)):
+        if not isinstance(table, Mapping) or len(table) > MAX_MAPPED_FILES:
+            raise InputError(f"{key}: a table of file name → {{kind: text}} for at most "
+                             f"{MAX_MAPPED_FILES} files")
     results = []
     figures: dict[str, float] = {}
     for n, (name, path) in enumerate(sorted(inputs.items())):
         progress(f"analysing {name}", n / len(inputs))
+        mapped = _mapping(by_file, name) or columns
         analysis = chosen
         if analysis == "auto":
-            analysis = table_columns(path)["guess"]
+            analysis = table_columns(path, mapped)["guess"]
             if analysis is None:
                 raise InputError(f"{name}: cannot tell the analysis from the columns; choose one "
                                  "in the analysis field")
@@ -160,8 +190,11 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
                                      f"analysis (e.g. {_EXAMPLES[field]})")
                 continue
             kwargs[keyword] = parse_quantity(text, field=row, name=field)
-        if columns:
-            kwargs["columns"] = columns
+        if mapped:
+            kwargs["columns"] = mapped
+        units = _mapping(units_by_file, name)
+        if units and "units" in accepted:
+            kwargs["units"] = units
         run = cls.from_file(path, **kwargs).analyze()
         data = run.results_data()
         stem = f"{n}_{analysis}"
