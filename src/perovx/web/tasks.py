@@ -13,11 +13,12 @@ Nothing here executes or unpickles an upload: tables go through
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import shutil
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,7 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
 
     if not inputs:
         raise InputError("no measurement file: upload one or more first")
+    workdir = Path(workdir).resolve()
     chosen = _text(params, "analysis", "auto")
     columns = _mapping(params, "columns")
     by_file = params.get("columns_by_file") or {}
@@ -195,11 +197,13 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
         units = _mapping(units_by_file, name)
         if units and "units" in accepted:
             kwargs["units"] = units
-        run = cls.from_file(path, **kwargs).analyze()
-        data = run.results_data()
+        with _as_uploaded(path, name, workdir / "inputs") as named:
+            run = cls.from_file(named, **kwargs).analyze()
+            data = run.results_data()
         stem = f"{n}_{analysis}"
         png = workdir / f"{stem}.png"
-        fig = run.plot_analyzed(png)
+        with _as_uploaded(path, name, workdir / "inputs"):
+            fig = run.plot_analyzed(png)
         plt.close(fig)
         row = data.to_dict()
         row["source"] = name  # the upload's name, not the server's path
@@ -215,6 +219,27 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
         files[r["png"]] = r["png"]
         files[r["csv"]] = r["csv"]
     return {"result": {"analyses": results}, "files": files, "figures": figures}
+
+
+@contextlib.contextmanager
+def _as_uploaded(path: Path, name: str, folder: Path) -> Iterator[Path]:
+    """The stored upload ``path`` as a file named ``name`` in the current folder, so that
+    an analysis's messages and plot titles name the user's file, not the server's path.
+
+    ``folder`` (inside the job's folder) holds the copy and is the working folder while
+    the context lasts (a job runs in its own process)."""
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / Path(name).name
+    if not target.exists():
+        shutil.copyfile(path, target)
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield Path(target.name)
+    finally:
+        os.chdir(before)
 
 
 def _figures_csv(data: Any) -> str:

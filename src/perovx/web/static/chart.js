@@ -8,16 +8,6 @@
 PX.COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
 const SVGNS = "http://www.w3.org/2000/svg";
 
-// A tick label: plain decimals in 1e-3…1e5, else m×10ⁿ (10ⁿ alone when m is 1).
-PX.tickLabel = (t) => {
-  if (t === 0) return "0";
-  const a = Math.abs(t);
-  if (a >= 1e-3 && a < 1e5) return Number(t.toPrecision(3)).toString();
-  const e = Math.floor(Math.log10(a) + 1e-9), m = Number((t / Math.pow(10, e)).toPrecision(3));
-  const sup = String(e).replace(/[-0-9]/g, (c) => "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"["-0123456789".indexOf(c)]);
-  return (m === 1 ? "" : m === -1 ? "−" : m + "×") + "10" + sup;
-};
-
 // Axis label with its unit: "spatial frequency (cycles/mm)"; a unit of "1" is shown as (1).
 PX.axisLabel = (ax) => ax.unit ? `${ax.label} (${ax.unit})` : ax.label;
 
@@ -28,7 +18,8 @@ PX.chartGroup = () => ({ hidden: new Set(), charts: [] });
 // spec = {
 //   kind: "line" | "scatter",
 //   series: line: [{label, x:[], y:[], color?, dash?}]
-//           scatter: [{label, color?, points:[{x, y, shape: "best"|"ok"|"bad", data}]}],
+//           scatter: [{label, color?, line?, points:[{x, y, shape: "best"|"ok"|"bad", data}]}]
+//           (line: join the points in order),
 //   x: {label, unit, log?, min?, max?}, y: {label, unit, log?, min?, max?},
 //   width?, height?, group? (PX.chartGroup()), id? (prefix of element ids),
 //   lines?: [{axis: "x"|"y", value, label}]   (dashed reference lines, e.g. a target),
@@ -111,11 +102,14 @@ PX.chart = (host, spec) => {
       py: (y) => H - B - (fy(y) - Y0) / (Y1 - Y0) * (H - B - T),
     };
   };
+  // Log ticks: every mantissa 1–9 within one decade, 1-2-5 over a few, else 1-2-5 with
+  // only the powers of ten labelled (see labelled()).
   const ticks = (lo, hi, log, n) => {
     if (!log) return PX.niceTicks(lo, hi, n);
-    let t = PX.logTicks(lo, hi);
-    if (t.length < 2) t = PX.niceTicks(lo, hi, 4).filter((v) => v > 0);
-    return t;
+    const ms = Math.log10(hi / lo) < 1 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 5], t = [];
+    for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++)
+      for (const m of ms) { const v = m * Math.pow(10, e); if (v >= lo * 0.999 && v <= hi * 1.001) t.push(v); }
+    return t.length >= 2 ? t : PX.niceTicks(lo, hi, 4).filter((v) => v > 0);
   };
   // On a log axis with many ticks only powers of ten carry a label.
   const labelled = (t, log, all) => !log || all.length <= 9 || Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9;
@@ -160,6 +154,10 @@ PX.chart = (host, spec) => {
     for (const ser of visible()) {
       g += `<g class="series" data-series="${PX.esc(ser.label)}">`;
       if (spec.kind === "scatter") {
+        if (ser.line) {  // join the points in their order (a time series)
+          const pts = ser.points.filter((p) => okv(p.x, spec.x.log) && okv(p.y, spec.y.log));
+          g += `<polyline class="join" fill="none" stroke="${ser.color}" stroke-opacity="0.45" stroke-width="1.5" points="${pts.map((p) => `${s.px(p.x).toFixed(2)},${s.py(p.y).toFixed(2)}`).join(" ")}"/>`;
+        }
         ser.points.forEach((p, i) => {
           if (okv(p.x, spec.x.log) && okv(p.y, spec.y.log)) g += marker(p, s.px(p.x), s.py(p.y), ser.color, `data-series="${PX.esc(ser.label)}" data-i="${i}"`);
         });
