@@ -151,6 +151,32 @@ def test_lab_job_errors_name_the_page_fields(client: TestClient) -> None:
     assert "furlong" in job["error"] and "Traceback" not in job["error"]
 
 
+def test_lab_messages_speak_of_the_page() -> None:
+    from perovx.web.tasks import lab_words
+
+    # the analyses' messages name command-line options; the page names its own fields
+    msg = lab_words("data.csv, column 'ch1': the header gives no unit for the voltage; give "
+                    "it with --unit voltage=UNIT (e.g. V)")
+    assert "--" not in msg and "Columns table" in msg and "data.csv" in msg
+    msg = lab_words("trap-filled limit found: give the relative permittivity (--permittivity) "
+                    "to report the trap density and mobility")
+    assert "--" not in msg and "relative permittivity field" in msg
+
+
+def test_lab_permittivity_field(client: TestClient) -> None:
+    up = _upload(client, EXAMPLES / "lab" / "iv_sweep.csv")
+    params = {"analysis": "iv", "area": "0.04 cm2", "thickness": "1 mm"}
+    job = _wait(client, client.post("/api/jobs/lab", json={
+        "params": params, "uploads": [up["sha256"]]}).json()["id"])
+    notes = job["result"]["analyses"][0]["results"]["notes"]
+    assert any("relative permittivity field" in n for n in notes)
+    assert not any("--" in n for n in notes)
+    job = _wait(client, client.post("/api/jobs/lab", json={
+        "params": {**params, "permittivity": "25"}, "uploads": [up["sha256"]]}).json()["id"])
+    res = job["result"]["analyses"][0]["results"]
+    assert any("trap" in k and "density" in k and v for k, v in res.items()), res
+
+
 def test_a_job_can_be_cancelled(client: TestClient) -> None:
     r = client.post("/api/jobs/imaging", json={"params": {"rows": "512", "columns": "512",
                                                           "kernels": "monte_carlo"}})

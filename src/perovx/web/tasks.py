@@ -16,16 +16,17 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
+import re
 import shutil
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from perovx.errors import InputError
+from perovx.errors import InputError, PerovxError
 from perovx.store.records import flat_figures
 
-__all__ = ["ANALYSIS_OPTIONS", "TASKS", "guess_analysis", "table_columns"]
+__all__ = ["ANALYSIS_OPTIONS", "TASKS", "guess_analysis", "lab_words", "table_columns"]
 
 Progress = Callable[[str, float], None]
 
@@ -197,9 +198,16 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
         units = _mapping(units_by_file, name)
         if units and "units" in accepted:
             kwargs["units"] = units
-        with _as_uploaded(path, name, workdir / "inputs") as named:
-            run = cls.from_file(named, **kwargs).analyze()
-            data = run.results_data()
+        permittivity = _text(params, "permittivity")
+        if permittivity is not None and "relative_permittivity" in accepted:
+            kwargs["relative_permittivity"] = parse_quantity(
+                permittivity, "1", name="relative permittivity", minimum=1, maximum=1e4)
+        try:
+            with _as_uploaded(path, name, workdir / "inputs") as named:
+                run = cls.from_file(named, **kwargs).analyze()
+                data = run.results_data()
+        except PerovxError as exc:
+            raise InputError(lab_words(str(exc))) from None
         stem = f"{n}_{analysis}"
         png = workdir / f"{stem}.png"
         with _as_uploaded(path, name, workdir / "inputs"):
@@ -207,6 +215,8 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
         plt.close(fig)
         row = data.to_dict()
         row["source"] = name  # the upload's name, not the server's path
+        if isinstance(row.get("notes"), list):
+            row["notes"] = [lab_words(str(n)) for n in row["notes"]]
         (workdir / f"{stem}.csv").write_text(_figures_csv(data))
         results.append({"file": name, "analysis": analysis, "results": row,
                         "summary": run.results().replace(str(path), name), "png": png.name,
@@ -219,6 +229,30 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
         files[r["png"]] = r["png"]
         files[r["csv"]] = r["csv"]
     return {"result": {"analyses": results}, "files": files, "figures": figures}
+
+
+#: Command-line options of the lab analyses → the lab page's words for them.
+_LAB_FLAGS = (
+    (re.compile(r"(?:give it )?with --unit (\w+)=UNIT"), r"give its unit in the Columns table"),
+    (re.compile(r"--unit (\w+)=(\S+?)(?=[:;,)]|\s|$)"), r"the unit \2 of the \1 column"),
+    (re.compile(r"(?:map the column explicitly )?with --column (\w+)=('[^']*'|\S+)"),
+     r"read \2 as \1 in the Columns table"),
+    (re.compile(r"--column (\w+)=('[^']*'|\S+)"), r"\2 read as \1 (Columns table)"),
+    (re.compile(r"--column\b"), "the Columns table"),
+    (re.compile(r"--unit\b"), "the unit boxes of the Columns table"),
+    (re.compile(r"\(--permittivity\)|--permittivity"), "(the relative permittivity field)"),
+    (re.compile(r"--area\b"), "the electrode area field"),
+    (re.compile(r"--thickness\b"), "the thickness field"),
+    (re.compile(r"--bias\b"), "the bias field"),
+)
+
+
+def lab_words(message: str) -> str:
+    """A lab analysis's message with command-line options named as the lab page's fields
+    (options the page lacks stay as they are)."""
+    for pattern, words in _LAB_FLAGS:
+        message = pattern.sub(words, message)
+    return message
 
 
 @contextlib.contextmanager
