@@ -483,6 +483,11 @@ def test_design_page(page) -> None:
     page.select_option("#ygoal", "thickness")
     assert "thickness (mm)" in page.locator("#pchart svg text").all_text_contents()
     page.select_option("#ygoal", "mtf@2lp/mm")
+    # the selected design goes to the model form above and is modelled
+    with page.expect_response(lambda r: r.url.endswith("/api/jobs/design")):
+        page.click("#model-it")
+    page.wait_for_function(f"document.getElementById('title').textContent.includes("
+                           f"'{cand['bias']:+g} V {cand['pitch']:g} µm')")
     page.locator("#pchart .pt.best").last.hover()
     page.locator("#sout").scroll_into_view_if_needed()
     _shot(page, "design")

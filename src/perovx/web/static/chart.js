@@ -27,7 +27,7 @@ PX.chartGroup = () => ({ hidden: new Set(), charts: [] });
 //   onSelect?: (point) → void                  (scatter click),
 //   digits?: significant digits of the readout (4) }
 PX.chart = (host, spec) => {
-  const W = spec.width || 640, H = spec.height || 380, L = 78, R = 16, T = 14, B = 50;
+  const W = spec.width || 640, H = spec.height || 380, L = 96, R = 16, T = 14, B = 50;
   const group = spec.group || PX.chartGroup();
   group.charts.push(null);
   const slot = group.charts.length - 1;
@@ -102,10 +102,11 @@ PX.chart = (host, spec) => {
       py: (y) => H - B - (fy(y) - Y0) / (Y1 - Y0) * (H - B - T),
     };
   };
-  // Log ticks: every mantissa 1–9 within one decade, 1-2-5 over a few, else 1-2-5 with
-  // only the powers of ten labelled (see labelled()).
+  // Log ticks: plain steps over less than ×3, every mantissa 1–9 within one decade, 1-2-5
+  // over more (with only the powers of ten labelled when they crowd, see labelled()).
   const ticks = (lo, hi, log, n) => {
     if (!log) return PX.niceTicks(lo, hi, n);
+    if (Math.log10(hi / lo) < 0.5) return PX.niceTicks(lo, hi, 5).filter((v) => v > 0);  // under ×3: plain steps
     const ms = Math.log10(hi / lo) < 1 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 5], t = [];
     for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++)
       for (const m of ms) { const v = m * Math.pow(10, e); if (v >= lo * 0.999 && v <= hi * 1.001) t.push(v); }
@@ -149,7 +150,10 @@ PX.chart = (host, spec) => {
     for (const ln of spec.lines || []) {
       if (!okv(ln.value, spec[ln.axis].log)) continue;
       if (ln.axis === "y") g += `<line class="ref" x1="${L}" x2="${W - R}" y1="${s.py(ln.value)}" y2="${s.py(ln.value)}"/><text class="ref-label" x="${W - R - 6}" y="${s.py(ln.value) - 5}" text-anchor="end">${PX.esc(ln.label || "")}</text>`;
-      else g += `<line class="ref" y1="${T}" y2="${H - B}" x1="${s.px(ln.value)}" x2="${s.px(ln.value)}"/><text class="ref-label" x="${s.px(ln.value) + 5}" y="${T + 14}">${PX.esc(ln.label || "")}</text>`;
+      else {
+        const X = s.px(ln.value), right = X > W - R - 120;  // near the right edge: label on the left
+        g += `<line class="ref" y1="${T}" y2="${H - B}" x1="${X}" x2="${X}"/><text class="ref-label" x="${right ? X - 5 : X + 5}" y="${T + 14}" text-anchor="${right ? "end" : "start"}">${PX.esc(ln.label || "")}</text>`;
+      }
     }
     for (const ser of visible()) {
       g += `<g class="series" data-series="${PX.esc(ser.label)}">`;
