@@ -76,6 +76,22 @@ def test_uploads_are_bounded(client: TestClient) -> None:
     assert r.status_code == 413
 
 
+def test_upload_count_is_bounded(client: TestClient, tmp_path: Path) -> None:
+    from perovx.web.uploads import UploadStore
+
+    # the store keeps the newest uploads and deletes the files of the ones it forgets
+    store = UploadStore(tmp_path / "up", max_count=3)
+    ups = [store.add(f"m{i}.csv", f"a,b\n{i},2\n".encode()) for i in range(5)]
+    assert [p.name for p in sorted((tmp_path / "up").iterdir())] == sorted(
+        u.path.name for u in ups[2:])
+    with pytest.raises(ValueError, match="not on this server"):
+        store.get(ups[0].sha256)
+    assert store.get(ups[4].sha256).name == "m4.csv"
+    # one job takes at most 20 uploads
+    r = client.post("/api/jobs/lab", json={"params": {}, "uploads": ["0" * 64] * 21})
+    assert r.status_code == 422 and "20 uploads" in r.json()["error"]
+
+
 def test_lab_job_record_and_export(client: TestClient) -> None:
     from perovx.metrics.lab import IVCurve
 
