@@ -2,7 +2,7 @@
 // Line charts read out every visible series at the hovered sample (crosshair, keyboard
 // arrows too); scatter charts show a point's details on hover and select it on click;
 // legend buttons toggle series, in one chart or in a group of linked charts. No
-// dependencies beyond perovx.js (PX.esc, PX.fmt, PX.niceTicks, PX.logTicks).
+// dependencies beyond perovx.js (PX.el, PX.esc, PX.fmt, PX.niceTicks, PX.tickLabel).
 "use strict";
 
 PX.COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
@@ -14,7 +14,7 @@ PX.axisLabel = (ax) => ax.unit ? `${ax.label} (${ax.unit})` : ax.label;
 // Linked charts share which series are hidden (legend toggles act on all of them).
 PX.chartGroup = () => ({ hidden: new Set(), charts: [] });
 
-// Draw an interactive chart into `host` (a <div>); returns {redraw, select, chart}.
+// Draw an interactive chart into `host` (a <div>); returns {redraw, select, svg}.
 // spec = {
 //   kind: "line" | "scatter",
 //   series: line: [{label, x:[], y:[], color?, dash?}]
