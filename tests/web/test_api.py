@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy
 import pytest
 from fastapi.testclient import TestClient
 
@@ -75,6 +76,22 @@ def test_uploads_are_bounded(client: TestClient) -> None:
     assert r.status_code == 413
 
 
+def test_upload_count_is_bounded(client: TestClient, tmp_path: Path) -> None:
+    from perovx.web.uploads import UploadStore
+
+    # the store keeps the newest uploads and deletes the files of the ones it forgets
+    store = UploadStore(tmp_path / "up", max_count=3)
+    ups = [store.add(f"m{i}.csv", f"a,b\n{i},2\n".encode()) for i in range(5)]
+    assert [p.name for p in sorted((tmp_path / "up").iterdir())] == sorted(
+        u.path.name for u in ups[2:])
+    with pytest.raises(ValueError, match="not on this server"):
+        store.get(ups[0].sha256)
+    assert store.get(ups[4].sha256).name == "m4.csv"
+    # one job takes at most 20 uploads
+    r = client.post("/api/jobs/lab", json={"params": {}, "uploads": ["0" * 64] * 21})
+    assert r.status_code == 422 and "20 uploads" in r.json()["error"]
+
+
 def test_lab_job_record_and_export(client: TestClient) -> None:
     from perovx.metrics.lab import IVCurve
 
@@ -104,6 +121,40 @@ def test_lab_job_record_and_export(client: TestClient) -> None:
     assert "pellet-9" in csv and up["sha256"] in csv
 
 
+def test_lab_columns_mapped_per_file(client: TestClient, tmp_path: Path) -> None:
+    from perovx.metrics.lab import IVCurve
+
+    # the example I–V sweep with headers perovx cannot read ("ch1", "ch2": no kind, no unit)
+    rows = [ln for ln in (EXAMPLES / "lab" / "iv_sweep.csv").read_text().splitlines()
+            if ln and not ln.startswith("#")][1:]
+    bare = tmp_path / "scope_export.csv"
+    bare.write_text("ch1;ch2\n" + "\n".join(rows) + "\n")
+    up = _upload(client, bare)
+    assert up["columns"]["guess"] is None and up["columns"]["kinds"] == {}
+    # the page maps the columns: perovx guesses again from the mapped kinds
+    r = client.post(f"/api/uploads/{up['sha256']}/columns",
+                    json={"mapping": {"voltage": "ch1", "current": "ch2"}})
+    assert r.status_code == 200 and r.json()["guess"] == "iv", r.text
+    r = client.post(f"/api/uploads/{up['sha256']}/columns", json={"mapping": {"voltage": "x"}})
+    assert r.status_code == 422 and "'x'" in r.json()["error"]
+    # a second, well-labelled file in the same job keeps its own reading
+    good = _upload(client, EXAMPLES / "lab" / "iv_sweep.csv")
+    r = client.post("/api/jobs/lab", json={"params": {
+        "analysis": "auto", "area": "0.04 cm2", "thickness": "1 mm",
+        "columns_by_file": {"scope_export.csv": {"voltage": "ch1", "current": "ch2"}},
+        "units_by_file": {"scope_export.csv": {"voltage": "V", "current": "A"}}},
+        "uploads": [up["sha256"], good["sha256"]]})
+    job = _wait(client, r.json()["id"])
+    assert job["state"] == "done", job
+    expected = IVCurve.from_file(EXAMPLES / "lab" / "iv_sweep.csv", area_m2=4e-6,
+                                 thickness_m=1e-3).analyze().results_data().to_dict()
+    by_file = {a["file"]: a for a in job["result"]["analyses"]}
+    for name in ("scope_export.csv", "iv_sweep.csv"):
+        assert by_file[name]["analysis"] == "iv"
+        assert by_file[name]["results"]["resistivity_ohm_cm"] == pytest.approx(
+            expected["resistivity_ohm_cm"])
+
+
 def test_lab_job_errors_name_the_page_fields(client: TestClient) -> None:
     up = _upload(client, EXAMPLES / "lab" / "iv_sweep.csv")
     r = client.post("/api/jobs/lab", json={"params": {"analysis": "iv", "thickness": "1 mm"},
@@ -114,6 +165,32 @@ def test_lab_job_errors_name_the_page_fields(client: TestClient) -> None:
                                            "uploads": [up["sha256"]]})
     job = _wait(client, r.json()["id"])
     assert "furlong" in job["error"] and "Traceback" not in job["error"]
+
+
+def test_lab_messages_speak_of_the_page() -> None:
+    from perovx.web.tasks import lab_words
+
+    # the analyses' messages name command-line options; the page names its own fields
+    msg = lab_words("data.csv, column 'ch1': the header gives no unit for the voltage; give "
+                    "it with --unit voltage=UNIT (e.g. V)")
+    assert "--" not in msg and "Columns table" in msg and "data.csv" in msg
+    msg = lab_words("trap-filled limit found: give the relative permittivity (--permittivity) "
+                    "to report the trap density and mobility")
+    assert "--" not in msg and "relative permittivity field" in msg
+
+
+def test_lab_permittivity_field(client: TestClient) -> None:
+    up = _upload(client, EXAMPLES / "lab" / "iv_sweep.csv")
+    params = {"analysis": "iv", "area": "0.04 cm2", "thickness": "1 mm"}
+    job = _wait(client, client.post("/api/jobs/lab", json={
+        "params": params, "uploads": [up["sha256"]]}).json()["id"])
+    notes = job["result"]["analyses"][0]["results"]["notes"]
+    assert any("relative permittivity field" in n for n in notes)
+    assert not any("--" in n for n in notes)
+    job = _wait(client, client.post("/api/jobs/lab", json={
+        "params": {**params, "permittivity": "25"}, "uploads": [up["sha256"]]}).json()["id"])
+    res = job["result"]["analyses"][0]["results"]
+    assert any("trap" in k and "density" in k and v for k, v in res.items()), res
 
 
 def test_a_job_can_be_cancelled(client: TestClient) -> None:
@@ -208,6 +285,21 @@ def test_access_token_is_checked_on_every_api_request(tmp_path: Path) -> None:
         create_app(token="short")
 
 
+def test_pages_answer_only_under_the_configured_address(tmp_path: Path) -> None:
+    # a page of another site that resolves its own name to this machine (DNS rebinding)
+    # must not reach the API: the Host header has to name the address perovx listens on
+    app = create_app(workdir=str(tmp_path), store=f"sqlite:///{tmp_path / 'r.sqlite'}",
+                     hosts=("127.0.0.1", "localhost", "::1"))
+    with TestClient(app, base_url="http://localhost:8000") as c:
+        assert c.get("/api/materials").status_code == 200
+        assert c.get("/api/materials", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+        assert c.get("/", headers={"Host": "[::1]:8000"}).status_code == 200
+        for host in ("evil.example:8000", "evil.example", "localhost.evil.example"):
+            r = c.get("/api/materials", headers={"Host": host})
+            assert r.status_code == 421 and "address" in r.json()["error"], host
+            assert c.get("/lab", headers={"Host": host}).status_code == 421
+
+
 def test_no_stack_trace_in_any_error(client: TestClient) -> None:
     for method, path, body in (("post", "/api/jobs/nonsense", {}),
                                ("post", "/api/jobs/lab", {"uploads": ["zz"]}),
@@ -265,6 +357,20 @@ def test_compare_job_table_and_pictures(client: TestClient) -> None:
     for name in ("compare_images.png", "compare_curves.png"):
         png = client.get(f"/api/jobs/{job['id']}/files/{name}")
         assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    # the curves the page plots, with their units
+    curves, units = job["result"]["curves"], job["result"]["curve_units"]
+    assert units == {"frequency_per_mm": "cycles/mm", "mtf": "1", "nnps_mm2": "mm²",
+                     "dqe": "1"}
+    assert list(curves) == list(rows)
+    for label, c in curves.items():
+        f = c["frequency_per_mm"]
+        assert len(f) == len(c["mtf"]) == len(c["nnps_mm2"]) == len(c["dqe"]) > 10
+        assert f[0] == 0 and f[-1] == pytest.approx(1 / (2 * 0.150))  # zero to Nyquist (150 µm)
+        assert c["mtf"][0] == pytest.approx(1.0) and min(c["nnps_mm2"]) > 0
+        # the curves are those of the table: DQE(0) and MTF(1 lp/mm) read the same
+        assert c["dqe"][0] == pytest.approx(rows[label]["dqe_at_0_lp_per_mm"], rel=1e-9)
+        mtf1 = float(numpy.interp(1.0, f, c["mtf"]))
+        assert mtf1 == pytest.approx(rows[label]["mtf_at_1_lp_per_mm"], rel=1e-6)
 
 
 @pytest.mark.parametrize(("params", "word"), [
@@ -320,6 +426,18 @@ def test_search_job_pareto_table(client: TestClient) -> None:
     for a in res["pareto"]:
         assert not any(b["dqe@1lp/mm"] > a["dqe@1lp/mm"] and b["mtf@2lp/mm"] > a["mtf@2lp/mm"]
                        for b in res["pareto"])
+    # every evaluated candidate, flagged for the page's scatter
+    cands = res["candidates"]
+    assert len(cands) == res["evaluations"]
+    assert res["targets"] == [{"label": "qe", "op": ">", "value": 0.5, "text": "qe>0.5"}]
+    assert [o["label"] for o in res["objectives"]] == ["dqe@1lp/mm", "mtf@2lp/mm"]
+    key = ("material", "thickness", "bias", "pitch", "beam")
+    front = sorted(tuple(r[k] for k in key) for r in res["pareto"])
+    assert sorted(tuple(c[k] for k in key) for c in cands if c["pareto"]) == front
+    for c in cands:
+        assert c["feasible"] == (c["qe"] > 0.5) and c["violates"] == ([] if c["qe"] > 0.5
+                                                                      else ["qe>0.5"])
+        assert not c["pareto"] or c["feasible"]
 
 
 @pytest.mark.parametrize(("params", "word"), [

@@ -257,8 +257,10 @@ def serve_command(
     if token is not None:
         typer.echo(f"access token{' (made up for this run; shown once)' if made_up else ''}: "
                    f"open http://{host}:{port}/?token={token}")
+    hosts = (host, "localhost", "127.0.0.1", "::1") if loopback else (
+        None if host in ("0.0.0.0", "::") else (host,))  # every address: any name, token kept
     uvicorn.run(create_app(workers=workers, timeout_s=timeout_s, token=token, store=store,
-                           job_timeout_s=job_timeout_s),
+                           job_timeout_s=job_timeout_s, hosts=hosts),
                 host=host, port=port, log_level="warning")
 
 

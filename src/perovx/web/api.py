@@ -80,6 +80,20 @@ def register(app: Any, *, uploads: Any, jobs: Any, store_url: str | None, pool: 
                 out["columns_error"] = out.pop("columns")["error"]
         return out
 
+    @app.post("/api/uploads/{sha256}/columns")
+    async def remap(sha256: str, request: Request) -> dict[str, Any]:
+        """The upload's columns and the analysis guessed after the user's mapping
+        (body ``{"mapping": {kind: header}}``)."""
+        from perovx.web.tasks import _mapping
+
+        data = await _json_body(request)
+        mapping = _mapping(data, "mapping") or {}
+        up = uploads.get(sha256)
+        out = await pool.run(_columns_guarded, str(up.path), mapping)
+        if "error" in out:
+            raise InputError(out["error"])
+        return out
+
     @app.post("/api/jobs/{kind}")
     async def submit(kind: str, request: Request) -> dict[str, Any]:
         data = await _json_body(request)
@@ -194,11 +208,11 @@ def register(app: Any, *, uploads: Any, jobs: Any, store_url: str | None, pool: 
     app.state.table_columns = table_columns
 
 
-def _columns_guarded(path: str) -> dict[str, Any]:
+def _columns_guarded(path: str, mapping: dict[str, str] | None = None) -> dict[str, Any]:
     from perovx.web.app import _guarded
     from perovx.web.tasks import table_columns
 
-    out = _guarded(table_columns, path)
+    out = _guarded(table_columns, path, mapping)
     return out.get("result", out)
 
 

@@ -163,7 +163,8 @@ PAGES = {"": "index.html", "materials": "materials.html", "evaluate": "evaluate.
          "lab": "lab.html", "device": "device.html", "imaging": "imaging.html",
          "compare": "compare.html", "design": "design.html", "records": "records.html"}
 #: Static assets the pages share.
-ASSETS = {"perovx.css": "text/css", "perovx.js": "text/javascript"}
+ASSETS = {"perovx.css": "text/css", "perovx.js": "text/javascript",
+          "chart.js": "text/javascript"}
 #: Time limit of one background job (lab analysis, device fit, simulation), s.
 DEFAULT_JOB_TIMEOUT_S = 600.0
 #: Shortest access token accepted, characters.
@@ -173,7 +174,8 @@ MIN_TOKEN_CHARS = 16
 def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIMEOUT_S,
                token: str | None = None, store: str | None = None,
                workdir: str | None = None,
-               job_timeout_s: float = DEFAULT_JOB_TIMEOUT_S) -> Any:
+               job_timeout_s: float = DEFAULT_JOB_TIMEOUT_S,
+               hosts: tuple[str, ...] | None = None) -> Any:
     """Build the FastAPI application.
 
     Parameters
@@ -193,6 +195,11 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
         shutdown).
     job_timeout_s
         Time limit of one background job, s.
+    hosts
+        Host names the pages are served under (the ``Host`` header of every request
+        must name one, else 421): the address ``perovx serve`` listens on, plus
+        ``localhost`` names for a loopback address, so that another site cannot reach
+        the server through a name of its own (DNS rebinding). ``None``: any host.
     """
     import hmac
     import shutil
@@ -210,6 +217,7 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
 
     if token is not None and len(token) < MIN_TOKEN_CHARS:
         raise InputError(f"--token: at least {MIN_TOKEN_CHARS} characters, got {len(token)}")
+    allowed = None if hosts is None else {h.lower().strip("[]") for h in hosts}
     pool = WorkerPool(workers, timeout_s)
     own_dir = workdir is None
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="perovx-web-"))
@@ -254,6 +262,9 @@ def create_app(*, workers: int = DEFAULT_WORKERS, timeout_s: float = DEFAULT_TIM
     @app.middleware("http")
     async def _bounded(request: Request, call_next: Any) -> Any:
         path = request.url.path
+        if allowed is not None and _host_name(request.headers.get("host", "")) not in allowed:
+            return refuse("this server answers only under the address it was started on "
+                          f"({', '.join(sorted(allowed))})", status=421)
         if path.startswith("/api/") and token is not None:
             given = request.headers.get("authorization", "")
             given = given[7:] if given.lower().startswith("bearer ") else ""
@@ -382,6 +393,14 @@ def _page_words(message: str) -> str:
 
 
 # --------------------------------------------------------------------------- in the workers
+
+
+def _host_name(header: str) -> str:
+    """The host name of a ``Host`` header, without port or IPv6 brackets, lower case."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 def _guarded(func: Any, *args: Any) -> dict[str, Any]:

@@ -34,6 +34,8 @@ WEB_HISTORIES = 20_000
 WEB_ENERGY_GROUPS = 4
 #: Detectors one comparison takes.
 MAX_DETECTORS = 4
+#: Units of the curves the compare and design jobs return (key → unit, for the pages' axes).
+CURVE_UNITS = {"frequency_per_mm": "cycles/mm", "mtf": "1", "nnps_mm2": "mm²", "dqe": "1"}
 
 
 def _text(params: Mapping[str, Any], key: str, default: str | None = None) -> str | None:
@@ -109,8 +111,14 @@ def check_compare(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def compare_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Path,
                  progress: Progress) -> dict[str, Any]:
-    """Run :func:`perovx.design.compare.compare`; its table, PNGs and JSON."""
+    """Run :func:`perovx.design.compare.compare`; its table, curves, PNGs and JSON.
+
+    ``result["curves"]`` holds, per detector label, the model's ``frequency_per_mm``
+    (cycles mm⁻¹, zero to Nyquist), ``mtf`` (1), ``nnps_mm2`` (mm²) and ``dqe`` (1);
+    ``result["curve_units"]`` names those units for the page's axes.
+    """
     from perovx.design.compare import compare
+    from perovx.design.csa import csa_model
 
     opts = check_compare(params)
     n = len(opts["detectors"])
@@ -123,6 +131,13 @@ def compare_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir:
     comparison = compare(opts["detectors"], air_kerma_Gy=opts["air_kerma_Gy"],
                          out=workdir / "compare", phantom=opts["phantom"], shape=opts["shape"],
                          seed=opts["seed"], progress=step)
+    progress("curves", 0.95)
+    curves = {}
+    for label, design in opts["detectors"]:  # the Monte Carlo inputs are cached by now
+        res = csa_model(design, air_kerma_Gy=opts["air_kerma_Gy"])
+        curves[label] = {"frequency_per_mm": (res.frequency_per_m * 1e-3).tolist(),
+                         "mtf": res.mtf.tolist(), "nnps_mm2": (res.nnps_m2 * 1e6).tolist(),
+                         "dqe": res.dqe.tolist()}
     progress("done", 1.0)
     rows = {label: {k: v for k, v in row.items() if k != "design"}
             for label, row in comparison.detectors.items()}
@@ -130,6 +145,7 @@ def compare_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir:
                if isinstance(v, int | float)}
     return {"result": {"detectors": rows, "phantom": opts["phantom"],
                        "air_kerma_uGy": opts["air_kerma_Gy"] * 1e6,
+                       "curves": curves, "curve_units": CURVE_UNITS,
                        "designs": {label: row["design"]
                                    for label, row in comparison.detectors.items()}},
             "files": {"compare_images.png": "compare/compare_images.png",
@@ -192,7 +208,8 @@ def design_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: 
                        "air_kerma_uGy": kerma * 1e6, "nyquist_per_mm": nyq,
                        "frequency_per_mm": (res.frequency_per_m * 1e-3).tolist(),
                        "mtf": res.mtf.tolist(), "nnps_mm2": (res.nnps_m2 * 1e6).tolist(),
-                       "dqe": res.dqe.tolist(), "figures": row, "breakdown": stages,
+                       "dqe": res.dqe.tolist(), "curve_units": CURVE_UNITS, "figures": row,
+                       "breakdown": stages,
                        "additive_e2": res.additive_e2, "notes": list(res.notes)},
             "files": {}, "figures": {k: v for k, v in row.items()
                                      if isinstance(v, int | float)}}
@@ -260,24 +277,11 @@ def check_search(params: Mapping[str, Any]) -> dict[str, Any]:
             "seed": _int(params, "seed", "0", (0, 2**31 - 1))}
 
 
-def search_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Path,
-                progress: Progress) -> dict[str, Any]:
-    """A small NSGA-II search (:func:`perovx.design.search.search`); the Pareto table.
-
-    Rows: material, thickness (mm), bias (V), pitch (µm), beam and each goal's value in
-    its SI unit (named in ``units``).
-    """
+def _rows(ds: Any) -> list[dict[str, Any]]:
+    """Rows of a search dataset: material, thickness (mm), bias (V), pitch (µm), beam and
+    each goal's value in its SI unit (``None`` where not finite)."""
     import numpy as np
 
-    from perovx.design.search import search
-
-    opts = check_search(params)
-    materials = opts.pop("materials")
-    res = search(materials, histories=WEB_HISTORIES,
-                 progress=lambda done, total: progress(f"generation {done} of {total}",
-                                                       0.05 + 0.9 * done / max(total, 1)),
-                 **opts)
-    ds = res.pareto
     rows = []
     for i in range(ds.sizes["candidate"]):
         row = {k: (ds[k].values[i].item() if hasattr(ds[k].values[i], "item")
@@ -287,9 +291,52 @@ def search_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: 
             v = float(ds[name].values[i])
             row[str(name)] = v if np.isfinite(v) else None
         rows.append(row)
+    return rows
+
+
+def _violated(goal: Any, value: float | None) -> bool:
+    """Whether a target (``goal.op`` ``<`` or ``>``, SI bound) is missed by a value."""
+    if value is None:
+        return True
+    return value > goal.value if goal.op == "<" else value < goal.value
+
+
+def search_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Path,
+                progress: Progress) -> dict[str, Any]:
+    """A small NSGA-II search (:func:`perovx.design.search.search`); the Pareto table and
+    every evaluated candidate.
+
+    ``pareto`` rows: material, thickness (mm), bias (V), pitch (µm), beam and each goal's
+    value in its SI unit (named in ``units``). ``candidates``: every evaluated design in
+    the same layout plus ``pareto`` (in the Pareto set), ``feasible`` (meets every target)
+    and ``violates`` (the targets it misses). ``objectives`` and ``targets`` name the
+    goals (targets with ``op`` and SI ``value``).
+    """
+    from perovx.design.search import search
+
+    opts = check_search(params)
+    materials = opts.pop("materials")
+    targets, objectives = opts["targets"], opts["objectives"]
+    res = search(materials, histories=WEB_HISTORIES,
+                 progress=lambda done, total: progress(f"generation {done} of {total}",
+                                                       0.05 + 0.9 * done / max(total, 1)),
+                 **opts)
+    rows = _rows(res.pareto)
+    key = ("material", "thickness", "bias", "pitch", "beam")
+    on_front = {tuple(r[k] for k in key) for r in rows}
+    candidates = []
+    for row in _rows(res.evaluated):
+        missed = [g.text for g in targets if _violated(g, row.get(g.label))]
+        candidates.append({**row, "pareto": tuple(row[k] for k in key) in on_front,
+                           "feasible": not missed, "violates": missed})
     progress("done", 1.0)
-    return {"result": {"pareto": rows, "goals": [str(n) for n in ds.data_vars],
-                       "units": {str(n): ds[n].attrs.get("units", "") for n in ds.data_vars},
+    return {"result": {"pareto": rows, "candidates": candidates,
+                       "goals": [str(n) for n in res.pareto.data_vars],
+                       "objectives": [{"label": g.label, "op": g.op} for g in objectives],
+                       "targets": [{"label": g.label, "op": g.op, "value": g.value,
+                                    "text": g.text} for g in targets],
+                       "units": {str(n): res.pareto[n].attrs.get("units", "")
+                                 for n in res.pareto.data_vars},
                        "unmet": res.unmet, "evaluations": res.evaluations,
                        "elapsed_s": res.elapsed_s},
             "files": {}, "figures": {"evaluations": res.evaluations,

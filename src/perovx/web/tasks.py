@@ -13,18 +13,20 @@ Nothing here executes or unpickles an upload: tables go through
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
+import re
 import shutil
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from perovx.errors import InputError
+from perovx.errors import InputError, PerovxError
 from perovx.store.records import flat_figures
 
-__all__ = ["ANALYSIS_OPTIONS", "TASKS", "guess_analysis", "table_columns"]
+__all__ = ["ANALYSIS_OPTIONS", "TASKS", "guess_analysis", "lab_words", "table_columns"]
 
 Progress = Callable[[str, float], None]
 
@@ -51,8 +53,17 @@ def _text(params: Mapping[str, Any], key: str, default: str | None = None) -> st
     return text.strip()
 
 
-def table_columns(path: str | Path) -> dict[str, Any]:
+def table_columns(path: str | Path, mapping: Mapping[str, str] | None = None
+                  ) -> dict[str, Any]:
     """Headers of a measurement file, the kinds perovx recognises and its guess.
+
+    Parameters
+    ----------
+    path
+        The measurement file.
+    mapping
+        Kind → header chosen by the user; the guess uses the kinds after it (the
+        ``kinds`` returned are those perovx recognised by itself).
 
     Returns
     -------
@@ -64,7 +75,13 @@ def table_columns(path: str | Path) -> dict[str, Any]:
 
     table = read_table(path)
     kinds = table.kinds()
-    guess, reason = guess_analysis(set(kinds.values()), list(table.headers))
+    effective = {h: k for h, k in kinds.items() if k not in (mapping or {})}
+    for kind, header in (mapping or {}).items():
+        if header not in table.headers:
+            raise InputError(f"{Path(path).name}: no column {header[:40]!r} to read as "
+                             f"{kind[:40]} (columns: {', '.join(table.headers)[:200]})")
+        effective[header] = kind
+    guess, reason = guess_analysis(set(effective.values()), list(table.headers))
     return {"headers": list(table.headers), "kinds": kinds, "guess": guess,
             "reason": reason, "known_kinds": list(KINDS)}
 
@@ -99,6 +116,10 @@ def guess_analysis(kinds: set[str], headers: list[str]) -> tuple[str | None, str
     return None, "no analysis matches these columns; map them below or choose one"
 
 
+#: Most files one lab job maps columns for (``columns_by_file``).
+MAX_MAPPED_FILES = 20
+
+
 def _mapping(params: Mapping[str, Any], key: str) -> dict[str, str] | None:
     raw = params.get(key) or {}
     if not isinstance(raw, Mapping):
@@ -119,7 +140,11 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
 
     ``params``: ``analysis`` (a name of :data:`perovx.metrics.lab.ANALYSES`, or
     ``"auto"``), ``area``, ``thickness``, ``bias`` (text with units, used by the
-    analyses that take them), ``columns`` (kind → header).
+    analyses that take them), ``columns`` (kind → header, for every file) and
+    ``columns_by_file`` (upload name → {kind → header}, for one file; it wins over
+    ``columns``), ``units_by_file`` (upload name → {kind → unit}, for columns whose
+    header gives none). With ``"auto"`` the analysis is guessed from the column kinds
+    after the mapping.
     """
     import matplotlib
 
@@ -131,15 +156,23 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
 
     if not inputs:
         raise InputError("no measurement file: upload one or more first")
+    workdir = Path(workdir).resolve()
     chosen = _text(params, "analysis", "auto")
     columns = _mapping(params, "columns")
+    by_file = params.get("columns_by_file") or {}
+    units_by_file = params.get("units_by_file") or {}
+    for key, table in (("columns_by_file", by_file), ("units_by_file", units_by_file)):
+        if not isinstance(table, Mapping) or len(table) > MAX_MAPPED_FILES:
+            raise InputError(f"{key}: a table of file name → {{kind: text}} for at most "
+                             f"{MAX_MAPPED_FILES} files")
     results = []
     figures: dict[str, float] = {}
     for n, (name, path) in enumerate(sorted(inputs.items())):
         progress(f"analysing {name}", n / len(inputs))
+        mapped = _mapping(by_file, name) or columns
         analysis = chosen
         if analysis == "auto":
-            analysis = table_columns(path)["guess"]
+            analysis = table_columns(path, mapped)["guess"]
             if analysis is None:
                 raise InputError(f"{name}: cannot tell the analysis from the columns; choose one "
                                  "in the analysis field")
@@ -160,16 +193,30 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
                                      f"analysis (e.g. {_EXAMPLES[field]})")
                 continue
             kwargs[keyword] = parse_quantity(text, field=row, name=field)
-        if columns:
-            kwargs["columns"] = columns
-        run = cls.from_file(path, **kwargs).analyze()
-        data = run.results_data()
+        if mapped:
+            kwargs["columns"] = mapped
+        units = _mapping(units_by_file, name)
+        if units and "units" in accepted:
+            kwargs["units"] = units
+        permittivity = _text(params, "permittivity")
+        if permittivity is not None and "relative_permittivity" in accepted:
+            kwargs["relative_permittivity"] = parse_quantity(
+                permittivity, "1", name="relative permittivity", minimum=1, maximum=1e4)
+        try:
+            with _as_uploaded(path, name, workdir / "inputs") as named:
+                run = cls.from_file(named, **kwargs).analyze()
+                data = run.results_data()
+        except PerovxError as exc:
+            raise InputError(lab_words(str(exc))) from None
         stem = f"{n}_{analysis}"
         png = workdir / f"{stem}.png"
-        fig = run.plot_analyzed(png)
+        with _as_uploaded(path, name, workdir / "inputs"):
+            fig = run.plot_analyzed(png)
         plt.close(fig)
         row = data.to_dict()
         row["source"] = name  # the upload's name, not the server's path
+        if isinstance(row.get("notes"), list):
+            row["notes"] = [lab_words(str(n)) for n in row["notes"]]
         (workdir / f"{stem}.csv").write_text(_figures_csv(data))
         results.append({"file": name, "analysis": analysis, "results": row,
                         "summary": run.results().replace(str(path), name), "png": png.name,
@@ -182,6 +229,51 @@ def lab_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir: Pat
         files[r["png"]] = r["png"]
         files[r["csv"]] = r["csv"]
     return {"result": {"analyses": results}, "files": files, "figures": figures}
+
+
+#: Command-line options of the lab analyses → the lab page's words for them.
+_LAB_FLAGS = (
+    (re.compile(r"(?:give it )?with --unit (\w+)=UNIT"), r"give its unit in the Columns table"),
+    (re.compile(r"--unit (\w+)=(\S+?)(?=[:;,)]|\s|$)"), r"the unit \2 of the \1 column"),
+    (re.compile(r"(?:map the column explicitly )?with --column (\w+)=('[^']*'|\S+)"),
+     r"read \2 as \1 in the Columns table"),
+    (re.compile(r"--column (\w+)=('[^']*'|\S+)"), r"\2 read as \1 (Columns table)"),
+    (re.compile(r"--column\b"), "the Columns table"),
+    (re.compile(r"--unit\b"), "the unit boxes of the Columns table"),
+    (re.compile(r"\(--permittivity\)|--permittivity"), "(the relative permittivity field)"),
+    (re.compile(r"--area\b"), "the electrode area field"),
+    (re.compile(r"--thickness\b"), "the thickness field"),
+    (re.compile(r"--bias\b"), "the bias field"),
+)
+
+
+def lab_words(message: str) -> str:
+    """A lab analysis's message with command-line options named as the lab page's fields
+    (options the page lacks stay as they are)."""
+    for pattern, words in _LAB_FLAGS:
+        message = pattern.sub(words, message)
+    return message
+
+
+@contextlib.contextmanager
+def _as_uploaded(path: Path, name: str, folder: Path) -> Iterator[Path]:
+    """The stored upload ``path`` as a file named ``name`` in the current folder, so that
+    an analysis's messages and plot titles name the user's file, not the server's path.
+
+    ``folder`` (inside the job's folder) holds the copy and is the working folder while
+    the context lasts (a job runs in its own process)."""
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / Path(name).name
+    if not target.exists():
+        shutil.copyfile(path, target)
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield Path(target.name)
+    finally:
+        os.chdir(before)
 
 
 def _figures_csv(data: Any) -> str:

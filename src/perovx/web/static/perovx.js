@@ -66,6 +66,16 @@ PX.nav = (here) => {
 };
 
 // ---- axes with proper ticks -------------------------------------------------------------
+// A tick label: plain decimals in 1e-3…1e5, else m×10ⁿ (10ⁿ alone when m is 1).
+PX.tickLabel = (t) => {
+  if (t === 0) return "0";
+  const a = Math.abs(t);
+  if (a >= 1e-3 && a < 1e5) return Number(t.toPrecision(3)).toString();
+  const e = Math.floor(Math.log10(a) + 1e-9), m = Number((t / Math.pow(10, e)).toPrecision(3));
+  const sup = String(e).replace(/[-0-9]/g, (c) => "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"["-0123456789".indexOf(c)]);
+  return (m === 1 ? "" : m === -1 ? "−" : m + "×") + "10" + sup;
+};
+
 PX.niceTicks = (lo, hi, n) => {
   const span = hi - lo || Math.abs(hi) || 1;
   const raw = span / (n || 5), mag = Math.pow(10, Math.floor(Math.log10(raw)));
@@ -108,10 +118,10 @@ PX.plot = (svg, series, opts) => {
   let g = "";
   for (const t of xt) g += `<line x1="${px(t)}" y1="${T}" x2="${px(t)}" y2="${H - B}" stroke="#eee"/>
     <line x1="${px(t)}" y1="${H - B}" x2="${px(t)}" y2="${H - B + 5}" stroke="#444"/>
-    <text x="${px(t)}" y="${H - B + 19}" text-anchor="middle" font-size="13">${PX.fmt(t, 3)}</text>`;
+    <text x="${px(t)}" y="${H - B + 19}" text-anchor="middle" font-size="13">${PX.tickLabel(t)}</text>`;
   for (const t of yt) g += `<line x1="${L}" y1="${py(t)}" x2="${W - R}" y2="${py(t)}" stroke="#eee"/>
     <line x1="${L - 5}" y1="${py(t)}" x2="${L}" y2="${py(t)}" stroke="#444"/>
-    <text x="${L - 8}" y="${py(t) + 4}" text-anchor="end" font-size="13">${PX.fmt(t, 3)}</text>`;
+    <text x="${L - 8}" y="${py(t) + 4}" text-anchor="end" font-size="13">${PX.tickLabel(t)}</text>`;
   g += `<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - B - T}" fill="none" stroke="#444"/>`;
   const clip = "clip" + Math.random().toString(36).slice(2, 9);
   g += `<clipPath id="${clip}"><rect x="${L}" y="${T}" width="${W - L - R}" height="${H - B - T}"/></clipPath><g clip-path="url(#${clip})">`;
