@@ -238,6 +238,13 @@ def _imaging_section(folder: Path, progress: Progress, *, kernels: str) -> Secti
     return Section("Imaging", text, (table,), figures)
 
 
+def _timefilm_section(folder: Path, progress: Progress) -> Section:
+    from perovx.report.timefilm import timefilm_section
+
+    progress("time and film (drift, lag, ghosting; process films)", 0, 1)
+    return timefilm_section(folder)
+
+
 def _design_section(folder: Path, progress: Progress) -> Section:
     """Inverse design on the cascaded-systems model: targets, objective, Pareto set."""
     import matplotlib.pyplot as plt
@@ -323,6 +330,7 @@ def run_demo(
         report.add(_lab_section(tmp, step))
         report.add(_device_section(tmp, step))
         report.add(_imaging_section(tmp, step, kernels=imaging_kernels))
+        report.add(_timefilm_section(tmp, step))
         report.add(_design_section(tmp, step))
         index = report.write(tmp)
     return out / index.name
