@@ -65,19 +65,19 @@ class DriftCase:
     source: str
 
 
-#: Activation energies of ion migration quoted by the review (section 2.1 and 3.1.2/3.2).
+#: Activation energies of ion migration quoted by the review (§2.1, §3.1.2 and §3.2.1).
 DRIFT_CASES: tuple[DriftCase, ...] = (
     DriftCase("MAPbI3 / MAPbBr3 (3D, typical)", "3D lead", 0.19, "upper",
               "review §2.1: 'typically below 0.19 eV' for 3D MAPbI3 and MAPbBr3"),
     DriftCase("MAPbI3 single crystal", "3D lead", 0.25, "",
-              "review §3.1 (compared in ref. 96: M. Zhang et al., J. Phys. Chem. Lett., "
+              "review §3.1.2 (compared in ref. 96: M. Zhang et al., J. Phys. Chem. Lett., "
               "2021, 12, 6961)"),
     DriftCase("MAPbI3-LLP (nylon membrane, laminated)", "3D lead", 0.54, "",
-              "review §3.1, ref. 96 (same paper)"),
+              "review §3.1.2, ref. 96 (same paper)"),
     DriftCase("MA3Bi2I9 single crystal", "bismuth", 0.46, "",
               "review §2.1, ref. 53: X. Zheng et al., J. Energy Chem., 2020, 49, 299"),
     DriftCase("MA3Bi2I9 film, 10 % MCl (blade-coated)", "bismuth", 0.59, "",
-              "review §3.2, ref. 80: S. Dong et al., J. Mater. Chem. C, 2022, 10, 6236"),
+              "review §3.2.1, ref. 80: S. Dong et al., J. Mater. Chem. C, 2022, 10, 6236"),
 )
 
 #: The review's measured comparison of dark-current drift (§2.1, ref. 68: Y. Liu et al.,
@@ -93,7 +93,7 @@ LAG_GHOST_GAP = (
     "against a paper's table or figure for this report, and perovx does not invent them. "
     "The review itself gives no numbers: it asks of a film that it 'reduce ghosting' and "
     "'have a fast response speed to avoid imaging lag' (§3, requirements 7 and 8) and "
-    "reports ghosting for MAPbI3 films with PVB and PMMA blocking layers (§3.2). To fill "
+    "reports ghosting for MAPbI3 films with PVB and PMMA blocking layers (§3.2.1). To fill "
     "the gap for "
     "your detector: record its X-ray response (beam on/off steps) and fit it with perovx "
     "device fit, whose response block returns the lag fraction and lag time constant; put "
@@ -105,13 +105,13 @@ LAG_GHOST_GAP = (
 #: Frequency at MTF 0.2 the review reports for the device closest to each process, lp/mm,
 #: and the device (review §3.1–3.2); None where the review gives no value.
 REVIEW_MTF20: dict[str, tuple[float | None, str]] = {
-    "pressing": (3.0, "pressed MAPbI3 wafer on a TFT, 'around 3 lp/mm' (§3.1); "
+    "pressing": (3.0, "pressed MAPbI3 wafer on a TFT, 'around 3 lp/mm' (§3.1.1); "
                       "pressed Cs2AgBiBr6 wafer 4.9 lp/mm (ref. 83)"),
     "membrane_filling": (3.5, "membrane-filled 3D lead perovskite array, 7 × 11 pixels "
-                              "(§3.1)"),
-    "blade_coating": (3.1, "blade-coated MAPbI3, crystallites of tens of µm (§3.2, ref. 63)"),
+                              "(§3.1.2)"),
+    "blade_coating": (3.1, "blade-coated MAPbI3, crystallites of tens of µm (§3.2.1, ref. 63)"),
     "spray_coating": (None, "no MTF given; columnar grains smaller than a pixel: "
-                           "crosstalk 'may be reduced' (§3.2)"),
+                           "crosstalk 'may be reduced' (§3.2.2)"),
     "vapour_deposition": (None, "no MTF given"),
     "single_crystal": (None, "no MTF given for a single-crystal panel"),
 }
