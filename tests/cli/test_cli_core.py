@@ -110,6 +110,7 @@ def test_demo_writes_report_and_never_overwrites(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = (out / "index.html").read_text()
     assert "MA3Bi2I9" in html and "CZT" in html and "Lab analysis" in html
+    assert "Time and film" in html and (out / "timefilm_drift.png").stat().st_size > 1000
     assert (out / "lab_xray_response.png").stat().st_size > 1000
     for png in ("attenuation.png", "s_over_s0_vs_thickness.png", "reported_vs_predicted.png"):
         assert (out / png).stat().st_size > 1000

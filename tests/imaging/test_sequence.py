@@ -183,9 +183,13 @@ def test_outputs_are_multi_frame_tiff_dicom_json_and_plot(tmp_path: Path) -> Non
         name = "fluoro"
         formats = ["tiff", "dicom", "json"]
         """)
-    res = simulate_sequence(cfg)
-    assert tifffile.imread(res.files["tiff"]).shape == (4, 32, 32)
-    assert int(pydicom.dcmread(res.files["dicom"]).NumberOfFrames) == 4
+    res = simulate_sequence(cfg, keep_frames=True)
+    assert res.frames_dn is not None
+    # the streamed files hold exactly the frames computed (16-bit DN)
+    expected = np.clip(np.rint(res.frames_dn), 0, 65535).astype(np.uint16)
+    assert np.array_equal(tifffile.imread(res.files["tiff"]), expected)
+    dicom = pydicom.dcmread(res.files["dicom"])
+    assert int(dicom.NumberOfFrames) == 4 and np.array_equal(dicom.pixel_array, expected)
     report = json.loads(Path(res.files["json"]).read_text())
     assert report["frames"] == 4 and Path(res.files["plot"]).is_file()
     # the edge moved by 3 pixels per frame: the frames differ
@@ -235,5 +239,68 @@ def test_fluoroscopy_example_runs_on_a_small_panel(tmp_path: Path) -> None:
     data["acquisition"]["frames"] = 5
     data["output"]["directory"] = str(tmp_path)
     res = simulate_sequence(parse_config(data, source="fluoroscopy_sequence.toml"))
-    assert res.frames_dn.shape == (5, 16, 16)
+    assert res.frames_dn is None  # streamed to the files, not kept
+    import tifffile
+
+    assert tifffile.imread(res.files["tiff"]).shape == (5, 16, 16)
     assert Path(res.files["tiff"]).is_file() and Path(res.files["dicom"]).is_file()
+
+
+def _peak_bytes(tmp_path: Path, frames: int, *, keep: bool, name: str) -> int:
+    """Peak traced memory of a written 64 x 64 fluoroscopy sequence, bytes."""
+    import tracemalloc
+
+    (tmp_path / name).mkdir()
+    cfg = load_config(_config(tmp_path / name, f"""\
+        pattern = "fluoroscopy"
+        frames = {frames}
+        air_kerma = "1 uGy"
+
+        [output]
+        directory = "out"
+        name = "stream"
+        formats = ["tiff", "dicom"]
+        """, base=BASE.replace("rows = 32", "rows = 64").replace("columns = 32",
+                                                                 "columns = 64")))
+    tracemalloc.start()
+    try:
+        simulate_sequence(cfg, keep_frames=keep)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow  # ~140 frames simulated (about 10 s of CPU)
+def test_streamed_frames_keep_peak_memory_flat(tmp_path: Path) -> None:
+    frame_bytes = 64 * 64 * 4
+    _peak_bytes(tmp_path, 2, keep=False, name="warm")  # caches (spectra, kernels) first
+    peak8 = _peak_bytes(tmp_path, 8, keep=False, name="a")
+    peak64 = _peak_bytes(tmp_path, 64, keep=False, name="b")
+    kept64 = _peak_bytes(tmp_path, 64, keep=True, name="c")
+    # 56 more frames add less than 4 frames' worth when streamed ...
+    assert peak64 - peak8 < 4 * frame_bytes, (peak8, peak64)
+    # ... while keeping them adds (at least) all 64 float32 frames
+    assert kept64 - peak64 > 0.9 * 64 * frame_bytes, (peak64, kept64)
+
+
+def test_dicom_stream_above_its_limit_is_refused_before_any_work(tmp_path: Path) -> None:
+    from perovx.io.frames import DICOM_MAX_PIXEL_BYTES, check_stream
+
+    cfg = load_config(_config(tmp_path, """\
+        pattern = "fluoroscopy"
+        frames = 600
+        air_kerma = "1 uGy"
+
+        [output]
+        directory = "out"
+        formats = ["tiff", "dicom"]
+        """, base=BASE.replace("rows = 32", "rows = 2048").replace("columns = 32",
+                                                                   "columns = 2048")))
+    # 600 x 2048 x 2048 x 2 bytes = 5.03e9 > 2**32 - 2
+    assert 600 * 2048 * 2048 * 2 > DICOM_MAX_PIXEL_BYTES
+    with pytest.raises(InputError, match=r"\[acquisition\] frames: 600 frames of 2048 × 2048 "
+                                         r"pixels make 4.69 GiB .* use at most 511 frames"):
+        simulate_sequence(cfg)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    check_stream("tiff", frames=600, shape=(2048, 2048))  # BigTIFF: no such limit
+    check_stream("dicom", frames=511, shape=(2048, 2048))

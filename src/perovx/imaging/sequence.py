@@ -27,14 +27,22 @@ behind reaches the next ones:
   the calibration: the time between the offset/gain calibration and the exposure
   (``calibration_delay``) shows as a baseline error.
 
-Frames are computed one at a time; the corrected frames are kept as float32 (4 bytes
-per pixel and frame, counted by :func:`perovx.readout.estimate.estimate`) and written
-as a multi-frame TIFF and DICOM through :mod:`perovx.io.atomic`, with a JSON report of
-lag (first and n-th frame), ghosting and their decay, and their plots.
+Frames are computed one at a time and streamed: each corrected frame goes, as 16-bit
+DN, straight into the multi-frame TIFF and DICOM (:class:`perovx.io.frames.FrameStreamWriter`,
+published under their final names when the last frame is in), and into running per-frame
+figures (means, variance, ghost regions) from which the JSON report of lag (first and
+n-th frame), ghosting, drift and their plots are made; so the memory of a written
+sequence does not grow with its frame count. The frames are kept in memory (float32,
+4 bytes per pixel and frame, counted by :func:`perovx.readout.estimate.estimate`) only
+when nothing is written or when asked (``keep_frames``). Limits: at most
+:data:`~perovx.readout.config_schema.MAX_SEQUENCE_FRAMES` frames; a DICOM sequence at
+most :data:`~perovx.io.frames.DICOM_MAX_PIXEL_BYTES` of pixel data (refused before any
+work); the estimated memory and time within the run's limits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Sequence
@@ -280,7 +288,8 @@ class SequenceResult:
     ----------
     frames_dn
         Offset- and gain-corrected frames, ADC codes above offset, float32
-        (frames, rows, columns).
+        (frames, rows, columns); ``None`` when the frames were streamed to files and not
+        kept (``keep_frames``).
     times_s
         Start of each frame after bias-on, s.
     air_kerma_Gy
@@ -293,7 +302,7 @@ class SequenceResult:
         Files written (kind → path).
     """
 
-    frames_dn: np.ndarray = field(repr=False)
+    frames_dn: np.ndarray | None = field(repr=False)
     times_s: np.ndarray
     air_kerma_Gy: np.ndarray
     response: TemporalResponse
@@ -350,6 +359,7 @@ def simulate_sequence(
     write: bool = True,
     overwrite: bool = False,
     limits: Limits | None = None,
+    keep_frames: bool | None = None,
 ) -> SequenceResult:
     """Simulate the frame sequence of a configuration with an ``[acquisition]`` section.
 
@@ -365,6 +375,10 @@ def simulate_sequence(
     limits
         Memory and time limits; a sequence estimated above them is refused before any
         work (:func:`perovx.readout.estimate.check_resources`).
+    keep_frames
+        Keep every corrected frame in :attr:`SequenceResult.frames_dn` (memory grows with
+        the frame count). Default: only when no image file is written; written frames
+        are streamed to the files one at a time.
 
     Returns
     -------
@@ -377,10 +391,17 @@ def simulate_sequence(
     acq = cfg.acquisition
     if acq is None:
         raise InputError(f"{cfg.source}: simulate_sequence needs an [acquisition] section")
-    check_resources(cfg, limits)
     paths = _output_paths(cfg) if write and cfg.output.directory is not None else {}
+    streams = [k for k in ("tiff", "dicom") if k in paths]
+    keep = (not streams) if keep_frames is None else bool(keep_frames)
+    from perovx.io.frames import check_stream
+
+    for kind in streams:
+        check_stream(kind, frames=acq.frames, shape=cfg.panel.shape,
+                     where=f"{cfg.source}: [acquisition] frames: ")
+    check_resources(cfg, limits, keep_frames=keep)
     if not paths:
-        return _run_sequence(cfg, paths, overwrite=overwrite)
+        return _run_sequence(cfg, paths, overwrite=overwrite, keep=keep)
     from perovx.io.atomic import check_new, claim
 
     # the output set is claimed for the whole run (a second run into it stops at once)
@@ -389,11 +410,29 @@ def simulate_sequence(
             for p in paths.values():
                 check_new(p, what="sequence output",
                           hint="use --overwrite or another [output] name")
-        return _run_sequence(cfg, paths, overwrite=overwrite)
+        return _run_sequence(cfg, paths, overwrite=overwrite, keep=keep)
+
+
+class _FrameStats:
+    """Running per-frame figures of the corrected frames (what the report needs)."""
+
+    def __init__(self, n: int, block: np.ndarray) -> None:
+        self.means = np.empty(n)      # mean inside a 2-pixel border (all when ≤ 8 pixels)
+        self.variance = np.empty(n)   # variance of the whole frame about its mean
+        self.inside, self.outside = _ghost_regions(block)
+        self.inside_means = np.empty(n)
+        self.outside_means = np.empty(n)
+
+    def add(self, i: int, frame: np.ndarray) -> None:
+        inner = frame[2:-2, 2:-2] if min(frame.shape) > 8 else frame
+        self.means[i] = float(inner.mean())
+        self.variance[i] = float(frame.var())
+        self.inside_means[i] = float(frame[self.inside].mean()) if self.inside.any() else 0.0
+        self.outside_means[i] = float(frame[self.outside].mean()) if self.outside.any() else 0.0
 
 
 def _run_sequence(cfg: SimulateConfig, paths: dict[str, Path], *,
-                  overwrite: bool) -> SequenceResult:
+                  overwrite: bool, keep: bool) -> SequenceResult:
     from perovx.readout.correction import calibrate, correct
     from perovx.readout.frame import collected_charge, read_out
     from perovx.readout.simulate import _fluence, build_object, build_system
@@ -451,7 +490,7 @@ def _run_sequence(cfg: SimulateConfig, paths: dict[str, Path], *,
 
     exposures = exposure_pattern(acq)
     n = len(exposures)
-    frames = np.empty((n, rows, cols), dtype=np.float32)
+    frames = np.empty((n, rows, cols), dtype=np.float32) if keep else None
     times = t0 + np.arange(n) * period
     kerma = np.array([e.air_kerma_Gy for e in exposures])
     f = np.asarray(response.lag_fractions, dtype=float)
@@ -463,36 +502,49 @@ def _run_sequence(cfg: SimulateConfig, paths: dict[str, Path], *,
     block_cells = np.repeat(np.repeat(block, os_, axis=0), os_, axis=1)
     dark_mean = np.empty(n)
     saturated = np.zeros((rows, cols), dtype=bool)
-    for i, exp in enumerate(exposures):
-        history *= ghost_decay
-        if exp.air_kerma_Gy > 0:
-            shift = round(exp.shift_m / cell)
-            flu = _shifted(fluence, shift, open_f)
-            if exp.region == "block":
-                flu = np.where(block_cells[None], flu, 0.0).astype(np.float32)
-            photons = flu * np.float32(exp.air_kerma_Gy * area)
-            signal = collected_charge(photons, imager.spreads, out_shape=panel.shape, seed=rng,
-                                      interaction_factor=inter, gain_factor=gain,
-                                      kernel_cache=cache)
-            signal = signal * response.ghost_factor(history)
-            relative = _pixels(flu.sum(axis=0), os_, (rows, cols)) / open_sum
-            received = relative * exp.air_kerma_Gy
-        else:
-            signal = np.zeros((rows, cols))
-            received = 0.0
-        # multi-exponential lag: release of the reservoirs, then trapping of this frame
-        released = ((1.0 - a)[:, None, None] * reservoirs).sum(axis=0) if f.size else 0.0
-        reservoirs = a[:, None, None] * reservoirs + f[:, None, None] * signal[None]
-        charge = (1.0 - f.sum()) * signal + released
-        dark_e = imager.dark_charge_e(times[i], t_int)
-        dark_mean[i] = float(np.mean(dark_e))
-        result = read_out(charge, no_lag_panel, dark_e=dark_e, pattern=imager.pattern, seed=rng)
-        frames[i] = correct(result.dn, calibration).astype(np.float32)
-        saturated += result.saturated
-        history = history + received
+    stats = _FrameStats(n, block)
+    with contextlib.ExitStack() as streams:
+        # the image files are open for the whole loop and published after the last frame
+        writers = [streams.enter_context(w)
+                   for w in _writers(cfg, paths, times, kerma, overwrite=overwrite)]
+        for i, exp in enumerate(exposures):
+            history *= ghost_decay
+            if exp.air_kerma_Gy > 0:
+                shift = round(exp.shift_m / cell)
+                flu = _shifted(fluence, shift, open_f)
+                if exp.region == "block":
+                    flu = np.where(block_cells[None], flu, 0.0).astype(np.float32)
+                photons = flu * np.float32(exp.air_kerma_Gy * area)
+                signal = collected_charge(photons, imager.spreads, out_shape=panel.shape,
+                                          seed=rng, interaction_factor=inter,
+                                          gain_factor=gain, kernel_cache=cache)
+                signal = signal * response.ghost_factor(history)
+                relative = _pixels(flu.sum(axis=0), os_, (rows, cols)) / open_sum
+                received = relative * exp.air_kerma_Gy
+            else:
+                signal = np.zeros((rows, cols))
+                received = 0.0
+            # multi-exponential lag: release of the reservoirs, then trapping of this frame
+            released = ((1.0 - a)[:, None, None] * reservoirs).sum(axis=0) if f.size else 0.0
+            reservoirs = a[:, None, None] * reservoirs + f[:, None, None] * signal[None]
+            charge = (1.0 - f.sum()) * signal + released
+            dark_e = imager.dark_charge_e(times[i], t_int)
+            dark_mean[i] = float(np.mean(dark_e))
+            result = read_out(charge, no_lag_panel, dark_e=dark_e, pattern=imager.pattern,
+                              seed=rng)
+            frame = correct(result.dn, calibration).astype(np.float32)
+            stats.add(i, frame)
+            if frames is not None:
+                frames[i] = frame
+            if writers:
+                data16 = np.clip(np.rint(frame), 0, 65535).astype(np.uint16)
+                for w in writers:
+                    w.write(data16)
+            saturated |= result.saturated
+            history = history + received
 
-    report = _report(frames, exposures, response, period, acq, dark_mean, panel.dn_per_electron,
-                     block)
+    report = _report(stats, exposures, response, period, acq, dark_mean, panel.dn_per_electron,
+                     (rows, cols))
     report["saturated_fraction"] = float(saturated.mean())
     report["calibration_valid"] = bool(calibration.valid)
     if saturated.any():
@@ -505,27 +557,36 @@ def _run_sequence(cfg: SimulateConfig, paths: dict[str, Path], *,
     res = SequenceResult(frames_dn=frames, times_s=times, air_kerma_Gy=kerma, response=response,
                          report=report)
     if paths:
-        files = _write(res, cfg, paths, overwrite=overwrite)
+        files = {k: str(paths[k]) for k in ("tiff", "dicom") if k in paths}
+        files.update(_write(res, paths, files, overwrite=overwrite))
         res = replace(res, files=files)
     return res
 
 
-def _roi_means(frames: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Mean of each frame inside ``mask`` (all pixels but a 2-pixel border when None)."""
-    if mask is None:
-        inner = frames[:, 2:-2, 2:-2] if min(frames.shape[1:]) > 8 else frames
-        return inner.reshape(inner.shape[0], -1).mean(axis=1)
-    return frames[:, mask].mean(axis=1)
+def _writers(cfg: SimulateConfig, paths: dict[str, Path], times: np.ndarray,
+             kerma: np.ndarray, *, overwrite: bool) -> list[Any]:
+    """One frame-stream writer per image file of the sequence (TIFF, DICOM)."""
+    from perovx.io.frames import FrameStreamWriter
+
+    acq = cfg.acquisition
+    assert acq is not None
+    meta = {"title": cfg.title, "frame_rate_Hz": acq.frame_rate_Hz,
+            "frame_times_s": times.tolist(), "units": "DN above offset",
+            "air_kerma_Gy": kerma.tolist()}
+    return [FrameStreamWriter(paths[k], kind=k, frames=len(times), shape=cfg.panel.shape,
+                              pixel_pitch_m=cfg.panel.pixel_pitch_m, metadata=meta,
+                              overwrite=overwrite)
+            for k in ("tiff", "dicom") if k in paths]
 
 
-def _report(frames: np.ndarray, exposures: Sequence[FrameExposure], response: TemporalResponse,
-            period: float, acq: AcquisitionConfig, dark_e: np.ndarray, dn_per_e: float,
-            block: np.ndarray) -> dict[str, Any]:
-    """Lag, ghost and drift figures measured on the corrected frames."""
-    means = _roi_means(frames, None)
+def _report(stats: _FrameStats, exposures: Sequence[FrameExposure],
+            response: TemporalResponse, period: float, acq: AcquisitionConfig,
+            dark_e: np.ndarray, dn_per_e: float, shape: tuple[int, int]) -> dict[str, Any]:
+    """Lag, ghost and drift figures measured on the corrected frames (running figures)."""
+    means = stats.means
     out: dict[str, Any] = {
         "pattern": acq.pattern,
-        "frames": int(frames.shape[0]),
+        "frames": len(exposures),
         "frame_rate_Hz": acq.frame_rate_Hz,
         "mean_dn": means.tolist(),
         "dark_drift_dn": ((dark_e - dark_e[0]) * dn_per_e).tolist(),
@@ -539,9 +600,10 @@ def _report(frames: np.ndarray, exposures: Sequence[FrameExposure], response: Te
             len(exposures), k + acq.pulse_every)
         n = np.arange(1, stop - k)
         measured = (means[k + 1: stop] - baseline) / signal if signal != 0 else np.zeros(n.size)
-        pixels = frames.shape[1] * frames.shape[2]
-        noise = float(np.std(frames[k + 1: stop] - frames[k + 1: stop].mean(axis=(1, 2),
-                                                                             keepdims=True)))
+        pixels = shape[0] * shape[1]
+        # pooled deviation of the dark frames about their own means
+        after = stats.variance[k + 1: stop]
+        noise = float(np.sqrt(after.mean())) if after.size else 0.0
         out["lag"] = {
             "frames_after_exposure": n.tolist(),
             "measured": measured.tolist(),
@@ -553,8 +615,7 @@ def _report(frames: np.ndarray, exposures: Sequence[FrameExposure], response: Te
         }
     if acq.pattern == "ghost":
         k = acq.exposed_frame
-        inside, outside = _ghost_regions(block)
-        ratio = _roi_means(frames, inside)[k + 1:] / _roi_means(frames, outside)[k + 1:]
+        ratio = stats.inside_means[k + 1:] / stats.outside_means[k + 1:]
         n = np.arange(1, len(exposures) - k)
         model = _ghost_model(exposures, response, period, k)
         out["ghost"] = {
@@ -609,42 +670,22 @@ def _output_paths(cfg: SimulateConfig) -> dict[str, Path]:
     return paths
 
 
-def _write(res: SequenceResult, cfg: SimulateConfig, paths: dict[str, Path], *,
+def _write(res: SequenceResult, paths: dict[str, Path], files: dict[str, str], *,
            overwrite: bool) -> dict[str, str]:
-    from perovx.io.atomic import write_text
-    from perovx.io.serialize import jsonable
-
-    pitch = cfg.panel.pixel_pitch_m
-    meta = {"title": cfg.title, "frame_rate_Hz": cfg.acquisition.frame_rate_Hz,  # type: ignore[union-attr]
-            "frame_times_s": res.times_s.tolist(), "units": "DN above offset",
-            "air_kerma_Gy": res.air_kerma_Gy.tolist()}
-    data16 = np.clip(np.rint(res.frames_dn), 0, 65535).astype(np.uint16)
-    files: dict[str, str] = {}
-    if "tiff" in paths:
-        from perovx.io.images import write_tiff
-
-        write_tiff(paths["tiff"], data16, pixel_pitch_m=pitch, metadata=meta,
-                   overwrite=overwrite)
-        files["tiff"] = str(paths["tiff"])
-    if "dicom" in paths:
-        from perovx.io.images import write_dicom
-
-        write_dicom(paths["dicom"], data16, pixel_pitch_m=pitch, metadata=meta,
-                    overwrite=overwrite)
-        files["dicom"] = str(paths["dicom"])
-    fig = plot_sequence(res)
-    from perovx.io.atomic import save_figure
-
-    save_figure(fig, paths["plot"], overwrite=overwrite, dpi=100)
+    """The plot and the JSON report (the image files are already streamed)."""
     import matplotlib.pyplot as plt
 
+    from perovx.io.atomic import save_figure, write_text
+    from perovx.io.serialize import jsonable
+
+    fig = plot_sequence(res)
+    save_figure(fig, paths["plot"], overwrite=overwrite, dpi=100)
     plt.close(fig)
-    files["plot"] = str(paths["plot"])
-    files["json"] = str(paths["json"])
-    write_text(paths["json"], json.dumps(jsonable({**res.report, "files": files}), indent=2,
-                                         allow_nan=False) + "\n", overwrite=overwrite,
-               what="sequence report")
-    return files
+    out = {"plot": str(paths["plot"]), "json": str(paths["json"])}
+    write_text(paths["json"], json.dumps(jsonable({**res.report, "files": {**files, **out}}),
+                                         indent=2, allow_nan=False) + "\n",
+               overwrite=overwrite, what="sequence report")
+    return out
 
 
 def plot_sequence(res: SequenceResult, ax: Any = None) -> Any:

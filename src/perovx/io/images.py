@@ -66,6 +66,7 @@ __all__ = [
     "LUMINANCE_WEIGHTS",
     "PIXEL_PITCH_RANGE_M",
     "Image",
+    "dx_dataset",
     "read_image",
     "to_luminance",
     "write_dicom",
@@ -622,72 +623,40 @@ def _read_dicom(path: Path) -> tuple[np.ndarray, tuple[float, float] | None, dic
 _DX_FOR_PROCESSING = "1.2.840.10008.5.1.4.1.1.1.1.1"
 
 
-def write_dicom(
-    path: PathLike,
-    data: np.ndarray,
+def dx_dataset(
+    shape: tuple[int, ...],
     *,
-    pixel_pitch_m: float | Sequence[float],
-    metadata: Mapping[str, Any] | None = None,
-    overwrite: bool = True,
-) -> Path:
-    """Write an image as a DICOM Digital X-Ray (DX, for processing) file.
-
-    The file carries ``ImagerPixelSpacing`` and ``PixelSpacing`` (equal: the image is in
-    the detector plane), the acquisition data of :data:`DICOM_METADATA_TAGS` in their
-    standard attributes (e.g. ``entrance_air_kerma_Gy`` → ``EntranceDoseInmGy``) and all
-    of ``metadata`` as JSON in ``ImageComments``.
+    pixel_pitch_m: tuple[float, float],
+    metadata: Mapping[str, Any],
+    slope: str = "1",
+    intercept: str = "0",
+) -> Any:
+    """The DICOM DX (for processing) dataset of :func:`write_dicom`, without pixel data.
 
     Parameters
     ----------
-    path
-        Output file (``.dcm``), written under a temporary name and renamed when
-        complete (:func:`perovx.io.atomic.atomic_path`).
-    data
-        ``(rows, cols)`` image or ``(frames, rows, cols)`` stack. Unsigned integers up
-        to 65535 are stored as they are (16 bits); floating-point data are stored as
-        16-bit integers with ``RescaleSlope``/``RescaleIntercept`` spanning the data
-        range (a quantisation step of range/65535, which :func:`read_image` undoes).
+    shape
+        ``(rows, cols)`` or ``(frames, rows, cols)`` of the 16-bit unsigned pixel data.
     pixel_pitch_m
-        Pixel pitch in m, one value or ``(row, column)``.
+        ``(row, column)`` pixel pitch, m.
     metadata
         JSON-serialisable acquisition data with SI units in the key names.
-    overwrite
-        Replace an existing file (default); ``False`` refuses it
-        (:class:`~perovx.errors.OutputError`).
+    slope, intercept
+        ``RescaleSlope`` and ``RescaleIntercept`` as DICOM decimal strings.
 
     Returns
     -------
-    pathlib.Path
-        The path written.
+    pydicom.dataset.Dataset
+        With its file meta information (explicit VR little endian); the caller adds
+        ``PixelData`` (:func:`write_dicom`) or streams it (:mod:`perovx.io.frames`).
     """
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
     from pydicom.valuerep import format_number_as_ds
 
-    pitch = _pitch_pair(pixel_pitch_m, name="pixel_pitch_m")
-    if pitch is None:
-        raise InputError("write_dicom: pixel_pitch_m is required (m, e.g. 100e-6)")
-    arr = np.asarray(data)
-    meta = dict(metadata or {})
-    if arr.ndim not in (2, 3) or arr.size == 0:
-        raise InputError(f"DICOM: expected (rows, cols) or (frames, rows, cols), got {arr.shape}")
-    slope_s, intercept_s = "1", "0"
-    if arr.dtype.kind in "ui" and arr.size and int(arr.min()) >= 0 and int(arr.max()) <= 65535:
-        pixels = arr.astype(np.uint16)
-    elif arr.dtype.kind in "uifb":
-        values = arr.astype(np.float64)
-        if not np.all(np.isfinite(values)):
-            raise InputError("DICOM: image contains NaN or infinite values")
-        lo, hi = float(values.min()), float(values.max())
-        intercept_s = format_number_as_ds(lo) if lo != 0 else "0"
-        intercept = float(intercept_s)
-        span = hi - intercept
-        slope_s = format_number_as_ds(span / 65535.0 * (1 + 1e-9)) if span > 0 else "1"
-        slope = float(slope_s)
-        pixels = np.clip(np.rint((values - intercept) / slope), 0, 65535).astype(np.uint16)
-    else:
-        raise InputError(f"DICOM: unsupported data type {arr.dtype}")
-
+    pitch = pixel_pitch_m
+    meta = dict(metadata)
+    slope_s, intercept_s = slope, intercept
     sop_uid = generate_uid()
     file_meta = FileMetaDataset()
     file_meta.MediaStorageSOPClassUID = _DX_FOR_PROCESSING
@@ -730,9 +699,9 @@ def write_dicom(
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.PresentationLUTShape = "IDENTITY"
-    ds.Rows, ds.Columns = int(pixels.shape[-2]), int(pixels.shape[-1])
-    if pixels.ndim == 3:
-        ds.NumberOfFrames = int(pixels.shape[0])
+    ds.Rows, ds.Columns = int(shape[-2]), int(shape[-1])
+    if len(shape) == 3:
+        ds.NumberOfFrames = int(shape[0])
     ds.BitsAllocated = 16
     ds.BitsStored = 16
     ds.HighBit = 15
@@ -765,6 +734,75 @@ def write_dicom(
             "ImageComments (LT) holds; store bulky data in a side file"
         )
     ds.ImageComments = comments
+    return ds
+
+
+def write_dicom(
+    path: PathLike,
+    data: np.ndarray,
+    *,
+    pixel_pitch_m: float | Sequence[float],
+    metadata: Mapping[str, Any] | None = None,
+    overwrite: bool = True,
+) -> Path:
+    """Write an image as a DICOM Digital X-Ray (DX, for processing) file.
+
+    The file carries ``ImagerPixelSpacing`` and ``PixelSpacing`` (equal: the image is in
+    the detector plane), the acquisition data of :data:`DICOM_METADATA_TAGS` in their
+    standard attributes (e.g. ``entrance_air_kerma_Gy`` → ``EntranceDoseInmGy``) and all
+    of ``metadata`` as JSON in ``ImageComments``.
+
+    Parameters
+    ----------
+    path
+        Output file (``.dcm``), written under a temporary name and renamed when
+        complete (:func:`perovx.io.atomic.atomic_path`).
+    data
+        ``(rows, cols)`` image or ``(frames, rows, cols)`` stack. Unsigned integers up
+        to 65535 are stored as they are (16 bits); floating-point data are stored as
+        16-bit integers with ``RescaleSlope``/``RescaleIntercept`` spanning the data
+        range (a quantisation step of range/65535, which :func:`read_image` undoes).
+    pixel_pitch_m
+        Pixel pitch in m, one value or ``(row, column)``.
+    metadata
+        JSON-serialisable acquisition data with SI units in the key names.
+    overwrite
+        Replace an existing file (default); ``False`` refuses it
+        (:class:`~perovx.errors.OutputError`).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    from pydicom.valuerep import format_number_as_ds
+
+    pitch = _pitch_pair(pixel_pitch_m, name="pixel_pitch_m")
+    if pitch is None:
+        raise InputError("write_dicom: pixel_pitch_m is required (m, e.g. 100e-6)")
+    arr = np.asarray(data)
+    meta = dict(metadata or {})
+    if arr.ndim not in (2, 3) or arr.size == 0:
+        raise InputError(f"DICOM: expected (rows, cols) or (frames, rows, cols), got {arr.shape}")
+    slope_s, intercept_s = "1", "0"
+    if arr.dtype.kind in "ui" and arr.size and int(arr.min()) >= 0 and int(arr.max()) <= 65535:
+        pixels = arr.astype(np.uint16)
+    elif arr.dtype.kind in "uifb":
+        values = arr.astype(np.float64)
+        if not np.all(np.isfinite(values)):
+            raise InputError("DICOM: image contains NaN or infinite values")
+        lo, hi = float(values.min()), float(values.max())
+        intercept_s = format_number_as_ds(lo) if lo != 0 else "0"
+        intercept = float(intercept_s)
+        span = hi - intercept
+        slope_s = format_number_as_ds(span / 65535.0 * (1 + 1e-9)) if span > 0 else "1"
+        slope = float(slope_s)
+        pixels = np.clip(np.rint((values - intercept) / slope), 0, 65535).astype(np.uint16)
+    else:
+        raise InputError(f"DICOM: unsupported data type {arr.dtype}")
+
+    ds = dx_dataset(pixels.shape, pixel_pitch_m=pitch, metadata=meta, slope=slope_s,
+                    intercept=intercept_s)
     ds.PixelData = np.ascontiguousarray(pixels).astype("<u2", copy=False).tobytes()
     from perovx.io.atomic import atomic_path
 

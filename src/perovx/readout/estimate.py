@@ -71,7 +71,8 @@ class Estimate:
     cells: int
 
 
-def estimate(config: SimulateConfig, *, cores: int | None = None) -> Estimate:
+def estimate(config: SimulateConfig, *, cores: int | None = None,
+             keep_frames: bool | None = None) -> Estimate:
     """Estimate the memory and time of simulating ``config``.
 
     Parameters
@@ -80,6 +81,10 @@ def estimate(config: SimulateConfig, *, cores: int | None = None) -> Estimate:
         A checked configuration.
     cores
         CPU cores available (default: this machine's).
+    keep_frames
+        For a frame sequence: whether every frame is kept in memory (4 bytes per pixel
+        and frame). Default: kept only when the configuration writes no files; written
+        frames are streamed to their files one at a time.
     """
     rows, cols = config.image_shape
     sim = config.simulation
@@ -88,11 +93,14 @@ def estimate(config: SimulateConfig, *, cores: int | None = None) -> Estimate:
     pixels = rows * cols
     cells = pixels * os_ * os_
     if config.acquisition is not None:
-        # a frame sequence: frames computed one at a time, kept as float32 and written
-        # as 16 bits (4 + 2 bytes per pixel and frame), one frame's work arrays
+        # a frame sequence: frames computed one at a time and streamed to their files as
+        # 16 bits; kept as float32 (4 bytes per pixel and frame) only when asked or when
+        # nothing is written; one frame's work arrays (the lag reservoirs among them)
         reads = int(config.acquisition.frames)
         frame_pixels = 0
-        memory_frames = reads * pixels * (4 + 2) + pixels * BYTES_PER_PIXEL_READ * 4
+        keep = (config.output.directory is None) if keep_frames is None else keep_frames
+        memory_frames = (reads * pixels * 4 if keep else 0) + pixels * (
+            4 + 2 + BYTES_PER_PIXEL_READ * 4)
     elif isinstance(config.mode, PixelArray):
         reads = int(config.mode.frames)
         frame_pixels = pixels
@@ -130,8 +138,11 @@ def simulate_limits(config: SimulateConfig, *, max_memory: str | float | None = 
     return limits
 
 
-def check_resources(config: SimulateConfig, limits: Limits | None = None) -> Estimate:
+def check_resources(config: SimulateConfig, limits: Limits | None = None, *,
+                    keep_frames: bool | None = None) -> Estimate:
     """Refuse ``config`` when its estimated memory or time is above the limits.
+
+    ``keep_frames`` is passed to :func:`estimate` (frame sequences).
 
     Raises
     ------
@@ -139,7 +150,7 @@ def check_resources(config: SimulateConfig, limits: Limits | None = None) -> Est
         One line: the request, the estimate, the limit and how to raise it.
     """
     lim = limits if limits is not None else simulate_limits(config)
-    est = estimate(config)
+    est = estimate(config, keep_frames=keep_frames)
     rows, cols = config.image_shape
     what = f"{config.source}: a {rows} × {cols} image"
     if config.acquisition is not None:

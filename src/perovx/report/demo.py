@@ -238,6 +238,13 @@ def _imaging_section(folder: Path, progress: Progress, *, kernels: str) -> Secti
     return Section("Imaging", text, (table,), figures)
 
 
+def _timefilm_section(folder: Path, progress: Progress) -> Section:
+    from perovx.report.timefilm import timefilm_section
+
+    progress("time and film (drift, lag, ghosting; process films)", 0, 1)
+    return timefilm_section(folder)
+
+
 def run_demo(
     out: Path,
     *,
@@ -284,6 +291,7 @@ def run_demo(
         from perovx.report.references import references_section  # indirect side by side
 
         report.add(references_section(tmp, step))
+        report.add(_timefilm_section(tmp, step))
         report.add(design_section(tmp, step))
         index = report.write(tmp)
     return out / index.name
