@@ -2,9 +2,11 @@
 
 Each detector images the same phantom at the same air kerma through the whole
 ``perovx simulate`` chain; the images are shown in one window (each divided by its own
-open-field signal, so grey levels are transmissions). Beside them, the cascaded-systems
-model (:mod:`perovx.design.csa`; for a scintillator panel :mod:`perovx.design.indirect`)
-gives each detector's MTF, NPS and DQE, and the table
+open-field signal, so grey levels are transmissions; a layer whose dark current drifts
+by ion migration is held under bias for :data:`SETTLE_TIME_CONSTANTS` drift time constants
+before its offset calibration, so that no residual dark charge lifts its image). Beside
+them, the cascaded-systems model (:mod:`perovx.design.csa`; for a scintillator panel
+:mod:`perovx.design.indirect`) gives each detector's MTF, NPS and DQE, and the table
 ranks them by figures that cannot reward blur: the DQE at named frequencies and the
 detectability index d′ of contrast-detail tasks for the NPW and NPWE model observers
 (:mod:`perovx.design.observer`). An "SNR per pixel" is not among them: smoothing the
@@ -278,7 +280,9 @@ class Comparison:
     folder
         Output folder (PNG figures and ``compare.json``).
     detectors
-        Label → figures of merit (see :func:`figures_of_merit`) plus the design.
+        Label → figures of merit (see :func:`figures_of_merit`), the design and the
+        image's ``transmission_median``, ``transmission_p5`` and ``transmission_p95`` (1:
+        the image over its open-field signal).
     figures
         Name → PNG path.
     """
