@@ -2,9 +2,11 @@
 
 Each detector images the same phantom at the same air kerma through the whole
 ``perovx simulate`` chain; the images are shown in one window (each divided by its own
-open-field signal, so grey levels are transmissions). Beside them, the cascaded-systems
-model (:mod:`perovx.design.csa`; for a scintillator panel :mod:`perovx.design.indirect`)
-gives each detector's MTF, NPS and DQE, and the table
+open-field signal, so grey levels are transmissions; a layer whose dark current drifts
+by ion migration is held under bias for :data:`SETTLE_TIME_CONSTANTS` drift time constants
+before its offset calibration, so that no residual dark charge lifts its image). Beside
+them, the cascaded-systems model (:mod:`perovx.design.csa`; for a scintillator panel
+:mod:`perovx.design.indirect`) gives each detector's MTF, NPS and DQE, and the table
 ranks them by figures that cannot reward blur: the DQE at named frequencies and the
 detectability index d′ of contrast-detail tasks for the NPW and NPWE model observers
 (:mod:`perovx.design.observer`). An "SNR per pixel" is not among them: smoothing the
@@ -40,6 +42,12 @@ DQE_FREQUENCIES_LP_PER_MM = (0.0, 0.5, 1.0, 2.0)
 DEFAULT_FIELD_V_PER_M = 1e6
 #: The panel's ADC range is this many times the open-field charge (dark + signal).
 RANGE_FACTOR = 3.0
+#: Before its dark and flat calibration frames, a layer whose dark current drifts by ion
+#: migration is held under bias for this many drift time constants (the dark current is
+#: then within e⁻¹⁰ ≈ 5·10⁻⁵ of its settled value), as a panel is conditioned before its
+#: offset calibration. Without it the offset is taken on a lower dark current than the
+#: image's and the residual dark charge compresses every transmission towards 1.
+SETTLE_TIME_CONSTANTS = 10.0
 
 
 def parse_detector(spec: str, *, pitch_m: float, beam: str, field_V_per_m: float =
@@ -272,7 +280,9 @@ class Comparison:
     folder
         Output folder (PNG figures and ``compare.json``).
     detectors
-        Label → figures of merit (see :func:`figures_of_merit`) plus the design.
+        Label → figures of merit (see :func:`figures_of_merit`), the design and the
+        image's ``transmission_median``, ``transmission_p5`` and ``transmission_p95`` (1:
+        the image over its open-field signal).
     figures
         Name → PNG path.
     """
@@ -312,7 +322,8 @@ def _simulate_config(design: Design, result: CSAResult, *, phantom: str, air_ker
         if design.dark_current_density_A_m2 is not None or result._prep is None
         else (None if result._prep.dark_current_A_m2 > 0 else 0.0),
         w_pair_eV=design.w_pair_eV, fano_factor=design.fano_factor)
-    charge_e = result.mean_signal_e + result.additive_e2["dark_shot"]
+    settle_s, dark_factor = _bias_settling(det)
+    charge_e = result.mean_signal_e + result.additive_e2["dark_shot"] * dark_factor
     full_scale = float(f"{RANGE_FACTOR * charge_e * 1.602176634e-19:.2g}")
     panel = Panel(pixel_pitch_m=design.pitch_m, rows=shape, columns=shape,
                   integration_time_s=design.integration_time_s,
@@ -327,7 +338,40 @@ def _simulate_config(design: Design, result: CSAResult, *, phantom: str, air_ker
         simulation=SimulationConfig(seed=seed, energy_groups=design.energy_groups,
                                     histories=design.histories),
         calibration_frames=design.calibration_frames or (16, 16),
-        title=design.label)
+        bias_settle_s=settle_s, title=design.label)
+
+
+def _bias_settling(det: Any) -> tuple[float, float]:
+    """Bias-settling time, s, and settled/initial dark-current ratio of a direct layer.
+
+    The drift is the one ``perovx simulate`` applies (:class:`IonMigration` from the
+    layer's activation energy): the layer is held under bias for
+    :data:`SETTLE_TIME_CONSTANTS` drift time constants before its calibration frames, so
+    that the offset is measured on the dark current of the image frames. A layer without
+    a known activation energy (stable baseline) or at infinite time constant: (0, 1).
+    """
+    from perovx.materials import get_material
+    from perovx.transport.instability import IonMigration
+
+    ea = det.ion_activation_energy_eV
+    if ea is None:
+        known = getattr(get_material(det.material), "activation_energy_eV", None)
+        ea = None if known is None else known.value
+    if ea is None or det.bias_V == 0:
+        return 0.0, 1.0
+    drift = IonMigration(ea, thickness_m=det.thickness_m, bias_V=det.bias_V,
+                         temperature_K=det.temperature_K, amplitude=det.drift_amplitude)
+    tau = drift.time_constant_s
+    if not math.isfinite(tau):
+        return 0.0, 1.0
+    return SETTLE_TIME_CONSTANTS * tau, 1.0 + drift.amplitude
+
+
+def _transmission_stats(transmission: np.ndarray) -> dict[str, float]:
+    """Median and 5th/95th percentiles of an image divided by its open-field signal (1)."""
+    p5, p50, p95 = np.percentile(transmission, [5, 50, 95])
+    return {"transmission_median": float(p50), "transmission_p5": float(p5),
+            "transmission_p95": float(p95)}
 
 
 def _safe(label: str) -> str:
@@ -410,6 +454,7 @@ def compare(
         img = simulate(cfg, write=False)
         level = res.mean_signal_e * cfg.panel.dn_per_electron
         images[label] = np.asarray(img.values, dtype=float) / level
+        row.update(_transmission_stats(images[label]))
         row["saturated_fraction"] = float(img.attrs.get("saturated_fraction", 0.0))
         if measure:
             from perovx.errors import PerovxError
