@@ -63,8 +63,9 @@ __all__ = [
 #: block's FFT (~600²) inside the CPU caches.
 BLOCK_PIXELS = 256
 
-#: Block rows convolved per tile (memory: tile + 2 halo rows of cell samples per group).
-DEFAULT_TILE_BLOCKS = 2
+#: Block rows convolved per tile (memory per group: the tile's cell samples, the next
+#: block row's and the halo rows of the previous one).
+DEFAULT_TILE_BLOCKS = 1
 
 #: Stage labels of the block streams (part of the random-stream key).
 STAGE_CELLS = 1
@@ -150,7 +151,7 @@ def block_factor(pixel_map: np.ndarray, oversample: int, y: tuple[int, int],
 
 
 def halo_window(
-    blocks: dict[tuple[int, int], np.ndarray],
+    blocks: dict[tuple[int, int], tuple[int, np.ndarray]],
     cell_edges_y: Sequence[tuple[int, int]],
     cell_edges_x: Sequence[tuple[int, int]],
     lo: tuple[int, int],
@@ -158,6 +159,10 @@ def halo_window(
     fft_shape: tuple[int, int],
 ) -> np.ndarray | None:
     """Cells ``[lo, lo + shape)`` gathered from the sampled blocks, zero outside the map.
+
+    ``blocks`` maps (block row, block column) to (first cell row held, cell charge held):
+    the rows of a block above the first row held are no longer needed by any output
+    block (they were trimmed to the halo).
 
     Returned zero-padded to ``fft_shape`` (float32), ready for a real FFT; ``None`` when
     no sampled block overlaps the window (no signal there).
@@ -172,12 +177,16 @@ def halo_window(
         for bj, (cx0, cx1) in enumerate(cell_edges_x):
             if cx1 <= x0 or cx0 >= x1:
                 continue
-            block = blocks.get((bi, bj))
-            if block is None:
+            held = blocks.get((bi, bj))
+            if held is None:
                 continue  # a block with no signal in this group
-            sy0, sy1 = max(y0, cy0), min(y1, cy1)
+            hy0, block = held  # a block whose rows above hy0 are no longer needed
+            hy1 = hy0 + block.shape[0]
+            sy0, sy1 = max(y0, hy0), min(y1, hy1)
+            if sy1 <= sy0:
+                continue
             sx0, sx1 = max(x0, cx0), min(x1, cx1)
             out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = block[
-                sy0 - cy0 : sy1 - cy0, sx0 - cx0 : sx1 - cx0]
+                sy0 - hy0 : sy1 - hy0, sx0 - cx0 : sx1 - cx0]
             found = True
     return out if found else None

@@ -298,30 +298,46 @@ def defect_collection_map(
     h, w = rows * pitch_m, cols * pitch_m
     yy = (np.arange(rows * sub) + 0.5) * pitch_m / sub
     xx = (np.arange(cols * sub) + 0.5) * pitch_m / sub
-    collect = np.ones((rows * sub, cols * sub))
     area = h * w
     length = structure.crack_length_per_m2 * area
     diag = math.hypot(h, w)
     n_cracks = rng.poisson(length / diag) if length > 0 else 0
-    if n_cracks:
-        half = 0.5 * max(structure.crack_width_m, pitch_m / sub)
-        for _ in range(int(n_cracks)):
-            theta = rng.uniform(0, math.pi)
-            y0, x0 = rng.uniform(0, h), rng.uniform(0, w)
-            _draw_crack(collect, yy, xx, y0=y0, x0=x0, theta=theta, half_width=half)
-        # a sub-cell wider than the crack: keep the crack's own area fraction
-        if structure.crack_width_m < pitch_m / sub:
-            frac = structure.crack_width_m / (pitch_m / sub)
-            collect = np.where(collect == 0.0, 1.0 - frac, collect)
+    cracks = []
+    for _ in range(int(n_cracks)):
+        theta = rng.uniform(0, math.pi)
+        y0, x0 = rng.uniform(0, h), rng.uniform(0, w)
+        cracks.append((theta, y0, x0))
+    patches = []
     if structure.adhesion_defect_fraction > 0:
         patch = structure.adhesion_patch_m
         n_patch = rng.poisson(structure.adhesion_defect_fraction * area / patch**2)
         for _ in range(int(n_patch)):
             y0, x0 = rng.uniform(-patch, h), rng.uniform(-patch, w)
-            sel_y = (yy >= y0) & (yy < y0 + patch)
+            patches.append((y0, x0))
+    half = 0.5 * max(structure.crack_width_m, pitch_m / sub)
+    out = np.empty((rows, cols))
+    # in strips of pixel rows: the 4 × 4 sub-grid of a full-size panel (12288² float64,
+    # 1.2 GB) is never held whole
+    strip = max(1, (1 << 22) // max(1, cols * sub * sub))
+    for r0 in range(0, rows, strip):
+        r1 = min(rows, r0 + strip)
+        ys = yy[r0 * sub : r1 * sub]
+        collect = np.ones((ys.size, cols * sub))
+        for theta, y0, x0 in cracks:
+            _draw_crack(collect, ys, xx, y0=y0, x0=x0, theta=theta, half_width=half)
+        # a sub-cell wider than the crack: keep the crack's own area fraction
+        if cracks and structure.crack_width_m < pitch_m / sub:
+            frac = structure.crack_width_m / (pitch_m / sub)
+            collect = np.where(collect == 0.0, 1.0 - frac, collect)
+        for y0, x0 in patches:
+            patch = structure.adhesion_patch_m
+            sel_y = (ys >= y0) & (ys < y0 + patch)
+            if not sel_y.any():
+                continue
             sel_x = (xx >= x0) & (xx < x0 + patch)
             collect[np.ix_(sel_y, sel_x)] *= structure.adhesion_collection
-    return collect.reshape(rows, sub, cols, sub).mean(axis=(1, 3))
+        out[r0:r1] = collect.reshape(r1 - r0, sub, cols, sub).mean(axis=(1, 3))
+    return out
 
 
 def _draw_crack(collect: np.ndarray, yy: np.ndarray, xx: np.ndarray, *, y0: float, x0: float,
@@ -339,7 +355,7 @@ def _draw_crack(collect: np.ndarray, yy: np.ndarray, xx: np.ndarray, *, y0: floa
         centre = x0 + (yy - y0) * c / s
         reach = half_width / abs(s) + 2 * step
         lo = np.clip(np.floor((centre - reach - xx[0]) / step).astype(np.int64), 0, xx.size)
-        width = int(math.ceil(2 * reach / step)) + 2
+        width = math.ceil(2 * reach / step) + 2
         idx = lo[:, None] + np.arange(width)[None, :]
         ok = idx < xx.size
         idx = np.minimum(idx, xx.size - 1)
@@ -352,7 +368,7 @@ def _draw_crack(collect: np.ndarray, yy: np.ndarray, xx: np.ndarray, *, y0: floa
         centre = y0 + (xx - x0) * s / c
         reach = half_width / abs(c) + 2 * step
         lo = np.clip(np.floor((centre - reach - yy[0]) / step).astype(np.int64), 0, yy.size)
-        width = int(math.ceil(2 * reach / step)) + 2
+        width = math.ceil(2 * reach / step) + 2
         idx = lo[None, :] + np.arange(width)[:, None]
         ok = idx < yy.size
         idx = np.minimum(idx, yy.size - 1)

@@ -263,7 +263,7 @@ def collected_charge(
     pix_x = block_grid(cols, BLOCK_PIXELS)
     cache = {} if kernel_cache is None else kernel_cache
 
-    def sample(g: int, bi: int, bj: int) -> np.ndarray | None:
+    def sample(g: int, bi: int, bj: int, gain_cells: np.ndarray | None) -> np.ndarray | None:
         """Charge of the cells of block (bi, bj) in group g (None: no charge)."""
         spread = spreads[g]
         (y0, y1), (x0, x1) = cell_y[bi], cell_x[bj]
@@ -276,7 +276,6 @@ def collected_charge(
         if inter is not None:
             lam *= block_factor(inter[g] if inter.ndim == 3 else inter, os_, (y0, y1),
                                 (x0, x1))
-        gain_cells = None if gain is None else block_factor(gain, os_, (y0, y1), (x0, x1))
         if noise:
             rng = block_generator(root, STAGE_CELLS, g, bi, bj)
             cells = sample_cell_charge(lam, spread, rng, gain_cells)
@@ -287,7 +286,8 @@ def collected_charge(
         return cells if cells.any() else None
 
     def sample_row_block(bi: int, bj: int) -> list[np.ndarray | None]:
-        return [sample(g, bi, bj) for g in active]
+        gain_cells = None if gain is None else block_factor(gain, os_, cell_y[bi], cell_x[bj])
+        return [sample(g, bi, bj, gain_cells) for g in active]
 
     def kernel_spectrum(g: int, fy: int, fx: int) -> np.ndarray:
         key = (id(spreads[g]), fy, fx)
@@ -297,7 +297,8 @@ def collected_charge(
             cache[key] = spec
         return spec
 
-    store: dict[int, dict[tuple[int, int], np.ndarray]] = {g: {} for g in active}
+    # per group: block → (first cell row held, charge of the cells held)
+    store: dict[int, dict[tuple[int, int], tuple[int, np.ndarray]]] = {g: {} for g in active}
 
     def convolve(bi: int, bj: int) -> np.ndarray:
         """Charge of the pixels of output block (bi, bj): overlap-save with a halo."""
@@ -347,13 +348,19 @@ def collected_charge(
             for (bi, bj), cells in zip(new, drawn, strict=True):
                 for g, c in zip(active, cells, strict=True):
                     if c is not None:
-                        store[g][(bi, bj)] = c
+                        store[g][(bi, bj)] = (cell_y[bi][0], c)
             sampled = max(sampled, need_hi)
             jobs = [(bi, bj) for bi in tile for bj in range(len(pix_x))]
             charge = run_blocks([(lambda b=b: convolve(*b)) for b in jobs], pool)
             for (bi, bj), c in zip(jobs, charge, strict=True):
                 (p0, p1), (q0, q1) = pix_y[bi], pix_x[bj]
                 out[p0:p1, q0:q1] = c
+            if tile.stop < len(pix_y):  # keep only the cell rows later tiles read (halo)
+                keep = pix_y[tile.stop][0] * os_ - margin
+                for g in active:
+                    for key, (first, cells) in list(store[g].items()):
+                        if first < keep < first + cells.shape[0]:
+                            store[g][key] = (keep, cells[keep - first :].copy())
     finally:
         if pool is not None:
             pool.shutdown()
