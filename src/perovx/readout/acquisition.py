@@ -67,6 +67,7 @@ def _pixel_array(
                     pattern=imager.pattern, seed=rng, reads_summed=nf, threads=threads)
     del flat_sig
     calibration = calibrate(dark.dn, flat.dn, strict=False)
+    del dark, flat  # the calibration keeps what it needs (full-size panels: 4 × 75 MB)
     # object frames
     t0 = t_flat + nf * period
     starts = t0 + np.arange(mode.frames) * period
