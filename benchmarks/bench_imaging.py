@@ -135,7 +135,8 @@ def _panel_child(size: int, kernels: str, histories: int, repeats: int) -> None:
     cpu_big = time.process_time() - c0  # all threads of the process
     timing = json.loads(image.attrs["summary_json"])["timing_s"]
     print(json.dumps({
-        "kernels_s": t_kernels, "small_s": min(t_small), "small_cpu_s": min(cpu_small), "big_s": t_big, "big_cpu_s": cpu_big,
+        "kernels_s": t_kernels, "small_s": min(t_small), "small_cpu_s": min(cpu_small),
+        "big_s": t_big, "big_cpu_s": cpu_big,
         "timing": timing,
         "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "threads": os.environ.get("PEROVX_THREADS", "all"),
