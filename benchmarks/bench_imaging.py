@@ -18,8 +18,18 @@ transported through the layer, deposits tallied on the panel's cells × depth bi
 a small panel (``--full-mc-size``, default 128 × 128; 0 skips it), against the
 kernel-based frame of the same panel in the same process.
 
+A third part (``--panel 3072``; 0 skips it) is the full-size panel of issue "Full-size
+panels": in a fresh interpreter (so that its peak memory is its own), the deposition
+kernels are computed once, then the ``--panel`` × ``--panel`` frame with every effect
+and a 512 × 512 frame of the same configuration are timed in that one process, and its
+peak resident memory (``resource.getrusage`` max RSS of the child) is reported. Targets:
+< 10 s and < 3 GB for 3072² on 2 cores, and the time per pixel of 3072² within 1.1 × that
+of 512² (the ratio printed). The machine's load average is printed beside the figures:
+on a shared machine only the ratio measured in one process is meaningful.
+
 Run: ``python benchmarks/bench_imaging.py [--kernels local|monte_carlo] [--size 1024]
-[--full-mc-size 128]``.
+[--full-mc-size 128] [--panel 3072] [--threads N]``; ``--size 0`` runs only the
+full-size panel.
 """
 
 from __future__ import annotations
@@ -98,13 +108,102 @@ def _full_monte_carlo(size: int, histories: int) -> None:
     print(f"  ratio full Monte Carlo / kernels         {t_full / t_kernel:7.2f}")
 
 
+def _panel_child(size: int, kernels: str, histories: int, repeats: int) -> None:
+    """In a fresh interpreter: time a 512² and a ``size``² frame; print one JSON line."""
+    import json
+    import os
+
+    from perovx.readout.simulate import build_system, simulate
+
+    small = _config(512, kernels, histories)
+    big = _config(size, kernels, histories)
+    t0 = time.perf_counter()
+    build_system(small)  # the deposition kernels (the same for both panel sizes)
+    t_kernels = time.perf_counter() - t0
+    simulate(small, write=False)  # warm-up: imports, FFT plans
+    t_small, cpu_small = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        simulate(small, write=False)
+        t_small.append(time.perf_counter() - t0)
+        cpu_small.append(time.process_time() - c0)
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    image = simulate(big, write=False)
+    t_big = time.perf_counter() - t0
+    cpu_big = time.process_time() - c0  # all threads of the process
+    timing = json.loads(image.attrs["summary_json"])["timing_s"]
+    print(json.dumps({
+        "kernels_s": t_kernels, "small_s": min(t_small), "small_cpu_s": min(cpu_small),
+        "big_s": t_big, "big_cpu_s": cpu_big,
+        "timing": timing,
+        "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "threads": os.environ.get("PEROVX_THREADS", "all"),
+        "load": os.getloadavg(),
+    }))
+
+
+def _full_size_panel(size: int, kernels: str, histories: int, threads: int | None,
+                     repeats: int) -> None:
+    """Run :func:`_panel_child` in a subprocess and print its figures against the targets."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    from perovx.readout.blocks import default_threads
+
+    env["PEROVX_THREADS"] = str(threads or default_threads())
+    load0 = os.getloadavg()
+    out = subprocess.run(
+        [sys.executable, __file__, "--child-panel", str(size), "--kernels", kernels,
+         "--histories", str(histories), "--repeats", str(repeats)],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip().splitlines()[-1]
+    r = json.loads(out)
+    per_small = r["small_s"] / 512**2
+    per_big = r["big_s"] / size**2
+    t = r["timing"]
+    print(f"full-size panel: {size} x {size}, 100 um, hand, 70 kVp, every effect; kernels "
+          f"{kernels}; threads {r['threads']}; load average {load0[0]:.1f} before, "
+          f"{r['load'][0]:.1f} after")
+    print(f"  deposition kernels (once)                {r['kernels_s']:7.2f} s")
+    print(f"  frame {size}^2                          {r['big_s']:7.2f} s "
+          f"(detector {t['detector']:.2f}, object {t['object']:.2f}, "
+          f"calibration + frame + correction {t['acquisition']:.2f}); target < 10 s")
+    print(f"  CPU time of that frame, all threads      {r['big_cpu_s']:7.2f} s "
+          f"(/ {r['threads']} threads: the wall time of an idle machine if they all run)")
+    print(f"  frame 512^2 (same process, best of {repeats})  {r['small_s']:7.2f} s")
+    cpu_ratio = (r["big_cpu_s"] / size**2) / (r["small_cpu_s"] / 512**2)
+    print(f"  time per pixel {size}^2 / 512^2           {per_big / per_small:7.2f} "
+          f"wall, {cpu_ratio:.2f} CPU (target <= 1.1)")
+    print(f"  peak memory (max RSS of the process)     "
+          f"{r['maxrss_bytes'] / 1024**3:7.2f} GB (target < 3 GB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernels", default="monte_carlo", choices=("monte_carlo", "local"))
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--histories", type=int, default=200_000)
     parser.add_argument("--full-mc-size", type=int, default=128)
+    parser.add_argument("--panel", type=int, default=3072,
+                        help="full-size panel side, pixels (0 skips it)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="threads of the full-size panel run (0: all cores)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child-panel", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_panel:
+        _panel_child(args.child_panel, args.kernels, args.histories, args.repeats)
+        return
+    if args.size <= 0:  # only the full-size panel
+        if args.panel > 0:
+            _full_size_panel(args.panel, args.kernels, args.histories, args.threads or None,
+                             args.repeats)
+        return
 
     from perovx.readout.simulate import build_system, simulate
 
@@ -144,6 +243,9 @@ def main() -> None:
     print(f"  peak memory (max RSS)                    {peak_gb:7.2f} GB (target < 4 GB)")
     if args.full_mc_size > 0:
         _full_monte_carlo(args.full_mc_size, args.histories)
+    if args.panel > 0:
+        _full_size_panel(args.panel, kernels, args.histories, args.threads or None,
+                         args.repeats)
 
 
 if __name__ == "__main__":

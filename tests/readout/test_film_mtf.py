@@ -77,8 +77,12 @@ def test_grain_sweep_mtf_falls_once_grains_exceed_the_pitch() -> None:
     mtf = [edge_mtf20_lp_per_mm("blade_coating", {**clean, "grain_size": f"{g} um"})
            for g in sizes]
     reference = edge_mtf20_lp_per_mm("single_crystal")
-    # grains well below the 100 um pitch change nothing
-    assert mtf[0] == pytest.approx(reference, rel=0.03)
+    # grains well below the 100 um pitch change nothing. The edge MTF20 of one 96² image
+    # scatters with the seed: the ratio blade 10 um / single crystal over seeds 1-5 was
+    # 0.96-1.03 with the whole-frame random stream and 0.96-1.01 with the block streams
+    # (measured, mean 0.98-0.99), so a single seed is checked at 5 % (was 3 %, which
+    # seeds 1 and 4 already failed with the old stream)
+    assert mtf[0] == pytest.approx(reference, rel=0.05)
     # then the MTF falls, steeply once grains exceed the pitch
     assert mtf[0] >= mtf[1] > mtf[2] > mtf[3]
     assert mtf[3] < 0.6 * reference

@@ -29,9 +29,13 @@ from perovx.readout.modes import PixelArray
 
 __all__ = ["Estimate", "check_resources", "estimate", "simulate_limits"]
 
-#: Bytes held per cell of the object grid and energy group: float64 fluence, float32
-#: photons, complex64 FFT work array (×1.5 for padding).
+#: Bytes held per cell of the object grid and energy group by a frame sequence: float64
+#: fluence, float32 photons, complex64 FFT work array (×1.5 for padding).
 BYTES_PER_CELL_GROUP = 8 + 4 + 1.5 * 8
+#: The same for a single acquisition, whose reads run on the fixed block grid of
+#: :mod:`perovx.readout.blocks`: only the float32 fluence is held whole (×1.5 margin);
+#: cell charges and FFT work arrays exist for a few block rows at a time.
+BYTES_PER_CELL_GROUP_BLOCKS = 1.5 * 4
 #: Bytes held per cell whatever the groups (film and pattern maps, charge, transients).
 BYTES_PER_CELL = 64
 #: Bytes held per pixel and read: float64 signal, noise, DN, saturation flag.
@@ -107,7 +111,9 @@ def estimate(config: SimulateConfig, *, cores: int | None = None,
     else:
         reads = 1
         frame_pixels = pixels
-    memory = (BASE_BYTES + cells * (groups * BYTES_PER_CELL_GROUP + BYTES_PER_CELL)
+    per_cell_group = (BYTES_PER_CELL_GROUP if config.acquisition is not None
+                      else BYTES_PER_CELL_GROUP_BLOCKS)
+    memory = (BASE_BYTES + cells * (groups * per_cell_group + BYTES_PER_CELL)
               + reads * frame_pixels * BYTES_PER_PIXEL_READ)
     if config.acquisition is not None:
         memory += memory_frames

@@ -298,28 +298,81 @@ def defect_collection_map(
     h, w = rows * pitch_m, cols * pitch_m
     yy = (np.arange(rows * sub) + 0.5) * pitch_m / sub
     xx = (np.arange(cols * sub) + 0.5) * pitch_m / sub
-    collect = np.ones((rows * sub, cols * sub))
     area = h * w
     length = structure.crack_length_per_m2 * area
     diag = math.hypot(h, w)
     n_cracks = rng.poisson(length / diag) if length > 0 else 0
-    if n_cracks:
-        Y, X = np.meshgrid(yy, xx, indexing="ij")
-        for _ in range(int(n_cracks)):
-            theta = rng.uniform(0, math.pi)
-            y0, x0 = rng.uniform(0, h), rng.uniform(0, w)
-            dist = np.abs((X - x0) * math.sin(theta) - (Y - y0) * math.cos(theta))
-            collect[dist < 0.5 * max(structure.crack_width_m, pitch_m / sub)] = 0.0
-        # a sub-cell wider than the crack: keep the crack's own area fraction
-        if structure.crack_width_m < pitch_m / sub:
-            frac = structure.crack_width_m / (pitch_m / sub)
-            collect = np.where(collect == 0.0, 1.0 - frac, collect)
+    cracks = []
+    for _ in range(int(n_cracks)):
+        theta = rng.uniform(0, math.pi)
+        y0, x0 = rng.uniform(0, h), rng.uniform(0, w)
+        cracks.append((theta, y0, x0))
+    patches = []
     if structure.adhesion_defect_fraction > 0:
         patch = structure.adhesion_patch_m
         n_patch = rng.poisson(structure.adhesion_defect_fraction * area / patch**2)
         for _ in range(int(n_patch)):
             y0, x0 = rng.uniform(-patch, h), rng.uniform(-patch, w)
-            sel_y = (yy >= y0) & (yy < y0 + patch)
+            patches.append((y0, x0))
+    half = 0.5 * max(structure.crack_width_m, pitch_m / sub)
+    out = np.empty((rows, cols))
+    # in strips of pixel rows: the 4 × 4 sub-grid of a full-size panel (12288² float64,
+    # 1.2 GB) is never held whole
+    strip = max(1, (1 << 22) // max(1, cols * sub * sub))
+    for r0 in range(0, rows, strip):
+        r1 = min(rows, r0 + strip)
+        ys = yy[r0 * sub : r1 * sub]
+        collect = np.ones((ys.size, cols * sub))
+        for theta, y0, x0 in cracks:
+            _draw_crack(collect, ys, xx, y0=y0, x0=x0, theta=theta, half_width=half)
+        # a sub-cell wider than the crack: keep the crack's own area fraction
+        if cracks and structure.crack_width_m < pitch_m / sub:
+            frac = structure.crack_width_m / (pitch_m / sub)
+            collect = np.where(collect == 0.0, 1.0 - frac, collect)
+        for y0, x0 in patches:
+            patch = structure.adhesion_patch_m
+            sel_y = (ys >= y0) & (ys < y0 + patch)
+            if not sel_y.any():
+                continue
             sel_x = (xx >= x0) & (xx < x0 + patch)
             collect[np.ix_(sel_y, sel_x)] *= structure.adhesion_collection
-    return collect.reshape(rows, sub, cols, sub).mean(axis=(1, 3))
+        out[r0:r1] = collect.reshape(r1 - r0, sub, cols, sub).mean(axis=(1, 3))
+    return out
+
+
+def _draw_crack(collect: np.ndarray, yy: np.ndarray, xx: np.ndarray, *, y0: float, x0: float,
+                theta: float, half_width: float) -> None:
+    """Zero the sub-cells within ``half_width`` of the line through (x0, y0) at ``theta``.
+
+    The distance |(x − x0) sin θ − (y − y0) cos θ| is evaluated only in a band of a few
+    sub-cells around the line (one row or column at a time, along the line's steeper
+    axis), with the same arithmetic as over the whole grid: the same cells are set, at a
+    cost proportional to the line's length instead of the panel's area.
+    """
+    s, c = math.sin(theta), math.cos(theta)
+    if abs(s) >= abs(c):  # steep: for each row, the columns near the crossing
+        step = xx[1] - xx[0] if xx.size > 1 else 1.0
+        centre = x0 + (yy - y0) * c / s
+        reach = half_width / abs(s) + 2 * step
+        lo = np.clip(np.floor((centre - reach - xx[0]) / step).astype(np.int64), 0, xx.size)
+        width = math.ceil(2 * reach / step) + 2
+        idx = lo[:, None] + np.arange(width)[None, :]
+        ok = idx < xx.size
+        idx = np.minimum(idx, xx.size - 1)
+        dist = np.abs((xx[idx] - x0) * s - (yy[:, None] - y0) * c)
+        rows = np.broadcast_to(np.arange(yy.size)[:, None], idx.shape)
+        hit = ok & (dist < half_width)
+        collect[rows[hit], idx[hit]] = 0.0
+    else:  # shallow: for each column, the rows near the crossing
+        step = yy[1] - yy[0] if yy.size > 1 else 1.0
+        centre = y0 + (xx - x0) * s / c
+        reach = half_width / abs(c) + 2 * step
+        lo = np.clip(np.floor((centre - reach - yy[0]) / step).astype(np.int64), 0, yy.size)
+        width = math.ceil(2 * reach / step) + 2
+        idx = lo[None, :] + np.arange(width)[:, None]
+        ok = idx < yy.size
+        idx = np.minimum(idx, yy.size - 1)
+        dist = np.abs((xx[None, :] - x0) * s - (yy[idx] - y0) * c)
+        cols = np.broadcast_to(np.arange(xx.size)[None, :], idx.shape)
+        hit = ok & (dist < half_width)
+        collect[idx[hit], cols[hit]] = 0.0

@@ -146,7 +146,7 @@ def sample_cell_charge(
 
 
 def collected_charge(
-    photons_per_cell: Sequence[np.ndarray] | np.ndarray,
+    photons_per_cell: Sequence[np.ndarray | float] | np.ndarray,
     spreads: Sequence[SpreadFunction],
     *,
     out_shape: tuple[int, int],
@@ -155,8 +155,17 @@ def collected_charge(
     interaction_factor: np.ndarray | None = None,
     gain_factor: np.ndarray | None = None,
     kernel_cache: dict[Any, np.ndarray] | None = None,
+    scale: float = 1.0,
+    threads: int | None = None,
+    tile_blocks: int | None = None,
 ) -> np.ndarray:
     """Signal charge collected by each pixel of one read, electrons.
+
+    The panel is processed on the fixed block grid of :mod:`perovx.readout.blocks`
+    (:data:`~perovx.readout.blocks.BLOCK_PIXELS` pixels a side): each (energy group,
+    block) draws its cells' quanta and gain from its own random stream and each output
+    block is one overlap-save FFT correlation with a halo of the kernel's reach, so the
+    result for a seed does not depend on ``threads`` or ``tile_blocks``.
 
     Parameters
     ----------
@@ -164,13 +173,15 @@ def collected_charge(
         Expected incident photons in each cell for each energy group, shape
         (groups, cells y, cells x); cell (0, 0) is the first cell of pixel (0, 0) and a
         pixel spans ``oversample`` cells per axis. Cells beyond the last pixel are allowed
-        (photons hitting outside the array that still reach it).
+        (photons hitting outside the array that still reach it). A group may be given as
+        a scalar (the same photons in every cell of the panel: an open field).
     spreads
         One :class:`~perovx.transport.charge.SpreadFunction` per group, same oversample.
     out_shape
         (rows, columns) of pixels.
     seed
-        Seed or generator of the quantum and gain noise.
+        Seed or generator of the quantum and gain noise (a generator gives one draw: the
+        root of the block streams).
     noise
         ``False`` returns the expected charge (no Poisson or gain noise).
     interaction_factor
@@ -181,6 +192,14 @@ def collected_charge(
     kernel_cache
         A dictionary in which the spread functions' Fourier transforms are kept between
         calls with the same grid (an acquisition's calibration and object reads).
+    scale
+        Factor applied to ``photons_per_cell`` (e.g. air kerma × cell area on a fluence
+        per Gy), so that a scaled copy of a full-size map is never made.
+    threads
+        Worker threads (default: the cores this process may use, ``PEROVX_THREADS``).
+    tile_blocks
+        Block rows convolved at a time (memory: these plus two halo rows of cell samples
+        per group); default :data:`~perovx.readout.blocks.DEFAULT_TILE_BLOCKS`.
 
     Returns
     -------
@@ -188,6 +207,19 @@ def collected_charge(
         Charge per pixel, electrons, float64, shape ``out_shape``.
     """
     import scipy.fft as sfft
+
+    from perovx.readout.blocks import (
+        BLOCK_PIXELS,
+        DEFAULT_TILE_BLOCKS,
+        STAGE_CELLS,
+        block_factor,
+        block_generator,
+        block_grid,
+        block_pool,
+        halo_window,
+        root_seed,
+        run_blocks,
+    )
 
     if len(spreads) == 0:
         raise InputError("no spread functions: at least one energy group is needed")
@@ -200,56 +232,139 @@ def collected_charge(
     if any(s.oversample != os_ for s in spreads):
         raise InputError("all spread functions must have the same oversample")
     rows, cols = out_shape
-    ny, nx = np.shape(photons[0])
+    maps = [p if np.ndim(p) == 0 else np.asarray(p) for p in photons]
+    shapes = {m.shape for m in maps if np.ndim(m) != 0}
+    if len(shapes) > 1:
+        raise InputError(f"photon maps of different shapes {sorted(shapes)}: give one grid")
+    ny, nx = shapes.pop() if shapes else (rows * os_, cols * os_)
     if ny < rows * os_ or nx < cols * os_:
         raise InputError(
             f"photon maps of {ny}×{nx} cells do not cover {rows}×{cols} pixels of "
             f"{os_}×{os_} cells"
         )
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    tiles = DEFAULT_TILE_BLOCKS if tile_blocks is None else int(tile_blocks)
+    if tiles < 1:
+        raise InputError(f"tile_blocks must be an integer >= 1, got {tile_blocks!r}")
+    root = root_seed(seed) if noise else 0
     kernels, margin = _common_kernels(spreads)
     ky, kx = kernels[0].shape
-    fy = sfft.next_fast_len(ny + ky - 1, real=True)
-    fx = sfft.next_fast_len(nx + kx - 1, real=True)
-    gain_cells = None if gain_factor is None else _to_cells(gain_factor, os_, (ny, nx))
     inter = None if interaction_factor is None else np.asarray(interaction_factor)
     if inter is not None and inter.ndim == 3 and inter.shape[0] != len(spreads):
         raise InputError("interaction_factor needs one map per energy group")
-    acc = None
-    for g, (counts, spread, kern) in enumerate(zip(photons, spreads, kernels, strict=True)):
-        if spread.depositing_fraction <= 0 or spread.mean_electrons <= 0:
-            continue
-        lam = np.asarray(counts, dtype=np.float32) * np.float32(spread.depositing_fraction)
+    gain = None if gain_factor is None else np.asarray(gain_factor)
+    active = [g for g, s in enumerate(spreads)
+              if s.depositing_fraction > 0 and s.mean_electrons > 0]
+    out = np.zeros(out_shape)
+    if not active or rows == 0 or cols == 0:
+        return out
+    cell_y = block_grid(ny, BLOCK_PIXELS * os_)
+    cell_x = block_grid(nx, BLOCK_PIXELS * os_)
+    pix_y = block_grid(rows, BLOCK_PIXELS)
+    pix_x = block_grid(cols, BLOCK_PIXELS)
+    cache = {} if kernel_cache is None else kernel_cache
+
+    def sample(g: int, bi: int, bj: int, gain_cells: np.ndarray | None) -> np.ndarray | None:
+        """Charge of the cells of block (bi, bj) in group g (None: no charge)."""
+        spread = spreads[g]
+        (y0, y1), (x0, x1) = cell_y[bi], cell_x[bj]
+        factor = np.float32(scale) * np.float32(spread.depositing_fraction)
+        p = maps[g]
+        if np.ndim(p) == 0:
+            lam = np.full((y1 - y0, x1 - x0), np.float32(p) * factor, dtype=np.float32)
+        else:
+            lam = np.asarray(p[y0:y1, x0:x1], dtype=np.float32) * factor
         if inter is not None:
-            lam = lam * _to_cells(inter[g] if inter.ndim == 3 else inter, os_, (ny, nx))
+            lam *= block_factor(inter[g] if inter.ndim == 3 else inter, os_, (y0, y1),
+                                (x0, x1))
         if noise:
+            rng = block_generator(root, STAGE_CELLS, g, bi, bj)
             cells = sample_cell_charge(lam, spread, rng, gain_cells)
         else:
             cells = lam * np.float32(spread.mean_electrons)
             if gain_cells is not None:
-                cells = cells * gain_cells
-        if not cells.any():
-            continue
-        spec = sfft.rfft2(cells, s=(fy, fx), workers=-1)
-        del cells
-        key = (id(spread), fy, fx)
-        kspec = None if kernel_cache is None else kernel_cache.get(key)
-        if kspec is None:
-            kspec = sfft.rfft2(kern[::-1, ::-1], s=(fy, fx), workers=-1)
-            if kernel_cache is not None:
-                kernel_cache[key] = kspec
-        spec *= kspec
+                cells *= gain_cells
+        return cells if cells.any() else None
+
+    def sample_row_block(bi: int, bj: int) -> list[np.ndarray | None]:
+        gain_cells = None if gain is None else block_factor(gain, os_, cell_y[bi], cell_x[bj])
+        return [sample(g, bi, bj, gain_cells) for g in active]
+
+    def kernel_spectrum(g: int, fy: int, fx: int) -> np.ndarray:
+        key = (id(spreads[g]), fy, fx)
+        spec = cache.get(key)
+        if spec is None:
+            spec = sfft.rfft2(kernels[g][::-1, ::-1], s=(fy, fx), workers=1)
+            cache[key] = spec
+        return spec
+
+    # per group: block → (first cell row held, charge of the cells held)
+    store: dict[int, dict[tuple[int, int], tuple[int, np.ndarray]]] = {g: {} for g in active}
+
+    def convolve(bi: int, bj: int) -> np.ndarray:
+        """Charge of the pixels of output block (bi, bj): overlap-save with a halo."""
+        (p0, p1), (q0, q1) = pix_y[bi], pix_x[bj]
+        lo = (p0 * os_ - margin, q0 * os_ - margin)
+        size = ((p1 - p0 - 1) * os_ + ky, (q1 - q0 - 1) * os_ + kx)
+        fft = (sfft.next_fast_len(size[0], real=True), sfft.next_fast_len(size[1], real=True))
+        acc = None
+        for g in active:  # fixed group order: the same sum for any tiling or thread count
+            window = halo_window(store[g], cell_y, cell_x, lo, size, fft)
+            if window is None:
+                continue
+            spec = sfft.rfft2(window, workers=1)
+            del window
+            spec *= kernel_spectrum(g, *fft)
+            if acc is None:
+                acc = spec
+            else:
+                acc += spec
         if acc is None:
-            acc = spec
-        else:
-            acc += spec
-    if acc is None:
-        return np.zeros(out_shape)
-    full = sfft.irfft2(acc, s=(fy, fx), workers=-1)
-    y0 = ky - 1 - margin
-    x0 = kx - 1 - margin
-    out = full[y0 : y0 + rows * os_ : os_, x0 : x0 + cols * os_ : os_]
-    return out.astype(np.float64)
+            return np.zeros((p1 - p0, q1 - q0))
+        full = sfft.irfft2(acc, s=fft, workers=1)
+        return full[ky - 1 : ky - 1 + (p1 - p0) * os_ : os_,
+                    kx - 1 : kx - 1 + (q1 - q0) * os_ : os_]
+
+    def cell_rows(bi: int) -> tuple[int, int]:
+        """Cell block rows the output block row ``bi`` reads, [first, last]."""
+        p0, p1 = pix_y[bi]
+        lo = p0 * os_ - margin
+        hi = (p1 - 1) * os_ - margin + ky  # exclusive
+        size = BLOCK_PIXELS * os_
+        return (max(0, lo // size), min(len(cell_y) - 1, (hi - 1) // size))
+
+    pool = block_pool(threads)
+    try:
+        sampled = 0  # cell block rows [0, sampled) have been drawn
+        for t0 in range(0, len(pix_y), tiles):
+            tile = range(t0, min(t0 + tiles, len(pix_y)))
+            need_lo = min(cell_rows(bi)[0] for bi in tile)
+            need_hi = max(cell_rows(bi)[1] for bi in tile) + 1
+            for g in active:  # drop blocks no later tile reads
+                for key in [k for k in store[g] if k[0] < need_lo]:
+                    del store[g][key]
+            new = [(bi, bj) for bi in range(max(sampled, need_lo), need_hi)
+                   for bj in range(len(cell_x))]
+            drawn = run_blocks([(lambda b=b: sample_row_block(*b)) for b in new], pool)
+            for (bi, bj), cells in zip(new, drawn, strict=True):
+                for g, c in zip(active, cells, strict=True):
+                    if c is not None:
+                        store[g][(bi, bj)] = (cell_y[bi][0], c)
+            sampled = max(sampled, need_hi)
+            jobs = [(bi, bj) for bi in tile for bj in range(len(pix_x))]
+            charge = run_blocks([(lambda b=b: convolve(*b)) for b in jobs], pool)
+            for (bi, bj), c in zip(jobs, charge, strict=True):
+                (p0, p1), (q0, q1) = pix_y[bi], pix_x[bj]
+                out[p0:p1, q0:q1] = c
+            if tile.stop < len(pix_y):  # keep only the cell rows later tiles read (halo)
+                keep = pix_y[tile.stop][0] * os_ - margin
+                for g in active:
+                    for key, (first, cells) in list(store[g].items()):
+                        if first < keep < first + cells.shape[0]:
+                            store[g][key] = (keep, cells[keep - first :].copy())
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return out
 
 
 def deposit_spreads(response: PixelResponse) -> tuple[SpreadFunction, ...]:
@@ -376,6 +491,7 @@ def read_out(
     read_period_s: float | None = None,
     lag_reservoir_e: np.ndarray | float = 0.0,
     reads_summed: int = 1,
+    threads: int | None = None,
 ) -> ReadResult:
     """Turn collected charge into ADC codes: lag, dark charge, non-uniformity, noise, ADC.
 
@@ -392,7 +508,9 @@ def read_out(
         Fixed-pattern imperfections (:meth:`Panel.fixed_pattern`); ``None`` for an ideal
         panel.
     seed
-        Seed or generator of the dark shot noise and the electronic noise.
+        Seed or generator of the dark shot noise and the electronic noise (a generator
+        gives one draw: the root of the streams of the fixed pixel blocks of
+        :mod:`perovx.readout.blocks`, so the result does not depend on ``threads``).
     read_period_s
         Time between reads, s, for the lag release; default the panel's frame period.
     lag_reservoir_e
@@ -400,11 +518,23 @@ def read_out(
     reads_summed
         Number of identical reads whose sum ``signal_e`` and ``dark_e`` already are
         (calibration frames); the noise is that of the sum and the result their mean.
+    threads
+        Worker threads over the pixel blocks (default: the cores this process may use).
 
     Returns
     -------
     ReadResult
     """
+    from perovx.readout.blocks import (
+        BLOCK_PIXELS,
+        STAGE_READ,
+        block_generator,
+        block_grid,
+        block_pool,
+        root_seed,
+        run_blocks,
+    )
+
     sig = np.asarray(signal_e, dtype=float)
     single = sig.ndim == 2
     if single:
@@ -413,52 +543,70 @@ def read_out(
         raise InputError(f"signal must be 2-D or 3-D, got shape {np.shape(signal_e)}")
     if int(reads_summed) != reads_summed or reads_summed < 1:
         raise InputError(f"reads_summed must be an integer >= 1, got {reads_summed!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    dark_in = np.asarray(dark_e, dtype=float)
+    if np.any(dark_in < 0):
+        raise InputError("dark charge must be >= 0 electrons")
+    dark = np.broadcast_to(dark_in, sig.shape)
+    root = root_seed(seed)
     n = int(reads_summed)
-    # 1. lag: a fraction f of each read's charge is trapped; the reservoir releases
-    #    (1 − a) of its content per read period, a = exp(−Δ/τ).
     f, a = panel.lag_release(read_period_s)
     reservoir = np.broadcast_to(np.asarray(lag_reservoir_e, dtype=float), sig.shape[1:]).copy()
-    if f > 0:
-        from scipy.signal import lfilter
+    dn = np.empty(sig.shape)
+    saturated = np.empty(sig.shape, dtype=bool)
 
-        trapped = f * sig
-        # R_k = a R_{k−1} + f S_k with R_{−1} = reservoir
-        zi = (a * reservoir)[None]
-        res, _ = lfilter([1.0], [1.0, -a], trapped, axis=0, zi=zi)
-        previous = np.concatenate([reservoir[None], res[:-1]], axis=0)
-        charge = (1 - f) * sig + (1 - a) * previous
-        reservoir = res[-1]
-    else:
-        charge = sig.copy()
-    # 2. dark charge and its shot noise (Poisson in electrons)
-    dark = np.broadcast_to(np.asarray(dark_e, dtype=float), charge.shape)
-    if np.any(dark < 0):
-        raise InputError("dark charge must be >= 0 electrons")
-    charge = charge + rng.poisson(dark)
-    # 3. pixel gain and offset non-uniformity
-    if pattern is not None:
-        charge = charge * pattern.gain + n * pattern.offset_e
-    # 4. electronic noise of each read
-    if panel.electronic_noise_e > 0:
-        charge = charge + panel.electronic_noise_e * math.sqrt(n) * rng.standard_normal(
-            charge.shape
-        )
-    # 5. ADC: pedestal, quantisation, saturation at the top of the range
-    level = charge * panel.dn_per_electron / n + panel.pedestal_dn
-    if n > 1:  # the mean of n quantised reads: quantisation noise variance 1/(12 n)
-        level = level + rng.uniform(-0.5, 0.5, level.shape) / math.sqrt(n) * math.sqrt(
-            (n - 1) / n
-        )
-        dn = np.round(level * n) / n
-    else:
-        dn = np.round(level)
-    saturated = dn >= panel.max_dn
-    dn = np.clip(dn, 0.0, float(panel.max_dn))
-    if pattern is not None and pattern.dead.any():
-        dn = np.where(pattern.dead, 0.0, dn)
+    def block(bi: int, bj: int, y: tuple[int, int], x: tuple[int, int]) -> None:
+        """Read the pixels y × x of every read (each block its own random stream)."""
+        ys, xs = slice(*y), slice(*x)
+        rng = block_generator(root, STAGE_READ, bi, bj)
+        s = sig[:, ys, xs]
+        # 1. lag: a fraction f of each read's charge is trapped; the reservoir releases
+        #    (1 − a) of its content per read period, a = exp(−Δ/τ).
+        if f > 0:
+            from scipy.signal import lfilter
+
+            r0 = reservoir[ys, xs]
+            # R_k = a R_{k−1} + f S_k with R_{−1} = reservoir
+            res, _ = lfilter([1.0], [1.0, -a], f * s, axis=0, zi=(a * r0)[None])
+            previous = np.concatenate([r0[None], res[:-1]], axis=0)
+            charge = (1 - f) * s + (1 - a) * previous
+            reservoir[ys, xs] = res[-1]
+        else:
+            charge = s.copy()
+        # 2. dark charge and its shot noise (Poisson in electrons)
+        charge += rng.poisson(dark[:, ys, xs])
+        # 3. pixel gain and offset non-uniformity
+        if pattern is not None:
+            charge *= pattern.gain[ys, xs]
+            charge += n * pattern.offset_e[ys, xs]
+        # 4. electronic noise of each read
+        if panel.electronic_noise_e > 0:
+            charge += panel.electronic_noise_e * math.sqrt(n) * rng.standard_normal(
+                charge.shape)
+        # 5. ADC: pedestal, quantisation, saturation at the top of the range
+        level = charge * (panel.dn_per_electron / n) + panel.pedestal_dn
+        if n > 1:  # the mean of n quantised reads: quantisation noise variance 1/(12 n)
+            level += rng.uniform(-0.5, 0.5, level.shape) * (math.sqrt((n - 1) / n)
+                                                            / math.sqrt(n))
+            out = np.round(level * n) / n
+        else:
+            out = np.round(level)
+        saturated[:, ys, xs] = out >= panel.max_dn
+        np.clip(out, 0.0, float(panel.max_dn), out=out)
+        if pattern is not None:
+            out[:, pattern.dead[ys, xs]] = 0.0
+        dn[:, ys, xs] = out
+
+    grid = [(bi, bj, y, x)
+            for bi, y in enumerate(block_grid(sig.shape[1], BLOCK_PIXELS))
+            for bj, x in enumerate(block_grid(sig.shape[2], BLOCK_PIXELS))]
+    pool = block_pool(threads)
+    try:
+        run_blocks([(lambda b=b: block(*b)) for b in grid], pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if single:
-        dn, saturated = dn[0], saturated[0]
+        return ReadResult(dn=dn[0], saturated=saturated[0], lag_reservoir_e=reservoir)
     return ReadResult(dn=dn, saturated=saturated, lag_reservoir_e=reservoir)
 
 

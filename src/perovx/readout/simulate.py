@@ -20,15 +20,17 @@ writing 16-bit TIFF and DICOM images with their pixel spacing and acquisition da
 JSON summary and a PNG preview.
 
 The documented example files are ``examples/simulate/*.toml``; the schema, section by
-section, is in :data:`CONFIG_KEYS`.
+section, is in :data:`CONFIG_KEYS`. The energy groups and deposition kernels live in
+:mod:`perovx.readout.groups`, the summary and the labelled image in
+:mod:`perovx.readout.simulate_summary`, the files in :mod:`perovx.readout.simulate_output`;
+their public names are importable from here.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from perovx.errors import InputError, PerovxError
-from perovx.io.serialize import jsonable
 from perovx.readout.config import (
     CONFIG_KEYS,
     FULL_MC_MAX_PIXELS,
@@ -54,21 +55,20 @@ from perovx.readout.config import (
     parse_config,
 )
 from perovx.readout.film import defect_collection_map, get_structure, share_spreads
+from perovx.readout.groups import EnergyGroups, _kernels, energy_groups
 from perovx.readout.modes import (
-    Acquisition,
     Imager,
     PhotonTransport,
     PixelArray,
     acquire,
 )
-from perovx.readout.panel import Panel
 from perovx.readout.process import film_factors, film_maps, get_process
 from perovx.readout.simulate_output import claim_outputs, output_paths, write_outputs
+from perovx.readout.simulate_summary import _summary, to_dataarray
 from perovx.transport.charge import (
     ChargeTransport,
     PixelResponse,
     SpreadFunction,
-    local_deposition_kernel,
     pixel_response,
     spread_functions,
 )
@@ -109,155 +109,6 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------- system
-
-
-@dataclass(frozen=True, eq=False)
-class EnergyGroups:
-    """A beam's bins merged into groups that do not straddle the detector's K edges.
-
-    Attributes
-    ----------
-    index
-        Group of each bin of the beam.
-    energy_keV
-        Fluence-weighted mean energy of each group, keV.
-    fluence_per_Gy
-        Open-field photon fluence of each group, photons m⁻² Gy⁻¹.
-    edges_keV
-        K edges used as group boundaries, keV.
-    """
-
-    index: np.ndarray = field(repr=False)
-    energy_keV: np.ndarray
-    fluence_per_Gy: np.ndarray = field(repr=False)
-    edges_keV: tuple[float, ...] = ()
-
-    @property
-    def count(self) -> int:
-        """Number of groups."""
-        return int(self.energy_keV.size)
-
-
-def energy_groups(beam: Beam, absorber: Any, groups: int) -> EnergyGroups:
-    """Split a beam into ``groups`` energy groups of similar photon number.
-
-    Group boundaries always include the K edges of the absorber's elements that fall
-    inside the spectrum (the deposition kernel changes abruptly there); the remaining
-    groups are shared among the intervals in proportion to their photons and cut at
-    equal photon fractions.
-
-    Parameters
-    ----------
-    beam
-        The beam.
-    absorber
-        The detector material (anything with ``composition``, or a Composition).
-    groups
-        Target number of groups (≥ 1); at least one per K-edge interval that holds photons.
-    """
-    import xraylib
-
-    if int(groups) != groups or groups < 1:
-        raise InputError(f"energy groups must be an integer >= 1, got {groups!r}")
-    e = np.asarray(beam.energy_keV, dtype=float)
-    f = np.asarray(beam.fluence_per_Gy, dtype=float)
-    comp = getattr(absorber, "composition", absorber)
-    edges = []
-    for z in getattr(comp, "atomic_numbers", {}):
-        try:
-            k = float(xraylib.EdgeEnergy(int(z), xraylib.K_SHELL))
-        except ValueError:
-            continue
-        if e.min() < k < e.max():
-            edges.append(k)
-    edges = sorted(set(edges))
-    bounds = [-np.inf, *edges, np.inf]
-    interval = np.searchsorted(np.asarray(edges), e, side="right") if edges else np.zeros(
-        e.size, dtype=int)
-    counts = np.array([f[interval == i].sum() for i in range(len(bounds) - 1)])
-    occupied = counts > 0
-    n_occ = int(occupied.sum())
-    total = max(int(groups), n_occ)
-    share = np.zeros(counts.size, dtype=int)
-    share[occupied] = 1
-    spare = total - n_occ
-    while spare > 0:
-        # give the next group to the interval with most photons per group
-        i = int(np.argmax(np.where(occupied, counts / np.maximum(share, 1), -1)))
-        share[i] += 1
-        spare -= 1
-    index = np.zeros(e.size, dtype=int)
-    g = 0
-    for i in range(counts.size):
-        if not occupied[i]:
-            continue
-        sel = np.flatnonzero(interval == i)
-        cum = np.cumsum(f[sel]) / f[sel].sum()
-        parts = np.minimum((cum * share[i] - 1e-12).astype(int), share[i] - 1)
-        parts = np.clip(parts, 0, None)
-        # relabel to consecutive ids (a part may be empty for few bins)
-        for j, uniq in enumerate(np.unique(parts)):
-            index[sel[parts == uniq]] = g + j
-        g += len(np.unique(parts))
-    n = g
-    energy = np.array([np.sum(f[index == k] * e[index == k]) / np.sum(f[index == k])
-                       for k in range(n)])
-    fluence = np.array([np.sum(f[index == k]) for k in range(n)])
-    return EnergyGroups(index=index, energy_keV=energy, fluence_per_Gy=fluence,
-                        edges_keV=tuple(edges))
-
-
-#: Deposition kernels kept in memory (most recent sets), keyed by every parameter.
-_KERNEL_CACHE: dict[tuple[Any, ...], list[Any]] = {}
-_KERNEL_CACHE_SIZE = 16
-
-
-def _kernels(
-    material: Any,
-    thickness_m: float,
-    energies_keV: np.ndarray,
-    *,
-    sim: SimulationConfig,
-    bin_m: float,
-    density_kg_m3: float,
-    progress: Callable[[str, float], None],
-) -> list[Any]:
-    """Deposition kernels at the group energies (cached within the process)."""
-    half = math.ceil(sim.kernel_half_width_m / bin_m)
-    # the full Monte Carlo still needs the kernels (calibration reads, summary)
-    method = "local" if sim.kernels == "local" else "monte_carlo"
-    key = (material.name, material.formula, thickness_m, tuple(np.round(energies_keV, 6)),
-           bin_m, half, sim.depth_bins, method, sim.histories, sim.seed, density_kg_m3)
-    if key in _KERNEL_CACHE:
-        progress("kernels", 1.0)
-        return _KERNEL_CACHE[key]
-    out = []
-    if method == "local":
-        for e in energies_keV:
-            out.append(local_deposition_kernel(material, thickness_m, float(e), bin_m=bin_m,
-                                               half_width_bins=0, depth_bins=sim.depth_bins,
-                                               density_kg_m3=density_kg_m3))
-    else:
-        try:
-            from perovx.interaction.montecarlo import deposition_kernel
-        except ImportError:
-            raise InputError(
-                f"[simulation] kernels = \"{sim.kernels}\": the Monte Carlo deposition kernels "
-                "(perovx.interaction.montecarlo.deposition_kernel) are not available in this "
-                "installation; use kernels = \"local\" (local-absorption approximation)"
-            ) from None
-        for i, e in enumerate(energies_keV):
-            progress("kernels", i / len(energies_keV))
-            out.append(deposition_kernel(
-                material, thickness_m, float(e), bin_m=bin_m, half_width_bins=half,
-                depth_bins=sim.depth_bins, histories=sim.histories, seed=sim.seed + i,
-                density_kg_m3=density_kg_m3,
-            ))
-    progress("kernels", 1.0)
-    while len(_KERNEL_CACHE) >= _KERNEL_CACHE_SIZE:
-        _KERNEL_CACHE.pop(next(iter(_KERNEL_CACHE)))
-    _KERNEL_CACHE[key] = out
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -436,7 +287,12 @@ def build_system(
         film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport)
         defects = defect_collection_map(structure, panel.shape, pitch_m=panel.pixel_pitch_m,
                                         seed=sim.seed + 303)
-        film = replace(film, collection=film.collection * defects)
+        # float32: relative factors near 1 with variations of 1e-3 and more; the full-size
+        # panel's (groups × pixels) interaction map is halved (eight groups of 3072²:
+        # 300 MB instead of 600 MB)
+        film = replace(film, interaction=film.interaction.astype(np.float32),
+                       collection=(film.collection * defects).astype(np.float32),
+                       dark=film.dark.astype(np.float32))
     imager = Imager(
         panel=panel,
         spreads=spreads,
@@ -543,171 +399,33 @@ def photon_transport(config: SimulateConfig, system: ImagingSystem) -> PhotonTra
 
 def _fluence(config: SimulateConfig, system: ImagingSystem,
              phantom: Phantom | None) -> np.ndarray:
+    """Fluence behind the object per group and cell, photons m⁻² Gy⁻¹ (float32).
+
+    Computed one energy group at a time into one (groups, cells y, cells x) array, so
+    that the temporaries of the transmission (float64 maps of each sub-energy, the
+    scatter blur) exist for one group only: a full-size panel's peak memory is the
+    result plus one group's work, not several times the result. Each group is computed
+    on its own in :func:`~perovx.interaction.phantoms.transmitted_fluence` (its
+    transmission and scatter depend on its bins only), so the values are the same.
+    """
     from perovx.interaction.phantoms import transmitted_fluence
 
     os_ = config.simulation.oversample
     shape = (config.image_shape[0] * os_, config.image_shape[1] * os_)
     scatter = config.object.scatter_fraction if isinstance(config.mode, PixelArray) else 0.0
-    return transmitted_fluence(
-        phantom, system.beam.energy_keV, system.beam.fluence_per_Gy, system.groups.index,
-        groups=system.groups.count, scatter_fraction=scatter,
-        scatter_sigma_m=config.object.scatter_sigma_m, shape=shape,
-    )
+    index = np.asarray(system.groups.index)
+    grid = phantom.shape if phantom is not None else shape
+    out = np.empty((system.groups.count, *grid), dtype=np.float32)
+    for g in range(system.groups.count):
+        out[g] = transmitted_fluence(
+            phantom, system.beam.energy_keV, system.beam.fluence_per_Gy,
+            np.where(index == g, 0, -1), groups=1, scatter_fraction=scatter,
+            scatter_sigma_m=config.object.scatter_sigma_m, shape=shape,
+        )[0]
+    return out
 
 
 # --------------------------------------------------------------------------- run and output
-
-
-def _summary(config: SimulateConfig, system: ImagingSystem, acq: Acquisition,
-             phantom: Phantom | None, timings: Mapping[str, float]) -> dict[str, Any]:
-    from perovx import __version__
-    from perovx.interaction.sensitivity import absorption_limited_sensitivity
-    from perovx.readout.frame import flat_field_noise_budget
-    from perovx.readout.noise import ELEMENTARY_CHARGE_C
-
-    panel = config.panel
-    det = config.detector
-    t = system.transport
-    sens = system.sensitivity_C_per_Gy_m2()
-    try:
-        s_abs = absorption_limited_sensitivity(system.material, det.thickness_m, system.beam,
-                                               w_pair_eV=t.w_pair_eV,
-                                               density_kg_m3=system.film_density_kg_m3)
-    except PerovxError:
-        s_abs = float("nan")
-    cell_area = (panel.pixel_pitch_m / config.simulation.oversample) ** 2
-    per_read = acq.plan.air_kerma_per_read_Gy
-    budget = flat_field_noise_budget(
-        [q * per_read * cell_area for q in system.groups.fluence_per_Gy], system.spreads, panel,
-        dark_e=acq.dark_e,
-    )
-    beam_info = {k: v for k, v in system.beam.to_dict().items()
-                 if k not in ("energy_keV", "fluence", "fluence_unit")}
-    migration = system.ion_migration
-    return {
-        "perovx_version": __version__,
-        "title": config.title,
-        "config": config.source,
-        "detector": {
-            "material": system.material.name,
-            "formula": system.material.formula,
-            "thickness_mm": det.thickness_m * 1e3,
-            "bias_V": det.bias_V,
-            "collected_carrier": t.collected_carrier,
-            "temperature_K": det.temperature_K,
-            "process": get_process(det.process).to_dict(),
-            "film_structure": (config.film if config.film is not None
-                               else get_structure(det.process)).to_dict(),
-            "film_density_kg_m3": system.film_density_kg_m3,
-            "mu_tau_e_cm2_per_V": None if t.mu_tau_e_m2_per_V is None
-            else t.mu_tau_e_m2_per_V * 1e4,
-            "mu_tau_h_cm2_per_V": None if t.mu_tau_h_m2_per_V is None
-            else t.mu_tau_h_m2_per_V * 1e4,
-            "w_pair_eV": t.w_pair_eV,
-            "fano_factor": t.fano_factor,
-            "dark_current_density_nA_per_cm2": system.imager.dark_current_density_A_m2 * 1e5,
-            "stack": None if system.stack is None else {
-                **system.stack.to_dict(),
-                "barrier_eV": system.stack.barrier_eV(det.bias_V),
-                "saturation_current_nA_per_cm2":
-                    system.stack.saturation_current_A_m2(
-                        det.bias_V, temperature_K=det.temperature_K) * 1e5,
-                "series_resistance_ohm_cm2": system.stack.series_resistance_ohm_m2(
-                    det.resistivity_ohm_m if det.resistivity_ohm_m is not None
-                    else getattr(system.material.resistivity_ohm_m, "value", None)) * 1e4,
-            },
-            "ion_migration": None if migration is None else {
-                "activation_energy_eV": migration.activation_energy_eV,
-                "drift_time_constant_s": migration.time_constant_s,
-                "drift_amplitude": migration.amplitude,
-            },
-        },
-        "beam": {**beam_info, "source_image_distance_m": config.beam.source_image_distance_m},
-        "energy_groups": [
-            {"energy_keV": float(e),
-             "photon_fraction": float(q / system.groups.fluence_per_Gy.sum()),
-             "depositing_fraction": s.depositing_fraction,
-             "electrons_per_photon": s.electrons_per_photon,
-             "gain_swank_factor": s.gain_swank_factor}
-            for e, q, s in zip(system.groups.energy_keV, system.groups.fluence_per_Gy,
-                               system.spreads, strict=True)
-        ],
-        "kernels": {"method": config.simulation.kernels,
-                    "histories": config.simulation.histories
-                    if config.simulation.kernels != "local" else None,
-                    "photon_histories": acq.photon_histories
-                    if config.simulation.kernels == "full_monte_carlo" else None},
-        "panel": panel.to_dict(),
-        "object": None if phantom is None else {
-            **phantom.to_dict(), "scatter_fraction": config.object.scatter_fraction},
-        "acquisition": {
-            **acq.plan.to_dict(),
-            "saturated_fraction": acq.saturated_fraction,
-            "dark_charge_per_read_e": acq.dark_e,
-            "dark_fraction_of_full_scale": acq.dark_e / panel.full_scale_e,
-            "defect_fraction": acq.calibration.defect_fraction,
-            "calibration_valid": acq.calibration.valid,
-        },
-        "signal": {
-            "sensitivity_uC_per_Gy_cm2": sens * 1e2,
-            "absorption_limited_sensitivity_uC_per_Gy_cm2": s_abs * 1e2,
-            "open_field_signal_per_read_e": sens * per_read * panel.pixel_area_m2
-            / ELEMENTARY_CHARGE_C,
-            "dn_per_electron": panel.dn_per_electron,
-        },
-        "noise_open_field_e2": budget.to_dict(),
-        "notes": list(system.notes) + _acquisition_notes(acq, panel),
-        "timing_s": dict(timings),
-    }
-
-
-def _acquisition_notes(acq: Acquisition, panel: Panel) -> list[str]:
-    notes = []
-    if not acq.calibration.valid:
-        notes.append(
-            "calibration failed: the flat frames are no brighter than the dark frames; the "
-            f"dark charge per read is {acq.dark_e / panel.full_scale_e:.0%} of full scale: "
-            "the dark current fills the readout range and erases the contrast"
-        )
-    if acq.saturated_fraction > 0:
-        notes.append(f"{acq.saturated_fraction:.1%} of the pixels saturated the ADC")
-    return notes
-
-
-def to_dataarray(acq: Acquisition, config: SimulateConfig, system: ImagingSystem,
-                 summary: Mapping[str, Any] | None = None) -> xarray.DataArray:
-    """The corrected image as a DataArray with pixel-centre coordinates in mm."""
-    import xarray as xr
-
-    pitch_mm = config.panel.pixel_pitch_m * 1e3
-    rows, cols = acq.corrected_dn.shape
-    attrs: dict[str, Any] = {
-        "long_name": "X-ray image (offset and gain corrected)",
-        "units": "DN",
-        "pixel_spacing_mm": pitch_mm,
-        "imaging_mode": acq.plan.mode,
-        "entrance_air_kerma_uGy": acq.plan.entrance_air_kerma_Gy * 1e6,
-        "detector_air_kerma_uGy": acq.plan.detector_air_kerma_Gy * 1e6,
-        "acquisition_time_s": acq.plan.acquisition_time_s,
-        "dn_per_electron": config.panel.dn_per_electron,
-        "detector": system.imager.name,
-        "bias_V": config.detector.bias_V,
-        "beam": config.beam.spectrum,
-        "saturated_fraction": acq.saturated_fraction,
-        "sensitivity_uC_per_Gy_cm2": system.sensitivity_C_per_Gy_m2() * 1e2,
-    }
-    if summary is not None:
-        attrs["summary_json"] = json.dumps(jsonable(summary), allow_nan=False)
-    return xr.DataArray(
-        acq.corrected_dn,
-        dims=("y", "x"),
-        coords={
-            "y": ("y", (np.arange(rows) + 0.5) * pitch_mm, {"units": "mm"}),
-            "x": ("x", (np.arange(cols) + 0.5) * pitch_mm, {"units": "mm"}),
-        },
-        name=config.output.name,
-        attrs=attrs,
-    )
 
 
 def simulate(
@@ -801,6 +519,11 @@ def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
     t1 = time.perf_counter()
     phantom = build_object(cfg)
     fluence = _fluence(cfg, system, phantom)
+    # the summary needs the object's description only: its maps (a full-size panel's
+    # cell grid, hundreds of MB) are released before the acquisition
+    object_info = None if phantom is None else phantom.to_dict()
+    thickness = 0.0 if phantom is None else phantom.max_thickness_m
+    del phantom
     timings["object"] = time.perf_counter() - t1
     report("object", 1.0)
     report("acquisition", 0.0)
@@ -808,12 +531,13 @@ def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
     acq = acquire(
         system.imager, fluence, system.groups.fluence_per_Gy, cfg.mode, seed=cfg.simulation.seed,
         source_image_distance_m=cfg.beam.source_image_distance_m,
-        object_thickness_m=0.0 if phantom is None else phantom.max_thickness_m,
+        object_thickness_m=thickness,
         photon_transport=photon_transport(cfg, system),
     )
+    del fluence
     timings["acquisition"] = time.perf_counter() - t2
     report("acquisition", 1.0)
-    summary = _summary(cfg, system, acq, phantom, timings)
+    summary = _summary(cfg, system, acq, object_info, timings)
     image = to_dataarray(acq, cfg, system, summary)
     if write and cfg.output.directory is not None:
         report("output", 0.0)
