@@ -74,7 +74,7 @@ def kernel_sources(spec: str, installed: Path) -> dict[str, str] | None:
 def load_kernel(spec: str, name: str, installed: ModuleType, scratch: Path) -> ModuleType:
     """The ``_cpu`` module of kernel version ``spec``: the installed one, or a private copy.
 
-    A copy becomes the package ``name`` in ``scratch`` (files rewritten only when their
+    A copy becomes the package ``name`` in ``scratch`` (files rewritten only when some
     text changed, so a kept scratch folder keeps its numba cache), and numba's on-disk
     cache for it stays there. Importing a file that is also imported under its package
     name would put entries under a second module name in the same cache, and break
@@ -85,10 +85,13 @@ def load_kernel(spec: str, name: str, installed: ModuleType, scratch: Path) -> M
         return installed
     package = scratch / name
     package.mkdir(parents=True, exist_ok=True)
-    for fname, text in {"__init__.py": "", **sources}.items():
-        target = package / fname
-        if not target.exists() or target.read_text() != text:
-            target.write_text(text)
+    files = {"__init__.py": "", **sources}
+    # numba checks a cached function against its own file only, not the files of the
+    # functions it inlined: when any module changed, rewrite them all
+    if any(not (package / f).exists() or (package / f).read_text() != text
+           for f, text in files.items()):
+        for fname, text in files.items():
+            (package / fname).write_text(text)
     if str(scratch) not in sys.path:
         sys.path.insert(0, str(scratch))
     return importlib.import_module(f"{name}._cpu")

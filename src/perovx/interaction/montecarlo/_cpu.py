@@ -40,6 +40,11 @@ Compile time: the history (inlined helpers and all) is inlined once, into the se
 :func:`run_batch`; the parallel :func:`run_batches` only calls it per batch. Inlining the
 history into the parallel loop itself made numba's parallel passes walk the whole
 inlined body: ~2 min of CPU to compile in a fresh clone, against ~20 s now.
+
+numba checks a cached kernel against its own source file only, not against the files of
+the functions it inlined: after editing a kernel module, delete the numba cache
+(``__pycache__/*.nbi``, ``*.nbc`` here, or the ``NUMBA_CACHE_DIR``) before testing or
+timing. An installed perovx is not affected (installing rewrites every file).
 """
 
 from __future__ import annotations
