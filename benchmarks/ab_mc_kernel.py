@@ -11,14 +11,17 @@ ratio, and whether the two gave bit-identical tallies (a pure speed change must;
 change to the sampling changes the random stream, and then the EGSnrc tests judge the
 answers).
 
-Both versions must use the packed-table layout of the installed perovx. A file other
-than the installed kernel is compiled afresh from a temporary copy (about 40 s), so
-numba's cache of the installed package is never touched.
+Both versions must use the packed-table layout of the installed perovx. Each version
+is named by a git revision (``HEAD~1``), a folder holding the kernel modules (the
+``_*.py`` files of ``perovx/interaction/montecarlo``) or one ``_cpu.py`` file; the
+installed kernel is used as it is, any other version is copied into a private package
+in a scratch folder and compiled there (tens of seconds), so numba's cache of the
+installed package is never touched. ``--keep DIR`` keeps that scratch folder (and the
+compiled copies in it) for the next run.
 
 Run::
 
-    git show HEAD~1:src/perovx/interaction/montecarlo/_cpu.py > /tmp/old_cpu.py
-    python benchmarks/ab_mc_kernel.py /tmp/old_cpu.py [NEW.py] [--material CdTe|MAPbI3|Pb]
+    python benchmarks/ab_mc_kernel.py HEAD~1 [NEW] [--material CdTe|MAPbI3|Pb]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,25 +41,60 @@ import numpy as np
 MATERIALS = {"CdTe": ("CdTe", 5850.0), "MAPbI3": ("CH6NPbI3", 4160.0), "Pb": ("Pb", 11350.0)}
 
 
-def load_kernel(path: Path, name: str, installed: ModuleType, scratch: Path) -> ModuleType:
-    """The kernel module in ``path``: the installed one itself, or a private copy.
+KERNEL_DIR = "src/perovx/interaction/montecarlo"
 
-    Any other file is copied into ``scratch`` and imported from there as ``name``, so
-    numba's on-disk cache for it stays in that folder. Importing a file that is also
-    imported under its package name would put entries under a second module name in the
-    same cache, and break later ordinary runs.
+
+def kernel_sources(spec: str, installed: Path) -> dict[str, str] | None:
+    """``{file name: source}`` of the kernel version ``spec``; None for the installed one.
+
+    ``spec`` is a ``_cpu.py`` file, a folder of kernel modules or a git revision.
     """
-    if path.resolve() == Path(installed.__file__).resolve():
+    path = Path(spec)
+    if path.is_file():
+        if path.resolve() == (installed / "_cpu.py").resolve():
+            return None
+        return {"_cpu.py": path.read_text()}
+    if path.is_dir():
+        if path.resolve() == installed.resolve():
+            return None
+        return {f.name: f.read_text() for f in sorted(path.glob("_*.py"))
+                if f.name != "__init__.py"}
+    root = Path(__file__).resolve().parents[1]
+    listing = subprocess.run(["git", "ls-tree", "--name-only", f"{spec}:{KERNEL_DIR}"],
+                             cwd=root, capture_output=True, text=True, check=False)
+    if listing.returncode != 0:
+        raise SystemExit(f"{spec}: neither a file, a folder nor a git revision "
+                         f"({listing.stderr.strip()})")
+    return {name: subprocess.run(["git", "show", f"{spec}:{KERNEL_DIR}/{name}"], cwd=root,
+                                 capture_output=True, text=True, check=True).stdout
+            for name in listing.stdout.split()
+            if name.startswith("_") and name.endswith(".py") and name != "__init__.py"}
+
+
+def load_kernel(spec: str, name: str, installed: ModuleType, scratch: Path) -> ModuleType:
+    """The ``_cpu`` module of kernel version ``spec``: the installed one, or a private copy.
+
+    A copy becomes the package ``name`` in ``scratch`` (files rewritten only when some
+    text changed, so a kept scratch folder keeps its numba cache), and numba's on-disk
+    cache for it stays there. Importing a file that is also imported under its package
+    name would put entries under a second module name in the same cache, and break
+    later ordinary runs.
+    """
+    sources = kernel_sources(spec, Path(installed.__file__).parent)
+    if sources is None:
         return installed
-    copy = scratch / f"{name}.py"
-    copy.write_text(path.read_text())
-    spec = importlib.util.spec_from_file_location(name, copy)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"{path}: cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    package = scratch / name
+    package.mkdir(parents=True, exist_ok=True)
+    files = {"__init__.py": "", **sources}
+    # numba checks a cached function against its own file only, not the files of the
+    # functions it inlined: when any module changed, rewrite them all
+    if any(not (package / f).exists() or (package / f).read_text() != text
+           for f, text in files.items()):
+        for fname, text in files.items():
+            (package / fname).write_text(text)
+    if str(scratch) not in sys.path:
+        sys.path.insert(0, str(scratch))
+    return importlib.import_module(f"{name}._cpu")
 
 
 def main() -> None:
@@ -69,13 +108,14 @@ def main() -> None:
     from perovx.interaction.montecarlo.tables import Physics, pack_tables
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path, help="reference _cpu.py")
-    parser.add_argument("new", type=Path, nargs="?", default=Path(_cpu.__file__),
-                        help="candidate _cpu.py (default: the installed one)")
+    parser.add_argument("old", help="reference kernel: git revision, folder or _cpu.py")
+    parser.add_argument("new", nargs="?", default=str(Path(_cpu.__file__).parent),
+                        help="candidate kernel (default: the installed one)")
     parser.add_argument("--material", choices=sorted(MATERIALS),
                         help="one material (default: CdTe and MAPbI3)")
     parser.add_argument("--histories", type=float, default=1e6)
     parser.add_argument("--reps", type=int, default=8)
+    parser.add_argument("--keep", type=Path, help="scratch folder to keep (compiled copies)")
     args = parser.parse_args()
 
     numba.set_num_threads(1)
@@ -102,14 +142,15 @@ def main() -> None:
     names = [args.material] if args.material else ["CdTe", "MAPbI3"]
     problems = {name: pack(name) for name in names}
     first = problems[names[0]]
-    scratch = Path(tempfile.mkdtemp(prefix="perovx-ab-"))
+    scratch = args.keep or Path(tempfile.mkdtemp(prefix="perovx-ab-"))
     try:
         kernels = {"old": load_kernel(args.old, "_ab_old", _cpu, scratch).run_batches,
                    "new": load_kernel(args.new, "_ab_new", _cpu, scratch).run_batches}
-        for run in kernels.values():  # compile: about 40 s for each copied file
+        for run in kernels.values():  # compile (copies: tens of seconds each)
             run(first.F, first.IX, keys, np.array([1000]), *buffers(first))
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(scratch, ignore_errors=True)
     for name, packed in problems.items():
         seconds: dict[str, list[float]] = {"old": [], "new": []}
         tallies_out: dict[str, tuple[np.ndarray, ...]] = {}

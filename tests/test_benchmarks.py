@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_ab_mc_kernel_runs_and_finds_a_file_identical_to_itself(tmp_path):
     from perovx.interaction.montecarlo import _cpu
 
-    copy = tmp_path / "copy_cpu.py"
-    copy.write_text(Path(_cpu.__file__).read_text())
+    copy = tmp_path / "kernel"
+    copy.mkdir()
+    for module in Path(_cpu.__file__).parent.glob("_*.py"):
+        (copy / module.name).write_text(module.read_text())
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "ab_mc_kernel.py"), str(copy),
          "--histories", "2000", "--reps", "2", "--material", "MAPbI3"],

@@ -223,11 +223,11 @@ _DROP_NRT = (
 
 
 def test_kernels_drop_reference_counting_where_numba_allows():
-    from perovx.interaction.montecarlo import _cpu
+    from perovx.interaction.montecarlo import _compile
 
-    assert _cpu._without_nrt() == {"_nrt": False}  # this numba knows the option
+    assert _compile._without_nrt() == {"_nrt": False}  # this numba knows the option
     code = _DROP_NRT + (
-        "from perovx.interaction.montecarlo._cpu import _without_nrt\n"
+        "from perovx.interaction.montecarlo._compile import _without_nrt\n"
         "print(_without_nrt())\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 from perovx.errors import DataRangeError, InputError
-from perovx.interaction.montecarlo import PencilBeam, Physics, Spectrum, Stack, _cpu, as_spectrum
+from perovx.interaction.montecarlo import (
+    PencilBeam,
+    Physics,
+    Spectrum,
+    Stack,
+    _photon,
+    _rng,
+    _scatter,
+    as_spectrum,
+)
 from perovx.interaction.montecarlo import _layout as L
 from perovx.interaction.montecarlo.tables import (
     GRID_DLOG,
@@ -151,10 +160,10 @@ def test_spectrum_bins_and_alias_tables():
 @numba.njit
 def _sample_many(F, IX, which, g, e, n, seed):
     st = np.empty(2, np.uint64)
-    _cpu.rng_seed(st, np.uint64(seed), np.uint64(7), 0)
+    _rng.rng_seed(st, np.uint64(seed), np.uint64(7), 0)
     out = np.empty((n, 2))
     ne = IX[L.I_NE]
-    ie, fr = _cpu.energy_index(F, e)
+    ie, fr = _photon.energy_index(F, e)
     ien = ie + 1 if fr >= 0.5 else ie
     if ien > ne - 1:
         ien = ne - 1
@@ -162,9 +171,9 @@ def _sample_many(F, IX, which, g, e, n, seed):
     s1 = st[1]
     for i in range(n):
         if which == 0:
-            e2, c, s0, s1 = _cpu.sample_compton(F, IX, g, e, s0, s1)
+            e2, c, s0, s1 = _scatter.sample_compton(F, IX, g, e, s0, s1)
         else:
-            c, s0, s1 = _cpu.sample_rayleigh(F, IX, g, e, ien, s0, s1)
+            c, s0, s1 = _scatter.sample_rayleigh(F, IX, g, e, ien, s0, s1)
             e2 = e
         out[i, 0] = e2
         out[i, 1] = c

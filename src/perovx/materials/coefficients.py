@@ -128,7 +128,13 @@ def _fluorescence_lines(z: int) -> tuple[tuple[int, float], ...]:
     return tuple(lines)
 
 
-_MU_GL, _W_GL = np.polynomial.legendre.leggauss(96)
+@cache
+def _gauss_legendre_96() -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of 96-point Gauss–Legendre quadrature on [−1, 1].
+
+    Computed on first use (~8 ms): only table computations need them, not start-up.
+    """
+    return np.polynomial.legendre.leggauss(96)
 
 
 @cache
@@ -137,12 +143,12 @@ def _compton_transfer_fraction(z: int, energy_keV: float) -> float:
     import xraylib
 
     k = energy_keV / _ELECTRON_REST_KEV
-    cos_t = _MU_GL
+    cos_t, w_gl = _gauss_legendre_96()
     ratio = 1.0 / (1.0 + k * (1.0 - cos_t))  # E'/E
     dkn = ratio**2 * (ratio + 1.0 / ratio - (1.0 - cos_t**2))
     theta = np.arccos(cos_t)
     s = np.array([xraylib.SF_Compt(z, xraylib.MomentTransf(energy_keV, t)) for t in theta])
-    weight = _W_GL * dkn * s
+    weight = w_gl * dkn * s
     return float(np.sum(weight * (1.0 - ratio)) / np.sum(weight))
 
 

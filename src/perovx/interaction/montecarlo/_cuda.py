@@ -1,8 +1,9 @@
 """CUDA back-end of the Monte Carlo (numba.cuda), running the physics of :mod:`._cpu`.
 
 The device functions are not written twice: the Python source of every function named
-in ``_cpu.DEVICE_FUNCTIONS`` is recompiled with ``numba.cuda.jit(device=True)`` in a
-namespace where the calls between them resolve to the CUDA versions, and where
+in ``_cpu.DEVICE_FUNCTIONS`` (found in ``_cpu.KERNEL_MODULES``) is recompiled with
+``numba.cuda.jit(device=True)`` in a namespace where the calls between them resolve to
+the CUDA versions, and where
 ``tally_add`` is an atomic add. Histories are spread over threads: the blocks of one
 batch share a key, thread ``t`` of the batch runs histories ``t, t + T, t + 2T, …`` with
 the same per-history seeding as the CPU (so both back-ends simulate the same histories,
@@ -130,13 +131,15 @@ def device_namespace() -> dict[str, Any]:
     """Globals in which the device functions of ``_cpu`` are rebuilt for CUDA."""
     from numba import cuda, float64, uint64
 
-    ns: dict[str, Any] = dict(vars(_cpu))
+    ns: dict[str, Any] = {}
+    for module in _cpu.KERNEL_MODULES:
+        ns.update(vars(module))
     ns.update({k: v for k, v in vars(L).items() if k.isupper()})
     ns.update(
         cuda=cuda, float64=float64, uint64=uint64, SHARED_TALLY_SLOTS=SHARED_TALLY_SLOTS
     )
     for name in _cpu.DEVICE_FUNCTIONS:
-        py = _tally_add_atomic if name == "tally_add" else getattr(_cpu, name).py_func
+        py = _tally_add_atomic if name == "tally_add" else ns[name].py_func
         ns[name] = cuda.jit(device=True)(_rebind(py, ns, name))
     return ns
 
