@@ -89,6 +89,9 @@ class ColumnData:
         Line number in the file (Excel row for workbooks) of each value, 1-based.
     source
         Path of the file.
+    note
+        How the values were obtained when not read as numbers (a time axis built from
+        clock columns, :mod:`perovx.io.clock`); empty otherwise.
     """
 
     kind: str
@@ -98,6 +101,7 @@ class ColumnData:
     values: np.ndarray = field(repr=False)
     lines: np.ndarray = field(repr=False)
     source: str = ""
+    note: str = ""
 
     def where(self, index: int) -> str:
         """``"file.csv:17, column 'Time (s)'"`` for the value at ``index``."""
@@ -226,6 +230,10 @@ class Table:
         if kind in self.columns:
             return True
         found = [i for i in range(len(self.headers)) if self._auto_kind(i) == kind]
+        if kind == "time" and len(found) != 1 and self.rows:
+            from perovx.io.clock import clock_kind
+
+            return any(clock_kind(c) in ("datetime", "time") for c in self.rows[0])
         return len(found) == 1
 
     def first_of(self, kinds: Iterable[str]) -> str | None:
@@ -248,6 +256,10 @@ class Table:
             raise InputError(f"unknown column kind {kind!r}; known kinds: {', '.join(KINDS)}")
         si = KINDS[kind]
         mapped = kind in self.columns
+        if kind == "time":
+            clock = self._clock_time(mapped)
+            if clock is not None:
+                return clock
         if mapped:
             index = self._index_of(kind, self.columns[kind])
         else:
@@ -279,6 +291,38 @@ class Table:
                 )
             index = found[0]
         return self._column(kind, index, mapped=mapped)
+
+    def _clock_time(self, mapped: bool) -> ColumnData | None:
+        """The time axis from clock columns (dates, times of day, ISO 8601 stamps), if the
+        time is written that way and no column of elapsed seconds is recognised."""
+        import numpy as np
+
+        from perovx.io.clock import clock_axis
+
+        if not self.rows:
+            return None
+        only = self._index_of("time", self.columns["time"]) if mapped else None
+        if only is None:
+            numeric = [
+                i
+                for i in range(len(self.headers))
+                if self._auto_kind(i) == "time" and _is_number(self.rows[0][i])
+            ]
+            if numeric:
+                return None
+        axis = clock_axis(self.path, self.headers, self.rows, self.lines, only=only)
+        if axis is None:
+            return None
+        return ColumnData(
+            kind="time",
+            header=axis.header,
+            unit="s",
+            si_unit="s",
+            values=axis.seconds,
+            lines=np.asarray(self.lines, dtype=int),
+            source=self.path,
+            note=axis.note,
+        )
 
     def _column(self, kind: str, index: int, *, mapped: bool) -> ColumnData:
         import numpy as np
@@ -667,10 +711,13 @@ def _records_xlsx(p: Path, sheet: str | None) -> list[tuple[int, list[str | floa
 
 
 def _numeric_row(cells: list) -> bool:
+    """More than half the filled cells are numbers (or clock readings: dates, times)."""
+    from perovx.io.clock import clock_kind
+
     filled = [c for c in cells if not (isinstance(c, str) and c.strip() == "")]
     if not filled:
         return False
-    n = sum(_is_number(c) for c in filled)
+    n = sum(_is_number(c) or clock_kind(c) is not None for c in filled)
     return n > len(filled) / 2
 
 
