@@ -142,20 +142,32 @@ def _column_kind(rows: Sequence[Sequence[object]], j: int) -> str | None:
 
 
 def _fraction_column(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], time_col: int, skip: set[int]
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    time_col: int,
+    skip: set[int],
+    whole: Sequence[float],
 ) -> int | None:
-    """A column of fractional seconds (numbers in [0, 1)) for ``time_col``, if any."""
-    candidates = [time_col + 1] + [
-        j for j, h in enumerate(headers) if "frac" in h.lower() and j != time_col + 1
-    ]
-    for j in candidates:
+    """A column of fractional seconds for ``time_col`` (read in whole seconds), if any.
+
+    A column headed ``frac…`` with numbers in [0, 1), or the column right after the time
+    whose numbers in [0, 1) rise within every run of repeated whole seconds (and the
+    clock does repeat: several readings a second). A current in amperes next to the
+    time also lies in [0, 1), hence the second test.
+    """
+    for j in [time_col + 1] + [i for i, h in enumerate(headers) if "frac" in h.lower()]:
         if j in skip or j >= len(headers):
             continue
         try:
             vals = [float(str(r[j]).strip().strip('"')) for r in rows]
         except (ValueError, IndexError):
             continue
-        if all(0.0 <= v < 1.0 for v in vals) and any(v > 0 for v in vals):
+        if not (all(0.0 <= v < 1.0 for v in vals) and any(v > 0 for v in vals)):
+            continue
+        if "frac" in headers[j].lower():
+            return j
+        same = [k for k in range(1, len(vals)) if whole[k] == whole[k - 1]]
+        if same and all(vals[k] > vals[k - 1] for k in same):
             return j
     return None
 
@@ -167,6 +179,7 @@ def clock_axis(
     lines: Sequence[int],
     *,
     only: int | None = None,
+    exclude: Sequence[int] = (),
 ) -> ClockAxis | None:
     """The time axis of a table whose time is written as clock readings, or ``None``.
 
@@ -179,6 +192,9 @@ def clock_axis(
     only
         Use this column (index) as the time stamp or time of day (a ``--column time=``
         mapping); otherwise the first clock column found.
+    exclude
+        Columns that are other quantities (a recognised current, voltage ...): never taken
+        as fractional seconds.
 
     Returns
     -------
@@ -214,8 +230,11 @@ def clock_axis(
         stamps = [_parse_datetime(str(r[main]).strip().strip('"')) for r in rows]
         aware = {s.tzinfo is not None for s in stamps if s is not None}
         if len(aware) > 1:
-            k = next(i for i, s in enumerate(stamps) if (s.tzinfo is not None) != (
-                stamps[0].tzinfo is not None))
+            k = next(
+                i
+                for i, s in enumerate(stamps)
+                if (s.tzinfo is not None) != (stamps[0].tzinfo is not None)
+            )
             raise InputError(
                 f"{path}:{lines[k]}, column {headers[main]!r}: {rows[k][main]!r} mixes time "
                 "stamps with and without a time-zone offset; write them all one way in a "
@@ -240,12 +259,14 @@ def clock_axis(
                 days = [_parse_date(c, fmt)[0] for c in cells]  # type: ignore[index]
                 stamps = [datetime.combine(d, t) for d, t in zip(days, times, strict=True)]  # type: ignore[arg-type]
                 used.insert(0, dcol)
-                shown = {"iso": "YYYY-MM-DD", "%m/%d/%Y": "month/day/year",
-                         "%d/%m/%Y": "day/month/year", "%d.%m.%Y": "day.month.year",
-                         "%Y/%m/%d": "year/month/day"}[fmt]
-                parts.append(
-                    f"date {headers[dcol]!r} ({shown}) + time of day {headers[main]!r}"
-                )
+                shown = {
+                    "iso": "YYYY-MM-DD",
+                    "%m/%d/%Y": "month/day/year",
+                    "%d/%m/%Y": "day/month/year",
+                    "%d.%m.%Y": "day.month.year",
+                    "%Y/%m/%d": "year/month/day",
+                }[fmt]
+                parts.append(f"date {headers[dcol]!r} ({shown}) + time of day {headers[main]!r}")
         if dcol is None:
             day0 = date(2000, 1, 1)
             stamps = []
@@ -260,9 +281,13 @@ def clock_axis(
                 stamps.append(s)
                 prev = s
             parts.append(f"time of day {headers[main]!r}")
-    frac = None if has_fraction else _fraction_column(headers, rows, main, set(kinds))
     first = stamps[0]
     secs = np.array([(s - first).total_seconds() for s in stamps])  # type: ignore[operator]
+    frac = (
+        None
+        if has_fraction
+        else _fraction_column(headers, rows, main, set(kinds) | set(exclude), secs.tolist())
+    )
     if frac is not None:
         secs = secs + np.array([float(str(r[frac]).strip().strip('"')) for r in rows])
         secs -= secs[0]
@@ -279,15 +304,19 @@ def clock_axis(
             "second run appended, or the clock set back?): split the file or sort it into a "
             "new file"
         )
-    start = first.isoformat(sep=" ") if kinds[main] != "time" or len(used) > 1 else (
-        stamps[0].time().isoformat())
+    dated = kinds[main] == "datetime" or any(kinds.get(j) == "date" for j in used)
+    start = first.isoformat(sep=" ") if dated else first.time().isoformat()
     note = (
         "time axis built from clock readings: "
         + " ".join(parts)
         + f", as seconds since the first reading ({start}, line {lines[0]})"
         + (f"; {rollovers} midnight roll-over(s) counted" if rollovers else "")
-        + ("; no time-zone offset (local clock time: a daylight-saving change inside the "
-           "run would shift it by 1 h)" if first.tzinfo is None else "")
+        + (
+            "; no time-zone offset (local clock time: a daylight-saving change inside the "
+            "run would shift it by 1 h)"
+            if first.tzinfo is None
+            else ""
+        )
     )
     return ClockAxis(
         seconds=secs,

@@ -310,7 +310,10 @@ class Table:
             ]
             if numeric:
                 return None
-        axis = clock_axis(self.path, self.headers, self.rows, self.lines, only=only)
+        known = [i for i in range(len(self.headers)) if self._auto_kind(i) is not None]
+        axis = clock_axis(
+            self.path, self.headers, self.rows, self.lines, only=only, exclude=known
+        )
         if axis is None:
             return None
         return ColumnData(

@@ -457,7 +457,8 @@ def clock_files() -> None:
         "Time,Current (nA)\n" + "".join(f"{x},{1 + 0.001 * k:.4f}\n" for k, x in enumerate(times)))
     EXPECTED["clock_goes_back.csv"] = {
         "analysis": "drift", "options": {"area_m2": 4e-6, "thickness_m": 1e-3, "bias_V": 10.0},
-        "error": "InputError", "match": r"clock_goes_back.csv:14, column 'Time': the clock goes back"}
+        "error": "InputError",
+        "match": r"clock_goes_back.csv:14, column 'Time': the clock goes back"}
 
 
 if __name__ == "__main__":
