@@ -132,3 +132,10 @@ def test_two_column_iso_file_has_numeric_rows(tmp_path: Path) -> None:
     t = read_table(p)
     assert t.n_rows == 2 and not t.has_header
     assert t.get("time").values == pytest.approx([0.0, 1.0])
+
+
+def test_time_stamp_preamble_line_is_not_data(tmp_path: Path) -> None:
+    p = _write(tmp_path, "2024-05-01 12:00:00\nTime (s),I (A)\n0,1e-9\n1,2e-9\n")
+    t = read_table(p)
+    assert t.headers == ("Time (s)", "I (A)") and t.n_rows == 2
+    assert t.preamble == ("2024-05-01 12:00:00",)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from perovx.errors import FileFormatError, InputError, PerovxError
+from perovx.io.cells import _is_number, _numeric_row, _parse_cell
 from perovx.io.headers import (
     _FAMILY,
     _UNREADABLE,
@@ -61,7 +62,6 @@ __all__ = [
 
 _COMMENT_PREFIXES = ("#", "%", "!", "//")
 _OVERFLOW = 9.9e37  # what Keithley and most source-meters write for an over-range reading
-_NUMBER = re.compile(r"^\s*([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
 
 
 # ---------------------------------------------------------------------------------------
@@ -448,37 +448,6 @@ class Table:
         )
 
 
-def _parse_cell(cell: str | float) -> tuple[float | None, str | None]:
-    """A cell → (number or None, unit text or None). Decimal commas are accepted."""
-    if isinstance(cell, int | float) and not isinstance(cell, bool):
-        return float(cell), None
-    text = str(cell).strip()
-    if not text:
-        return None, None
-    try:
-        return float(text), None
-    except ValueError:
-        pass
-    low = text.lower()
-    if low in ("nan", "inf", "+inf", "-inf", "infinity", "-infinity"):
-        return float(low.replace("infinity", "inf")), None
-    m = _NUMBER.match(text)
-    if m is None:
-        return None, None
-    number, rest = m.group(1), m.group(2)
-    try:
-        value = float(number.replace(",", "."))
-    except ValueError:
-        return None, None
-    if rest and not re.match(r"^[A-Za-zµμΩ°%(]", rest):
-        return None, None
-    return value, rest or None
-
-
-def _is_number(cell: str | float) -> bool:
-    return _parse_cell(cell)[0] is not None
-
-
 # ---------------------------------------------------------------------------------------
 # reading
 # ---------------------------------------------------------------------------------------
@@ -711,17 +680,6 @@ def _records_xlsx(p: Path, sheet: str | None) -> list[tuple[int, list[str | floa
     if not records:
         raise FileFormatError(f"{p}: the worksheet {ws.title!r} is empty")
     return records
-
-
-def _numeric_row(cells: list) -> bool:
-    """More than half the filled cells are numbers (or clock readings: dates, times)."""
-    from perovx.io.clock import clock_kind
-
-    filled = [c for c in cells if not (isinstance(c, str) and c.strip() == "")]
-    if not filled:
-        return False
-    n = sum(_is_number(c) or clock_kind(c) is not None for c in filled)
-    return n > len(filled) / 2
 
 
 def _build(
