@@ -71,6 +71,9 @@ def test_corpus_case(name: str) -> None:
         assert any(n in x for x in said), (n, said)
     for f in case.get("none", []):
         assert getattr(r, f) is None
+    if "time_axis_s" in case:  # clock columns turned into seconds (perovx.io.clock)
+        tv = read_table(path).get("time").values
+        assert [tv[0], tv[1], tv[-1]] == pytest.approx(case["time_axis_s"], abs=1e-6)
     if "layout" in case:
         table_opts = {k: opts[k] for k in ("columns", "units") if k in opts}
         assert case["layout"] in (read_table(path, **table_opts).layout or "")

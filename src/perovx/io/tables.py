@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from perovx.errors import FileFormatError, InputError, PerovxError
+from perovx.io.cells import _is_number, _numeric_row, _parse_cell
 from perovx.io.headers import (
     _FAMILY,
     _UNREADABLE,
@@ -61,7 +62,6 @@ __all__ = [
 
 _COMMENT_PREFIXES = ("#", "%", "!", "//")
 _OVERFLOW = 9.9e37  # what Keithley and most source-meters write for an over-range reading
-_NUMBER = re.compile(r"^\s*([+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
 
 
 # ---------------------------------------------------------------------------------------
@@ -89,6 +89,9 @@ class ColumnData:
         Line number in the file (Excel row for workbooks) of each value, 1-based.
     source
         Path of the file.
+    note
+        How the values were obtained when not read as numbers (a time axis built from
+        clock columns, :mod:`perovx.io.clock`); empty otherwise.
     """
 
     kind: str
@@ -98,6 +101,7 @@ class ColumnData:
     values: np.ndarray = field(repr=False)
     lines: np.ndarray = field(repr=False)
     source: str = ""
+    note: str = ""
 
     def where(self, index: int) -> str:
         """``"file.csv:17, column 'Time (s)'"`` for the value at ``index``."""
@@ -226,6 +230,10 @@ class Table:
         if kind in self.columns:
             return True
         found = [i for i in range(len(self.headers)) if self._auto_kind(i) == kind]
+        if kind == "time" and len(found) != 1 and self.rows:
+            from perovx.io.clock import clock_kind
+
+            return any(clock_kind(c) in ("datetime", "time") for c in self.rows[0])
         return len(found) == 1
 
     def first_of(self, kinds: Iterable[str]) -> str | None:
@@ -248,6 +256,10 @@ class Table:
             raise InputError(f"unknown column kind {kind!r}; known kinds: {', '.join(KINDS)}")
         si = KINDS[kind]
         mapped = kind in self.columns
+        if kind == "time":
+            clock = self._clock_time(mapped)
+            if clock is not None:
+                return clock
         if mapped:
             index = self._index_of(kind, self.columns[kind])
         else:
@@ -279,6 +291,41 @@ class Table:
                 )
             index = found[0]
         return self._column(kind, index, mapped=mapped)
+
+    def _clock_time(self, mapped: bool) -> ColumnData | None:
+        """The time axis from clock columns (dates, times of day, ISO 8601 stamps), if the
+        time is written that way and no column of elapsed seconds is recognised."""
+        import numpy as np
+
+        from perovx.io.clock import clock_axis
+
+        if not self.rows:
+            return None
+        only = self._index_of("time", self.columns["time"]) if mapped else None
+        if only is None:
+            numeric = [
+                i
+                for i in range(len(self.headers))
+                if self._auto_kind(i) == "time" and _is_number(self.rows[0][i])
+            ]
+            if numeric:
+                return None
+        known = [i for i in range(len(self.headers)) if self._auto_kind(i) is not None]
+        axis = clock_axis(
+            self.path, self.headers, self.rows, self.lines, only=only, exclude=known
+        )
+        if axis is None:
+            return None
+        return ColumnData(
+            kind="time",
+            header=axis.header,
+            unit="s",
+            si_unit="s",
+            values=axis.seconds,
+            lines=np.asarray(self.lines, dtype=int),
+            source=self.path,
+            note=axis.note,
+        )
 
     def _column(self, kind: str, index: int, *, mapped: bool) -> ColumnData:
         import numpy as np
@@ -399,37 +446,6 @@ class Table:
             lines=np.asarray(self.lines, dtype=int),
             source=self.path,
         )
-
-
-def _parse_cell(cell: str | float) -> tuple[float | None, str | None]:
-    """A cell → (number or None, unit text or None). Decimal commas are accepted."""
-    if isinstance(cell, int | float) and not isinstance(cell, bool):
-        return float(cell), None
-    text = str(cell).strip()
-    if not text:
-        return None, None
-    try:
-        return float(text), None
-    except ValueError:
-        pass
-    low = text.lower()
-    if low in ("nan", "inf", "+inf", "-inf", "infinity", "-infinity"):
-        return float(low.replace("infinity", "inf")), None
-    m = _NUMBER.match(text)
-    if m is None:
-        return None, None
-    number, rest = m.group(1), m.group(2)
-    try:
-        value = float(number.replace(",", "."))
-    except ValueError:
-        return None, None
-    if rest and not re.match(r"^[A-Za-zµμΩ°%(]", rest):
-        return None, None
-    return value, rest or None
-
-
-def _is_number(cell: str | float) -> bool:
-    return _parse_cell(cell)[0] is not None
 
 
 # ---------------------------------------------------------------------------------------
@@ -664,14 +680,6 @@ def _records_xlsx(p: Path, sheet: str | None) -> list[tuple[int, list[str | floa
     if not records:
         raise FileFormatError(f"{p}: the worksheet {ws.title!r} is empty")
     return records
-
-
-def _numeric_row(cells: list) -> bool:
-    filled = [c for c in cells if not (isinstance(c, str) and c.strip() == "")]
-    if not filled:
-        return False
-    n = sum(_is_number(c) for c in filled)
-    return n > len(filled) / 2
 
 
 def _build(

@@ -141,6 +141,7 @@ class DarkDrift(LabAnalysis[DriftResult]):
 
         super().__init__()
         self.input_notes: list[str] = []
+        self.input_warnings: list[str] = []  # from reading the file (clock time axis)
         self.origin = origin or DataOrigin()
         self.time_s, self.current_A = paired_arrays(
             ("time", time_s, "s"), ("current", current_A, "A"), origin=self.origin
@@ -195,6 +196,8 @@ class DarkDrift(LabAnalysis[DriftResult]):
             out.input_notes.append(f"file layout: {table.layout}")
         if time_note:
             out.input_notes.append(time_note)
+        if t.note:
+            out.input_warnings.append(t.note)
         return out
 
     @classmethod
@@ -264,6 +267,7 @@ class DarkDrift(LabAnalysis[DriftResult]):
         self._result = DriftResult(
             source=self.origin.source,
             notes=tuple(notes),
+            warnings=tuple(self.input_warnings),
             drift_rate=Measurement(b, ub, "pA_per_s", "baseline-drift rate dI/dt: " + conv),
             normalised_drift=Measurement(
                 b / (self.area_m2 * field),

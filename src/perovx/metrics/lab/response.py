@@ -179,6 +179,7 @@ class ResponseTime(LabAnalysis[ResponseResult]):
 
         super().__init__()
         self.input_notes: list[str] = []
+        self.input_warnings: list[str] = []  # from reading the file (clock time axis)
         self.origin = origin or DataOrigin()
         self.time_s, self.current_A = paired_arrays(
             ("time", time_s, "s"), ("current", current_A, "A"), origin=self.origin
@@ -239,6 +240,8 @@ class ResponseTime(LabAnalysis[ResponseResult]):
             out.input_notes.append(f"file layout: {table.layout}")
         if time_note:
             out.input_notes.append(time_note)
+        if t.note:
+            out.input_warnings.append(t.note)
         return out
 
     @classmethod
@@ -271,7 +274,7 @@ class ResponseTime(LabAnalysis[ResponseResult]):
         from perovx.metrics.lab._signal import reading_noise
 
         notes: list[str] = list(self.input_notes)
-        warnings: list[str] = []
+        warnings: list[str] = list(self.input_warnings)
         rn = reading_noise(cur)
         if rn.note():
             notes.append(rn.note())

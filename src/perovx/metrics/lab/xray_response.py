@@ -161,6 +161,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         self.beam = beam
         self.w_pair_eV = w_pair_eV
         self.notes: list[str] = []
+        self.input_warnings: list[str] = []  # from reading the file (clock time axis)
         if dose_rate_Gy_per_s is not None:
             dr = as_array("dose rate", dose_rate_Gy_per_s, origin=self.origin, unit="Gy/s")
             if dr.size != self.time_s.size:
@@ -285,6 +286,8 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
             out.notes.append(f"file layout: {table.layout}")
         if time_note:
             out.notes.append(time_note)
+        if time.note:
+            out.input_warnings.append(time.note)
         return out
 
     @classmethod
@@ -364,7 +367,7 @@ class XRayResponse(LabAnalysis[XRayResponseResult]):
         if not segs:
             raise InputError(f"{self.origin.source}: no beam-on period")
         notes = list(self.notes)
-        warnings: list[str] = []
+        warnings: list[str] = list(self.input_warnings)
 
         # dark windows: the last fraction of each beam-off period
         edges = [float(t[0])]

@@ -397,11 +397,76 @@ def broken_files() -> None:
         "notes": ["repeated time values"], "drift_rate_pA_per_s": 1e-4 * 1e3 / 3.0, "rel": 0.05}
 
 
+def clock_files() -> None:
+    """Time written as clock readings (perovx.io.clock builds the seconds)."""
+    from datetime import datetime, timedelta
+
+    base = 1e-6
+    pulses = [(20 + k * 40, 40 + k * 40, 20e-9) for k in range(4)]
+    kw = {"pulses": pulses, "duration_s": 175.0, "dt_s": 0.1, "baseline_A": base,
+          "noise_A": 0.3e-9, "drift_fraction": 0.01, "tau_s": 0.5}
+    # Keithley 2450 buffer saved with TRACe:SAVE: Index, reading and unit, then date, time
+    # of day in whole seconds and fractional seconds (the elements the 2450 Reference
+    # Manual lists for the default save; the header spelling is perovx's assumption).
+    # The run crosses midnight, so the date changes.
+    tr = drifting_step_trace(seed=60, **kw)
+    t0 = datetime(2024, 5, 1, 23, 58, 30)
+    lines = ["Index,Reading,Unit,Date,Time,Fractional Seconds"]
+    for k, (c, s) in enumerate(zip(tr.current_A, tr.time_s, strict=True)):
+        stamp = t0 + timedelta(seconds=round(float(s), 6))
+        frac = stamp.microsecond / 1e6
+        lines.append(f"{k + 1},{c:.7e},Amp DC,{stamp:%m/%d/%Y},{stamp:%H:%M:%S},{frac:.6f}")
+    (HERE / "keithley2450_clock_buffer.csv").write_text("\n".join(lines) + "\n")
+    EXPECTED["keithley2450_clock_buffer.csv"] = {
+        "analysis": "response", "options": {}, "rise_time_s": 0.5 * np.log(9.0), "rel": 0.08,
+        "warnings": ["month/day/year", "Fractional Seconds"], "layout": "instrument headers",
+        "time_axis_s": [0.0, 0.1, 174.9]}
+    # a logger writing HH:MM:SS.fff, across midnight, no date
+    tr = drifting_step_trace(seed=61, **kw)
+    t0 = datetime(2024, 5, 1, 23, 59, 0)
+    lines = ["Time,Current (nA)"]
+    for c, s in zip(tr.current_A, tr.time_s, strict=True):
+        stamp = t0 + timedelta(seconds=round(float(s), 3))
+        lines.append(f"{stamp:%H:%M:%S}.{stamp.microsecond // 1000:03d},{c * 1e9:.5f}")
+    (HERE / "logger_clock_hhmmss.csv").write_text("\n".join(lines) + "\n")
+    EXPECTED["logger_clock_hhmmss.csv"] = {
+        "analysis": "response", "options": {}, "rise_time_s": 0.5 * np.log(9.0), "rel": 0.08,
+        "warnings": ["time of day 'Time'", "1 midnight roll-over"],
+        "time_axis_s": [0.0, 0.1, 174.9]}
+    # an ISO 8601 logger (tab-separated): the drifting X-ray trace of drift_up_2pct.csv's
+    # kind, with a dose-rate column
+    xp = _pulses(base)
+    tr = drifting_step_trace(seed=62, pulses=xp, duration_s=320.0, baseline_A=base,
+                             drift_fraction=0.02, noise_A=0.5e-9, dt_s=0.5)
+    t0 = datetime(2024, 5, 1, 12, 0, 0)
+    rate = _rate_column(tr.true_time_s, xp, RATES_UGY_S)
+    lines = ["Timestamp\tCurrent (nA)\tDose rate (uGy/s)"]
+    for c, s, r in zip(tr.current_A, tr.time_s, rate, strict=True):
+        stamp = t0 + timedelta(seconds=round(float(s), 3))
+        lines.append(f"{stamp.isoformat(timespec='milliseconds')}\t{c * 1e9:.6f}\t{r:g}")
+    (HERE / "logger_iso8601.tsv").write_text("\n".join(lines) + "\n")
+    EXPECTED["logger_iso8601.tsv"] = {
+        "analysis": "xray-response", "options": {"area_m2": 4e-6},
+        "sensitivity_C_per_Gy_m2": 0.005 * base / (4e-6 * 1e-6),
+        "warnings": ["ISO 8601 time stamps in 'Timestamp'"],
+        "time_axis_s": [0.0, 0.5, 319.5]}
+    # a clock set back during the run
+    times = [f"10:00:{k:02d}" for k in range(20)]
+    times[12] = "10:00:09"
+    (HERE / "clock_goes_back.csv").write_text(
+        "Time,Current (nA)\n" + "".join(f"{x},{1 + 0.001 * k:.4f}\n" for k, x in enumerate(times)))
+    EXPECTED["clock_goes_back.csv"] = {
+        "analysis": "drift", "options": {"area_m2": 4e-6, "thickness_m": 1e-3, "bias_V": 10.0},
+        "error": "InputError",
+        "match": r"clock_goes_back.csv:14, column 'Time': the clock goes back"}
+
+
 if __name__ == "__main__":
     xray_files()
     response_files()
     iv_files()
     layout_files()
     broken_files()
+    clock_files()
     (HERE / "expected.json").write_text(json.dumps(EXPECTED, indent=1, sort_keys=True) + "\n")
     print(f"{len(EXPECTED)} cases, {len(list(HERE.glob('*'))) - 3} data files")
