@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from perovx.errors import InputError, PerovxError, ResourceLimitError
 from perovx.readout.config import CONFIG_KEYS, load_config, parse_config
-from perovx.readout.config_schema import json_schema, schema_markdown
+from perovx.readout.config_docs import json_schema, schema_markdown
 from perovx.readout.estimate import check_resources, estimate
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "simulate-config.md"

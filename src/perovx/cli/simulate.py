@@ -86,7 +86,7 @@ def _simulate_command(
     from perovx.errors import InputError
 
     if schema:
-        from perovx.readout.config_schema import json_schema, schema_markdown
+        from perovx.readout.config_docs import json_schema, schema_markdown
 
         if as_json:
             dump_json(json_schema())
