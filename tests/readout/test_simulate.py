@@ -321,3 +321,17 @@ def test_point_scan_from_toml(tmp_path):
     assert image.attrs["acquisition_time_s"] == pytest.approx(120 * 0.03 - 0.01)
     # a point of the object gets the rate × dwell time (spot = one pitch)
     assert image.attrs["detector_air_kerma_uGy"] == pytest.approx(20.0)
+
+
+def test_offset_calibrated_before_the_dark_current_settles_is_noted():
+    from perovx.readout.simulate import _settling_note
+    from perovx.transport.instability import IonMigration
+
+    # Ea 0.25 eV (MAPbI3 single crystal, the review's value): the drift settles within seconds
+    drift = IonMigration(0.25, thickness_m=1e-3, bias_V=100.0)
+    tau = drift.time_constant_s
+    rise = float(drift.dark_factor(10 * tau)) / float(drift.dark_factor(0.0)) - 1
+    assert rise > 0.05
+    (note,) = _settling_note(drift, 0.0)
+    assert f"{rise:.0%}" in note and "bias_settle_time" in note
+    assert _settling_note(drift, 20 * tau) == []

@@ -29,6 +29,7 @@ their public names are importable from here.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -275,6 +276,7 @@ def build_system(
         migration = IonMigration(ea_ion, thickness_m=det.thickness_m, bias_V=det.bias_V,
                                  temperature_K=det.temperature_K,
                                  amplitude=det.drift_amplitude)
+        notes.extend(_settling_note(migration, config.bias_settle_s))
 
     # film non-uniformity
     film = None
@@ -309,6 +311,28 @@ def build_system(
         film_density_kg_m3=film_density, ion_migration=migration, notes=tuple(notes),
         response=response, stack=stack,
     )
+
+
+def _settling_note(migration: IonMigration, settle_s: float) -> list[str]:
+    """A note when the offset is calibrated before the drifting dark current settles.
+
+    The dark frames are read ``settle_s`` after bias-on; if the dark current still rises
+    by more than 5 % after that, the offset map is too low and the leftover dark charge
+    brightens the image and squeezes its contrast towards 1 (the flat field carries it too).
+    """
+    tau = migration.time_constant_s
+    if not math.isfinite(tau) or tau <= 0:
+        return []
+    start = float(migration.dark_factor(settle_s))
+    settled = float(migration.dark_factor(settle_s + 10 * tau))
+    rise = settled / start - 1 if start > 0 else 0.0
+    if rise <= 0.05:
+        return []
+    return [f"the dark current still rises by {rise:.0%} after the offset calibration "
+            f"(ion migration, τ = {tau:.3g} s; [panel] bias_settle_time = {settle_s:g} s): "
+            "leftover dark charge brightens the image and squeezes its contrast; set "
+            f"bias_settle_time to at least {10 * tau:.3g} s (10 τ), as a panel is held under "
+            "bias before its offset calibration"]
 
 
 def _stack_dark_current(config: SimulateConfig, material: Any, ea_eV: float | None) -> float:
