@@ -34,6 +34,7 @@ from perovx.errors import InputError, PerovxError
 from perovx.io.serialize import jsonable
 from perovx.readout.config import IndirectDetectorConfig, SimulateConfig
 from perovx.readout.modes import Acquisition, Imager, acquire
+from perovx.readout.simulate_summary import acquisition_summary
 from perovx.transport.charge import SpreadFunction
 from perovx.transport.scintillator import (
     SCINTILLATORS,
@@ -250,14 +251,7 @@ def _summary(config: SimulateConfig, system: IndirectSystem, acq: Acquisition,
         "panel": panel.to_dict(),
         "object": None if phantom is None else {
             **phantom.to_dict(), "scatter_fraction": config.object.scatter_fraction},
-        "acquisition": {
-            **acq.plan.to_dict(),
-            "saturated_fraction": acq.saturated_fraction,
-            "dark_charge_per_read_e": acq.dark_e,
-            "dark_fraction_of_full_scale": acq.dark_e / panel.full_scale_e,
-            "defect_fraction": acq.calibration.defect_fraction,
-            "calibration_valid": acq.calibration.valid,
-        },
+        "acquisition": acquisition_summary(acq, panel),
         "signal": {
             "sensitivity_uC_per_Gy_cm2": sens * 1e2,
             "detected_quanta_per_uGy_per_pixel": system.quanta_per_Gy_m2() * 1e-6

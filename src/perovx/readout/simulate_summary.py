@@ -21,7 +21,20 @@ if TYPE_CHECKING:
     from perovx.readout.config import SimulateConfig
     from perovx.readout.simulate import ImagingSystem
 
-__all__ = ["to_dataarray"]
+__all__ = ["acquisition_summary", "to_dataarray"]
+
+
+def acquisition_summary(acq: Acquisition, panel: Panel) -> dict[str, Any]:
+    """The ``acquisition`` entry of a simulate summary: the read plan, saturation, the dark
+    charge per read (electrons and fraction of full scale) and the calibration's state."""
+    return {
+        **acq.plan.to_dict(),
+        "saturated_fraction": acq.saturated_fraction,
+        "dark_charge_per_read_e": acq.dark_e,
+        "dark_fraction_of_full_scale": acq.dark_e / panel.full_scale_e,
+        "defect_fraction": acq.calibration.defect_fraction,
+        "calibration_valid": acq.calibration.valid,
+    }
 
 
 def _summary(config: SimulateConfig, system: ImagingSystem, acq: Acquisition,
@@ -107,14 +120,7 @@ def _summary(config: SimulateConfig, system: ImagingSystem, acq: Acquisition,
         "panel": panel.to_dict(),
         "object": None if object_info is None else {
             **object_info, "scatter_fraction": config.object.scatter_fraction},
-        "acquisition": {
-            **acq.plan.to_dict(),
-            "saturated_fraction": acq.saturated_fraction,
-            "dark_charge_per_read_e": acq.dark_e,
-            "dark_fraction_of_full_scale": acq.dark_e / panel.full_scale_e,
-            "defect_fraction": acq.calibration.defect_fraction,
-            "calibration_valid": acq.calibration.valid,
-        },
+        "acquisition": acquisition_summary(acq, panel),
         "signal": {
             "sensitivity_uC_per_Gy_cm2": sens * 1e2,
             "absorption_limited_sensitivity_uC_per_Gy_cm2": s_abs * 1e2,
