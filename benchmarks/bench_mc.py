@@ -16,7 +16,7 @@ cores. Run: ``python benchmarks/bench_mc.py [histories]``.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 EGSNRC_PER_CORE = 2.9e6  # histories/s, photon-only EGSnrc, CdTe 60 keV, one core
@@ -47,7 +47,10 @@ def measure(formula: str, density: float, histories: int, threads: int | None,
 def main() -> None:
     import numba
 
-    histories = int(float(sys.argv[1])) if len(sys.argv) > 1 else 4_000_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("histories", nargs="?", type=float, default=4e6,
+                        help="histories per timed run (default 4e6)")
+    histories = int(parser.parse_args().histories)
     cores = numba.config.NUMBA_NUM_THREADS
     print(f"Monte Carlo, 60 keV pencil beam, 1 mm slabs, {histories:.3g} histories, "
           f"{cores} cores")
