@@ -7,6 +7,7 @@ makes every command pay for it at start-up.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -48,6 +49,14 @@ def test_evaluate_import_path_is_light() -> None:
         "import rich.table, rich.console\n"
     )
     assert _loaded_after(code) == []
+    # nor the parts of perovx evaluate does not use (loaded on first use)
+    probe = (f"import sys\n{code}\nprint(sorted(m for m in sys.modules if m in "
+             "('perovx.transport.charge', 'perovx.transport.ramo', "
+             "'perovx.transport.instability', 'perovx.readout.simulate', "
+             "'perovx.metrics.mtf')))")
+    proc = _run(probe)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.parametrize("argv", [
@@ -95,5 +104,36 @@ def test_single_command_app_matches_the_full_one():
     assert "perovx evaluate" in usage.stdout
     assert usage.stdout == runner.invoke(app, ["evaluate", "--help"]).stdout
     assert _app_for(["materials", "list"]) is app
-    assert _app_for(["--help"]) is app
-    assert _app_for([]) is app
+
+
+@pytest.mark.parametrize("argv", [["--help"], []])
+def test_help_listing_matches_the_full_app(argv: list[str]) -> None:
+    # `perovx --help` (and bare `perovx`) runs on the command listing: every command by
+    # name and help, no command's options; the text and exit status are the full app's.
+    from typer.testing import CliRunner
+
+    from perovx.cli import _app_for, app
+
+    listing = _app_for(argv)
+    assert listing is not app
+    runner = CliRunner()
+    full, light = runner.invoke(app, argv), runner.invoke(listing, argv)
+    assert light.exit_code == full.exit_code
+    assert light.output == full.output
+    for info in app.registered_commands:  # each command is listed
+        assert (info.name or info.callback.__name__) in light.output
+    # the full application is untouched: its commands keep their callbacks and options
+    evaluate = next(i for i in app.registered_commands if i.name == "evaluate")
+    assert "thickness" in inspect.signature(evaluate.callback).parameters
+
+
+def test_help_does_not_read_command_signatures() -> None:
+    # the listing builds no command's options: no pydantic (typer's option coercion)
+    # and no numpy are loaded for `perovx --help`
+    code = ("import sys\nfrom perovx.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'numpy'}))")
+    proc = _run(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+

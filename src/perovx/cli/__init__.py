@@ -7,10 +7,11 @@ spekpy, numba or matplotlib inside the commands that need them.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import sys
-from collections.abc import Sequence
-from typing import Annotated, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -59,8 +60,12 @@ def _app_for(argv: list[str]) -> typer.Typer:
     Typer builds every command's options (with a pydantic adapter each) before it runs
     one; for ``perovx evaluate …`` that would be all the other commands' work too. A
     one-command application with the same settings parses and runs the command exactly
-    as the full one does, and its usage line still reads ``perovx evaluate``.
+    as the full one does, and its usage line still reads ``perovx evaluate``. For
+    ``perovx --help`` (and bare ``perovx``, which shows the same help) the application
+    is :func:`_listing_app`: the command list without any command's options.
     """
+    if all(a == "--help" for a in argv):
+        return _listing_app()
     name = argv[0] if argv else ""
     for info in app.registered_commands:
         if info.name == name:
@@ -72,6 +77,49 @@ def _app_for(argv: list[str]) -> typer.Typer:
             single.registered_commands.append(info)
             return single
     return app
+
+
+def _listing_app() -> typer.Typer:
+    """``app`` as its top-level help sees it: each command and group by name and help only.
+
+    The top-level help lists the commands (name, first line of help, panel) and the
+    groups, and the options before the command. Typer would still read every command's
+    signature (evaluating its annotations) to build options the listing never shows;
+    here each command keeps its name, help and settings but stands on a callback without
+    parameters, and each group keeps its own help and callback without its commands.
+    The help text is the same as the full application's (tested).
+    """
+    listing = copy.copy(app)
+    listing.registered_commands = []
+    for info in app.registered_commands:
+        bare = copy.copy(info)
+        bare.callback = _bare_callback(info.callback)
+        listing.registered_commands.append(bare)
+    listing.registered_groups = []
+    for group in app.registered_groups:
+        bare_group = copy.copy(group)
+        if group.typer_instance is not None:
+            sub = copy.copy(group.typer_instance)
+            sub.registered_commands, sub.registered_groups = [], []
+            bare_group.typer_instance = sub
+        listing.registered_groups.append(bare_group)
+    return listing
+
+
+def _bare_callback(callback: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """A callback without parameters bearing ``callback``'s name, docstring and module.
+
+    (Not ``functools.wraps``: its ``__wrapped__`` would lead typer to the signature.)
+    """
+    if callback is None:
+        return None
+
+    def bare() -> None:
+        raise AssertionError("the help listing runs no command")  # pragma: no cover
+
+    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(bare, attr, getattr(callback, attr, None))
+    return bare
 
 
 def _no_options() -> None:
