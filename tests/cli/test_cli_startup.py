@@ -137,3 +137,42 @@ def test_help_does_not_read_command_signatures() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["evaluate", "--help"], ["materials", "--help"]])
+def test_help_pages_skip_markdown_and_tracebacks_and_read_the_same(argv: list[str]) -> None:
+    # main() renders help pages without importing rich.markdown (markdown-it) and
+    # rich.traceback (pygments); the page is the one the plain typer app prints
+    env = {"COLUMNS": "100", "TERMINAL_WIDTH": "100"}
+    light = _run("import sys\nsys.argv[0] = 'perovx'\nfrom perovx.cli import main\n"
+                 f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+                 "print(sorted({m.split('.')[0] for m in sys.modules} & "
+                 "{'markdown_it', 'pygments'}))", env)
+    plain = _run(f"import sys\nsys.argv[0] = 'perovx'\nfrom perovx.cli import app\n"
+                 f"app({argv!r})", env)
+    assert light.returncode == 0, light.stderr
+    page, loaded = light.stdout.rstrip("\n").rsplit("\n", 1)
+    assert loaded == "[]"
+    assert page + "\n" == plain.stdout
+    assert "Usage: " in page
+
+
+def test_help_stand_ins_load_the_real_rich_classes() -> None:
+    code = (
+        "from perovx.cli._help import load_help_renderer\n"
+        "load_help_renderer()\n"
+        "import sys, typer.rich_utils as r\n"
+        "assert 'rich.markdown' not in sys.modules and 'rich.traceback' not in sys.modules\n"
+        "m = r.Markdown('*x*')\n"
+        "import rich.markdown, rich.traceback\n"
+        "assert type(m) is rich.markdown.Markdown and isinstance(m, r.Markdown)\n"
+        "assert r.Traceback.from_exception == rich.traceback.Traceback.from_exception\n"
+        "try:\n    1 / 0\nexcept ZeroDivisionError as exc:\n"
+        "    tb = r.Traceback.from_exception(type(exc), exc, exc.__traceback__)\n"
+        "assert isinstance(tb, rich.traceback.Traceback)\n"
+        "load_help_renderer()  # a second call does nothing\n"
+        "print('ok')\n"
+    )
+    proc = _run(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

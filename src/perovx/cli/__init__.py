@@ -7,7 +7,6 @@ spekpy, numba or matplotlib inside the commands that need them.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import sys
 from collections.abc import Callable, Sequence
@@ -89,6 +88,8 @@ def _listing_app() -> typer.Typer:
     parameters, and each group keeps its own help and callback without its commands.
     The help text is the same as the full application's (tested).
     """
+    import copy
+
     listing = copy.copy(app)
     listing.registered_commands = []
     for info in app.registered_commands:
@@ -145,4 +146,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     from perovx.cli._errors import run
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args or "--help" in args:  # a help page: render it without rich's extras
+        from perovx.cli._help import load_help_renderer
+
+        load_help_renderer()
     sys.exit(run(_app_for([a for a in args if a != "--debug"]), args))
