@@ -103,7 +103,26 @@ def test_single_command_app_matches_the_full_one():
     usage = runner.invoke(_app_for(["evaluate", "--help"]), ["evaluate", "--help"])
     assert "perovx evaluate" in usage.stdout
     assert usage.stdout == runner.invoke(app, ["evaluate", "--help"]).stdout
-    assert _app_for(["materials", "list"]) is app
+    assert _app_for(["no-such-command"]) is app
+
+
+@pytest.mark.parametrize("argv", [["materials", "list", "--json"], ["materials", "--help"],
+                                  ["materials", "list", "--form", "XX"],
+                                  ["materials", "no-such-command"], ["analyze", "--help"]])
+def test_single_group_app_matches_the_full_one(argv: list[str]) -> None:
+    # `perovx materials …` runs on an application holding only that group
+    from typer.testing import CliRunner
+
+    from perovx.cli import _app_for, app
+
+    single = _app_for(argv)
+    assert single is not app
+    assert [g.name for g in single.registered_groups] == [argv[0]]
+    assert single.registered_commands == []
+    runner = CliRunner()
+    full, light = runner.invoke(app, argv), runner.invoke(single, argv)
+    assert light.exit_code == full.exit_code
+    assert light.output == full.output
 
 
 @pytest.mark.parametrize("argv", [["--help"], []])

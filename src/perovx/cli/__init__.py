@@ -54,28 +54,31 @@ for _name in _GROUPS:
 
 
 def _app_for(argv: list[str]) -> typer.Typer:
-    """The application to run for ``argv``: only the named command when it is a plain one.
+    """The application to run for ``argv``: only the named command or command group.
 
     Typer builds every command's options (with a pydantic adapter each) before it runs
     one; for ``perovx evaluate …`` that would be all the other commands' work too. A
     one-command application with the same settings parses and runs the command exactly
-    as the full one does, and its usage line still reads ``perovx evaluate``. For
+    as the full one does, and its usage line still reads ``perovx evaluate``; the same
+    holds for a group (``perovx materials list``) with its own commands. For
     ``perovx --help`` (and bare ``perovx``, which shows the same help) the application
     is :func:`_listing_app`: the command list without any command's options.
     """
     if all(a == "--help" for a in argv):
         return _listing_app()
     name = argv[0] if argv else ""
-    for info in app.registered_commands:
-        if info.name == name:
-            single = typer.Typer(
-                name=app.info.name, help=app.info.help, no_args_is_help=True,
-                add_completion=False, pretty_exceptions_enable=False,
-            )
-            single.callback()(_no_options)  # a group, so the command keeps its name
-            single.registered_commands.append(info)
-            return single
-    return app
+    commands = [info for info in app.registered_commands if info.name == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if not commands and not groups:
+        return app
+    single = typer.Typer(
+        name=app.info.name, help=app.info.help, no_args_is_help=True,
+        add_completion=False, pretty_exceptions_enable=False,
+    )
+    single.callback()(_no_options)  # a group, so the command keeps its name
+    single.registered_commands.extend(commands[:1])
+    single.registered_groups.extend(groups[:1] if not commands else [])
+    return single
 
 
 def _listing_app() -> typer.Typer:
