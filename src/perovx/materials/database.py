@@ -260,6 +260,7 @@ class MaterialStore:
                 self.path = None
         self._revision: str | None = None
         self._entries: dict[str, MaterialEntry] = {}
+        self._completed: dict[str, MaterialEntry] = {}
         self._atoms: dict[str, dict[str, float] | None] = {}
         self._pool: list[Material] = []
         try:
@@ -341,20 +342,34 @@ class MaterialStore:
                 raise
 
     def _load(self) -> dict[str, MaterialEntry]:
-        """All rows, reloaded when the database revision changed."""
+        """All rows as stored (``with_estimates`` not yet filled), reloaded when the
+        database revision changed; :meth:`_complete` fills a row when it is asked for."""
         with self._lock:
             rev = self._meta("revision")
             if rev != self._revision:
                 rows = self._con.execute("SELECT entry, origin FROM materials").fetchall()
                 raw = [_make_entry(json.loads(text), origin) for text, origin in rows]
-                pool = [e.material for e in raw]
-                # the stored rows stay as the sources give them; each row's Material gets
-                # labelled estimates for what a prediction needs and no source gives
-                entries = {e.id: replace(e, with_estimates=complete_material(e.material, pool))
-                           for e in raw}
-                self._entries, self._atoms, self._revision = entries, {}, rev
-                self._pool = pool
+                self._entries = {e.id: e for e in raw}
+                self._pool = [e.material for e in raw]
+                self._completed, self._atoms, self._revision = {}, {}, rev
             return self._entries
+
+    def _complete(self, entry: MaterialEntry) -> MaterialEntry:
+        """``entry`` of the current load with ``with_estimates`` filled (cached per row).
+
+        The stored rows stay as the sources give them; a row's Material gets labelled
+        estimates for what a prediction needs and no source gives. The estimates draw on
+        the stored rows only (``self._pool``), never on other rows' estimates, so filling
+        one row when it is asked for gives what filling all of them at load time gave.
+        """
+        with self._lock:
+            done = self._completed.get(entry.id)
+            if done is None or done.material is not entry.material:
+                done = replace(entry, with_estimates=complete_material(entry.material,
+                                                                       self._pool))
+                if self._entries.get(entry.id) is entry:  # a row of the current load
+                    self._completed[entry.id] = done
+            return done
 
     def _composition_atoms(self, entry: MaterialEntry) -> dict[str, float] | None:
         if entry.id not in self._atoms:
@@ -414,7 +429,7 @@ class MaterialStore:
                 continue
             if not all(_known(e, f) for f in fields):
                 continue
-            out.append(e)
+            out.append(self._complete(e))
         return sorted(out, key=lambda e: (e.origin != "shipped", order.get(e.id, 1 << 30),
                                           e.id))
 
@@ -443,7 +458,11 @@ class MaterialStore:
         """
         if not isinstance(key, str) or not key.strip():
             raise InputError(f"material name must be non-empty text, got {key!r}")
-        key = key.strip()
+        found = self._find(key.strip())
+        return None if found is None else self._complete(found)
+
+    def _find(self, key: str) -> MaterialEntry | None:
+        """The stored row answering to ``key`` (``with_estimates`` not filled)."""
         entries = self._load()
         if key in entries:
             return entries[key]
@@ -539,7 +558,7 @@ class MaterialStore:
                 self._con.execute("ROLLBACK")
                 raise
             loaded = self._load()
-            return [loaded[e["id"]] for e in entries]
+            return [self._complete(loaded[e["id"]]) for e in entries]
 
     def add(self, material: Material | Mapping[str, Any], *,
             overwrite: bool = False) -> MaterialEntry:
