@@ -404,7 +404,8 @@ def _fluence(config: SimulateConfig, system: ImagingSystem,
     Computed one energy group at a time into one (groups, cells y, cells x) array, so
     that the temporaries of the transmission (float64 maps of each sub-energy, the
     scatter blur) exist for one group only: a full-size panel's peak memory is the
-    result plus one group's work, not several times the result. Each group is computed
+    result plus one group's work, not several times the result (the group is written
+    in place, and the transmission and scatter work strip by strip). Each group is computed
     on its own in :func:`~perovx.interaction.phantoms.transmitted_fluence` (its
     transmission and scatter depend on its bins only), so the values are the same.
     """
@@ -417,11 +418,11 @@ def _fluence(config: SimulateConfig, system: ImagingSystem,
     grid = phantom.shape if phantom is not None else shape
     out = np.empty((system.groups.count, *grid), dtype=np.float32)
     for g in range(system.groups.count):
-        out[g] = transmitted_fluence(
+        transmitted_fluence(
             phantom, system.beam.energy_keV, system.beam.fluence_per_Gy,
             np.where(index == g, 0, -1), groups=1, scatter_fraction=scatter,
-            scatter_sigma_m=config.object.scatter_sigma_m, shape=shape,
-        )[0]
+            scatter_sigma_m=config.object.scatter_sigma_m, shape=shape, out=out[g : g + 1],
+        )
     return out
 
 
