@@ -397,6 +397,29 @@ def photon_transport(config: SimulateConfig, system: ImagingSystem) -> PhotonTra
                            response=system.response)
 
 
+def _float32_maps(phantom: Phantom | None) -> Phantom | None:
+    """The phantom with float32 thickness maps (what its transmission reads).
+
+    :func:`~perovx.interaction.phantoms.transmission` converts every thickness map to
+    float32 before the exponent, so the fluence is the same; the float64 maps of a
+    full-size panel (2 × 300 MB for the hand) are dropped one by one while the fluence
+    array is not yet allocated, and half as much is held while it is computed. Quantities
+    that use the float64 maps (the summary's description, the thickest ray) are taken
+    before.
+    """
+    if phantom is None:
+        return None
+    maps = phantom.thickness_m
+    if all(np.asarray(m).dtype == np.float32 for m in maps.values()):
+        return phantom
+    small = {}
+    for key in list(maps):
+        small[key] = np.asarray(maps[key], dtype=np.float32)
+        if isinstance(maps, dict):  # drop the float64 map now (the phantom is ours)
+            maps[key] = small[key]
+    return replace(phantom, thickness_m=small)
+
+
 def _fluence(config: SimulateConfig, system: ImagingSystem,
              phantom: Phantom | None) -> np.ndarray:
     """Fluence behind the object per group and cell, photons m⁻² Gy⁻¹ (float32).
@@ -519,11 +542,12 @@ def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
     report("object", 0.0)
     t1 = time.perf_counter()
     phantom = build_object(cfg)
-    fluence = _fluence(cfg, system, phantom)
     # the summary needs the object's description only: its maps (a full-size panel's
     # cell grid, hundreds of MB) are released before the acquisition
     object_info = None if phantom is None else phantom.to_dict()
     thickness = 0.0 if phantom is None else phantom.max_thickness_m
+    phantom = _float32_maps(phantom)
+    fluence = _fluence(cfg, system, phantom)
     del phantom
     timings["object"] = time.perf_counter() - t1
     report("object", 1.0)
