@@ -174,19 +174,21 @@ def transmitted_fluence(
     return out
 
 
-def _interpolation_matrix(n_fine: int, n_coarse: int, block: int) -> np.ndarray:
-    """Linear interpolation from block centres (coarse) to cell centres (fine), (fine, coarse)."""
+def _interpolation_taps(n_fine: int, n_coarse: int,
+                        block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Linear interpolation from block centres (coarse) to cell centres (fine).
+
+    Returns, per fine cell, the two coarse indices and their weights (float64), clamped
+    at the ends (the value of the first/last block centre beyond them).
+    """
     centres = (np.arange(n_coarse) + 0.5) * block - 0.5
     x = np.arange(n_fine, dtype=float)
-    w = np.zeros((n_fine, n_coarse))
-    j = np.clip(np.searchsorted(centres, x) - 1, 0, max(n_coarse - 2, 0))
     if n_coarse == 1:
-        w[:, 0] = 1.0
-        return w
+        zero = np.zeros(n_fine, dtype=np.intp)
+        return zero, zero, np.ones(n_fine), np.zeros(n_fine)
+    j = np.clip(np.searchsorted(centres, x) - 1, 0, n_coarse - 2)
     t = np.clip((x - centres[j]) / (centres[j + 1] - centres[j]), 0.0, 1.0)
-    w[np.arange(n_fine), j] = 1.0 - t
-    w[np.arange(n_fine), j + 1] = t
-    return w
+    return j, j + 1, 1.0 - t, t
 
 
 def _coarse_blur(image: np.ndarray, sigma_cells: float) -> tuple[np.ndarray, int]:
@@ -196,34 +198,37 @@ def _coarse_blur(image: np.ndarray, sigma_cells: float) -> tuple[np.ndarray, int
     k = max(1, int(sigma_cells / 8))
     ny, nx = image.shape
     py, px = (-ny) % k, (-nx) % k
-    padded = np.pad(image, ((0, py), (0, px)), mode="edge") if py or px else image
+    padded = image
+    if py or px:  # edge padding (np.pad's "edge" values, without its general machinery)
+        padded = np.empty((ny + py, nx + px), dtype=image.dtype)
+        padded[:ny, :nx] = image
+        padded[:ny, nx:] = image[:, -1:]
+        padded[ny:] = padded[ny - 1]
     coarse = padded.reshape(padded.shape[0] // k, k, padded.shape[1] // k, k).mean(axis=(1, 3))
     del padded
     return gaussian_filter(coarse, sigma_cells / k, mode="nearest"), k
 
 
-def _broad_blur(image: np.ndarray, sigma_cells: float) -> np.ndarray:
-    """Gaussian blur of a wide σ: on a block-averaged grid, interpolated back linearly."""
-    blurred, k = _coarse_blur(image, sigma_cells)
-    ny, nx = image.shape
-    wy = _interpolation_matrix(ny, blurred.shape[0], k)
-    wx = _interpolation_matrix(nx, blurred.shape[1], k)
-    return (wy @ blurred @ wx.T).astype(image.dtype)
-
-
 def _add_broad_blur(image: np.ndarray, sigma_cells: float, factor: np.float32) -> None:
-    """``image += factor · _broad_blur(image)`` in place, interpolated strip by strip.
+    """``image += factor · blur(image)`` in place: a Gaussian blur of a wide σ computed on
+    a block-averaged grid and interpolated back linearly.
 
-    The coarse grid is computed from the whole image first; the linear interpolation
-    back to the cells (float64, then rounded to the image's float32) is done for
-    :data:`STRIP_ROWS` rows at a time, so no float64 copy of the grid is made.
+    The coarse grid is computed from the whole image first; the bilinear interpolation
+    back to the cells (two taps per axis, float64, then rounded to the image's float32)
+    is done for :data:`STRIP_ROWS` rows at a time: its cost is a few operations per
+    cell whatever the grid size (a dense interpolation-matrix product grows as the
+    cube of the side), and no whole-grid float64 copy is made.
     """
     blurred, k = _coarse_blur(image, sigma_cells)
+    coarse = blurred.astype(np.float64)
     ny, nx = image.shape
-    wy = _interpolation_matrix(ny, blurred.shape[0], k)
-    right = _interpolation_matrix(nx, blurred.shape[1], k).T
+    r0_, r1_, a0, a1 = _interpolation_taps(ny, coarse.shape[0], k)
+    c0, c1, b0, b1 = _interpolation_taps(nx, coarse.shape[1], k)
     for r0 in range(0, ny, STRIP_ROWS):
         rows = slice(r0, r0 + STRIP_ROWS)
-        strip = ((wy[rows] @ blurred) @ right).astype(image.dtype)
+        part = a0[rows, None] * coarse[r0_[rows]] + a1[rows, None] * coarse[r1_[rows]]
+        full = part[:, c0] * b0
+        full += part[:, c1] * b1
+        strip = full.astype(image.dtype)
         strip *= factor
         image[rows] += strip
