@@ -16,6 +16,7 @@ from perovx.readout.simulate import (
     ObjectConfig,
     SimulateConfig,
     SimulationConfig,
+    _float32_maps,
     _fluence,
     build_object,
     build_system,
@@ -52,6 +53,11 @@ def test_fluence_group_by_group_equals_all_groups_at_once():
         scatter_sigma_m=cfg.object.scatter_sigma_m)
     assert got.dtype == np.float32
     assert np.array_equal(got, want)
+    # the run computes the fluence from float32 copies of the maps (half the memory):
+    # the transmission reads the maps as float32, so the fluence is the same
+    small = _float32_maps(build_object(cfg))
+    assert all(m.dtype == np.float32 for m in small.thickness_m.values())
+    assert np.array_equal(_fluence(cfg, system, small), got)
 
 
 def test_image_of_a_seed_is_the_same_on_one_or_two_threads(monkeypatch):

@@ -421,6 +421,29 @@ def photon_transport(config: SimulateConfig, system: ImagingSystem) -> PhotonTra
                            response=system.response)
 
 
+def _float32_maps(phantom: Phantom | None) -> Phantom | None:
+    """The phantom with float32 thickness maps (what its transmission reads).
+
+    :func:`~perovx.interaction.phantoms.transmission` converts every thickness map to
+    float32 before the exponent, so the fluence is the same; the float64 maps of a
+    full-size panel (2 × 300 MB for the hand) are dropped one by one while the fluence
+    array is not yet allocated, and half as much is held while it is computed. Quantities
+    that use the float64 maps (the summary's description, the thickest ray) are taken
+    before.
+    """
+    if phantom is None:
+        return None
+    maps = phantom.thickness_m
+    if all(np.asarray(m).dtype == np.float32 for m in maps.values()):
+        return phantom
+    small = {}
+    for key in list(maps):
+        small[key] = np.asarray(maps[key], dtype=np.float32)
+        if isinstance(maps, dict):  # drop the float64 map now (the phantom is ours)
+            maps[key] = small[key]
+    return replace(phantom, thickness_m=small)
+
+
 def _fluence(config: SimulateConfig, system: ImagingSystem,
              phantom: Phantom | None) -> np.ndarray:
     """Fluence behind the object per group and cell, photons m⁻² Gy⁻¹ (float32).
@@ -428,7 +451,8 @@ def _fluence(config: SimulateConfig, system: ImagingSystem,
     Computed one energy group at a time into one (groups, cells y, cells x) array, so
     that the temporaries of the transmission (float64 maps of each sub-energy, the
     scatter blur) exist for one group only: a full-size panel's peak memory is the
-    result plus one group's work, not several times the result. Each group is computed
+    result plus one group's work, not several times the result (the group is written
+    in place, and the transmission and scatter work strip by strip). Each group is computed
     on its own in :func:`~perovx.interaction.phantoms.transmitted_fluence` (its
     transmission and scatter depend on its bins only), so the values are the same.
     """
@@ -441,11 +465,11 @@ def _fluence(config: SimulateConfig, system: ImagingSystem,
     grid = phantom.shape if phantom is not None else shape
     out = np.empty((system.groups.count, *grid), dtype=np.float32)
     for g in range(system.groups.count):
-        out[g] = transmitted_fluence(
+        transmitted_fluence(
             phantom, system.beam.energy_keV, system.beam.fluence_per_Gy,
             np.where(index == g, 0, -1), groups=1, scatter_fraction=scatter,
-            scatter_sigma_m=config.object.scatter_sigma_m, shape=shape,
-        )[0]
+            scatter_sigma_m=config.object.scatter_sigma_m, shape=shape, out=out[g : g + 1],
+        )
     return out
 
 
@@ -542,11 +566,12 @@ def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
     report("object", 0.0)
     t1 = time.perf_counter()
     phantom = build_object(cfg)
-    fluence = _fluence(cfg, system, phantom)
     # the summary needs the object's description only: its maps (a full-size panel's
     # cell grid, hundreds of MB) are released before the acquisition
     object_info = None if phantom is None else phantom.to_dict()
     thickness = 0.0 if phantom is None else phantom.max_thickness_m
+    phantom = _float32_maps(phantom)
+    fluence = _fluence(cfg, system, phantom)
     del phantom
     timings["object"] = time.perf_counter() - t1
     report("object", 1.0)
