@@ -31,10 +31,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from perovx.errors import InputError, PerovxError
-from perovx.io.serialize import jsonable
 from perovx.readout.config import IndirectDetectorConfig, SimulateConfig
 from perovx.readout.modes import Acquisition, Imager, acquire
-from perovx.readout.simulate_summary import acquisition_summary
+from perovx.readout.simulate_summary import acquisition_summary, image_dataarray
 from perovx.transport.charge import SpreadFunction
 from perovx.transport.scintillator import (
     SCINTILLATORS,
@@ -267,31 +266,9 @@ def _summary(config: SimulateConfig, system: IndirectSystem, acq: Acquisition,
 
 def _dataarray(acq: Acquisition, config: SimulateConfig, system: IndirectSystem,
                summary: dict[str, Any]) -> xarray.DataArray:
-    import xarray as xr
-
-    pitch_mm = config.panel.pixel_pitch_m * 1e3
-    rows, cols = acq.corrected_dn.shape
-    attrs: dict[str, Any] = {
-        "long_name": "X-ray image (offset and gain corrected)",
-        "units": "DN",
-        "pixel_spacing_mm": pitch_mm,
-        "imaging_mode": acq.plan.mode,
-        "entrance_air_kerma_uGy": acq.plan.entrance_air_kerma_Gy * 1e6,
-        "detector_air_kerma_uGy": acq.plan.detector_air_kerma_Gy * 1e6,
-        "acquisition_time_s": acq.plan.acquisition_time_s,
-        "dn_per_electron": config.panel.dn_per_electron,
-        "detector": system.description,
-        "detector_kind": "indirect",
-        "beam": config.beam.spectrum,
-        "saturated_fraction": acq.saturated_fraction,
-        "sensitivity_uC_per_Gy_cm2": system.sensitivity_C_per_Gy_m2() * 1e2,
-        "summary_json": json.dumps(jsonable(summary), allow_nan=False),
-    }
-    return xr.DataArray(
-        acq.corrected_dn, dims=("y", "x"),
-        coords={"y": ("y", (np.arange(rows) + 0.5) * pitch_mm, {"units": "mm"}),
-                "x": ("x", (np.arange(cols) + 0.5) * pitch_mm, {"units": "mm"})},
-        name=config.output.name, attrs=attrs)
+    return image_dataarray(acq, config, detector=system.description,
+                           sensitivity_C_per_Gy_m2=system.sensitivity_C_per_Gy_m2(),
+                           extra={"detector_kind": "indirect"}, summary=summary)
 
 
 def acquire_indirect(system: IndirectSystem, config: SimulateConfig,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from perovx.readout.config import SimulateConfig
     from perovx.readout.simulate import ImagingSystem
 
-__all__ = ["acquisition_summary", "to_dataarray"]
+__all__ = ["acquisition_summary", "image_dataarray", "to_dataarray"]
 
 
 def acquisition_summary(acq: Acquisition, panel: Panel) -> dict[str, Any]:
@@ -150,6 +150,17 @@ def _acquisition_notes(acq: Acquisition, panel: Panel) -> list[str]:
 def to_dataarray(acq: Acquisition, config: SimulateConfig, system: ImagingSystem,
                  summary: Mapping[str, Any] | None = None) -> xarray.DataArray:
     """The corrected image as a DataArray with pixel-centre coordinates in mm."""
+    return image_dataarray(acq, config, detector=system.imager.name,
+                           sensitivity_C_per_Gy_m2=system.sensitivity_C_per_Gy_m2(),
+                           extra={"bias_V": config.detector.bias_V}, summary=summary)
+
+
+def image_dataarray(acq: Acquisition, config: SimulateConfig, *, detector: str,
+                    sensitivity_C_per_Gy_m2: float, extra: Mapping[str, Any] | None = None,
+                    summary: Mapping[str, Any] | None = None) -> xarray.DataArray:
+    """The corrected image of any detector kind as a DataArray: pixel-centre coordinates
+    in mm, the acquisition (air kerma in µGy, time in s), the detector's name and
+    sensitivity (µC Gy⁻¹ cm⁻²), ``extra`` attributes and the summary as JSON."""
     import xarray as xr
 
     pitch_mm = config.panel.pixel_pitch_m * 1e3
@@ -163,11 +174,11 @@ def to_dataarray(acq: Acquisition, config: SimulateConfig, system: ImagingSystem
         "detector_air_kerma_uGy": acq.plan.detector_air_kerma_Gy * 1e6,
         "acquisition_time_s": acq.plan.acquisition_time_s,
         "dn_per_electron": config.panel.dn_per_electron,
-        "detector": system.imager.name,
-        "bias_V": config.detector.bias_V,
+        "detector": detector,
+        **dict(extra or {}),
         "beam": config.beam.spectrum,
         "saturated_fraction": acq.saturated_fraction,
-        "sensitivity_uC_per_Gy_cm2": system.sensitivity_C_per_Gy_m2() * 1e2,
+        "sensitivity_uC_per_Gy_cm2": sensitivity_C_per_Gy_m2 * 1e2,
     }
     if summary is not None:
         attrs["summary_json"] = json.dumps(jsonable(summary), allow_nan=False)
