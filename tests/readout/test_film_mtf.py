@@ -12,55 +12,14 @@ import tomllib
 
 import pytest
 
-from perovx.metrics.mtf import slanted_edge_mtf
 from perovx.readout.simulate import parse_config, simulate
-
-PANEL = """
-[detector]
-material = "MAPbI3"
-thickness = "500 um"
-bias = "-100 V"
-process = "{process}"
-mu_tau_e = "1e-4 cm2/V"
-mu_tau_h = "1e-4 cm2/V"
-resistivity = "1e9 ohm cm"
-
-[panel]
-pitch = "100 um"
-rows = 96
-columns = 96
-integration_time = "100 ms"
-electronic_noise = 300
-adc_bits = 16
-full_scale_charge = "500 pC"
-calibration_frames = [16, 16]
-
-[beam]
-spectrum = "RQA5"
-
-[mode]
-type = "pixel_array"
-air_kerma = "200 uGy"
-
-[object]
-phantom = "edge"
-angle = "3 deg"
-
-[simulation]
-seed = 3
-kernels = "local"
-energy_groups = 4
-"""
+from perovx.report.timefilm import FILM_PANEL, film_edge_mtf20_lp_per_mm
 
 
 def edge_mtf20_lp_per_mm(process: str, film: dict | None = None) -> float:
-    data = tomllib.loads(PANEL.format(process=process))
-    if film:
-        data["film"] = film
-    image = simulate(parse_config(data, source=process), write=False)
-    f = slanted_edge_mtf(image.values, pixel_pitch_m=100e-6).mtf20_per_m
+    f = film_edge_mtf20_lp_per_mm(process, film)
     assert f is not None
-    return f * 1e-3
+    return f
 
 
 def test_processes_order_as_the_review_reports() -> None:
@@ -116,7 +75,7 @@ def test_grain_sharing_correlates_the_noise() -> None:
     def nps_ratio(process: str, film: dict | None) -> float:
         frames = []
         for seed in range(3):
-            data = tomllib.loads(PANEL.format(process=process))
+            data = tomllib.loads(FILM_PANEL.format(process=process, size=96))
             data["object"] = {"phantom": "none"}
             data["panel"].update(rows=64, columns=64)
             data["simulation"]["seed"] = seed

@@ -22,7 +22,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -285,11 +285,15 @@ class Comparison:
         the image over its open-field signal).
     figures
         Name → PNG path.
+    curves
+        Label → the model's curves: ``frequency_per_mm`` (cycles mm⁻¹, zero to Nyquist),
+        ``mtf`` (1), ``nnps_mm2`` (mm²) and ``dqe`` (1), as lists.
     """
 
     folder: Path
     detectors: dict[str, dict[str, Any]]
     figures: dict[str, str]
+    curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
@@ -482,8 +486,12 @@ def compare(
     try:
         figs = _plots(tmp, images, results, measured, phantom=phantom,
                       air_kerma_Gy=air_kerma_Gy, rows=rows, tasks=tasks)
+        curves = {label: {"frequency_per_mm": (r.frequency_per_m * 1e-3).tolist(),
+                          "mtf": r.mtf.tolist(), "nnps_mm2": (r.nnps_m2 * 1e6).tolist(),
+                          "dqe": r.dqe.tolist()} for label, r in results.items()}
         comparison = Comparison(folder=out, detectors=rows,
-                                figures={k: str(out / Path(v).name) for k, v in figs.items()})
+                                figures={k: str(out / Path(v).name) for k, v in figs.items()},
+                                curves=curves)
         from perovx.io.serialize import jsonable
 
         (tmp / "compare.json").write_text(

@@ -33,7 +33,8 @@ import numpy as np
 from perovx.report.document import Figure, Section, Table, fmt
 
 __all__ = ["DRIFT_CASES", "LAG_GHOST_GAP", "REVIEW", "REVIEW_MTF20", "DriftCase",
-           "drift_rows", "film_mtf_rows", "plot_drift", "timefilm_section"]
+           "drift_rows", "film_edge_mtf20_lp_per_mm", "film_mtf_rows", "plot_drift",
+           "timefilm_section"]
 
 #: The review all values below are quoted from.
 REVIEW = ("S. Tie, S. Dong, R. Yuan, B. Cai, J. Zhu and X. Zheng, Chem. Commun., 2023, 59, "
@@ -271,18 +272,27 @@ def film_mtf_rows(size: int = 96) -> list[dict[str, Any]]:
         ``process``, ``mtf20_lp_per_mm`` (from perovx's slanted-edge analysis of the
         simulated edge image), ``review_lp_per_mm`` and ``review_device``.
     """
+    return [{"process": process, "mtf20_lp_per_mm": film_edge_mtf20_lp_per_mm(process, size=size),
+             "review_lp_per_mm": review, "review_device": device}
+            for process, (review, device) in REVIEW_MTF20.items()]
+
+
+def film_edge_mtf20_lp_per_mm(process: str, film: dict[str, Any] | None = None, *,
+                              size: int = 96) -> float | None:
+    """Frequency at MTF 0.2, lp/mm, of a ``process`` film on :data:`FILM_PANEL`.
+
+    ``film`` overrides keys of the ``[film]`` table (e.g. the grain size); ``size`` is the
+    panel's rows and columns (100 µm pixels). ``None`` when the MTF stays above 0.2.
+    """
     from perovx.metrics.mtf import slanted_edge_mtf
     from perovx.readout.simulate import parse_config, simulate
 
-    rows = []
-    for process, (review, device) in REVIEW_MTF20.items():
-        data = tomllib.loads(FILM_PANEL.format(process=process, size=size))
-        image = simulate(parse_config(data, source=f"film {process}"), write=False)
-        f = slanted_edge_mtf(image.values, pixel_pitch_m=100e-6).mtf20_per_m
-        rows.append({"process": process,
-                     "mtf20_lp_per_mm": None if f is None else f * 1e-3,
-                     "review_lp_per_mm": review, "review_device": device})
-    return rows
+    data = tomllib.loads(FILM_PANEL.format(process=process, size=size))
+    if film:
+        data["film"] = film
+    image = simulate(parse_config(data, source=f"film {process}"), write=False)
+    f = slanted_edge_mtf(image.values, pixel_pitch_m=100e-6).mtf20_per_m
+    return None if f is None else f * 1e-3
 
 
 def timefilm_section(folder: Path, *, film_size: int = 96) -> Section:

@@ -118,7 +118,6 @@ def compare_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir:
     ``result["curve_units"]`` names those units for the page's axes.
     """
     from perovx.design.compare import compare
-    from perovx.design.csa import csa_model
 
     opts = check_compare(params)
     n = len(opts["detectors"])
@@ -131,13 +130,7 @@ def compare_task(params: Mapping[str, Any], inputs: Mapping[str, Path], workdir:
     comparison = compare(opts["detectors"], air_kerma_Gy=opts["air_kerma_Gy"],
                          out=workdir / "compare", phantom=opts["phantom"], shape=opts["shape"],
                          seed=opts["seed"], progress=step)
-    progress("curves", 0.95)
-    curves = {}
-    for label, design in opts["detectors"]:  # the Monte Carlo inputs are cached by now
-        res = csa_model(design, air_kerma_Gy=opts["air_kerma_Gy"])
-        curves[label] = {"frequency_per_mm": (res.frequency_per_m * 1e-3).tolist(),
-                         "mtf": res.mtf.tolist(), "nnps_mm2": (res.nnps_m2 * 1e6).tolist(),
-                         "dqe": res.dqe.tolist()}
+    curves = comparison.curves
     progress("done", 1.0)
     rows = {label: {k: v for k, v in row.items() if k != "design"}
             for label, row in comparison.detectors.items()}
