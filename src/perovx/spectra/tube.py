@@ -9,6 +9,7 @@ again, and deleting the folder is always safe.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -35,7 +36,9 @@ def spectrum_cache_dir() -> Path:
     return cache_dir("spectra")
 
 
+@functools.cache
 def _spekpy_version() -> str:
+    # read once per process: the cache key of every spectrum names it
     from importlib.metadata import PackageNotFoundError, version
 
     try:
