@@ -148,6 +148,33 @@ def test_parallel_cascade_matches_hajdok_and_sampled_photons():
     assert np.all(t["cluster"][1:] > s["cluster"][1:])
 
 
+def test_parallel_self_terms_follow_the_depth_where_their_light_is_born():
+    # local deposits all in the entrance half, the K x-rays all absorbed in the
+    # photodiode half: K = g²[(M2 − 2C − ⟨E_R²⟩) G_0² + ⟨E_R²⟩ G_1² + 2C t_R ⟨G²⟩]
+    design = IndirectDesign(SCINTILLATORS["CsI:Tl"], 600e-6, 150e-6, fill_factor=1.0,
+                            photodiode_qe=1.0)
+    rho = np.array([0.0, 2e3])
+    dep = _synthetic(depth_bins=2, weights=(1.0, 1.0))
+    loc = np.array([[E_KEV - P_REABSORB * EK_KEV, 0.0]])
+    rem = np.array([[0.0, P_REABSORB * EK_KEV]])
+    t_r = np.exp(-2.0 * (np.pi * SIGMA_M * dep.rho_step_per_m * np.arange(501)) ** 2)
+    dep = replace(dep, local_keV=loc, remote_keV=rem,
+                  remote_transform=(rem[0][:, None] * t_r[None, :])[None])
+    t = cascade_terms(dep, design, rho)
+    opt = optical_transfer(rho[:, None], np.array([450e-6, 150e-6])[None, :],
+                           design.screen, 600e-6)
+    cross = P_REABSORB * EK_KEV * (E_KEV - EK_KEV)
+    e_rr = P_REABSORB * EK_KEV * EK_KEV
+    w = np.array([loc[0, 0], rem[0, 1]]) / E_KEV
+    tr = np.exp(-2.0 * (np.pi * SIGMA_M * rho) ** 2)
+    g = design.screen.light_yield_per_keV
+    expected = g**2 * ((E_KEV**2 - 2 * cross - e_rr) * opt[:, 0] ** 2 + e_rr * opt[:, 1] ** 2
+                       + 2 * cross * tr * (opt**2 @ w))
+    assert t["cluster"] == pytest.approx(expected, rel=1e-9)
+    assert t["signal"] == pytest.approx(g * (loc[0, 0] * opt[:, 0] + rem[0, 1] * tr
+                                             * opt[:, 1]), rel=1e-9)
+
+
 def test_lubberts_term_is_the_depth_average_of_the_squared_optical_transfer():
     design = IndirectDesign(SCINTILLATORS["CsI:Tl"], 600e-6, 150e-6, fill_factor=1.0,
                             photodiode_qe=1.0)

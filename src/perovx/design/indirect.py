@@ -11,12 +11,16 @@ optical_transfer` (u the distance from the photodiodes), then the photodiode fil
 and QE (gain g = Y·fill·QE per keV). Per incident photon, summed over energy groups
 (share a) and depth bins z (w the depth distribution of a group's absorbed energy):
 
-    S(ρ) = g Σ a Σ_z [L_z + R_z(ρ)] G(ρ, u_z)                       (mean signal transfer)
-    K(ρ) = g² Σ a · m₂(ρ) · Σ_z w_z G(ρ, u_z)²                       (cluster term)
-    m₂(ρ) = M2 − 2⟨E_L E_R⟩ (1 − t_R(ρ))                             (parallel cascade)
+    S(ρ) = g Σ a Σ_z [L_z + R_z(ρ)] G(ρ, u_z)                (mean signal transfer)
+    K(ρ) = g² Σ a [(M2 − 2C − ⟨E_R²⟩) ⟨G²⟩_L + ⟨E_R²⟩ ⟨G²⟩_R + 2C t_R(ρ) ⟨G²⟩]
+                                                            (cluster term, parallel)
 
-so that, with A the photodiode aperture (side a√fill), q the fluence and σ_e the additive
-noise per pixel (photodiode electrons),
+with C = ⟨E_L E_R⟩ the correlation of a photon's local and remote deposits, t_R(ρ) the
+transfer of the remote spread, and ⟨G²⟩_L, ⟨G²⟩_R, ⟨G²⟩ the squared optical transfer
+averaged over the depths where the local, the remote and all energy is absorbed. At
+ρ = 0 the bracket is M2 ⟨c²⟩ (c the light collection): the Swank factor. With A the
+photodiode aperture (side a√fill), q the fluence and σ_e the additive noise per pixel
+(photodiode electrons),
 
     MTF(u, v) = S(ρ)/S(0) · A(u) A(v)
     NNPS(u, v) = [q Σ_aliases A² (S(0) + K(ρ)) + σ_e²/a²] / (q S(0))²
@@ -26,9 +30,11 @@ with ρ = √(u² + v²). Three effects make the NPS fall more slowly than the M
 * **K-fluorescence reabsorption** (the parallel cascade of Hajdok, Yao, Battista and
   Cunningham, Med. Phys. 33, 3601 (2006)): the remote deposits blur the mean signal by
   t_R(ρ) but the noise of a photon's local and remote deposits is only partly
-  correlated, so K keeps 2⟨E_L E_R⟩ t_R instead of falling as the signal²;
-  ``fluorescence_noise="serial"`` blurs the whole photon by its mean spread instead (the
-  approximation of ``perovx simulate``'s kernel mode);
+  correlated, so K keeps the self terms ⟨E_L²⟩ + ⟨E_R²⟩ at all frequencies instead of
+  falling as the signal²; ``fluorescence_noise="serial"`` blurs the whole deposit of a
+  photon absorbed at depth z by the mean spread of the deposits at z, K = g² Σ a
+  (M2/M1) Σ_z S_z(ρ)²/E_z (the approximation of ``perovx simulate``'s kernel mode, whose
+  spread functions are per depth layer);
 * **the Lubberts effect**: light born far from the photodiodes spreads more; K averages
   G² over depth, the signal² averages G first (``depth_noise=False`` switches it off);
 * **noise aliasing**: the sampled NNPS sums the presampled NPS over the aliases
@@ -42,18 +48,19 @@ object returned quacks like a :class:`~perovx.design.csa.CSAResult` for
 :func:`perovx.design.observer.detectability` and
 :func:`perovx.design.compare.figures_of_merit`.
 
-Approximations: the local and remote deposits of a photon are taken at the depth of its
-group's energy distribution (the cross term uses one G² per depth bin, as the direct
-model's parallel cascade), ⟨E_L E_R⟩ is the remote energy times the energy left locally
-by a K-fluorescence emission (as :mod:`perovx.design.cascade`), absorbed energy and depth
-are independent within an energy group.
+Approximations: C is the remote energy times the energy left locally by a
+K-fluorescence emission (as :mod:`perovx.design.cascade`) and ⟨E_R²⟩ the remote energy
+times the K-fluorescence energy (one K x-ray per remote deposit); the cross term takes
+G² averaged over all absorbed energy (not G_L G_R of the two depths); absorbed energy
+and depth are independent within an energy group.
 
 References
 ----------
 I. A. Cunningham, "Applied linear-systems theory", in Handbook of Medical Imaging vol. 1,
 SPIE Press 2000, ch. 2 (gain and spread stages, Poisson cluster noise).
 G. Hajdok, J. Yao, J. J. Battista and I. A. Cunningham, Med. Phys. 33, 3601 (2006).
-G. Lubberts, J. Opt. Soc. Am. 58, 1475 (1968) (depth-dependent blur in screens).
+G. Lubberts, "Random noise produced by x-ray fluorescent screens", J. Opt. Soc. Am. 58,
+1475 (1968), doi:10.1364/JOSA.58.001475 (depth-dependent blur in screens).
 """
 
 from __future__ import annotations
@@ -152,16 +159,9 @@ FLUORESCENCE_NOISE = ("parallel", "serial")
 
 def _radial_terms(design: IndirectDesign, fluorescence_noise: str,
                   depth_noise: bool) -> dict[str, Any]:
-    """Monte Carlo X-ray stage ⊗ optical stage → radial signal and noise terms (cached).
-
-    Per incident photon, on a fine radial grid ρ (cycles/m): the mean detected-quanta
-    transfer S(ρ) = g Σ_groups a Σ_z [L_z + R_z(ρ)] G(ρ, u_z) (L local, R remote deposit
-    of depth bin z and its transform, G the optical transfer, g = Y·fill·QE) and the
-    second-moment term K(ρ) = g² Σ_groups a · m₂(ρ) · Σ_z w_z G(ρ, u_z)², with
-    m₂(ρ) = M2 − 2⟨E_L E_R⟩(1 − t_R(ρ)) for the parallel cascade of the local and remote
-    (K-fluorescence) deposits or M2 t(ρ)² when the whole photon is blurred as its mean
-    (serial); w_z the depth distribution of the group's absorbed energy.
-    """
+    """Monte Carlo X-ray stage ⊗ optical stage → radial signal and noise terms (cached):
+    :func:`cascade_terms` on the screen's :func:`~perovx.design.deposition.
+    deposition_inputs` (:data:`ENERGY_GROUPS` groups, ``histories`` shared among them)."""
     key = (design.screen, design.thickness_m, design.pitch_m, design.beam,
            design.fill_factor, design.photodiode_qe, design.histories, design.seed,
            fluorescence_noise, depth_noise)
@@ -221,30 +221,56 @@ def cascade_terms(dep: Any, design: IndirectDesign, rho: np.ndarray, *,
     g_rz = optical_transfer(rho[:, None], u[None, :], screen, design.thickness_m)  # (R, Z)
     c = g_rz[0]
     gain = screen.light_yield_per_keV * design.fill_factor * design.photodiode_qe
-    signal = gain * np.einsum("g,gzr,rz->r", a, local[:, :, None] + rem_t, g_rz)
+    sig = (local[:, :, None] + rem_t) * g_rz.T[None, :, :]  # (G, Z, R) keV per photon
+    s_g = sig.sum(axis=1)  # (G, R)
+    signal = gain * (a @ s_g)
     m1, m2 = dep.m1_keV, dep.m2_keV2
     total = local + remote
     ok = m1 > 0
     w = np.where(ok[:, None], total / np.where(ok, m1, 1.0)[:, None], 0.0)  # (G, Z)
-    if fluorescence_noise == "parallel":
+    if fluorescence_noise == "serial":
+        # the whole deposit of a photon absorbed in depth bin z is blurred by the mean
+        # spread of the deposits of bin z (as perovx simulate's spread per depth layer)
+        if depth_noise:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_z = np.where(total[:, :, None] > 0, sig**2 / np.where(
+                    total > 0, total, 1.0)[:, :, None], 0.0)
+            second_depth = np.where(ok, m2 / np.where(ok, m1, 1.0), 0.0)[:, None] \
+                * per_z.sum(axis=1)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rel = np.where(s_g[:, :1] > 0, s_g / np.where(s_g[:, :1] > 0, s_g[:, :1], 1.0),
+                               0.0)
+            second_depth = (m2 * (w @ c**2))[:, None] * rel**2
+    else:
         m_rem = remote.sum(axis=1)
         t_rem = np.where(m_rem[:, None] > 0, rem_t.sum(axis=1) / np.where(
             m_rem > 0, m_rem, 1.0)[:, None], 1.0)  # (G, R)
         # ⟨E_L E_R⟩: the remote energy times the local energy left by a K-fluorescence
         # emission (E − E_K), as perovx.design.cascade; bounded by M2/2
-        cross = np.where(dep.fluorescence_keV > 0, m_rem * np.clip(
-            dep.energy_keV - dep.fluorescence_keV, 0.0, None), 0.0)
+        fluo = dep.fluorescence_keV > 0
+        cross = np.where(fluo, m_rem * np.clip(dep.energy_keV - dep.fluorescence_keV, 0.0,
+                                               None), 0.0)
         cross = np.minimum(cross, 0.5 * m2)
-        second = m2[:, None] - 2.0 * cross[:, None] * (1.0 - t_rem)
-    else:
-        t_all = np.where(ok[:, None], (local.sum(axis=1)[:, None] + rem_t.sum(axis=1))
-                         / np.where(ok, m1, 1.0)[:, None], 0.0)
-        second = m2[:, None] * t_all**2
-    depth2 = w @ (g_rz**2).T  # (G, R): Σ_z w_z G(ρ, u_z)²
-    if not depth_noise:  # every photon's light blurred by the depth-mean optical transfer
-        mean_t = (w @ g_rz.T) / np.where(w @ c > 0, w @ c, 1.0)[:, None]
-        depth2 = (w @ c**2)[:, None] * mean_t**2
-    cluster = gain**2 * np.einsum("g,gr,gr->r", a, second, depth2)
+        # self terms: ⟨E_R²⟩ ≈ remote energy × E_K (one K x-ray per remote deposit), the
+        # rest local; each weighted by where its light is born
+        e_rr = np.where(fluo, np.minimum(m_rem * dep.fluorescence_keV, m2 - 2.0 * cross), 0.0)
+        g2 = (g_rz**2).T  # (Z, R)
+
+        def depth_avg(weights: np.ndarray) -> np.ndarray:
+            tot = weights.sum(axis=1, keepdims=True)
+            share = np.where(tot > 0, weights / np.where(tot > 0, tot, 1.0), 0.0)
+            if depth_noise:
+                return share @ g2
+            mean_t = (share @ g_rz.T) / np.where(share @ c > 0, share @ c, 1.0)[:, None]
+            return (share @ c**2)[:, None] * mean_t**2
+
+        w_all, w_loc, w_rem = depth_avg(total), depth_avg(local), depth_avg(remote)
+        w_rem = np.where(m_rem[:, None] > 0, w_rem, w_all)
+        w_loc = np.where(local.sum(axis=1)[:, None] > 0, w_loc, w_all)
+        second_depth = ((m2 - 2.0 * cross - e_rr)[:, None] * w_loc + e_rr[:, None] * w_rem
+                        + 2.0 * (cross[:, None] * t_rem) * w_all)
+    cluster = gain**2 * (a @ second_depth)
     p = (a @ total) / float(a @ total.sum(axis=1))
     return {
         "rho": rho, "eta": dep.quantum_efficiency, "signal": signal,
