@@ -4,7 +4,10 @@ Run: ``python examples/indirect_panels.py [OUTPUT_DIR]`` — prints η, the Swan
 MTF/DQE at 0.5–3 lp/mm, and writes ``indirect_mtf_dqe.png``. The X-ray stage is the
 Monte Carlo (K fluorescence of Cs, I and Gd included); the optical stage is the diffusion
 model of :mod:`perovx.transport.scintillator` with the example screens' *assumed* optical
-parameters (see ``SCINTILLATORS[...].source``): illustrative, not a fitted panel.
+parameters (see ``SCINTILLATORS[...].source``): illustrative, not a fitted panel. This is
+the one-dimensional screen model of :func:`~perovx.transport.scintillator.screen_response`
+(K-fluorescence noise blurred with the signal, no aliasing); ``indirect_csi_validation.py``
+uses the panel model of :mod:`perovx.design.indirect`.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def main(out: Path) -> None:
         label = f"{name}, {thickness * 1e6:.0f} µm"
         ax_m.plot(f, r.mtf, label=label)
         ax_d.plot(f, r.dqe, label=label)
-    for ax, what in ((ax_m, "presampled MTF"), (ax_d, "DQE (no aliasing, no electronic noise)")):
+    for ax, what in ((ax_m, "presampled MTF"), (ax_d, "DQE (serial cascade, no aliasing)")):
         ax.set_xlabel("spatial frequency (lp/mm)")
         ax.set_ylabel(what)
         ax.set_xlim(0, 3.33)

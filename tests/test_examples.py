@@ -19,6 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("mc_escape_peaks.py", "pulse_height.png"),
         pytest.param("sweep_on_dask.py", "sweep.nc", marks=pytest.mark.slow),
         ("csa_stage_breakdown.py", "csa_breakdown.png"),
+        ("indirect_csi_validation.py", "indirect_csi_validation.png"),
     ],
 )
 def test_example_runs(script: str, writes: str | None, tmp_path: Path) -> None:

@@ -30,7 +30,11 @@ detection efficiency, q the fluence, a the pitch and σ_add the additive noise i
 per pixel; at f = 0 without additive noise this is η · I with I = E[λ]²/E[λ² + λ] —
 the Swank factor of the detected light, which factorises into the X-ray Swank factor,
 the optical Swank factor ``I_opt = E[c]²/E[c²]`` and the Poisson term 1/ḡ. Aliasing is
-not included (presampled quantities).
+not included (presampled quantities), and the X-ray line spread T_x (reabsorbed K
+fluorescence) multiplies signal and noise alike — a serial cascade that overstates the
+DQE at high frequencies; :func:`perovx.design.indirect.indirect_model` treats the
+K-fluorescence noise as a parallel cascade, with energy groups and aliasing (0.6 mm
+CsI:Tl, 127 µm pixels, 70 kVp + 19 mm Al: DQE at 2.5 mm⁻¹ 0.35 there, 0.61 here).
 
 For imaging (``perovx simulate`` with ``[detector] kind = "indirect"``),
 :func:`optical_pixel_response` turns G into the light one photodiode (square, side
@@ -48,13 +52,16 @@ Assumptions and sources
 * Absorbed energy and depth are taken as independent (the Swank and Lubberts factors
   then factorise); the light yield is proportional to the absorbed energy
   (non-proportionality neglected); each detected optical quantum gives one electron.
-* CsI:Tl: ρ = 0.07 fitted to one published point (presampled MTF 0.2 at 2.5 mm⁻¹ of a
+* CsI:Tl: ρ = 0.06 fitted to one published point (presampled MTF 0.2 at 2.5 mm⁻¹ of a
   0.6 mm structured-CsI panel with 0.127 mm pixels: E. Samei, "Image quality in two
   phosphor-based flat panel digital radiographic detectors", Med. Phys. 30(7), 2003,
-  abstract); the same panel's MTF 0.1 at 3.8 mm⁻¹ and DQE 0.78 at 0.15 mm⁻¹ are
-  reproduced (tests/design/test_indirect.py), its DQE at 2.5 mm⁻¹ (0.20–0.26) is not
-  (model ~0.51 with aliasing, no panel-specific electronic noise). Other optical
-  parameters, packing fractions and light yields are stated estimates (``source``).
+  abstract) with the X-ray stage of :mod:`perovx.design.indirect` (energy groups, local
+  and remote deposits by depth); the same panel's MTF 0.1 at 3.8 mm⁻¹ and DQE 0.78 at
+  0.15 mm⁻¹ are reproduced (tests/design/test_indirect.py); its DQE at 2.5 mm⁻¹
+  (0.20 axial, 0.26 diagonal) is not: the model gives ~0.35 with K-fluorescence noise,
+  the Lubberts effect of this diffusion model and aliasing (see that module). Other
+  optical parameters, packing fractions and light yields are stated estimates
+  (``source``).
 
 Units: lengths in m, energies in keV, frequencies in cycles/m.
 """
@@ -139,9 +146,9 @@ _ESTIMATE = ("light yield: the commonly quoted value (not checked against a prim
 #: 7.34 g/cm³); packing fractions, light yields and optical parameters: see ``source``.
 SCINTILLATORS: dict[str, Scintillator] = {
     "CsI:Tl": Scintillator("CsI:Tl columnar", "CsI", 4510.0, 0.80, 54.0,
-                           diffusion_length_m=2e-3, lateral_ratio=0.07, reflective_top=True,
+                           diffusion_length_m=2e-3, lateral_ratio=0.06, reflective_top=True,
                            source="columnar needles, packing 0.80 assumed; lateral ratio "
-                                  "0.07 fitted to the presampled MTF 0.2 at 2.5 mm^-1 of a "
+                                  "0.06 fitted to the presampled MTF 0.2 at 2.5 mm^-1 of a "
                                   "0.6 mm structured-CsI panel at 0.127 mm pitch (E. Samei, "
                                   "Med. Phys. 30(7), 2003, abstract); light yield: the "
                                   "commonly quoted value (not checked against a primary "
