@@ -46,7 +46,7 @@ def test_drift_follows_the_arrhenius_ratio() -> None:
                         rel_tol=1e-9)
 
 
-def test_section_states_the_gap_and_shows_films(tmp_path: Path) -> None:
+def test_section_shows_drift_lag_and_films(tmp_path: Path) -> None:
     section = timefilm_section(tmp_path, film_size=64)
     assert section.title == "Time and film"
     assert (tmp_path / "timefilm_drift.png").stat().st_size > 10_000
