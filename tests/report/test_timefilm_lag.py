@@ -8,6 +8,7 @@ from pathlib import Path
 from perovx.report.timefilm_lag import (
     LAG_FRAME_RATE_HZ,
     NOT_FOUND,
+    lag_ranking,
     lag_rows,
     lag_section_parts,
 )
@@ -43,3 +44,18 @@ def test_section_part_shows_both_families_and_does_not_rank(tmp_path: Path) -> N
     derived = float(bismuth[4].split(" – ")[0])
     simulated, error = (float(x.strip(" %")) for x in bismuth[5].split("±"))
     assert abs(simulated - derived) < 5 * error + 0.01 * derived
+
+
+def _row(family: str, lag1: tuple[float, float] | None) -> dict:
+    # rows of lag_rows' shape; the numbers are test inputs of the ranking rule only
+    return {"family": family, "found": lag1 is not None, "lag1": lag1}
+
+
+def test_ranking_follows_the_data() -> None:
+    assert "does not rank" in lag_ranking([_row("3D lead", None), _row("bismuth", (0.004, 0.01))])
+    both = lag_ranking([_row("3D lead", (0.05, 0.08)), _row("bismuth", (0.004, 0.01))])
+    assert "the bismuth detector(s) lag less than the 3D lead one(s)" in both
+    reverse = lag_ranking([_row("3D lead", (0.001, 0.002)), _row("bismuth", (0.004, 0.01))])
+    assert "the 3D lead detector(s) lag less than the bismuth one(s)" in reverse
+    overlap = lag_ranking([_row("3D lead", (0.005, 0.02)), _row("bismuth", (0.004, 0.01))])
+    assert "do not rank" in overlap
