@@ -111,6 +111,7 @@ def test_demo_writes_report_and_never_overwrites(tmp_path: Path) -> None:
     html = (out / "index.html").read_text()
     assert "MA3Bi2I9" in html and "CZT" in html and "Lab analysis" in html
     assert "Time and film" in html and (out / "timefilm_drift.png").stat().st_size > 1000
+    assert (out / "timefilm_lag.png").stat().st_size > 1000 and "no published value found" in html
     assert (out / "lab_xray_response.png").stat().st_size > 1000
     for png in ("attenuation.png", "s_over_s0_vs_thickness.png", "reported_vs_predicted.png"):
         assert (out / png).stat().st_size > 1000

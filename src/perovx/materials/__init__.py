@@ -28,6 +28,12 @@ from perovx.materials.estimates import (
     vegard_interpolate,
 )
 from perovx.materials.formula import CATIONS, Composition, parse_formula
+from perovx.materials.time_response import (
+    TimeResponseGap,
+    TimeResponseRecord,
+    time_response_gaps,
+    time_response_records,
+)
 
 __all__ = [
     "CATIONS",
@@ -36,6 +42,8 @@ __all__ = [
     "Composition",
     "MaterialEntry",
     "MaterialStore",
+    "TimeResponseGap",
+    "TimeResponseRecord",
     "VegardAlloy",
     "add_material",
     "air_mass_attenuation",
@@ -48,6 +56,8 @@ __all__ = [
     "mass_attenuation",
     "mass_energy_absorption",
     "parse_formula",
+    "time_response_gaps",
+    "time_response_records",
     "vegard_alloy",
     "vegard_interpolate",
 ]

@@ -11,11 +11,10 @@ What the section shows, and where each number comes from:
   two materials' drift rates, exp(ΔE_a/kT), does not depend on them. The review's measured
   comparison (the MA₃Bi₂I₉ single crystal's dark-current drift seven orders of magnitude
   below the 3D MAPbI₃ single crystal's) is set beside the Arrhenius ratio.
-* **Lag and ghosting** — the frame-sequence simulator
-  (:func:`perovx.imaging.sequence.simulate_sequence`) needs lag fractions, their release
-  time constants and a ghost amplitude and time constant. No measured value for either
-  material could be verified against a paper's table or figure, so none is drawn: the
-  section states the gap and how to fill it (:data:`LAG_GHOST_GAP`).
+* **Lag and ghosting** — from each family's measured time response with its source
+  (:mod:`perovx.materials.time_response`), the frame lag derived analytically and
+  reproduced by the frame-sequence simulator; a family without a published value is shown
+  as "no published value found" (:mod:`perovx.report.timefilm_lag`).
 * **The film** — each process model of :mod:`perovx.readout.film` imaged as a slanted edge
   on one common panel; its frequency at MTF 0.2 beside the value the review reports for
   the closest device (:data:`REVIEW_MTF20`).
@@ -32,7 +31,7 @@ import numpy as np
 
 from perovx.report.document import Figure, Section, Table, fmt
 
-__all__ = ["DRIFT_CASES", "LAG_GHOST_GAP", "REVIEW", "REVIEW_MTF20", "DriftCase",
+__all__ = ["DRIFT_CASES", "REVIEW", "REVIEW_MTF20", "DriftCase",
            "drift_rows", "film_edge_mtf20_lp_per_mm", "film_mtf_rows", "plot_drift",
            "timefilm_section"]
 
@@ -84,24 +83,6 @@ DRIFT_CASES: tuple[DriftCase, ...] = (
 #: The review's measured comparison of dark-current drift (§2.1, ref. 68: Y. Liu et al.,
 #: Matter, 2020, 3, 180): MA3Bi2I9 SC against 3D MAPbI3 SC under the same conditions.
 MEASURED_DRIFT_ORDERS = 7.0
-
-#: What the lag/ghost part of the section states.
-LAG_GHOST_GAP = (
-    "Lag and ghosting are not drawn for either material. perovx simulates them frame by "
-    "frame (perovx simulate with an [acquisition] section: lag fractions and their release "
-    "time constants, a ghost amplitude after a reference air kerma and its decay time), but "
-    "no measured frame lag or ghost of a MAPbI3 or an MA3Bi2I9 detector could be verified "
-    "against a paper's table or figure for this report, and perovx does not invent them. "
-    "The review itself gives no numbers: it asks of a film that it 'reduce ghosting' and "
-    "'have a fast response speed to avoid imaging lag' (§3, requirements 7 and 8) and "
-    "reports ghosting for MAPbI3 films with PVB and PMMA blocking layers (§3.2.1). To fill "
-    "the gap for "
-    "your detector: record its X-ray response (beam on/off steps) and fit it with perovx "
-    "device fit, whose response block returns the lag fraction and lag time constant; put "
-    "them into [acquisition] lag_fractions / lag_time_constants (and a measured ghost into "
-    "ghost_sensitivity_change / ghost_reference_air_kerma / ghost_time_constant) and run "
-    "perovx simulate on a radiography or ghost pattern."
-)
 
 #: Frequency at MTF 0.2 the review reports for the device closest to each process, lp/mm,
 #: and the device (review §3.1–3.2); None where the review gives no value.
@@ -307,11 +288,13 @@ def timefilm_section(folder: Path, *, film_size: int = 96) -> Section:
     """
     import matplotlib.pyplot as plt
 
+    from perovx.report.timefilm_lag import lag_section_parts
     from perovx.transport.dark import ROOM_TEMPERATURE_K
 
     fig = plot_drift()
     fig.savefig(Path(folder) / "timefilm_drift.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
+    lag_text, lag_table, lag_figure = lag_section_parts(folder)
     drift = drift_rows()
     bi_sc = next(r for r in drift if r["label"] == "MA3Bi2I9 single crystal")
     arrhenius_orders = -np.log10(bi_sc["rate_relative_to_mapbi3_sc"])
@@ -359,7 +342,7 @@ def timefilm_section(folder: Path, *, film_size: int = 96) -> Section:
         "than for MAPbI3 single crystals (ref. 68): E_a alone explains about half of that "
         "difference on a log scale; the rest (mobile-ion density, prefactor, contacts) is "
         "not in the model.\n\n"
-        "Lag and ghosting. " + LAG_GHOST_GAP + "\n\n"
+        + lag_text + "\n\n"
         "Film. Each process model (thickness map, density and voids, grains and their "
         "charge sharing, cracks and adhesion defects) imaged as a slanted edge on one "
         "common panel. The order follows the review's (membrane > blade > pressing); the "
@@ -367,9 +350,10 @@ def timefilm_section(folder: Path, *, film_size: int = 96) -> Section:
         "and those are not given."
     )
     return Section(
-        "Time and film", text, (drift_table, film_table),
+        "Time and film", text, (drift_table, lag_table, film_table),
         (Figure("timefilm_drift.png",
                 "Dark-current rise since bias-on for the 3D lead and bismuth perovskites the "
                 "review compares (left), and the drift-rate ratio to the MAPbI3 single "
-                "crystal implied by E_a beside the review's measured ratio (right)."),),
+                "crystal implied by E_a beside the review's measured ratio (right)."),
+         lag_figure),
     )
