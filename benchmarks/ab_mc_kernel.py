@@ -2,7 +2,7 @@
 
 Runs on a shared machine drift by ±10 % from one run to the next, more than most
 changes to the kernel are worth. This script loads two copies of
-``perovx/interaction/montecarlo/_cpu.py`` side by side, packs the tables once, and
+``perovx/interaction/montecarlo/_cpu.py`` side by side, packs the tables, and
 alternates the two ``run_batches`` on the same problem (60 keV pencil beam, 1 mm slab,
 one thread), so the drift hits both alike; on a busy machine the best of many short
 runs is the steadier figure and is printed too. For each material (CdTe and MAPbI3
@@ -12,11 +12,18 @@ change to the sampling changes the random stream, and then the EGSnrc tests judg
 answers). It also prints the rates per CPU-second of the process (``process_time``)
 and their ratio: when other jobs take the cores, wall time counts the waits as well,
 CPU time does not, and that ratio scatters less (self-comparison at load 3–4:
-1.000–1.008 against 1.004–1.021 for wall time).
+1.000–1.008 against 1.004–1.021 for wall time). Last it prints the median of the
+per-rep ratios (old and new run back to back in each rep, so both see the same load):
+on a machine shared with three other jobs, 30 reps of 3e5 histories
+(``--histories 3e5 --reps 30``) resolve about 2 %.
 
-Both versions must use the packed-table layout of the installed perovx. Each version
-is named by a git revision (``HEAD~1``), a folder holding the kernel modules (the
-``_*.py`` files of ``perovx/interaction/montecarlo``) or one ``_cpu.py`` file; the
+Each kernel runs on the tables its own version packs (its ``tables.py``, or the
+installed one for a version without it, such as a lone ``_cpu.py``): a step that
+changes the tables would otherwise change them for the old kernel too. Both versions
+must use slots of the installed ``_layout.py`` (a layout that only grows keeps older
+kernels valid). Each version is named by a git revision (``HEAD~1``), a folder holding
+the kernel modules (the ``_*.py`` files of ``perovx/interaction/montecarlo``, and
+``tables.py`` if it is there) or one ``_cpu.py`` file; the
 installed kernel is used as it is, any other version is copied into a private package
 in a scratch folder and compiled there (tens of seconds), so numba's cache of the
 installed package is never touched. ``--keep DIR`` keeps that scratch folder (and the
@@ -45,6 +52,7 @@ MATERIALS = {"CdTe": ("CdTe", 5850.0), "MAPbI3": ("CH6NPbI3", 4160.0), "Pb": ("P
 
 
 KERNEL_DIR = "src/perovx/interaction/montecarlo"
+TABLES = "tables.py"  # packs the tables; a version that brings its own packs its own
 
 
 def kernel_sources(spec: str, installed: Path) -> dict[str, str] | None:
@@ -60,8 +68,9 @@ def kernel_sources(spec: str, installed: Path) -> dict[str, str] | None:
     if path.is_dir():
         if path.resolve() == installed.resolve():
             return None
-        return {f.name: f.read_text() for f in sorted(path.glob("_*.py"))
-                if f.name != "__init__.py"}
+        return {f.name: f.read_text() for f in sorted(path.glob("*.py"))
+                if (f.name.startswith("_") and f.name != "__init__.py")
+                or f.name == TABLES}
     root = Path(__file__).resolve().parents[1]
     listing = subprocess.run(["git", "ls-tree", "--name-only", f"{spec}:{KERNEL_DIR}"],
                              cwd=root, capture_output=True, text=True, check=False)
@@ -71,7 +80,8 @@ def kernel_sources(spec: str, installed: Path) -> dict[str, str] | None:
     return {name: subprocess.run(["git", "show", f"{spec}:{KERNEL_DIR}/{name}"], cwd=root,
                                  capture_output=True, text=True, check=True).stdout
             for name in listing.stdout.split()
-            if name.startswith("_") and name.endswith(".py") and name != "__init__.py"}
+            if (name.startswith("_") and name.endswith(".py") and name != "__init__.py")
+            or name == TABLES}
 
 
 def load_kernel(spec: str, name: str, installed: ModuleType, scratch: Path) -> ModuleType:
@@ -100,6 +110,16 @@ def load_kernel(spec: str, name: str, installed: ModuleType, scratch: Path) -> M
     return importlib.import_module(f"{name}._cpu")
 
 
+def tables_module(kernel: ModuleType) -> ModuleType:
+    """The ``tables`` module that goes with ``kernel``: its own copy, else the installed."""
+    package = kernel.__name__.rsplit(".", 1)[0]
+    if (Path(kernel.__file__).parent / TABLES).exists():
+        return importlib.import_module(f"{package}.tables")
+    from perovx.interaction.montecarlo import tables
+
+    return tables
+
+
 def main() -> None:
     import numba
 
@@ -108,7 +128,6 @@ def main() -> None:
     from perovx.interaction.montecarlo.engine import Tallies, batch_keys
     from perovx.interaction.montecarlo.geometry import Stack
     from perovx.interaction.montecarlo.sources import PencilBeam, as_spectrum
-    from perovx.interaction.montecarlo.tables import Physics, pack_tables
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", help="reference kernel: git revision, folder or _cpu.py")
@@ -126,11 +145,11 @@ def main() -> None:
     keys = batch_keys(7, 1)
     n = int(args.histories)
 
-    def pack(name: str) -> object:
+    def pack(name: str, tables: ModuleType) -> object:
         formula, density = MATERIALS[name]
-        return pack_tables(
+        return tables.pack_tables(
             Stack.slab(formula, 1e-3, density_kg_m3=density), as_spectrum(60.0),
-            PencilBeam(), Physics(), pulse_height_bins=tallies.pulse_height_bins,
+            PencilBeam(), tables.Physics(), pulse_height_bins=tallies.pulse_height_bins,
             depth_bins=tallies.depth_bins, grid=None,
             full_energy_threshold=tallies.full_energy_threshold,
         )
@@ -143,24 +162,28 @@ def main() -> None:
                 np.zeros((1, lay.NINFO)))
 
     names = [args.material] if args.material else ["CdTe", "MAPbI3"]
-    problems = {name: pack(name) for name in names}
-    first = problems[names[0]]
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="perovx-ab-"))
     try:
-        kernels = {"old": load_kernel(args.old, "_ab_old", _cpu, scratch).run_batches,
-                   "new": load_kernel(args.new, "_ab_new", _cpu, scratch).run_batches}
-        for run in kernels.values():  # compile (copies: tens of seconds each)
+        modules = {"old": load_kernel(args.old, "_ab_old", _cpu, scratch),
+                   "new": load_kernel(args.new, "_ab_new", _cpu, scratch)}
+        kernels = {label: m.run_batches for label, m in modules.items()}
+        # each kernel on the tables its own version packs (a step may change them)
+        problems = {name: {label: pack(name, tables_module(m))
+                           for label, m in modules.items()} for name in names}
+        for label, run in kernels.items():  # compile (copies: tens of seconds each)
+            first = problems[names[0]][label]
             run(first.F, first.IX, keys, np.array([1000]), *buffers(first))
     finally:
         if args.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
-    for name, packed in problems.items():
+    for name, packs in problems.items():
         seconds: dict[str, list[float]] = {"old": [], "new": []}
         cpu: dict[str, list[float]] = {"old": [], "new": []}
         tallies_out: dict[str, tuple[np.ndarray, ...]] = {}
         for rep in range(args.reps):
             order = ("old", "new") if rep % 2 == 0 else ("new", "old")
             for label in order:
+                packed = packs[label]
                 out = buffers(packed)
                 c0 = time.process_time()
                 t0 = time.perf_counter()
@@ -184,6 +207,12 @@ def main() -> None:
         print(f"per CPU-second: old {n / c_old:.4g}, new {n / c_new:.4g}, new/old "
               f"{c_old / c_new:.3f} (best {min(cpu['old']) / min(cpu['new']):.3f}; "
               "CPU time of the process: steadier than wall time on a loaded machine)")
+        # each rep runs old and new back to back: the ratio within a pair sees the same
+        # load, and the median of those ratios is the steadiest figure of all
+        paired = np.array(cpu["old"]) / np.array(cpu["new"])
+        q1, q3 = np.percentile(paired, [25, 75])
+        print(f"paired CPU-time ratio new/old: median {np.median(paired):.3f} "
+              f"(quartiles {q1:.3f}-{q3:.3f})")
 
 
 if __name__ == "__main__":

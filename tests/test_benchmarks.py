@@ -25,6 +25,7 @@ def test_ab_mc_kernel_runs_and_finds_a_file_identical_to_itself(tmp_path):
         capture_output=True, text=True, timeout=600, check=True,
     ).stdout
     assert "bit-identical tallies: True" in out
+    assert "paired CPU-time ratio new/old: median" in out
     # the package's own numba cache is left usable by ordinary runs
     check = ("from perovx.interaction.montecarlo import Stack, run\n"
              "print(run(Stack.slab('CdTe', 1e-3), 60.0, histories=500).histories)\n")

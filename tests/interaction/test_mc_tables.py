@@ -273,3 +273,20 @@ def test_relaxation_cascade_sampling_in_the_kernel():
 
     want = np.array([p for p, _ in relaxation_cascades(53, 1.0)[0]])
     np.testing.assert_allclose(implied / n, want / want.sum(), rtol=1e-9, atol=1e-15)
+
+
+def test_rayleigh_guide_table_starts_at_or_below_the_interval():
+    # The kernel walks from the guide entry int(a·NRG/A) to the interval of the
+    # ∫F² d(x²) table that holds a: the same interval a binary search finds.
+    packed = _pack()
+    F, IX = packed.F, packed.IX
+    nu, ng = int(IX[L.I_NU]), int(IX[L.I_NG])
+    rng = np.random.default_rng(5)
+    for g in range(ng):
+        a_tab = F[IX[L.O_RA] + g * nu: IX[L.O_RA] + (g + 1) * nu]
+        guide = IX[IX[L.O_RG] + g * L.NRG: IX[L.O_RG] + (g + 1) * L.NRG]
+        a = rng.uniform(0.0, a_tab[-1], 20_000)
+        k = np.minimum((a * F[IX[L.O_RGS] + g]).astype(np.int64), L.NRG - 1)
+        truth = np.clip(np.searchsorted(a_tab, a, side="right") - 1, 0, nu - 2)
+        assert np.all(guide[k] <= truth)
+        assert np.mean(truth - guide[k]) < 4.0  # a short walk on average

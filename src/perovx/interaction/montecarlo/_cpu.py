@@ -30,7 +30,8 @@ Transport of one history (photons only; electrons deposit locally):
   the binding energy is deposited on the spot;
 * Compton: Klein–Nishina (Butcher–Messel/EGS4 sampling) rejected with S(x, Z)/Z, or
   with Doppler broadening from shell Compton profiles (impulse approximation);
-* Rayleigh: x² sampled from ∫F² d(x²) by inverse CDF, rejected with (1 + cos²θ)/2.
+* Rayleigh: x² sampled from ∫F² d(x²) by inverse CDF (a guide table, then a short walk),
+  rejected with (1 + cos²θ)/2.
 
 For speed the photon being tracked lives in local variables (the first fluorescence
 photon of a cascade carries on in them; further ones wait on a small stack), the hot

@@ -123,6 +123,10 @@ O_CXLOC = 71  # F  energy the cascade deposits on the spot, keV
 O_CXP0 = 72  # IX first photon of each cascade; one more entry closes the last
 O_CXPK = 73  # IX transition index (g·4 + shell)·NT + t of each cascade photon
 O_CXPE = 74  # F  energy of each cascade photon, keV
+# guide table of the Rayleigh form-factor integral (where a search of O_RA starts)
+O_RG = 75  # IX last index i with O_RA[g, i] <= k·A_g/NRG, [element, NRG]
+O_RGS = 76  # F  NRG / A_g (A_g: the element's whole integral), [element]
+NRG = 1024
 NTRIG = 256
 NIH = 80
 

@@ -16,12 +16,15 @@ from ._layout import (
     I_NSH,
     I_NU,
     I_NX,
+    NRG,
     O_DCUM,
     O_DN,
     O_DPZ,
     O_DU,
     O_RA,
     O_RAMAX,
+    O_RG,
+    O_RGS,
     O_RU,
     O_SZ,
 )
@@ -147,17 +150,21 @@ def sample_rayleigh(F, IX, g, e, ie, s0, s1):
     base = IX[O_RA] + g * nu
     ru = IX[O_RU]
     umax = (e / HC_KEV_ANGSTROM) ** 2
+    guide = IX[O_RG] + g * NRG
+    gscale = F[IX[O_RGS] + g]
     for _ in range(100000):
         _r0, s0, s1 = rng_next(s0, s1)
         a = _r0 * amax
-        lo = 0
-        hi = nu - 1
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if F[base + mid] > a:
-                hi = mid
-            else:
-                lo = mid
+        # the last lo <= nu - 2 with F[base + lo] <= a, walked to from the guide table
+        k = int(a * gscale)
+        if k >= NRG:
+            k = NRG - 1
+        lo = IX[guide + k]
+        while lo < nu - 2 and F[base + lo + 1] <= a:
+            lo += 1
+        while lo > 0 and F[base + lo] > a:
+            lo -= 1
+        hi = lo + 1
         da = F[base + hi] - F[base + lo]
         t = (a - F[base + lo]) / da if da > 0 else 0.0
         uu = F[ru + lo] + t * (F[ru + hi] - F[ru + lo])

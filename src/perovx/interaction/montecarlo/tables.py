@@ -532,6 +532,25 @@ def _kanaya_okayama_coefficient(fractions: dict[int, float], density_kg_m3: floa
     return 2.76e-8 * a / (zeff**0.889 * density_kg_m3 / 1000.0)
 
 
+def _rayleigh_guide(elements: list[ElementData]) -> tuple[np.ndarray, np.ndarray]:
+    """Guide table (Chen & Asau 1974) of each element's ∫F² d(x²) table ``rayl_a``.
+
+    Entry k of element g is the last index i with ``rayl_a[i] <= k·A_g/NRG`` (A_g the
+    last, largest entry), so the kernel finds the interval holding a value ``a`` by a
+    short walk from entry ``int(a·NRG/A_g)`` instead of a binary search over all NU
+    points; it finds the same interval.
+    """
+    nu = elements[0].rayl_a.size
+    guide = np.zeros((len(elements), L.NRG), dtype=np.int64)
+    scale = np.zeros(len(elements))
+    for g, el in enumerate(elements):
+        top = float(el.rayl_a[-1])
+        scale[g] = L.NRG / top
+        points = np.arange(L.NRG) * (top / L.NRG)
+        guide[g] = np.clip(np.searchsorted(el.rayl_a, points, side="right") - 1, 0, nu - 2)
+    return guide, scale
+
+
 def pack_tables(
     stack: Stack,
     spectrum: Spectrum,
@@ -673,6 +692,9 @@ def pack_tables(
     p.add_f(L.O_RU, elements[0].rayl_u)
     p.add_f(L.O_RA, np.stack([el.rayl_a for el in elements]))
     p.add_f(L.O_RAMAX, np.stack([el.rayl_amax[:ne] for el in elements]))
+    guide, guide_scale = _rayleigh_guide(elements)
+    p.add_i(L.O_RG, guide)
+    p.add_f(L.O_RGS, guide_scale)
     p.add_i(L.O_DN, dn)
     p.add_f(L.O_DCUM, dcum)
     p.add_f(L.O_DU, du)
