@@ -22,7 +22,8 @@ runs it, nor on the back-end.
 Transport of one history (photons only; electrons deposit locally):
 
 * free path from the total cross section of the current layer (mean-free-path counter
-  carried across interfaces); lateral faces of finite layers and a vacuum outside them;
+  carried across interfaces, drawn by the exponential ziggurat of ``_rng``); lateral
+  faces of finite layers and a vacuum outside them;
 * interaction channel chosen from the cumulative table of (element, type) shares;
 * photoabsorption: shell from Kissel partial cross sections; the vacancy cascade (K→L by
   radiative lines, Auger and Coster–Kronig), drawn whole from the precomputed cascades
@@ -78,6 +79,9 @@ DEVICE_FUNCTIONS = (
     "rng_seed",
     "rng_uniform",
     "rng_next",
+    "rng_next_bits",
+    "rng_exp_rare",
+    "rng_exp",
     "fmin",
     "fmax",
     "tally_add",

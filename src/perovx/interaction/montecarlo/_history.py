@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import math
-
 from ._compile import INF, fmax, fmin, inline_jit
 from ._layout import (
     F_CUT,
@@ -57,7 +55,7 @@ from ._layout import (
 )
 from ._photon import energy_index, inside_layer, rotate, sample_source
 from ._relax import add_deposit, relax
-from ._rng import rng_next
+from ._rng import rng_exp, rng_next
 from ._scatter import sample_compton, sample_rayleigh
 
 __all__ = ["cross_z_face", "escape", "left_sensitive", "simulate_history"]
@@ -152,8 +150,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
     inside = inside_layer(F, IX, 0, x, y)
     while True:
         # the current photon is in (x … fr); the others wait on the stack
-        _r0, s0, s1 = rng_next(s0, s1)
-        nmfp = -math.log(1.0 - _r0)
+        nmfp, s0, s1 = rng_exp(s0, s1)
         alive = True
         while alive:
             z0 = F[o_lz0 + layer]
@@ -246,8 +243,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             line = pline
                             ie = pie
                             fr = pfr
-                            _r0, s0, s1 = rng_next(s0, s1)
-                            nmfp = -math.log(1.0 - _r0)
+                            nmfp, s0, s1 = rng_exp(s0, s1)
                         else:
                             alive = False
                     elif typ == 1:
@@ -265,16 +261,14 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             e = e2
                             ie, fr = energy_index(F, e)
                             kind = KIND_SCATTERED
-                            _r0, s0, s1 = rng_next(s0, s1)
-                            nmfp = -math.log(1.0 - _r0)
+                            nmfp, s0, s1 = rng_exp(s0, s1)
                     else:
                         # Rayleigh scattering
                         cost, s0, s1 = sample_rayleigh(F, IX, g, e, ien, s0, s1)
                         u, v, w, s0, s1 = rotate(F, IX, u, v, w, cost, s0, s1)
                         if kind == KIND_PRIMARY:
                             kind = KIND_SCATTERED
-                        _r0, s0, s1 = rng_next(s0, s1)
-                        nmfp = -math.log(1.0 - _r0)
+                        nmfp, s0, s1 = rng_exp(s0, s1)
                     continue
                 # ---------------------------------------------- to a boundary
                 if d == INF:
