@@ -23,6 +23,11 @@ Where and why perovx differs (found with the runs below):
   total without them and perovx's total with them, and the two strongest lines (Lα1,
   Lβ1) agree within 6 %. The relaxation data themselves agree: xraylib's and EADL's
   L yields and Coster–Kronig probabilities for Pb differ by < 8 %.
+  For Cd and Te at 40 keV, where the L escape is only ~3e-4 of the histories, EGSnrc's
+  total (0.00032) is the Lα1 + Lβ1 peaks alone (perovx 0.000323 at seed 2024); its lower
+  limit is therefore those two lines, not the total without the L→N,O lines: that
+  limit (3σ below perovx's value) sat only ~1e-5 under EGSnrc's and failed for about one
+  seed in eight with either free-path sampler.
 """
 
 from __future__ import annotations
@@ -145,16 +150,25 @@ def check_case(case: str, histories: int) -> None:
         assert abs(k - kb3 - egs_k) < tol, (case, k, kb3, egs_k)
     else:
         assert k == 0.0
-    # L-escape totals: EGSnrc's lies between perovx's without and with the L→N,O lines
-    lo_ = sum(x.fraction for x in r.escape_lines
-              if x.line.startswith("L") and re.search(r"-[NOP]\d", x.line))
+    # L-escape totals: EGSnrc's sum of the net peaks its analysis found lies between
+    # perovx's two strongest lines of each element (Lα1, Lβ1: every analysis finds them)
+    # and perovx's total of all L lines. Where the L lines are strong (Pb) EGSnrc's total
+    # also holds the weaker L→M lines, so there it must lie above perovx's total without
+    # the L→N,O lines; for Cd and Te at 40 keV (L escape ~3e-4, the weak lines on the
+    # photopeak's tail) EGSnrc's 0.00032 is the Lα1 + Lβ1 sum alone (perovx 0.000323).
     l_tot, (egs_l, s_l) = r.l_escape_fraction, ref["l_escape_fraction"]
     if egs_l == 0.0:
         # EGSnrc found no L peak (CdTe at 80 keV: Cd, Te L lines after K vacancies)
         assert l_tot < 2e-4, (case, l_tot)
     else:
         slack = 3 * math.hypot(s_l, r.l_escape_fraction_std)
-        assert l_tot - lo_ - slack <= egs_l <= l_tot + slack, (case, l_tot, lo_, egs_l)
+        if egs_l >= 1e-3:
+            no_nop = l_tot - sum(x.fraction for x in r.escape_lines
+                                 if x.line.startswith("L") and re.search(r"-[NOP]\d", x.line))
+        else:
+            no_nop = sum(x.fraction for x in r.escape_lines
+                         if x.line.split(" ")[0] in ("Lα1", "Lβ1"))
+        assert no_nop - slack <= egs_l <= l_tot + slack, (case, l_tot, no_nop, egs_l)
 
 
 @pytest.mark.parametrize("case", ["CdTe_40", "MAPbI3_80"])
