@@ -95,6 +95,27 @@ def _to_cells(pixel_map: np.ndarray, oversample: int, shape: tuple[int, int]) ->
     return out
 
 
+def _gain_moments(spread: SpreadFunction) -> tuple[float, float, float, float]:
+    """(mean, second moment, gamma shape, gamma scale) of the charge per photon, e and e²."""
+    m = float(spread.mean_electrons)
+    msq = float(spread.mean_square_electrons2)
+    var = max(msq - m * m, 0.0)
+    if var > 0 and m > 0:
+        return m, msq, m * m / var, var / m
+    return m, msq, 0.0, 0.0
+
+
+def _kernel_words(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random input of the compiled sampler: one 64-bit word of ``rng`` per cell (its
+    normal deviate or Poisson count) and the 256-bit state of the generator of the rare
+    extra draws (four more words)."""
+    words = rng.bit_generator.random_raw(n + 4).astype(np.uint64, copy=False)
+    state = words[n:].copy()
+    if not state.any():  # the one state xoshiro256++ cannot leave (probability 2⁻²⁵⁶)
+        state[0] = 1
+    return words, state
+
+
 def sample_cell_charge(
     mean_count: np.ndarray,
     spread: SpreadFunction,
@@ -102,6 +123,9 @@ def sample_cell_charge(
     gain_factor: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw the charge (electrons) that the depositing photons of each cell produce.
+
+    Drawn by the compiled sampler of :mod:`perovx.readout._cell_kernel` (its generator
+    seeded by four words of ``rng``).
 
     Parameters
     ----------
@@ -118,30 +142,21 @@ def sample_cell_charge(
     -------
     numpy.ndarray
         float32 charge per cell, electrons: compound Poisson–gamma below
-        :data:`EXACT_BELOW_PHOTONS` expected photons, moment-matched normal above.
+        :data:`EXACT_BELOW_PHOTONS` expected photons, moment-matched normal above
+        (clipped at 0).
     """
-    m = spread.mean_electrons
-    var = max(spread.mean_square_electrons2 - m * m, 0.0)
-    lam = np.asarray(mean_count, dtype=np.float32)
-    out = rng.standard_normal(lam.shape, dtype=np.float32)
-    sd = lam * np.float32(spread.mean_square_electrons2)
-    np.sqrt(sd, out=sd)
-    out *= sd
-    del sd
-    out += lam * np.float32(m)
-    low = lam < EXACT_BELOW_PHOTONS
-    if np.any(low):
-        n = rng.poisson(lam[low].astype(np.float64))
-        if var > 0:
-            shape = m * m / var
-            scale = var / m
-            exact = rng.gamma(n * shape, scale)
-        else:
-            exact = n * m
-        out[low] = exact.astype(np.float32)
-    np.maximum(out, 0.0, out=out)
-    if gain_factor is not None:
-        out *= gain_factor
+    from perovx.readout import _cell_kernel as ck
+
+    lam = np.ascontiguousarray(mean_count, dtype=np.float32)
+    if gain_factor is None:
+        gain = np.empty(0, dtype=np.float32)
+    else:
+        gain = np.ascontiguousarray(np.broadcast_to(np.asarray(gain_factor, dtype=np.float32),
+                                                    lam.shape)).ravel()
+    out = np.empty(lam.shape, dtype=np.float32)
+    m, msq, shape, scale = _gain_moments(spread)
+    words, state = _kernel_words(rng, lam.size)
+    ck.sample_flat(lam.ravel(), gain, out.ravel(), m, msq, shape, scale, words, state)
     return out
 
 
@@ -212,7 +227,6 @@ def collected_charge(
         BLOCK_PIXELS,
         DEFAULT_TILE_BLOCKS,
         STAGE_CELLS,
-        block_factor,
         block_generator,
         block_grid,
         block_pool,
@@ -263,31 +277,41 @@ def collected_charge(
     pix_x = block_grid(cols, BLOCK_PIXELS)
     cache = {} if kernel_cache is None else kernel_cache
 
-    def sample(g: int, bi: int, bj: int, gain_cells: np.ndarray | None) -> np.ndarray | None:
+    from perovx.readout import _cell_kernel as ck
+
+    none2 = np.empty((0, 0), dtype=np.float32)
+    inter32 = None if inter is None else np.asarray(inter, dtype=np.float32)
+    gain32 = none2 if gain is None else np.asarray(gain, dtype=np.float32)
+    moments = [_gain_moments(s) for s in spreads]
+
+    def sample(g: int, bi: int, bj: int) -> np.ndarray | None:
         """Charge of the cells of block (bi, bj) in group g (None: no charge)."""
-        spread = spreads[g]
         (y0, y1), (x0, x1) = cell_y[bi], cell_x[bj]
-        factor = np.float32(scale) * np.float32(spread.depositing_fraction)
+        factor = float(np.float32(scale) * np.float32(spreads[g].depositing_fraction))
         p = maps[g]
         if np.ndim(p) == 0:
-            lam = np.full((y1 - y0, x1 - x0), np.float32(p) * factor, dtype=np.float32)
+            block = np.full((1, 1), np.float32(p), dtype=np.float32)
         else:
-            lam = np.asarray(p[y0:y1, x0:x1], dtype=np.float32) * factor
-        if inter is not None:
-            lam *= block_factor(inter[g] if inter.ndim == 3 else inter, os_, (y0, y1),
-                                (x0, x1))
+            block = p[y0:y1, x0:x1]
+            if block.dtype != np.float32:
+                block = block.astype(np.float32)
+        if inter32 is None:
+            inter_g = none2
+        else:
+            inter_g = inter32[g] if inter32.ndim == 3 else inter32
+        cells = np.empty((y1 - y0, x1 - x0), dtype=np.float32)
         if noise:
-            rng = block_generator(root, STAGE_CELLS, g, bi, bj)
-            cells = sample_cell_charge(lam, spread, rng, gain_cells)
+            words, state = _kernel_words(block_generator(root, STAGE_CELLS, g, bi, bj),
+                                         cells.size)
         else:
-            cells = lam * np.float32(spread.mean_electrons)
-            if gain_cells is not None:
-                cells *= gain_cells
-        return cells if cells.any() else None
+            words, state = np.zeros(0, dtype=np.uint64), np.zeros(4, dtype=np.uint64)
+        m, msq, shape, gscale = moments[g]
+        charged = ck.sample_block(cells, block, factor, inter_g, gain32, y0, x0, os_, m, msq,
+                                  shape, gscale, noise, words, state)
+        return cells if charged else None
 
     def sample_row_block(bi: int, bj: int) -> list[np.ndarray | None]:
-        gain_cells = None if gain is None else block_factor(gain, os_, cell_y[bi], cell_x[bj])
-        return [sample(g, bi, bj, gain_cells) for g in active]
+        return [sample(g, bi, bj) for g in active]
 
     def kernel_spectrum(g: int, fy: int, fx: int) -> np.ndarray:
         key = (id(spreads[g]), fy, fx)
