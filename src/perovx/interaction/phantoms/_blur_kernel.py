@@ -35,3 +35,22 @@ def add_interpolated(image: np.ndarray, coarse: np.ndarray, r0: np.ndarray, r1: 
             s = np.float32(v)
             s *= factor
             image[i, j] += s
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def block_means(image: np.ndarray, k: int) -> np.ndarray:
+    """Means of ``k`` × ``k`` blocks of ``image`` (float64 sums), the grid extended to a
+    multiple of ``k`` by repeating its last row and column (numpy's "edge" padding)."""
+    ny, nx = image.shape
+    my, mx = -(-ny // k), -(-nx // k)
+    out = np.zeros((my, mx), dtype=np.float64)
+    for i in range(my * k):
+        src = image[min(i, ny - 1)]
+        row = out[i // k]
+        for q in range(mx):
+            acc = 0.0
+            for j in range(q * k, (q + 1) * k):
+                acc += src[min(j, nx - 1)]
+            row[q] += acc
+    out *= 1.0 / (k * k)
+    return out

@@ -194,26 +194,15 @@ def _interpolation_taps(n_fine: int, n_coarse: int,
 def _coarse_blur(image: np.ndarray, sigma_cells: float) -> tuple[np.ndarray, int]:
     """Gaussian blur of a wide σ on the grid averaged over k × k cells; returns (grid, k).
 
-    The block means are summed in float64 along the rows first, then down the columns
-    (two contiguous reductions: a mean over two strided axes at once walks a full-size
-    grid several times more slowly).
+    The block means (float64 sums; the grid extended to a multiple of k with its edge
+    values) are one compiled pass over the cells, with no padded copy.
     """
     from scipy.ndimage import gaussian_filter
 
+    from perovx.interaction.phantoms._blur_kernel import block_means
+
     k = max(1, int(sigma_cells / 8))
-    ny, nx = image.shape
-    py, px = (-ny) % k, (-nx) % k
-    padded = image
-    if py or px:  # edge padding (np.pad's "edge" values, without its general machinery)
-        padded = np.empty((ny + py, nx + px), dtype=image.dtype)
-        padded[:ny, :nx] = image
-        padded[:ny, nx:] = image[:, -1:]
-        padded[ny:] = padded[ny - 1]
-    rows = padded.reshape(padded.shape[0], padded.shape[1] // k, k).sum(axis=2,
-                                                                      dtype=np.float64)
-    del padded
-    coarse = rows.reshape(rows.shape[0] // k, k, rows.shape[1]).sum(axis=1)
-    coarse *= 1.0 / (k * k)
+    coarse = block_means(np.asarray(image), k)
     return gaussian_filter(coarse, sigma_cells / k, mode="nearest"), k
 
 
