@@ -286,14 +286,14 @@ def build_system(
         mu = layer_coefficients(material, groups.energy_keV,
                                 density_kg_m3=film_density).mu_per_m
         weights = groups.fluence_per_Gy * np.array([s.electrons_per_photon for s in spreads])
-        film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport)
+        film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport,
+                            dtype=np.float32)
         defects = defect_collection_map(structure, panel.shape, pitch_m=panel.pixel_pitch_m,
                                         seed=sim.seed + 303)
         # float32: relative factors near 1 with variations of 1e-3 and more; the full-size
         # panel's (groups × pixels) interaction map is halved (eight groups of 3072²:
         # 300 MB instead of 600 MB)
-        film = replace(film, interaction=film.interaction.astype(np.float32),
-                       collection=(film.collection * defects).astype(np.float32),
+        film = replace(film, collection=(film.collection * defects).astype(np.float32),
                        dark=film.dark.astype(np.float32))
     imager = Imager(
         panel=panel,
