@@ -6,11 +6,13 @@ per-pixel interaction factor), draws the charge of those photons and multiplies 
 the per-pixel gain factor, in one loop without temporaries — the numpy version made ten
 passes over each block and its float32 normal draws alone took ~8 ns per value here.
 
-Random numbers: each call runs its own **xoshiro256++** generator (Blackman and Vigna,
+Random numbers: :func:`sample_block` runs its own **xoshiro256++** generator (Blackman and Vigna,
 "Scrambled linear pseudorandom number generators", ACM Trans. Math. Softw. 47, 36
 (2021)) whose 256-bit state is four words drawn from the caller's numpy generator (the
 block's PCG64 stream), so the values depend on the block's key only: the same for any
-tile size and thread count. Normal deviates come from the 256-layer ziggurat of
+tile size and thread count (:func:`sample_flat`, behind the public
+``sample_cell_charge``, takes one word per cell from the caller's generator and the
+generator only for the rare extra draws). Normal deviates come from the 256-layer ziggurat of
 Marsaglia and Tsang (J. Stat. Softw. 5(8), 2000; the tail and wedge tests of their
 paper, 52-bit magnitudes as in numpy), Poisson counts below :data:`EXACT_BELOW_PHOTONS`
 by inversion of the cumulative distribution, gamma variables by Marsaglia and Tsang's
@@ -153,7 +155,7 @@ def _gamma(a, s0, s1, s2, s3):
 @numba.njit(inline="always", **_JIT)
 def _charge(lam, mean, msq, shape, scale, r, s0, s1, s2, s3):
     """Charge of the depositing photons of one cell, ``lam`` expected (see frame.py):
-    the cell's own word ``r`` gives its normal deviate or its Poisson count (inversion
+    the cell's word ``r`` gives its normal deviate or its Poisson count (inversion
     of the distribution function), the state the rare extra words (ziggurat rejections,
     gamma totals). Returns (charge, new state)."""
     if lam <= 0.0:
@@ -194,15 +196,16 @@ def sample_flat(lam, gain, out, mean, msq, shape, scale, words, state):
 
 @numba.njit(**_JIT)
 def sample_block(out, photons, factor, inter, gain, y0, x0, os_, mean, msq, shape, scale,
-                 noise, words, state):
+                 noise, state):
     """Charge of the cells of one block; returns True if any cell has charge.
 
     ``photons``: the block's expected incident photons per cell (float32, the block's
     shape) or a 1 × 1 array (the same in every cell); ``factor``: scale × depositing
     fraction; ``inter`` and ``gain``: per-pixel maps of the whole panel (0 × 0: none),
     cell (y0 + i, x0 + j) lying in pixel ((y0 + i) // os_, (x0 + j) // os_) — cells
-    beyond the maps get 1. ``words``: one random word per cell (row-major); ``state``:
-    uint64[4] of the extra draws; ``noise`` False: the expected charge.
+    beyond the maps get 1. ``state``: uint64[4], the xoshiro256++ state of the block's
+    draws (one word per cell for its normal deviate or Poisson count, then the rare extra
+    words, in cell order); ``noise`` False: the expected charge.
     """
     ny, nx = out.shape
     one = photons.shape[0] == 1 and photons.shape[1] == 1 and (ny > 1 or nx > 1)
@@ -225,8 +228,8 @@ def sample_block(out, photons, factor, inter, gain, y0, x0, os_, mean, msq, shap
             if row_inter and px < inter.shape[1]:
                 la *= inter[py, px]
             if noise:
-                q, s0, s1, s2, s3 = _charge(la, mean, msq, shape, scale, words[i * nx + j],
-                                            s0, s1, s2, s3)
+                r, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+                q, s0, s1, s2, s3 = _charge(la, mean, msq, shape, scale, r, s0, s1, s2, s3)
             else:
                 q = la * mean
             if row_gain and px < gain.shape[1]:

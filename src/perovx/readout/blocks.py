@@ -11,10 +11,10 @@ take gigabytes. The imaging chain therefore works on a **fixed grid of blocks** 
   block row, block column)))``, where ``root`` is one number drawn from the caller's seed
   or generator. The image for a seed is then the same whatever the processing tile
   (how many block rows are held at once) and however many threads run the blocks. The
-  cells' charge is drawn by the compiled sampler of :mod:`perovx.readout._cell_kernel`:
-  one 64-bit word of the block's PCG64 per cell (its ziggurat normal or its Poisson
-  count) and a xoshiro256++ generator seeded by four more words for the rare extra
-  draws (ziggurat rejections, gamma totals of low-count cells).
+  cells' charge is drawn by the compiled sampler of :mod:`perovx.readout._cell_kernel`
+  from a xoshiro256++ generator whose state is four words of the block's PCG64 (one
+  word per cell for its ziggurat normal or Poisson count, in cell order, and the rare
+  extra words of ziggurat rejections and gamma totals).
 * **Convolution across block borders.** The spread of a cell's charge to the pixels is a
   correlation with kernels of up to a few mm (K-fluorescence tails). Each output block is
   computed by overlap-save: the block's cells plus a halo of the kernel's reach on each
@@ -140,6 +140,7 @@ def halo_window(
     lo: tuple[int, int],
     shape: tuple[int, int],
     fft_shape: tuple[int, int],
+    out: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Cells ``[lo, lo + shape)`` gathered from the sampled blocks, zero outside the map.
 
@@ -148,9 +149,13 @@ def halo_window(
     block (they were trimmed to the halo).
 
     Returned zero-padded to ``fft_shape`` (float32), ready for a real FFT; ``None`` when
-    no sampled block overlaps the window (no signal there).
+    no sampled block overlaps the window (no signal there). ``out``: a float32 array of
+    ``fft_shape`` to fill (reused between windows: no fresh pages for every block).
     """
-    out = np.zeros(fft_shape, dtype=np.float32)
+    if out is None:
+        out = np.zeros(fft_shape, dtype=np.float32)
+    else:
+        out.fill(0.0)
     found = False
     y0, x0 = lo
     y1, x1 = y0 + shape[0], x0 + shape[1]

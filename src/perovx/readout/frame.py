@@ -39,6 +39,7 @@ SPIE Press 2000, ch. 2; I. A. Cunningham, M. S. Westmore and A. Fenster, Med. Ph
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -349,13 +350,12 @@ def collected_charge(
             inter_g = inter32[g] if inter32.ndim == 3 else inter32
         cells = np.empty((y1 - y0, x1 - x0), dtype=np.float32)
         if noise:
-            words, state = _kernel_words(block_generator(root, STAGE_CELLS, g, bi, bj),
-                                         cells.size)
+            _, state = _kernel_words(block_generator(root, STAGE_CELLS, g, bi, bj), 0)
         else:
-            words, state = np.zeros(0, dtype=np.uint64), np.zeros(4, dtype=np.uint64)
+            state = np.zeros(4, dtype=np.uint64)
         m, msq, shape, gscale = moments[g]
         charged = ck.sample_block(cells, block, factor, inter_g, gain32, y0, x0, os_, m, msq,
-                                  shape, gscale, noise, words, state)
+                                  shape, gscale, noise, state)
         return cells if charged else None
 
     def sample_row_block(bi: int, bj: int) -> list[np.ndarray | None]:
@@ -369,6 +369,7 @@ def collected_charge(
             cache[key] = spec
         return spec
 
+    local = threading.local()  # each worker thread's reused FFT input window
     # per group: block → (first cell row held, charge of the cells held)
     store: dict[int, dict[tuple[int, int], tuple[int, np.ndarray]]] = {g: {} for g in active}
 
@@ -379,8 +380,11 @@ def collected_charge(
         size = ((p1 - p0 - 1) * os_ + ky, (q1 - q0 - 1) * os_ + kx)
         fft = (sfft.next_fast_len(size[0], real=True), sfft.next_fast_len(size[1], real=True))
         acc = None
+        buf = getattr(local, "window", None)
+        if buf is None or buf.shape != fft:
+            buf = local.window = np.empty(fft, dtype=np.float32)
         for g in active:  # fixed group order: the same sum for any tiling or thread count
-            window = halo_window(store[g], cell_y, cell_x, lo, size, fft)
+            window = halo_window(store[g], cell_y, cell_x, lo, size, fft, out=buf)
             if window is None:
                 continue
             spec = sfft.rfft2(window, workers=1)
