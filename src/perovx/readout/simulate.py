@@ -278,30 +278,49 @@ def build_system(
                                  amplitude=det.drift_amplitude)
         notes.extend(_settling_note(migration, config.bias_settle_s))
 
-    # film non-uniformity
-    film = None
-    if process.name != "single_crystal":
-        maps = film_maps(process, panel.shape, spacing_m=panel.pixel_pitch_m,
-                         seed=sim.seed + 101)
-        mu = layer_coefficients(material, groups.energy_keV,
-                                density_kg_m3=film_density).mu_per_m
-        weights = groups.fluence_per_Gy * np.array([s.electrons_per_photon for s in spreads])
-        film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport,
-                            dtype=np.float32)
-        defects = defect_collection_map(structure, panel.shape, pitch_m=panel.pixel_pitch_m,
-                                        seed=sim.seed + 303)
-        # float32: relative factors near 1 with variations of 1e-3 and more; the full-size
-        # panel's (groups × pixels) interaction map is halved (eight groups of 3072²:
-        # 300 MB instead of 600 MB)
-        film = replace(film, collection=(film.collection * defects).astype(np.float32),
-                       dark=film.dark.astype(np.float32))
+    # film non-uniformity and the panel's fixed pattern: independent seeded maps, the
+    # defect map and the pattern drawn on a worker thread while this one draws the film
+    # (the same maps for any number of threads)
+    from perovx.readout.blocks import block_pool
+
+    pool = block_pool(None)
+    try:
+        def later(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
+            if pool is None:
+                value = fn(*args, **kwargs)
+                return lambda: value
+            return pool.submit(fn, *args, **kwargs).result
+
+        pattern = later(panel.fixed_pattern, seed=sim.seed + 202)
+        film = None
+        if process.name != "single_crystal":
+            defects = later(defect_collection_map, structure, panel.shape,
+                            pitch_m=panel.pixel_pitch_m, seed=sim.seed + 303)
+            maps = film_maps(process, panel.shape, spacing_m=panel.pixel_pitch_m,
+                             seed=sim.seed + 101)
+            mu = layer_coefficients(material, groups.energy_keV,
+                                    density_kg_m3=film_density).mu_per_m
+            weights = groups.fluence_per_Gy * np.array([s.electrons_per_photon
+                                                        for s in spreads])
+            film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport,
+                                dtype=np.float32)
+            del maps
+            # float32: relative factors near 1 with variations of 1e-3 and more; the
+            # full-size panel's (groups × pixels) interaction map is halved (eight groups
+            # of 3072²: 300 MB instead of 600 MB)
+            film = replace(film, collection=(film.collection * defects()).astype(np.float32),
+                           dark=film.dark.astype(np.float32))
+        fixed = pattern()
+    finally:
+        if pool is not None:
+            pool.shutdown()
     imager = Imager(
         panel=panel,
         spreads=spreads,
         dark_current_density_A_m2=j_dark,
         ion_migration=migration,
         film=film,
-        pattern=panel.fixed_pattern(seed=sim.seed + 202),
+        pattern=fixed,
         bias_settle_s=config.bias_settle_s,
         calibration_frames=config.calibration_frames,
         name=f"{material.name} {det.thickness_m * 1e3:g} mm",
