@@ -27,9 +27,15 @@ peak resident memory (``resource.getrusage`` max RSS of the child) is reported. 
 of 512² (the ratio printed). The machine's load average is printed beside the figures:
 on a shared machine only the ratio measured in one process is meaningful.
 
+The child also times a fixed reference workload (float32 FFTs of a block's size, normal
+draws, exponentials) before and after the frame and prints frame / reference, a figure
+that a busy machine changes much less than the wall time. ``--against REV`` runs the same
+child with the code of git revision REV right after (its ``src/`` extracted to a
+temporary folder) and prints the CPU-time ratio of the two frames.
+
 Run: ``python benchmarks/bench_imaging.py [--kernels local|monte_carlo] [--size 1024]
-[--full-mc-size 128] [--panel 3072] [--threads N]``; ``--size 0`` runs only the
-full-size panel.
+[--full-mc-size 128] [--panel 3072] [--threads N] [--against REV]``; ``--size 0`` runs
+only the full-size panel.
 """
 
 from __future__ import annotations
@@ -108,6 +114,29 @@ def _full_monte_carlo(size: int, histories: int) -> None:
     print(f"  ratio full Monte Carlo / kernels         {t_full / t_kernel:7.2f}")
 
 
+def _reference_work() -> tuple[float, float]:
+    """(wall, CPU) seconds of a fixed numpy/scipy workload of the frame's kind.
+
+    64 float32 real FFTs of 720 × 720 (a block's window with its halo), 2 × 10⁷ float32
+    normal draws and 2 × 10⁷ float64 exponentials, on one thread: timed in the same
+    process just before the full-size frame, so that frame / reference is a figure that
+    a busy machine slows down about as much as the frame (compare it between commits
+    measured at different loads).
+    """
+    import numpy as np
+    import scipy.fft as sfft
+
+    rng = np.random.default_rng(0)
+    x = rng.random((720, 720), dtype=np.float32)
+    y = rng.random(2 * 10**7)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(64):
+        sfft.rfft2(x, workers=1)
+    rng.standard_normal(2 * 10**7, dtype=np.float32)
+    np.exp(y)
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
 def _panel_child(size: int, kernels: str, histories: int, repeats: int) -> None:
     """In a fresh interpreter: time a 512² and a ``size``² frame; print one JSON line."""
     import json
@@ -128,13 +157,16 @@ def _panel_child(size: int, kernels: str, histories: int, repeats: int) -> None:
         simulate(small, write=False)
         t_small.append(time.perf_counter() - t0)
         cpu_small.append(time.process_time() - c0)
+    ref = [_reference_work() for _ in range(3)]
     t0 = time.perf_counter()
     c0 = time.process_time()
     image = simulate(big, write=False)
     t_big = time.perf_counter() - t0
     cpu_big = time.process_time() - c0  # all threads of the process
+    ref += [_reference_work() for _ in range(3)]
     timing = json.loads(image.attrs["summary_json"])["timing_s"]
     print(json.dumps({
+        "reference_s": min(r[0] for r in ref), "reference_cpu_s": min(r[1] for r in ref),
         "kernels_s": t_kernels, "small_s": min(t_small), "small_cpu_s": min(cpu_small),
         "big_s": t_big, "big_cpu_s": cpu_big,
         "timing": timing,
@@ -144,25 +176,57 @@ def _panel_child(size: int, kernels: str, histories: int, repeats: int) -> None:
     }))
 
 
-def _full_size_panel(size: int, kernels: str, histories: int, threads: int | None,
-                     repeats: int) -> None:
-    """Run :func:`_panel_child` in a subprocess and print its figures against the targets."""
+def _child(size: int, kernels: str, histories: int, threads: int, repeats: int,
+           src: str | None) -> dict:
+    """One run of :func:`_panel_child` in a fresh interpreter (``src``: another perovx
+    source folder to import instead of the installed one)."""
     import json
     import os
     import subprocess
     import sys
 
     env = dict(os.environ)
-    from perovx.readout.blocks import default_threads
-
-    env["PEROVX_THREADS"] = str(threads or default_threads())
-    load0 = os.getloadavg()
+    env["PEROVX_THREADS"] = str(threads)
+    if src is not None:
+        env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run(
         [sys.executable, __file__, "--child-panel", str(size), "--kernels", kernels,
          "--histories", str(histories), "--repeats", str(repeats)],
         env=env, check=True, capture_output=True, text=True,
     ).stdout.strip().splitlines()[-1]
-    r = json.loads(out)
+    return json.loads(out)
+
+
+def _revision_source(rev: str, into: str) -> str:
+    """Extract ``src/`` of git revision ``rev`` of this checkout into folder ``into``."""
+    import os
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    archive = subprocess.run(["git", "-C", root, "archive", rev, "src"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
+    return os.path.join(into, "src")
+
+
+def _full_size_panel(size: int, kernels: str, histories: int, threads: int | None,
+                     repeats: int, against: str | None = None) -> None:
+    """Run :func:`_panel_child` in a subprocess and print its figures against the targets;
+    with ``against`` (a git revision) the same child runs that revision's code right
+    after and the CPU-time ratio of the two frames is printed."""
+    import os
+    import tempfile
+
+    from perovx.readout.blocks import default_threads
+
+    n_threads = threads or default_threads()
+    load0 = os.getloadavg()
+    r = _child(size, kernels, histories, n_threads, repeats, None)
+    old = None
+    if against:
+        with tempfile.TemporaryDirectory() as tmp:
+            old = _child(size, kernels, histories, n_threads, repeats,
+                         _revision_source(against, tmp))
     per_small = r["small_s"] / 512**2
     per_big = r["big_s"] / size**2
     t = r["timing"]
@@ -181,6 +245,19 @@ def _full_size_panel(size: int, kernels: str, histories: int, threads: int | Non
           f"wall, {cpu_ratio:.2f} CPU (target <= 1.1)")
     print(f"  peak memory (max RSS of the process)     "
           f"{r['maxrss_bytes'] / 1024**3:7.2f} GB (target < 3 GB)")
+    print(f"  reference workload (same process)        {r['reference_s']:7.2f} s wall, "
+          f"{r['reference_cpu_s']:.2f} s CPU (best of 6, around the frame)")
+    print(f"  frame / reference                        {r['big_s'] / r['reference_s']:7.2f} "
+          f"wall, {r['big_cpu_s'] / r['reference_cpu_s']:.2f} CPU (lower is faster; "
+          "comparable across loads)")
+    if old is not None:
+        ot = old["timing"]
+        print(f"  against {against}: frame {old['big_s']:.2f} s wall, {old['big_cpu_s']:.2f} s "
+              f"CPU (detector {ot['detector']:.2f}, object {ot['object']:.2f}, acquisition "
+              f"{ot['acquisition']:.2f}); max RSS {old['maxrss_bytes'] / 1024**3:.2f} GB")
+        print(f"  speed-up over {against} (CPU, runs back to back)  "
+              f"{old['big_cpu_s'] / r['big_cpu_s']:7.2f} "
+              f"(wall {old['big_s'] / r['big_s']:.2f})")
 
 
 def main() -> None:
@@ -194,6 +271,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0,
                         help="threads of the full-size panel run (0: all cores)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--against", default="",
+                        help="git revision whose full-size frame runs right after, for "
+                             "a CPU-time ratio")
     parser.add_argument("--child-panel", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_panel:
@@ -202,7 +282,7 @@ def main() -> None:
     if args.size <= 0:  # only the full-size panel
         if args.panel > 0:
             _full_size_panel(args.panel, args.kernels, args.histories, args.threads or None,
-                             args.repeats)
+                             args.repeats, args.against or None)
         return
 
     from perovx.readout.simulate import build_system, simulate
@@ -245,7 +325,7 @@ def main() -> None:
         _full_monte_carlo(args.full_mc_size, args.histories)
     if args.panel > 0:
         _full_size_panel(args.panel, kernels, args.histories, args.threads or None,
-                         args.repeats)
+                         args.repeats, args.against or None)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,11 @@ take gigabytes. The imaging chain therefore works on a **fixed grid of blocks** 
   comes from its own generator, ``PCG64(SeedSequence(root, spawn_key=(stage, group,
   block row, block column)))``, where ``root`` is one number drawn from the caller's seed
   or generator. The image for a seed is then the same whatever the processing tile
-  (how many block rows are held at once) and however many threads run the blocks.
+  (how many block rows are held at once) and however many threads run the blocks. The
+  cells' charge is drawn by the compiled sampler of :mod:`perovx.readout._cell_kernel`
+  from a xoshiro256++ generator whose state is four words of the block's PCG64 (one
+  word per cell for its ziggurat normal or Poisson count, in cell order, and the rare
+  extra words of ziggurat rejections and gamma totals).
 * **Convolution across block borders.** The spread of a cell's charge to the pixels is a
   correlation with kernels of up to a few mm (K-fluorescence tails). Each output block is
   computed by overlap-save: the block's cells plus a halo of the kernel's reach on each
@@ -38,7 +42,6 @@ ADC) is float64 since it holds summed calibration frames of up to ~10⁸ electro
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -130,26 +133,6 @@ def run_blocks(tasks: Iterable[Callable[[], Any]], pool: ThreadPoolExecutor | No
     return list(pool.map(lambda t: t(), todo))
 
 
-def block_factor(pixel_map: np.ndarray, oversample: int, y: tuple[int, int],
-                 x: tuple[int, int]) -> np.ndarray:
-    """A per-pixel map expanded to the cells ``y`` × ``x`` (cells beyond the map get 1)."""
-    (y0, y1), (x0, x1) = y, x
-    out = np.ones((y1 - y0, x1 - x0), dtype=np.float32)
-    rows, cols = pixel_map.shape
-    py0, px0 = y0 // oversample, x0 // oversample
-    py1 = min(rows, math.ceil(y1 / oversample))
-    px1 = min(cols, math.ceil(x1 / oversample))
-    if py1 <= py0 or px1 <= px0:
-        return out
-    part = np.asarray(pixel_map[py0:py1, px0:px1], dtype=np.float32)
-    cells = np.repeat(np.repeat(part, oversample, axis=0), oversample, axis=1)
-    oy, ox = y0 - py0 * oversample, x0 - px0 * oversample
-    cells = cells[oy:, ox:]
-    ny, nx = min(cells.shape[0], y1 - y0), min(cells.shape[1], x1 - x0)
-    out[:ny, :nx] = cells[:ny, :nx]
-    return out
-
-
 def halo_window(
     blocks: dict[tuple[int, int], tuple[int, np.ndarray]],
     cell_edges_y: Sequence[tuple[int, int]],
@@ -157,6 +140,7 @@ def halo_window(
     lo: tuple[int, int],
     shape: tuple[int, int],
     fft_shape: tuple[int, int],
+    out: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Cells ``[lo, lo + shape)`` gathered from the sampled blocks, zero outside the map.
 
@@ -165,9 +149,13 @@ def halo_window(
     block (they were trimmed to the halo).
 
     Returned zero-padded to ``fft_shape`` (float32), ready for a real FFT; ``None`` when
-    no sampled block overlaps the window (no signal there).
+    no sampled block overlaps the window (no signal there). ``out``: a float32 array of
+    ``fft_shape`` to fill (reused between windows: no fresh pages for every block).
     """
-    out = np.zeros(fft_shape, dtype=np.float32)
+    if out is None:
+        out = np.zeros(fft_shape, dtype=np.float32)
+    else:
+        out.fill(0.0)
     found = False
     y0, x0 = lo
     y1, x1 = y0 + shape[0], x0 + shape[1]

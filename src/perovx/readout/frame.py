@@ -39,6 +39,7 @@ SPIE Press 2000, ch. 2; I. A. Cunningham, M. S. Westmore and A. Fenster, Med. Ph
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,11 +47,14 @@ from typing import Any
 import numpy as np
 
 from perovx.errors import InputError
+from perovx.readout.budget import NoiseBudget, flat_field_noise_budget
 from perovx.readout.panel import FixedPattern, Panel
 from perovx.transport.charge import PixelResponse, SpreadFunction
 
 __all__ = [
     "EXACT_BELOW_PHOTONS",
+    "KERNEL_TAIL",
+    "POISSON_NORMAL_ABOVE",
     "NoiseBudget",
     "ReadResult",
     "collected_charge",
@@ -68,11 +72,32 @@ __all__ = [
 #: lead, at low dose) non-negative and skewed as they should be.
 EXACT_BELOW_PHOTONS = 5.0
 
+#: The spread kernels of a read are cut to the smallest common margin outside which every
+#: group's kernel holds at most this fraction of its weight: a pixel's charge changes by
+#: at most this fraction of the local charge — the rounding of the float32 cell charges
+#: (6 × 10⁻⁸) — while the block FFTs shrink (the benchmark's 1 mm layer: kernels of
+#: 206 cells cut to about 150, windows 720² → 660²).
+KERNEL_TAIL = 1e-7
+
+#: Dark charges of at least this many electrons per read get their shot noise as a normal
+#: variable N(λ, λ) rounded to whole electrons instead of a Poisson draw (numpy's Poisson
+#: sampler takes several times longer). The largest difference of the two distribution
+#: functions is 0.0665/√λ (computed with scipy.stats at λ = 10², 10³, 10⁴: the skewness
+#: term of the Edgeworth series, 1/(6√(2π λ))), i.e. ≤ 0.0021 here — on a charge that
+#: the electronic noise (10²–10³ e rms) and the ADC step (hundreds of electrons) blur
+#: further; mean and variance are exact.
+POISSON_NORMAL_ABOVE = 1000.0
+
 
 def _common_kernels(
     spreads: Sequence[SpreadFunction],
+    tail: float = 0.0,
 ) -> tuple[list[np.ndarray], int]:
-    """Embed all spread functions in arrays of one size with one margin."""
+    """Embed all spread functions in arrays of one size with one margin.
+
+    With ``tail`` > 0 the margin is cut to the smallest one outside which every kernel
+    holds at most ``tail`` of its total weight (|values|), the same for all groups.
+    """
     margin = max(s.margin for s in spreads)
     size_y = max(s.psf.shape[0] - 2 * s.margin for s in spreads) + 2 * margin
     size_x = max(s.psf.shape[1] - 2 * s.margin for s in spreads) + 2 * margin
@@ -82,6 +107,31 @@ def _common_kernels(
         o = margin - s.margin
         k[o : o + s.psf.shape[0], o : o + s.psf.shape[1]] = s.normalised()
         out.append(k)
+    if tail > 0 and margin > 0:
+        keep = 0  # smallest margin whose outside holds <= tail of every kernel
+        for k in out:
+            a = np.abs(k.astype(np.float64))
+            total = a.sum()
+            if total <= 0:
+                continue
+            # weight outside margin m, for m = margin − 1 … 0 (rings added from outside in)
+            outside = 0.0
+            m = margin
+            while m > keep:
+                d = margin - m  # the outermost ring still held
+                ny, nx = a.shape
+                ring = (a[d, d : nx - d].sum() + a[ny - 1 - d, d : nx - d].sum()
+                        + a[d + 1 : ny - 1 - d, d].sum() + a[d + 1 : ny - 1 - d, nx - 1 - d].sum())
+                if outside + ring > tail * total:
+                    break
+                outside += ring
+                m -= 1
+            keep = max(keep, m)
+        cut = margin - keep
+        if cut > 0:
+            out = [np.ascontiguousarray(k[cut : k.shape[0] - cut, cut : k.shape[1] - cut])
+                   for k in out]
+            margin = keep
     return out, margin
 
 
@@ -95,6 +145,27 @@ def _to_cells(pixel_map: np.ndarray, oversample: int, shape: tuple[int, int]) ->
     return out
 
 
+def _gain_moments(spread: SpreadFunction) -> tuple[float, float, float, float]:
+    """(mean, second moment, gamma shape, gamma scale) of the charge per photon, e and e²."""
+    m = float(spread.mean_electrons)
+    msq = float(spread.mean_square_electrons2)
+    var = max(msq - m * m, 0.0)
+    if var > 0 and m > 0:
+        return m, msq, m * m / var, var / m
+    return m, msq, 0.0, 0.0
+
+
+def _kernel_words(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random input of the compiled sampler: one 64-bit word of ``rng`` per cell (its
+    normal deviate or Poisson count) and the 256-bit state of the generator of the rare
+    extra draws (four more words)."""
+    words = rng.bit_generator.random_raw(n + 4).astype(np.uint64, copy=False)
+    state = words[n:].copy()
+    if not state.any():  # the one state xoshiro256++ cannot leave (probability 2⁻²⁵⁶)
+        state[0] = 1
+    return words, state
+
+
 def sample_cell_charge(
     mean_count: np.ndarray,
     spread: SpreadFunction,
@@ -102,6 +173,9 @@ def sample_cell_charge(
     gain_factor: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw the charge (electrons) that the depositing photons of each cell produce.
+
+    Drawn by the compiled sampler of :mod:`perovx.readout._cell_kernel` (its generator
+    seeded by four words of ``rng``).
 
     Parameters
     ----------
@@ -118,30 +192,21 @@ def sample_cell_charge(
     -------
     numpy.ndarray
         float32 charge per cell, electrons: compound Poisson–gamma below
-        :data:`EXACT_BELOW_PHOTONS` expected photons, moment-matched normal above.
+        :data:`EXACT_BELOW_PHOTONS` expected photons, moment-matched normal above
+        (clipped at 0).
     """
-    m = spread.mean_electrons
-    var = max(spread.mean_square_electrons2 - m * m, 0.0)
-    lam = np.asarray(mean_count, dtype=np.float32)
-    out = rng.standard_normal(lam.shape, dtype=np.float32)
-    sd = lam * np.float32(spread.mean_square_electrons2)
-    np.sqrt(sd, out=sd)
-    out *= sd
-    del sd
-    out += lam * np.float32(m)
-    low = lam < EXACT_BELOW_PHOTONS
-    if np.any(low):
-        n = rng.poisson(lam[low].astype(np.float64))
-        if var > 0:
-            shape = m * m / var
-            scale = var / m
-            exact = rng.gamma(n * shape, scale)
-        else:
-            exact = n * m
-        out[low] = exact.astype(np.float32)
-    np.maximum(out, 0.0, out=out)
-    if gain_factor is not None:
-        out *= gain_factor
+    from perovx.readout import _cell_kernel as ck
+
+    lam = np.ascontiguousarray(mean_count, dtype=np.float32)
+    if gain_factor is None:
+        gain = np.empty(0, dtype=np.float32)
+    else:
+        gain = np.ascontiguousarray(np.broadcast_to(np.asarray(gain_factor, dtype=np.float32),
+                                                    lam.shape)).ravel()
+    out = np.empty(lam.shape, dtype=np.float32)
+    m, msq, shape, scale = _gain_moments(spread)
+    words, state = _kernel_words(rng, lam.size)
+    ck.sample_flat(lam.ravel(), gain, out.ravel(), m, msq, shape, scale, words, state)
     return out
 
 
@@ -212,7 +277,6 @@ def collected_charge(
         BLOCK_PIXELS,
         DEFAULT_TILE_BLOCKS,
         STAGE_CELLS,
-        block_factor,
         block_generator,
         block_grid,
         block_pool,
@@ -246,7 +310,7 @@ def collected_charge(
     if tiles < 1:
         raise InputError(f"tile_blocks must be an integer >= 1, got {tile_blocks!r}")
     root = root_seed(seed) if noise else 0
-    kernels, margin = _common_kernels(spreads)
+    kernels, margin = _common_kernels(spreads, KERNEL_TAIL)
     ky, kx = kernels[0].shape
     inter = None if interaction_factor is None else np.asarray(interaction_factor)
     if inter is not None and inter.ndim == 3 and inter.shape[0] != len(spreads):
@@ -263,31 +327,40 @@ def collected_charge(
     pix_x = block_grid(cols, BLOCK_PIXELS)
     cache = {} if kernel_cache is None else kernel_cache
 
-    def sample(g: int, bi: int, bj: int, gain_cells: np.ndarray | None) -> np.ndarray | None:
+    from perovx.readout import _cell_kernel as ck
+
+    none2 = np.empty((0, 0), dtype=np.float32)
+    inter32 = None if inter is None else np.asarray(inter, dtype=np.float32)
+    gain32 = none2 if gain is None else np.asarray(gain, dtype=np.float32)
+    moments = [_gain_moments(s) for s in spreads]
+
+    def sample(g: int, bi: int, bj: int) -> np.ndarray | None:
         """Charge of the cells of block (bi, bj) in group g (None: no charge)."""
-        spread = spreads[g]
         (y0, y1), (x0, x1) = cell_y[bi], cell_x[bj]
-        factor = np.float32(scale) * np.float32(spread.depositing_fraction)
+        factor = float(np.float32(scale) * np.float32(spreads[g].depositing_fraction))
         p = maps[g]
         if np.ndim(p) == 0:
-            lam = np.full((y1 - y0, x1 - x0), np.float32(p) * factor, dtype=np.float32)
+            block = np.full((1, 1), np.float32(p), dtype=np.float32)
         else:
-            lam = np.asarray(p[y0:y1, x0:x1], dtype=np.float32) * factor
-        if inter is not None:
-            lam *= block_factor(inter[g] if inter.ndim == 3 else inter, os_, (y0, y1),
-                                (x0, x1))
+            block = p[y0:y1, x0:x1]
+            if block.dtype != np.float32:
+                block = block.astype(np.float32)
+        if inter32 is None:
+            inter_g = none2
+        else:
+            inter_g = inter32[g] if inter32.ndim == 3 else inter32
+        cells = np.empty((y1 - y0, x1 - x0), dtype=np.float32)
         if noise:
-            rng = block_generator(root, STAGE_CELLS, g, bi, bj)
-            cells = sample_cell_charge(lam, spread, rng, gain_cells)
+            _, state = _kernel_words(block_generator(root, STAGE_CELLS, g, bi, bj), 0)
         else:
-            cells = lam * np.float32(spread.mean_electrons)
-            if gain_cells is not None:
-                cells *= gain_cells
-        return cells if cells.any() else None
+            state = np.zeros(4, dtype=np.uint64)
+        m, msq, shape, gscale = moments[g]
+        charged = ck.sample_block(cells, block, factor, inter_g, gain32, y0, x0, os_, m, msq,
+                                  shape, gscale, noise, state)
+        return cells if charged else None
 
     def sample_row_block(bi: int, bj: int) -> list[np.ndarray | None]:
-        gain_cells = None if gain is None else block_factor(gain, os_, cell_y[bi], cell_x[bj])
-        return [sample(g, bi, bj, gain_cells) for g in active]
+        return [sample(g, bi, bj) for g in active]
 
     def kernel_spectrum(g: int, fy: int, fx: int) -> np.ndarray:
         key = (id(spreads[g]), fy, fx)
@@ -297,6 +370,7 @@ def collected_charge(
             cache[key] = spec
         return spec
 
+    local = threading.local()  # each worker thread's reused FFT input window
     # per group: block → (first cell row held, charge of the cells held)
     store: dict[int, dict[tuple[int, int], tuple[int, np.ndarray]]] = {g: {} for g in active}
 
@@ -307,8 +381,11 @@ def collected_charge(
         size = ((p1 - p0 - 1) * os_ + ky, (q1 - q0 - 1) * os_ + kx)
         fft = (sfft.next_fast_len(size[0], real=True), sfft.next_fast_len(size[1], real=True))
         acc = None
+        buf = getattr(local, "window", None)
+        if buf is None or buf.shape != fft:
+            buf = local.window = np.empty(fft, dtype=np.float32)
         for g in active:  # fixed group order: the same sum for any tiling or thread count
-            window = halo_window(store[g], cell_y, cell_x, lo, size, fft)
+            window = halo_window(store[g], cell_y, cell_x, lo, size, fft, out=buf)
             if window is None:
                 continue
             spec = sfft.rfft2(window, workers=1)
@@ -461,6 +538,23 @@ def deposit_charge(
                             noise=False, gain_factor=gain_factor, kernel_cache=kernel_cache)
 
 
+def _dark_shot(mean_e: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Dark charge with its shot noise, electrons: Poisson, or N(λ, λ) rounded to whole
+    electrons where λ ≥ :data:`POISSON_NORMAL_ABOVE` (see there for the accuracy)."""
+    lam = np.asarray(mean_e, dtype=float)
+    big = lam >= POISSON_NORMAL_ABOVE
+    if not big.any():
+        return rng.poisson(lam).astype(float)
+    out = rng.standard_normal(lam.shape)
+    out *= np.sqrt(lam)
+    out += lam
+    np.rint(out, out=out)
+    np.maximum(out, 0.0, out=out)
+    if not big.all():
+        out[~big] = rng.poisson(lam[~big])
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class ReadResult:
     """ADC output of one or more reads.
@@ -572,8 +666,9 @@ def read_out(
             reservoir[ys, xs] = res[-1]
         else:
             charge = s.copy()
-        # 2. dark charge and its shot noise (Poisson in electrons)
-        charge += rng.poisson(dark[:, ys, xs])
+        # 2. dark charge and its shot noise (Poisson in electrons; a rounded normal
+        #    variable above POISSON_NORMAL_ABOVE electrons)
+        charge += _dark_shot(dark[:, ys, xs], rng)
         # 3. pixel gain and offset non-uniformity
         if pattern is not None:
             charge *= pattern.gain[ys, xs]
@@ -608,122 +703,3 @@ def read_out(
     if single:
         return ReadResult(dn=dn[0], saturated=saturated[0], lag_reservoir_e=reservoir)
     return ReadResult(dn=dn, saturated=saturated, lag_reservoir_e=reservoir)
-
-
-@dataclass(frozen=True)
-class NoiseBudget:
-    """Predicted mean and variance of a flat-field pixel (cascaded linear-systems model).
-
-    All in electrons (variances electrons²) at the pixel, before the ADC gain.
-
-    Attributes
-    ----------
-    mean_signal_e, mean_dark_e
-        Mean signal and dark charge.
-    quantum_e2
-        Poisson noise of the depositing photons with the mean gain.
-    swank_e2
-        Excess from the spread of the charge per photon (absorbed energy, depth,
-        Fano): quantum × (1/I − 1).
-    dark_shot_e2, electronic_e2, quantisation_e2
-        Dark-current shot noise, electronic noise, ADC quantisation (1/12 DN²).
-    """
-
-    mean_signal_e: float
-    mean_dark_e: float
-    quantum_e2: float
-    swank_e2: float
-    dark_shot_e2: float
-    electronic_e2: float
-    quantisation_e2: float
-
-    @property
-    def total_e2(self) -> float:
-        """Total variance, electrons²."""
-        return (self.quantum_e2 + self.swank_e2 + self.dark_shot_e2 + self.electronic_e2
-                + self.quantisation_e2)
-
-    def to_dict(self) -> dict[str, float]:
-        """JSON-ready dictionary (electrons, electrons²)."""
-        return {
-            "mean_signal_e": self.mean_signal_e,
-            "mean_dark_e": self.mean_dark_e,
-            "quantum_e2": self.quantum_e2,
-            "swank_e2": self.swank_e2,
-            "dark_shot_e2": self.dark_shot_e2,
-            "electronic_e2": self.electronic_e2,
-            "quantisation_e2": self.quantisation_e2,
-            "total_e2": self.total_e2,
-        }
-
-
-def flat_field_noise_budget(
-    photons_per_cell: Sequence[float],
-    spreads: Sequence[SpreadFunction],
-    panel: Panel,
-    *,
-    dark_e: float = 0.0,
-    lag: str = "first",
-) -> NoiseBudget:
-    """Mean and variance of a flat-field pixel predicted by the cascaded model.
-
-    For group g with q_g photons per cell, depositing fraction M0, mean charge m and
-    second moment ⟨Q²⟩ per depositing photon, and presampling MTF T_g(u, v) (spread
-    function including the pixel aperture, normalised to 1 at zero frequency),
-
-        σ²_quantum = Σ_g q_g M0 m² · A_cell ∫∫ |T_g|² du dv,
-        σ²_Swank   = Σ_g q_g M0 (⟨Q²⟩ − m²) · A_cell ∫∫ |T_g|² du dv
-
-    (Cunningham 2000, eqs. for a Poisson process through a random gain and a
-    deterministic blur, sampled by the pixel; the integral is taken over the cell
-    grid's Nyquist band), plus the dark shot noise (= dark charge), the electronic noise
-    and the quantisation noise (1/12 DN²). Lag with trapped fraction f scales the X-ray
-    variance by (1 − f)² for the first read after rest (``lag="first"``) or by
-    (1 − f)² + f²(1 − a)/(1 + a) in a steady sequence (``lag="steady"``).
-
-    Parameters
-    ----------
-    photons_per_cell
-        Incident photons per cell in each group.
-    spreads
-        Spread functions, one per group.
-    panel
-        Readout (electronic noise, ADC, lag).
-    dark_e
-        Mean dark charge per read, electrons.
-    lag
-        ``"first"`` or ``"steady"``.
-    """
-    import scipy.fft as sfft
-
-    if len(photons_per_cell) != len(spreads):
-        raise InputError("give one photon count per energy group")
-    if lag not in ("first", "steady"):
-        raise InputError(f"lag must be 'first' or 'steady', got {lag!r}")
-    mean = 0.0
-    quantum = 0.0
-    swank = 0.0
-    for q, s in zip(photons_per_cell, spreads, strict=True):
-        if s.depositing_fraction <= 0 or s.mean_electrons <= 0 or q <= 0:
-            continue
-        rate = q * s.depositing_fraction
-        mean += rate * s.mean_electrons * s.oversample**2
-        # presampling MTF on the cell grid; ∫|T|² over the band = Σ|DFT|²/N (Parseval)
-        h = s.psf / s.psf.sum()
-        spec = sfft.fft2(h)
-        integral = float(np.sum(np.abs(spec) ** 2)) / h.size
-        quantum += rate * s.mean_electrons**2 * s.oversample**4 * integral
-        swank += rate * (s.mean_square_electrons2 - s.mean_electrons**2) * s.oversample**4 \
-            * integral
-    f, a = panel.lag_release()
-    scale = (1 - f) ** 2 + (f * f * (1 - a) / (1 + a) if lag == "steady" else 0.0)
-    signal = mean * ((1 - f) if lag == "first" else 1.0)
-    return NoiseBudget(
-        mean_signal_e=signal,
-        mean_dark_e=dark_e,
-        quantum_e2=quantum * scale,
-        swank_e2=swank * scale,
-        dark_shot_e2=dark_e,
-        electronic_e2=panel.electronic_noise_e**2,
-        quantisation_e2=1.0 / (12.0 * panel.dn_per_electron**2),
-    )

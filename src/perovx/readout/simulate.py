@@ -278,30 +278,49 @@ def build_system(
                                  amplitude=det.drift_amplitude)
         notes.extend(_settling_note(migration, config.bias_settle_s))
 
-    # film non-uniformity
-    film = None
-    if process.name != "single_crystal":
-        maps = film_maps(process, panel.shape, spacing_m=panel.pixel_pitch_m,
-                         seed=sim.seed + 101)
-        mu = layer_coefficients(material, groups.energy_keV,
-                                density_kg_m3=film_density).mu_per_m
-        weights = groups.fluence_per_Gy * np.array([s.electrons_per_photon for s in spreads])
-        film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport)
-        defects = defect_collection_map(structure, panel.shape, pitch_m=panel.pixel_pitch_m,
-                                        seed=sim.seed + 303)
-        # float32: relative factors near 1 with variations of 1e-3 and more; the full-size
-        # panel's (groups × pixels) interaction map is halved (eight groups of 3072²:
-        # 300 MB instead of 600 MB)
-        film = replace(film, interaction=film.interaction.astype(np.float32),
-                       collection=(film.collection * defects).astype(np.float32),
-                       dark=film.dark.astype(np.float32))
+    # film non-uniformity and the panel's fixed pattern: independent seeded maps, the
+    # defect map and the pattern drawn on a worker thread while this one draws the film
+    # (the same maps for any number of threads)
+    from perovx.readout.blocks import block_pool
+
+    pool = block_pool(None)
+    try:
+        def later(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
+            if pool is None:
+                value = fn(*args, **kwargs)
+                return lambda: value
+            return pool.submit(fn, *args, **kwargs).result
+
+        pattern = later(panel.fixed_pattern, seed=sim.seed + 202)
+        film = None
+        if process.name != "single_crystal":
+            defects = later(defect_collection_map, structure, panel.shape,
+                            pitch_m=panel.pixel_pitch_m, seed=sim.seed + 303)
+            maps = film_maps(process, panel.shape, spacing_m=panel.pixel_pitch_m,
+                             seed=sim.seed + 101)
+            mu = layer_coefficients(material, groups.energy_keV,
+                                    density_kg_m3=film_density).mu_per_m
+            weights = groups.fluence_per_Gy * np.array([s.electrons_per_photon
+                                                        for s in spreads])
+            film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport,
+                                dtype=np.float32)
+            del maps
+            # float32: relative factors near 1 with variations of 1e-3 and more; the
+            # full-size panel's (groups × pixels) interaction map is halved (eight groups
+            # of 3072²: 300 MB instead of 600 MB)
+            film = replace(film, collection=(film.collection * defects()).astype(np.float32),
+                           dark=film.dark.astype(np.float32))
+        fixed = pattern()
+    finally:
+        if pool is not None:
+            pool.shutdown()
     imager = Imager(
         panel=panel,
         spreads=spreads,
         dark_current_density_A_m2=j_dark,
         ion_migration=migration,
         film=film,
-        pattern=panel.fixed_pattern(seed=sim.seed + 202),
+        pattern=fixed,
         bias_settle_s=config.bias_settle_s,
         calibration_frames=config.calibration_frames,
         name=f"{material.name} {det.thickness_m * 1e3:g} mm",
@@ -445,18 +464,21 @@ def _float32_maps(phantom: Phantom | None) -> Phantom | None:
 
 
 def _fluence(config: SimulateConfig, system: ImagingSystem,
-             phantom: Phantom | None) -> np.ndarray:
+             phantom: Phantom | None, threads: int | None = None) -> np.ndarray:
     """Fluence behind the object per group and cell, photons m⁻² Gy⁻¹ (float32).
 
-    Computed one energy group at a time into one (groups, cells y, cells x) array, so
-    that the temporaries of the transmission (float64 maps of each sub-energy, the
-    scatter blur) exist for one group only: a full-size panel's peak memory is the
-    result plus one group's work, not several times the result (the group is written
-    in place, and the transmission and scatter work strip by strip). Each group is computed
-    on its own in :func:`~perovx.interaction.phantoms.transmitted_fluence` (its
-    transmission and scatter depend on its bins only), so the values are the same.
+    Computed group by group into one (groups, cells y, cells x) array, the groups on
+    ``threads`` worker threads (default: the process's cores, ``PEROVX_THREADS``), so
+    that the temporaries of the transmission (float32 strips, the scatter's coarse grid)
+    exist for one group per thread only: a full-size panel's peak memory is the result
+    plus a few strips, not several times the result (each group is written in place).
+    Each group is computed on its own in
+    :func:`~perovx.interaction.phantoms.transmitted_fluence` (its transmission and
+    scatter depend on its bins only), so the values are the same for any number of
+    threads.
     """
     from perovx.interaction.phantoms import transmitted_fluence
+    from perovx.readout.blocks import block_pool, run_blocks
 
     os_ = config.simulation.oversample
     shape = (config.image_shape[0] * os_, config.image_shape[1] * os_)
@@ -464,12 +486,22 @@ def _fluence(config: SimulateConfig, system: ImagingSystem,
     index = np.asarray(system.groups.index)
     grid = phantom.shape if phantom is not None else shape
     out = np.empty((system.groups.count, *grid), dtype=np.float32)
-    for g in range(system.groups.count):
+
+    def group(g: int) -> None:
         transmitted_fluence(
             phantom, system.beam.energy_keV, system.beam.fluence_per_Gy,
             np.where(index == g, 0, -1), groups=1, scatter_fraction=scatter,
             scatter_sigma_m=config.object.scatter_sigma_m, shape=shape, out=out[g : g + 1],
         )
+
+    # the groups are independent (each writes its own slice with the same arithmetic):
+    # run them on the process's cores, the result is the same for any number
+    pool = block_pool(threads)
+    try:
+        run_blocks([(lambda g=g: group(g)) for g in range(system.groups.count)], pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return out
 
 

@@ -192,20 +192,17 @@ def _interpolation_taps(n_fine: int, n_coarse: int,
 
 
 def _coarse_blur(image: np.ndarray, sigma_cells: float) -> tuple[np.ndarray, int]:
-    """Gaussian blur of a wide σ on the grid averaged over k × k cells; returns (grid, k)."""
+    """Gaussian blur of a wide σ on the grid averaged over k × k cells; returns (grid, k).
+
+    The block means (float64 sums; the grid extended to a multiple of k with its edge
+    values) are one compiled pass over the cells, with no padded copy.
+    """
     from scipy.ndimage import gaussian_filter
 
+    from perovx.interaction.phantoms._blur_kernel import block_means
+
     k = max(1, int(sigma_cells / 8))
-    ny, nx = image.shape
-    py, px = (-ny) % k, (-nx) % k
-    padded = image
-    if py or px:  # edge padding (np.pad's "edge" values, without its general machinery)
-        padded = np.empty((ny + py, nx + px), dtype=image.dtype)
-        padded[:ny, :nx] = image
-        padded[:ny, nx:] = image[:, -1:]
-        padded[ny:] = padded[ny - 1]
-    coarse = padded.reshape(padded.shape[0] // k, k, padded.shape[1] // k, k).mean(axis=(1, 3))
-    del padded
+    coarse = block_means(np.asarray(image), k)
     return gaussian_filter(coarse, sigma_cells / k, mode="nearest"), k
 
 
@@ -215,20 +212,15 @@ def _add_broad_blur(image: np.ndarray, sigma_cells: float, factor: np.float32) -
 
     The coarse grid is computed from the whole image first; the bilinear interpolation
     back to the cells (two taps per axis, float64, then rounded to the image's float32)
-    is done for :data:`STRIP_ROWS` rows at a time: its cost is a few operations per
-    cell whatever the grid size (a dense interpolation-matrix product grows as the
-    cube of the side), and no whole-grid float64 copy is made.
+    is one compiled pass over the cells (:mod:`._blur_kernel`): its cost is a few
+    operations per cell whatever the grid size (a dense interpolation-matrix product
+    grows as the cube of the side), and no whole-grid or strip temporary is made.
     """
+    from perovx.interaction.phantoms._blur_kernel import add_interpolated
+
     blurred, k = _coarse_blur(image, sigma_cells)
-    coarse = blurred.astype(np.float64)
+    coarse = np.ascontiguousarray(blurred, dtype=np.float64)
     ny, nx = image.shape
     r0_, r1_, a0, a1 = _interpolation_taps(ny, coarse.shape[0], k)
     c0, c1, b0, b1 = _interpolation_taps(nx, coarse.shape[1], k)
-    for r0 in range(0, ny, STRIP_ROWS):
-        rows = slice(r0, r0 + STRIP_ROWS)
-        part = a0[rows, None] * coarse[r0_[rows]] + a1[rows, None] * coarse[r1_[rows]]
-        full = part[:, c0] * b0
-        full += part[:, c1] * b1
-        strip = full.astype(image.dtype)
-        strip *= factor
-        image[rows] += strip
+    add_interpolated(image, coarse, r0_, r1_, a0, a1, c0, c1, b0, b1, np.float32(factor))
