@@ -115,8 +115,8 @@ def test_flat_field_below_the_k_edge_matches_the_kernel_model():
     sigma = np.hypot(m_k.std(ddof=1), m_f.std(ddof=1)) / np.sqrt(len(seeds))
     # Besides the images' noise (σ ≈ 0.06 % of the mean) the two methods differ by a
     # systematic 0.10–0.21 % (full MC lower; seed sets 0–7 … 24–31, with both the old and
-    # the new cell sampler and free-path sampler): the kernels are tallied once, and
-    # collection is evaluated per depth bin rather than at each photon's depth. 0.3 %
+    # the new cell sampler and free-path sampler), most likely from the kernels' depth
+    # bins (collection taken per bin, not at each photon's depth; not isolated). 0.3 %
     # of the mean bounds it; a real error of the kernels (a lost or doubled fluorescence
     # line, a wrong normalisation) is a few per cent.
     assert abs(m_f.mean() - m_k.mean()) < 3 * sigma + 0.003 * m_k.mean()
