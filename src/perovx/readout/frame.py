@@ -334,8 +334,23 @@ def collected_charge(
     gain32 = none2 if gain is None else np.asarray(gain, dtype=np.float32)
     moments = [_gain_moments(s) for s in spreads]
 
-    def sample(g: int, bi: int, bj: int) -> np.ndarray | None:
-        """Charge of the cells of block (bi, bj) in group g (None: no charge)."""
+    # The cells of a block are drawn into a buffer taken from ``spare`` and given back
+    # once no output block reads them: the same few hundred 1 MB buffers serve every
+    # block of the read, instead of fresh arrays that the allocator maps and returns to
+    # the kernel block row by block row (page faults: ~45 % of the read's system time).
+    # list.pop/append are atomic under the GIL: the pool needs no lock.
+    block_cells = BLOCK_PIXELS * os_ * BLOCK_PIXELS * os_
+    spare: list[np.ndarray] = []
+    owner: dict[tuple[int, int, int], np.ndarray] = {}  # (group, bi, bj) → its buffer
+
+    def release(g: int, key: tuple[int, int]) -> None:
+        buf = owner.pop((g, *key), None)
+        if buf is not None:
+            spare.append(buf)
+
+    def sample(g: int, bi: int, bj: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Charge of the cells of block (bi, bj) in group g and the buffer holding it
+        (None: no charge)."""
         (y0, y1), (x0, x1) = cell_y[bi], cell_x[bj]
         factor = float(np.float32(scale) * np.float32(spreads[g].depositing_fraction))
         p = maps[g]
@@ -349,7 +364,11 @@ def collected_charge(
             inter_g = none2
         else:
             inter_g = inter32[g] if inter32.ndim == 3 else inter32
-        cells = np.empty((y1 - y0, x1 - x0), dtype=np.float32)
+        try:
+            buf = spare.pop()
+        except IndexError:
+            buf = np.empty(block_cells, dtype=np.float32)
+        cells = buf[: (y1 - y0) * (x1 - x0)].reshape(y1 - y0, x1 - x0)
         if noise:
             _, state = _kernel_words(block_generator(root, STAGE_CELLS, g, bi, bj), 0)
         else:
@@ -357,9 +376,12 @@ def collected_charge(
         m, msq, shape, gscale = moments[g]
         charged = ck.sample_block(cells, block, factor, inter_g, gain32, y0, x0, os_, m, msq,
                                   shape, gscale, noise, state)
-        return cells if charged else None
+        if not charged:
+            spare.append(buf)
+            return None
+        return cells, buf
 
-    def sample_row_block(bi: int, bj: int) -> list[np.ndarray | None]:
+    def sample_row_block(bi: int, bj: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
         return [sample(g, bi, bj) for g in active]
 
     def kernel_spectrum(g: int, fy: int, fx: int) -> np.ndarray:
@@ -370,36 +392,43 @@ def collected_charge(
             cache[key] = spec
         return spec
 
-    local = threading.local()  # each worker thread's reused FFT input window
+    local = threading.local()  # each worker thread's FFT input window and spectrum sum
     # per group: block → (first cell row held, charge of the cells held)
     store: dict[int, dict[tuple[int, int], tuple[int, np.ndarray]]] = {g: {} for g in active}
 
-    def convolve(bi: int, bj: int) -> np.ndarray:
-        """Charge of the pixels of output block (bi, bj): overlap-save with a halo."""
+    def convolve(bi: int, bj: int) -> None:
+        """Charge of the pixels of output block (bi, bj) (overlap-save with a halo),
+        written into ``out`` (the blocks of a tile are disjoint)."""
         (p0, p1), (q0, q1) = pix_y[bi], pix_x[bj]
         lo = (p0 * os_ - margin, q0 * os_ - margin)
         size = ((p1 - p0 - 1) * os_ + ky, (q1 - q0 - 1) * os_ + kx)
         fft = (sfft.next_fast_len(size[0], real=True), sfft.next_fast_len(size[1], real=True))
-        acc = None
         buf = getattr(local, "window", None)
         if buf is None or buf.shape != fft:
             buf = local.window = np.empty(fft, dtype=np.float32)
+            local.acc = np.empty((fft[0], fft[1] // 2 + 1), dtype=np.complex64)
+        acc = local.acc
+        summed = False
         for g in active:  # fixed group order: the same sum for any tiling or thread count
             window = halo_window(store[g], cell_y, cell_x, lo, size, fft, out=buf)
             if window is None:
                 continue
             spec = sfft.rfft2(window, workers=1)
             del window
-            spec *= kernel_spectrum(g, *fft)
-            if acc is None:
-                acc = spec
-            else:
+            if summed:
+                spec *= kernel_spectrum(g, *fft)
                 acc += spec
-        if acc is None:
-            return np.zeros((p1 - p0, q1 - q0))
-        full = sfft.irfft2(acc, s=fft, workers=1)
-        return full[ky - 1 : ky - 1 + (p1 - p0) * os_ : os_,
-                    kx - 1 : kx - 1 + (q1 - q0) * os_ : os_]
+            else:
+                np.multiply(spec, kernel_spectrum(g, *fft), out=acc)
+                summed = True
+            del spec
+        if not summed:
+            out[p0:p1, q0:q1] = 0.0
+            return
+        # the sum is ours: the inverse FFT may work in it (no copy of the spectrum)
+        full = sfft.irfft2(acc, s=fft, workers=1, overwrite_x=True)
+        out[p0:p1, q0:q1] = full[ky - 1 : ky - 1 + (p1 - p0) * os_ : os_,
+                                 kx - 1 : kx - 1 + (q1 - q0) * os_ : os_]
 
     def cell_rows(bi: int) -> tuple[int, int]:
         """Cell block rows the output block row ``bi`` reads, [first, last]."""
@@ -419,25 +448,26 @@ def collected_charge(
             for g in active:  # drop blocks no later tile reads
                 for key in [k for k in store[g] if k[0] < need_lo]:
                     del store[g][key]
+                    release(g, key)
             new = [(bi, bj) for bi in range(max(sampled, need_lo), need_hi)
                    for bj in range(len(cell_x))]
             drawn = run_blocks([(lambda b=b: sample_row_block(*b)) for b in new], pool)
             for (bi, bj), cells in zip(new, drawn, strict=True):
                 for g, c in zip(active, cells, strict=True):
                     if c is not None:
-                        store[g][(bi, bj)] = (cell_y[bi][0], c)
+                        store[g][(bi, bj)] = (cell_y[bi][0], c[0])
+                        owner[(g, bi, bj)] = c[1]
             sampled = max(sampled, need_hi)
             jobs = [(bi, bj) for bi in tile for bj in range(len(pix_x))]
-            charge = run_blocks([(lambda b=b: convolve(*b)) for b in jobs], pool)
-            for (bi, bj), c in zip(jobs, charge, strict=True):
-                (p0, p1), (q0, q1) = pix_y[bi], pix_x[bj]
-                out[p0:p1, q0:q1] = c
+            run_blocks([(lambda b=b: convolve(*b)) for b in jobs], pool)
             if tile.stop < len(pix_y):  # keep only the cell rows later tiles read (halo)
                 keep = pix_y[tile.stop][0] * os_ - margin
                 for g in active:
                     for key, (first, cells) in list(store[g].items()):
                         if first < keep < first + cells.shape[0]:
+                            # a copy of the halo rows; the block's buffer serves again
                             store[g][key] = (keep, cells[keep - first :].copy())
+                            release(g, key)
     finally:
         if pool is not None:
             pool.shutdown()
