@@ -53,7 +53,13 @@ def _pixel_array(
     t_cal = imager.bias_settle_s
     # calibration: dark stack, then flat stack (open field at the acquisition kerma)
     calib_panel = replace(panel, lag_fraction=0.0, lag_time_constant_s=None)
-    dark = read_out(np.zeros(panel.shape), calib_panel,
+    # One float64 stack holds the object reads' charge; its first frame serves before as
+    # the dark reads' (zero) signal and the flat reads' signal, so that the calibration
+    # takes no full-size signal arrays of its own (a 3072² panel: 75 MB each, fresh pages
+    # from the kernel every time)
+    signals = np.empty((mode.frames, rows, cols))
+    signals[0].fill(0.0)
+    dark = read_out(signals[0], calib_panel,
                     dark_e=imager.dark_charge_e(t_cal, t_int * nd),
                     pattern=imager.pattern, seed=rng, reads_summed=nd, threads=threads)
     t_flat = t_cal + nd * period
@@ -62,7 +68,7 @@ def _pixel_array(
     cache: dict = {}
     flat_sig = collected_charge(flat_photons, imager.spreads, out_shape=panel.shape, seed=rng,
                                 interaction_factor=inter, gain_factor=gain, kernel_cache=cache,
-                                threads=threads)
+                                threads=threads, out=signals[0])
     flat = read_out(flat_sig, calib_panel, dark_e=imager.dark_charge_e(t_flat, t_int * nf),
                     pattern=imager.pattern, seed=rng, reads_summed=nf, threads=threads)
     del flat_sig
@@ -76,12 +82,10 @@ def _pixel_array(
     per_gy = float(np.float32(mode.air_kerma_Gy * area))
     histories = 0
     if transport is None:
-        signals = np.stack([
+        for k in range(mode.frames):
             collected_charge(fluence, imager.spreads, out_shape=panel.shape, seed=rng,
                              interaction_factor=inter, gain_factor=gain, kernel_cache=cache,
-                             scale=per_gy, threads=threads)
-            for _ in range(mode.frames)
-        ])
+                             scale=per_gy, threads=threads, out=signals[k])
     else:
         photons = fluence * np.float32(per_gy)
         # the film's interaction factor scales the photons that interact: applied to the
@@ -91,25 +95,26 @@ def _pixel_array(
             factor = np.asarray(inter, dtype=np.float32)
             factor = np.repeat(np.repeat(factor, os_, axis=-2), os_, axis=-1)
             mc_photons = photons * (factor if factor.ndim == 3 else factor[None])
-        frames = []
         mc_cache: dict = {}
-        for _ in range(mode.frames):
+        for k in range(mode.frames):
             charge, n = transport.charge_e(mc_photons, out_shape=panel.shape, seed=rng,
                                            gain_factor=gain, kernel_cache=mc_cache)
-            frames.append(charge)
+            signals[k] = charge
+            del charge
             histories += n
-        signals = np.stack(frames)
     dark_e = imager.dark_charge_e(starts, t_int)
     result = read_out(signals, panel, dark_e=dark_e, pattern=imager.pattern, seed=rng,
                       read_period_s=period, threads=threads)
-    raw = result.dn.mean(axis=0)
+    del signals
+    # one frame: the frame itself (its mean over one read, bit for bit), not a copy
+    raw = result.dn[0] if mode.frames == 1 else result.dn.mean(axis=0)
+    saturated = result.saturated[0] if mode.frames == 1 else result.saturated.any(axis=0)
     exp_sig = None
     if expected:
         exp_sig = collected_charge(fluence, imager.spreads, out_shape=panel.shape, noise=False,
                                    interaction_factor=inter, gain_factor=gain,
                                    kernel_cache=cache, scale=per_gy, threads=threads)
-    return (raw, result.saturated.any(axis=0), calibration, float(np.mean(dark_e[0])), exp_sig,
-            histories)
+    return (raw, saturated, calibration, float(np.mean(dark_e[0])), exp_sig, histories)
 
 
 def acquire(

@@ -223,6 +223,7 @@ def collected_charge(
     scale: float = 1.0,
     threads: int | None = None,
     tile_blocks: int | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Signal charge collected by each pixel of one read, electrons.
 
@@ -265,11 +266,14 @@ def collected_charge(
     tile_blocks
         Block rows convolved at a time (memory: these plus two halo rows of cell samples
         per group); default :data:`~perovx.readout.blocks.DEFAULT_TILE_BLOCKS`.
+    out
+        A float64 array of ``out_shape`` to write the charge into (an acquisition's
+        frame stack: no fresh full-size array per read); every element is written.
 
     Returns
     -------
     numpy.ndarray
-        Charge per pixel, electrons, float64, shape ``out_shape``.
+        Charge per pixel, electrons, float64, shape ``out_shape`` (``out`` when given).
     """
     import scipy.fft as sfft
 
@@ -318,9 +322,14 @@ def collected_charge(
     gain = None if gain_factor is None else np.asarray(gain_factor)
     active = [g for g, s in enumerate(spreads)
               if s.depositing_fraction > 0 and s.mean_electrons > 0]
-    out = np.zeros(out_shape)
+    if out is None:
+        out = np.zeros(out_shape)
+    elif out.shape != tuple(out_shape) or out.dtype != np.float64:
+        raise InputError(f"out must be a float64 array of shape {tuple(out_shape)}, got "
+                         f"{out.dtype} {out.shape}")
     if not active or rows == 0 or cols == 0:
-        return out
+        out[...] = 0.0
+        return out  # (otherwise every output block writes all its pixels)
     cell_y = block_grid(ny, BLOCK_PIXELS * os_)
     cell_x = block_grid(nx, BLOCK_PIXELS * os_)
     pix_y = block_grid(rows, BLOCK_PIXELS)
