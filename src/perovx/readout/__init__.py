@@ -21,7 +21,7 @@ _LAZY = {
     "NoiseBudget": "perovx.readout.budget",
     "collected_charge": "perovx.readout.frame",
     "flat_field_noise_budget": "perovx.readout.budget",
-    "read_out": "perovx.readout.frame",
+    "read_out": "perovx.readout.electronics",
     "Acquisition": "perovx.readout.modes",
     "AcquisitionPlan": "perovx.readout.modes",
     "Imager": "perovx.readout.modes",
