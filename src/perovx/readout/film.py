@@ -317,18 +317,21 @@ def defect_collection_map(
     half = 0.5 * max(structure.crack_width_m, pitch_m / sub)
     out = np.empty((rows, cols))
     # in strips of pixel rows: the 4 × 4 sub-grid of a full-size panel (12288² float64,
-    # 1.2 GB) is never held whole
+    # 1.2 GB) is never held whole; one strip buffer (32 MB) serves every strip, so that
+    # its pages are not mapped afresh from the kernel 37 times over
     strip = max(1, (1 << 22) // max(1, cols * sub * sub))
+    held = np.empty(min(rows, strip) * sub * cols * sub)
     for r0 in range(0, rows, strip):
         r1 = min(rows, r0 + strip)
         ys = yy[r0 * sub : r1 * sub]
-        collect = np.ones((ys.size, cols * sub))
+        collect = held[: ys.size * cols * sub].reshape(ys.size, cols * sub)
+        collect.fill(1.0)
         for theta, y0, x0 in cracks:
             _draw_crack(collect, ys, xx, y0=y0, x0=x0, theta=theta, half_width=half)
         # a sub-cell wider than the crack: keep the crack's own area fraction
         if cracks and structure.crack_width_m < pitch_m / sub:
             frac = structure.crack_width_m / (pitch_m / sub)
-            collect = np.where(collect == 0.0, 1.0 - frac, collect)
+            collect[collect == 0.0] = 1.0 - frac
         for y0, x0 in patches:
             patch = structure.adhesion_patch_m
             sel_y = (ys >= y0) & (ys < y0 + patch)

@@ -181,11 +181,15 @@ def gaussian_random_field(
     from perovx.readout.blocks import default_threads
 
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    white = rng.standard_normal(shape)
     # float32 FFTs (scipy's pocketfft over the process's cores; the result does not depend
     # on their number): the field enters the film maps as 1 + σ·field with σ ≤ 0.1 and
-    # ln μτ σ ≤ 0.5, so float32's relative rounding (~6e-8) is far below any effect
-    spectrum = sfft.rfft2(white.astype(np.float32), workers=default_threads())
+    # ln μτ σ ≤ 0.5, so float32's relative rounding (~6e-8) is far below any effect. The
+    # float64 white noise is drawn strip by strip into the float32 input (the same stream
+    # and values as one draw): no full-size float64 array of it
+    white = np.empty(shape, dtype=np.float32)
+    for r0 in range(0, shape[0], 256):
+        white[r0 : r0 + 256] = rng.standard_normal((min(256, shape[0] - r0), shape[1]))
+    spectrum = sfft.rfft2(white, workers=default_threads())
     del white
     sy, sx = lengths / math.sqrt(2.0)
     fy = np.fft.fftfreq(shape[0], d=spacing_m)
@@ -195,13 +199,12 @@ def gaussian_random_field(
     tx = np.exp(-2.0 * np.pi**2 * (fx * sx) ** 2)
     spectrum *= ty.astype(np.float32)[:, None]
     spectrum *= tx[: shape[1] // 2 + 1].astype(np.float32)[None, :]
-    field_ = sfft.irfft2(spectrum, s=shape, workers=default_threads())
+    # the spectrum is ours: the inverse FFT may work in it (no copy of it)
+    field_ = sfft.irfft2(spectrum, s=shape, workers=default_threads(), overwrite_x=True)
     del spectrum
     # energy of the filter = mean of |transfer|² over the full spectrum (separable too)
     energy = float(np.mean(ty * ty)) * float(np.mean(tx * tx))
-    out = field_.astype(np.float64)
-    out *= 1.0 / math.sqrt(energy)
-    return out
+    return np.multiply(field_, 1.0 / math.sqrt(energy), dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,13 +266,17 @@ def film_maps(
     m = gaussian_random_field(shape, spacing_m=spacing_m,
                               correlation_m=model.density_correlation_m, seed=rng)
     sig = model.mu_tau_log_rms
-    return FilmMaps(
-        process=model,
-        thickness_factor=np.clip(1.0 + model.thickness_rms * t, 0.1, None),
-        density_factor=np.clip(1.0 + model.density_rms * d, 0.1, None),
-        mu_tau_factor=np.exp(sig * m - 0.5 * sig * sig),
-        spacing_m=spacing_m,
-    )
+    # in place in the fields (the same operations as clip(1 + σ·t, 0.1) and
+    # exp(σ·m − σ²/2)): no full-size temporaries
+    for f_, rms in ((t, model.thickness_rms), (d, model.density_rms)):
+        f_ *= rms
+        f_ += 1.0
+        np.maximum(f_, 0.1, out=f_)
+    m *= sig
+    m -= 0.5 * sig * sig
+    np.exp(m, out=m)
+    return FilmMaps(process=model, thickness_factor=t, density_factor=d, mu_tau_factor=m,
+                    spacing_m=spacing_m)
 
 
 @dataclass(frozen=True, eq=False)
@@ -318,10 +325,10 @@ def film_factors(
     transport
         Nominal layer transport.
     dtype
-        Floating type of the interaction factors (the arithmetic is float64; float32
-        halves a full-size panel's (groups × pixels) array: relative factors near 1,
-        rounding 6e-8). The array is filled group by group and strip by strip, with no
-        float64 copy of it.
+        Floating type of the interaction and dark-current factors (the arithmetic is
+        float64; float32 halves a full-size panel's (groups × pixels) array: relative
+        factors near 1, rounding 6e-8). They are filled strip by strip, with no float64
+        copy of them.
     """
     mu = np.asarray(mu_per_m, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -331,16 +338,28 @@ def film_factors(
         raise InputError("group weights must not all be zero")
     w = w / w.sum()
     t0 = transport.thickness_m
-    areal = maps.thickness_factor * maps.density_factor
+    tf, df = maps.thickness_factor, maps.density_factor
     nominal = -np.expm1(-mu * t0)
-    interaction = np.empty((mu.size, *areal.shape), dtype=dtype)
-    for g, (m_, n_) in enumerate(zip(mu, nominal, strict=True)):
-        if not n_ > 0:
-            interaction[g] = 1.0
-            continue
-        for r0 in range(0, areal.shape[0], 256):
-            rows = slice(r0, r0 + 256)
-            interaction[g, rows] = -np.expm1(-m_ * t0 * areal[rows]) / n_
+    interaction = np.empty((mu.size, *tf.shape), dtype=dtype)
+    dark = np.empty(tf.shape, dtype=dtype)
+    # strip by strip, in two reused float64 strip buffers (the areal-density factor and
+    # the group's factor): the same operations as −expm1(−μ t0 a)/n over the whole map,
+    # with no full-size temporaries
+    held = np.empty((2, min(256, tf.shape[0]), tf.shape[1]))
+    for r0 in range(0, tf.shape[0], 256):
+        rows = slice(r0, r0 + 256)
+        areal = np.multiply(tf[rows], df[rows], out=held[0, : tf[rows].shape[0]])
+        x = held[1, : areal.shape[0]]
+        for g, (m_, n_) in enumerate(zip(mu, nominal, strict=True)):
+            if not n_ > 0:
+                interaction[g, rows] = 1.0
+                continue
+            np.multiply(areal, -m_ * t0, out=x)
+            np.expm1(x, out=x)
+            np.negative(x, out=x)
+            x /= n_
+            interaction[g, rows] = x
+        dark[rows] = 1.0 / tf[rows]  # ohmic: ∝ 1/thickness (float64, stored as dtype)
 
     def cce(tf: float, mf: float) -> float:
         def scaled(v: float | None) -> float | None:
@@ -369,11 +388,7 @@ def film_factors(
     table = np.array([[cce(tf, math.exp(lm)) for lm in mf_grid] for tf in tf_grid])
     collection = _bilinear(tf_grid, mf_grid, table / cce(1.0, 1.0), maps.thickness_factor,
                            maps.mu_tau_factor)
-    return FilmFactors(
-        interaction=interaction,
-        collection=collection,
-        dark=1.0 / maps.thickness_factor,
-    )
+    return FilmFactors(interaction=interaction, collection=collection, dark=dark)
 
 
 def _bilinear(xg: np.ndarray, yg: np.ndarray, table: np.ndarray, x: np.ndarray,

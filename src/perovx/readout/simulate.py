@@ -308,8 +308,11 @@ def build_system(
             # float32: relative factors near 1 with variations of 1e-3 and more; the
             # full-size panel's (groups × pixels) interaction map is halved (eight groups
             # of 3072²: 300 MB instead of 600 MB)
-            film = replace(film, collection=(film.collection * defects()).astype(np.float32),
-                           dark=film.dark.astype(np.float32))
+            collection = film.collection
+            collection *= defects()  # (float64, in place: then stored as float32)
+            film = replace(film, collection=collection.astype(np.float32),
+                           dark=film.dark.astype(np.float32, copy=False))
+            del collection
         fixed = pattern()
     finally:
         if pool is not None:
