@@ -119,14 +119,19 @@ def calibrate(
             f"{level:g} DN): the flat exposure is too low or the panel saturates"
         )
     med = float(np.median(dark))
-    mad = float(np.median(np.abs(dark - med))) * 1.4826
+    deviation = dark - med  # |dark − median|, in place (one full-size array, used twice)
+    np.abs(deviation, out=deviation)
+    mad = float(np.median(deviation)) * 1.4826
     defects = (response < lo * level) | (response > hi * level)
     if mad > 0:
-        defects |= np.abs(dark - med) > offset_sigma * mad
+        defects |= deviation > offset_sigma * mad
+    del deviation
     if defects.all():
         raise InputError("every pixel is outside the gain limits: check the flat frames")
     level = float(np.median(response[~defects]))  # the median of the valid pixels
-    gain = np.where(defects, 1.0, response / level)
+    gain = response  # response / level, 1 at the defects (in place: response is ours)
+    gain /= level
+    gain[defects] = 1.0
     return Calibration(offset_dn=dark, gain=gain, defects=defects, flat_level_dn=level)
 
 
@@ -146,25 +151,46 @@ def interpolate_defects(
     max_passes
         Upper bound on the number of passes.
     """
-    from scipy.ndimage import convolve
-
     img = np.array(image, dtype=float)
-    bad = np.array(defects, dtype=bool)
+    bad = np.asarray(defects, dtype=bool)
     if img.shape != bad.shape:
         raise InputError(f"image {img.shape} and defect map {bad.shape} differ in shape")
     if bad.all():
         raise InputError("every pixel is flagged defective: nothing to interpolate from")
-    ones = np.ones((3, 3))
-    for _ in range(max_passes):
-        if not bad.any():
-            break
-        good = ~bad
-        total = convolve(np.where(good, img, 0.0), ones, mode="constant")
-        count = convolve(good.astype(float), ones, mode="constant")
-        fill = bad & (count > 0)
-        img[fill] = total[fill] / count[fill]
-        bad = bad & ~fill
+    _fill_defects(img, bad, max_passes)
     return img
+
+
+def _fill_defects(img: np.ndarray, defects: np.ndarray, max_passes: int) -> None:
+    """:func:`interpolate_defects` in place in the float64 image ``img``.
+
+    Only the flagged pixels are visited: the sum of a pixel's valid neighbours is taken
+    over the 3 × 3 offsets in row-major order starting from 0, as
+    ``scipy.ndimage.convolve(where(valid, img, 0), ones((3, 3)), mode="constant")`` sums
+    them (the neighbours it adds as 0 change no sum), so the values are the same as that
+    whole-image filter's, without its full-size temporaries (a 3072² panel: six float64
+    arrays of 75 MB per pass for ~10³ defects).
+    """
+    ny, nx = img.shape
+    ys, xs = np.nonzero(defects)
+    good = ~defects
+    for _ in range(max_passes):
+        if ys.size == 0:
+            break
+        total = np.zeros(ys.size)
+        count = np.zeros(ys.size)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                y, x = ys + dy, xs + dx
+                inside = (y >= 0) & (y < ny) & (x >= 0) & (x < nx)
+                yc, xc = np.where(inside, y, 0), np.where(inside, x, 0)
+                use = inside & good[yc, xc]
+                total += np.where(use, img[yc, xc], 0.0)
+                count += use
+        fill = count > 0
+        img[ys[fill], xs[fill]] = total[fill] / count[fill]
+        good[ys[fill], xs[fill]] = True
+        ys, xs = ys[~fill], xs[~fill]
 
 
 def correct(
@@ -186,10 +212,11 @@ def correct(
         raise InputError(
             f"image {raw.shape[-2:]} and calibration {calibration.gain.shape} differ in shape"
         )
-    out = (raw - calibration.offset_dn) / calibration.gain
+    out = raw - calibration.offset_dn
+    out /= calibration.gain
     if interpolate and calibration.defects.any():
-        if out.ndim == 2:
-            out = interpolate_defects(out, calibration.defects)
-        else:
-            out = np.stack([interpolate_defects(o, calibration.defects) for o in out])
+        if calibration.defects.all():
+            raise InputError("every pixel is flagged defective: nothing to interpolate from")
+        for o in out.reshape(-1, *out.shape[-2:]):  # each frame in place (ours)
+            _fill_defects(o, np.asarray(calibration.defects, dtype=bool), 50)
     return out
