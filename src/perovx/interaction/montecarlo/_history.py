@@ -147,6 +147,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
     kind = KIND_PRIMARY
     line = -1.0
     layer = 0
+    first = True  # the history's first interaction is the primary's
     inside = inside_layer(F, IX, 0, x, y)
     while True:
         # the current photon is in (x … fr); the others wait on the stack
@@ -195,7 +196,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                     x += s * u
                     y += s * v
                     z += s * w
-                    if kind == KIND_PRIMARY and info[INF_FIRSTL] < 0.0:
+                    if first:
+                        first = False
                         info[INF_FIRSTL] = layer
                         info[INF_FIRSTZ] = z
                     m = IX[o_lmat + layer]

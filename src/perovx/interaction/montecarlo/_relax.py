@@ -159,10 +159,12 @@ def relax(F, IX, s0, s1, g, shell, budget, x, y, z, layer, inside, vac, stack, n
     pfr = 0.0
     p0 = IX[IX[O_CXP0] + j]
     p1 = IX[IX[O_CXP0] + j + 1]
+    # line indices (g·4 + shell)·nt + t: those of this element's K lines lie below kl
+    kl = (g * 4 + 1) * nt
     for q in range(p0, p1):
         k = IX[o_pk + q]
         eph = F[o_pe + q]
-        kind = KIND_FLUOR_K if (k // nt) % 4 == 0 else KIND_FLUOR_L
+        kind = KIND_FLUOR_K if k < kl else KIND_FLUOR_L
         if not got:
             pu, pv, pw, s0, s1 = isotropic(F, IX, s0, s1)
             pk = kind
