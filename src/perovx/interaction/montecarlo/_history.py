@@ -158,11 +158,12 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
             z1 = F[o_lz1 + layer]
             hx = F[o_lhx + layer]
             hy = F[o_lhy + layer]
+            # the face ahead picked by a select: the sign of w is a coin toss for
+            # fluorescence photons, a branch on it mispredicts half the time
+            zf = z1 if w > 0.0 else z0
             dz = INF
-            if w > 0.0:
-                dz = (z1 - z) / w
-            elif w < 0.0:
-                dz = (z0 - z) / w
+            if w != 0.0:
+                dz = (zf - z) / w
             if inside:
                 d = dz
                 which = 0
