@@ -104,6 +104,7 @@ DEVICE_FUNCTIONS = (
     "escape",
     "left_sensitive",
     "cross_z_face",
+    "mu_at",
     "simulate_history",
     "tally_history",
     "add_history_stats",

@@ -33,6 +33,7 @@ from ._layout import (
     O_LHY,
     O_LMAT,
     O_LMU,
+    O_LNMU,
     O_LZ0,
     O_LZ1,
     O_MCHEL,
@@ -58,7 +59,7 @@ from ._relax import add_deposit, relax
 from ._rng import rng_exp, rng_next
 from ._scatter import sample_compton, sample_rayleigh
 
-__all__ = ["cross_z_face", "escape", "left_sensitive", "simulate_history"]
+__all__ = ["cross_z_face", "escape", "left_sensitive", "mu_at", "simulate_history"]
 
 
 # ------------------------------------------------------------------------ one history
@@ -107,6 +108,15 @@ def cross_z_face(F, IX, info, layer, nl, x, y, w, z0, z1, kind, e):
 
 
 @inline_jit
+def mu_at(F, o_lmu, ne, layer, ie, fr):
+    """Linear attenuation coefficient of ``layer`` at grid position (ie, fr), 1/m."""
+    if ie > ne - 2:
+        return F[o_lmu + layer * ne + ne - 1]
+    km = o_lmu + layer * ne + ie
+    return F[km] + fr * (F[km + 1] - F[km])
+
+
+@inline_jit
 def simulate_history(F, IX, st, stack, vac, dep, info):
     """Transport one source photon and all its secondaries; returns the deposit count.
 
@@ -131,6 +141,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
     o_lhx = IX[O_LHX]
     o_lhy = IX[O_LHY]
     o_lmu = IX[O_LMU]
+    o_lnmu = IX[O_LNMU]
     o_lmat = IX[O_LMAT]
     o_mnch = IX[O_MNCH]
     o_mcum = IX[O_MCUM]
@@ -149,6 +160,9 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
     layer = 0
     first = True  # the history's first interaction is the primary's
     inside = inside_layer(F, IX, 0, x, y)
+    # μ of the current photon in its layer: set when the photon, its energy or its layer
+    # changes; a fluorescence photon takes it from the table of its line
+    mu = mu_at(F, o_lmu, ne, 0, ie, fr)
     while True:
         # the current photon is in (x … fr); the others wait on the stack
         nmfp, s0, s1 = rng_exp(s0, s1)
@@ -185,12 +199,6 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                     if dy < d:
                         d = dy
                         which = 2
-                if ie > ne - 2:
-                    km = o_lmu + layer * ne + ne - 2
-                    mu = F[km + 1]
-                else:
-                    km = o_lmu + layer * ne + ie
-                    mu = F[km] + fr * (F[km + 1] - F[km])
                 if mu > 0.0 and nmfp < mu * d:
                     # ---------------------------------------------- interaction
                     s = nmfp / mu
@@ -246,6 +254,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             line = pline
                             ie = pie
                             fr = pfr
+                            mu = F[o_lnmu + int(pline) * nl + layer]
                             nmfp, s0, s1 = rng_exp(s0, s1)
                         else:
                             alive = False
@@ -263,6 +272,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             u, v, w, s0, s1 = rotate(F, IX, u, v, w, cost, s0, s1)
                             e = e2
                             ie, fr = energy_index(F, e)
+                            mu = mu_at(F, o_lmu, ne, layer, ie, fr)
                             kind = KIND_SCATTERED
                             nmfp, s0, s1 = rng_exp(s0, s1)
                     else:
@@ -290,6 +300,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                         left_sensitive(info, kind, e, line)
                     layer, z, alive, inside = cross_z_face(F, IX, info, layer, nl, x, y, w,
                                                            z0, z1, kind, e)
+                    if alive:
+                        mu = mu_at(F, o_lmu, ne, layer, ie, fr)
                 else:
                     if which == 1:
                         x = hx if u > 0.0 else -hx
@@ -352,6 +364,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                     continue
                 layer, z, alive, inside = cross_z_face(F, IX, info, layer, nl, x, y, w, z0, z1,
                                                        kind, e)
+                if alive:
+                    mu = mu_at(F, o_lmu, ne, layer, ie, fr)
         if nst == 0:
             break
         nst -= 1
@@ -368,6 +382,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
         inside = stack[nst, P_IN] > 0.5
         ie = int(stack[nst, P_IE])
         fr = stack[nst, P_FR]
+        mu = F[o_lnmu + int(line) * nl + layer]  # stacked photons are fluorescence lines
     st[0] = s0
     st[1] = s1
     return ndep
