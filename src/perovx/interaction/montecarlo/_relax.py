@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from ._compile import inline_jit
+from ._compile import inline_jit, uidx
 from ._layout import (
     I_NT,
     INF_OVF,
@@ -137,17 +137,17 @@ def relax(F, IX, s0, s1, g, shell, budget, x, y, z, layer, inside, vac, stack, n
     o_pk = IX[O_CXPK]
     o_pe = IX[O_CXPE]
     slot = IX[O_CXOFF] + g * 4 + shell
-    first = IX[slot]
-    n = IX[slot + 1] - first
+    first = IX[uidx(slot)]
+    n = IX[uidx(slot + 1)] - first
     _r0, s0, s1 = rng_next(s0, s1)
     r = _r0 * n
     j = int(r)
     if j >= n:
         j = n - 1
     j += first
-    if r - (j - first) >= F[IX[O_CXQ] + j]:
-        j = IX[IX[O_CXA] + j]
-    local = F[IX[O_CXLOC] + j] + (budget - F[IX[O_GB] + g * 5 + shell])
+    if r - (j - first) >= F[uidx(IX[O_CXQ] + j)]:
+        j = IX[uidx(IX[O_CXA] + j)]
+    local = F[uidx(IX[O_CXLOC] + j)] + (budget - F[uidx(IX[O_GB] + g * 5 + shell)])
     got = False  # the first photon is returned, not stacked
     pu = 0.0
     pv = 0.0
@@ -157,27 +157,27 @@ def relax(F, IX, s0, s1, g, shell, budget, x, y, z, layer, inside, vac, stack, n
     pline = -1.0
     pie = 0
     pfr = 0.0
-    p0 = IX[IX[O_CXP0] + j]
-    p1 = IX[IX[O_CXP0] + j + 1]
+    p0 = IX[uidx(IX[O_CXP0] + j)]
+    p1 = IX[uidx(IX[O_CXP0] + j + 1)]
     # line indices (g·4 + shell)·nt + t: those of this element's K lines lie below kl
     kl = (g * 4 + 1) * nt
     for q in range(p0, p1):
-        k = IX[o_pk + q]
-        eph = F[o_pe + q]
+        k = IX[uidx(o_pk + q)]
+        eph = F[uidx(o_pe + q)]
         kind = KIND_FLUOR_K if k < kl else KIND_FLUOR_L
         if not got:
             pu, pv, pw, s0, s1 = isotropic(F, IX, s0, s1)
             pk = kind
             pe = eph
             pline = float(k)
-            pie = IX[o_rxie + k]
-            pfr = F[o_rxfr + k]
+            pie = IX[uidx(o_rxie + k)]
+            pfr = F[uidx(o_rxfr + k)]
             got = True
         elif nst < MAXST:
             u, v, w, s0, s1 = isotropic(F, IX, s0, s1)
             nst = push_photon(
                 stack, nst, info, x, y, z, u, v, w, eph, kind, float(k), layer,
-                inside, float(IX[o_rxie + k]), F[o_rxfr + k],
+                inside, float(IX[uidx(o_rxie + k)]), F[uidx(o_rxfr + k)],
             )
         else:
             local += eph
