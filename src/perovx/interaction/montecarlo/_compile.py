@@ -106,4 +106,4 @@ def fmax(a, b):
 @device_jit
 def tally_add(arr, k, value):
     """Add ``value`` to ``arr[k]`` (atomic in the CUDA build)."""
-    arr[k] += value
+    arr[uidx(k)] += value

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ._compile import INF, fmax, fmin, inline_jit
+from ._compile import INF, fmax, fmin, inline_jit, uidx
 from ._layout import (
     F_CUT,
     F_WX,
@@ -111,8 +111,8 @@ def cross_z_face(F, IX, info, layer, nl, x, y, w, z0, z1, kind, e):
 def mu_at(F, o_lmu, ne, layer, ie, fr):
     """Linear attenuation coefficient of ``layer`` at grid position (ie, fr), 1/m."""
     if ie > ne - 2:
-        return F[o_lmu + layer * ne + ne - 1]
-    km = o_lmu + layer * ne + ie
+        return F[uidx(o_lmu + layer * ne + ne - 1)]
+    km = uidx(o_lmu + layer * ne + ie)
     return F[km] + fr * (F[km + 1] - F[km])
 
 
@@ -168,10 +168,10 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
         nmfp, s0, s1 = rng_exp(s0, s1)
         alive = True
         while alive:
-            z0 = F[o_lz0 + layer]
-            z1 = F[o_lz1 + layer]
-            hx = F[o_lhx + layer]
-            hy = F[o_lhy + layer]
+            z0 = F[uidx(o_lz0 + layer)]
+            z1 = F[uidx(o_lz1 + layer)]
+            hx = F[uidx(o_lhx + layer)]
+            hy = F[uidx(o_lhy + layer)]
             # the face ahead picked by a select: the sign of w is a coin toss for
             # fluorescence photons, a branch on it mispredicts half the time
             zf = z1 if w > 0.0 else z0
@@ -209,19 +209,19 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                         first = False
                         info[INF_FIRSTL] = layer
                         info[INF_FIRSTZ] = z
-                    m = IX[o_lmat + layer]
+                    m = IX[uidx(o_lmat + layer)]
                     ien = ie + 1 if fr >= 0.5 else ie
                     if ien > ne - 1:
                         ien = ne - 1
-                    nch = IX[o_mnch + m]
+                    nch = IX[uidx(o_mnch + m)]
                     cbase = o_mcum + (m * ne + ien) * nch_max
                     _r0, s0, s1 = rng_next(s0, s1)
                     r = _r0
                     c = 0
-                    while c < nch - 1 and r > F[cbase + c]:
+                    while c < nch - 1 and r > F[uidx(cbase + c)]:
                         c += 1
-                    g = IX[o_mchel + m * nch_max + c]
-                    typ = IX[o_mchty + m * nch_max + c]
+                    g = IX[uidx(o_mchel + m * nch_max + c)]
+                    typ = IX[uidx(o_mchty + m * nch_max + c)]
                     if typ == 0:
                         # photoabsorption
                         local = e
@@ -231,10 +231,10 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             r = _r0
                             sb = o_gsh + (g * ne + ien) * 4
                             sh = 0
-                            while sh < 4 and r > F[sb + sh]:
+                            while sh < 4 and r > F[uidx(sb + sh)]:
                                 sh += 1
                             if sh < 4:
-                                b = F[o_gb + g * 5 + sh]
+                                b = F[uidx(o_gb + g * 5 + sh)]
                                 if 0.0 < b < e:
                                     (add, nst, got, pu, pv, pw, pe, pk, pline, pie,
                                      pfr, s0, s1) = relax(F, IX, s0, s1, g, sh, b, x, y, z,
@@ -254,7 +254,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             line = pline
                             ie = pie
                             fr = pfr
-                            mu = F[o_lnmu + int(pline) * nl + layer]
+                            mu = F[uidx(o_lnmu + int(pline) * nl + layer)]
                             nmfp, s0, s1 = rng_exp(s0, s1)
                         else:
                             alive = False
@@ -369,20 +369,21 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
         if nst == 0:
             break
         nst -= 1
-        x = stack[nst, P_X]
-        y = stack[nst, P_Y]
-        z = stack[nst, P_Z]
-        u = stack[nst, P_U]
-        v = stack[nst, P_V]
-        w = stack[nst, P_W]
-        e = stack[nst, P_E]
-        kind = int(stack[nst, P_KIND])
-        line = stack[nst, P_LINE]
-        layer = int(stack[nst, P_LAYER])
-        inside = stack[nst, P_IN] > 0.5
-        ie = int(stack[nst, P_IE])
-        fr = stack[nst, P_FR]
-        mu = F[o_lnmu + int(line) * nl + layer]  # stacked photons are fluorescence lines
+        top = uidx(nst)
+        x = stack[top, P_X]
+        y = stack[top, P_Y]
+        z = stack[top, P_Z]
+        u = stack[top, P_U]
+        v = stack[top, P_V]
+        w = stack[top, P_W]
+        e = stack[top, P_E]
+        kind = int(stack[top, P_KIND])
+        line = stack[top, P_LINE]
+        layer = int(stack[top, P_LAYER])
+        inside = stack[top, P_IN] > 0.5
+        ie = int(stack[top, P_IE])
+        fr = stack[top, P_FR]
+        mu = F[uidx(o_lnmu + int(line) * nl + layer)]  # stacked photons are fluorescence lines
     st[0] = s0
     st[1] = s1
     return ndep

@@ -55,19 +55,20 @@ def push_photon(stack, nst, info, x, y, z, u, v, w, e, kind, line, layer, inside
     """Put a photon on the stack; returns the new stack size (or the old one if full)."""
     if nst >= MAXST:
         return nst
-    stack[nst, P_X] = x
-    stack[nst, P_Y] = y
-    stack[nst, P_Z] = z
-    stack[nst, P_U] = u
-    stack[nst, P_V] = v
-    stack[nst, P_W] = w
-    stack[nst, P_E] = e
-    stack[nst, P_KIND] = kind
-    stack[nst, P_LINE] = line
-    stack[nst, P_LAYER] = layer
-    stack[nst, P_IN] = 1.0 if inside else 0.0
-    stack[nst, P_IE] = ie
-    stack[nst, P_FR] = fr
+    top = uidx(nst)
+    stack[top, P_X] = x
+    stack[top, P_Y] = y
+    stack[top, P_Z] = z
+    stack[top, P_U] = u
+    stack[top, P_V] = v
+    stack[top, P_W] = w
+    stack[top, P_E] = e
+    stack[top, P_KIND] = kind
+    stack[top, P_LINE] = line
+    stack[top, P_LAYER] = layer
+    stack[top, P_IN] = 1.0 if inside else 0.0
+    stack[top, P_IE] = ie
+    stack[top, P_FR] = fr
     return nst + 1
 
 
@@ -108,11 +109,12 @@ def add_deposit(F, IX, s0, s1, dep, ndep, info, x, y, z, e, layer, spread):
         dep[MAXDEP - 1, 3] += e
         info[INF_OVF] += 1.0
         return ndep, s0, s1
-    dep[ndep, 0] = x
-    dep[ndep, 1] = y
-    dep[ndep, 2] = z
-    dep[ndep, 3] = e
-    dep[ndep, 4] = layer
+    row = uidx(ndep)
+    dep[row, 0] = x
+    dep[row, 1] = y
+    dep[row, 2] = z
+    dep[row, 3] = e
+    dep[row, 4] = layer
     return ndep + 1, s0, s1
 
 
