@@ -36,7 +36,9 @@ Transport of one history (photons only; electrons deposit locally):
 
 For speed the photon being tracked lives in local variables (the first fluorescence
 photon of a cascade carries on in them; further ones wait on a small stack), the hot
-functions are inlined, and the CPU kernels run without numba's reference counting.
+functions are inlined, the hot table indices are unsigned (``uidx``: numba then emits no
+wraparound of negative indices), and the CPU kernels run without numba's reference
+counting.
 
 Compile time: the history (inlined helpers and all) is inlined once, into the serial
 :func:`run_batch`; the parallel :func:`run_batches` only calls it per batch. Inlining the
@@ -104,6 +106,7 @@ DEVICE_FUNCTIONS = (
     "escape",
     "left_sensitive",
     "cross_z_face",
+    "mu_at",
     "simulate_history",
     "tally_history",
     "add_history_stats",

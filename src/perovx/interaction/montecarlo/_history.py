@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ._compile import INF, fmax, fmin, inline_jit
+from ._compile import INF, fmax, fmin, inline_jit, uidx
 from ._layout import (
     F_CUT,
     F_WX,
@@ -33,6 +33,7 @@ from ._layout import (
     O_LHY,
     O_LMAT,
     O_LMU,
+    O_LNMU,
     O_LZ0,
     O_LZ1,
     O_MCHEL,
@@ -58,7 +59,7 @@ from ._relax import add_deposit, relax
 from ._rng import rng_exp, rng_next
 from ._scatter import sample_compton, sample_rayleigh
 
-__all__ = ["cross_z_face", "escape", "left_sensitive", "simulate_history"]
+__all__ = ["cross_z_face", "escape", "left_sensitive", "mu_at", "simulate_history"]
 
 
 # ------------------------------------------------------------------------ one history
@@ -107,6 +108,15 @@ def cross_z_face(F, IX, info, layer, nl, x, y, w, z0, z1, kind, e):
 
 
 @inline_jit
+def mu_at(F, o_lmu, ne, layer, ie, fr):
+    """Linear attenuation coefficient of ``layer`` at grid position (ie, fr), 1/m."""
+    if ie > ne - 2:
+        return F[uidx(o_lmu + layer * ne + ne - 1)]
+    km = uidx(o_lmu + layer * ne + ie)
+    return F[km] + fr * (F[km + 1] - F[km])
+
+
+@inline_jit
 def simulate_history(F, IX, st, stack, vac, dep, info):
     """Transport one source photon and all its secondaries; returns the deposit count.
 
@@ -131,6 +141,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
     o_lhx = IX[O_LHX]
     o_lhy = IX[O_LHY]
     o_lmu = IX[O_LMU]
+    o_lnmu = IX[O_LNMU]
     o_lmat = IX[O_LMAT]
     o_mnch = IX[O_MNCH]
     o_mcum = IX[O_MCUM]
@@ -147,21 +158,26 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
     kind = KIND_PRIMARY
     line = -1.0
     layer = 0
+    first = True  # the history's first interaction is the primary's
     inside = inside_layer(F, IX, 0, x, y)
+    # μ of the current photon in its layer: set when the photon, its energy or its layer
+    # changes; a fluorescence photon takes it from the table of its line
+    mu = mu_at(F, o_lmu, ne, 0, ie, fr)
     while True:
         # the current photon is in (x … fr); the others wait on the stack
         nmfp, s0, s1 = rng_exp(s0, s1)
         alive = True
         while alive:
-            z0 = F[o_lz0 + layer]
-            z1 = F[o_lz1 + layer]
-            hx = F[o_lhx + layer]
-            hy = F[o_lhy + layer]
+            z0 = F[uidx(o_lz0 + layer)]
+            z1 = F[uidx(o_lz1 + layer)]
+            hx = F[uidx(o_lhx + layer)]
+            hy = F[uidx(o_lhy + layer)]
+            # the face ahead picked by a select: the sign of w is a coin toss for
+            # fluorescence photons, a branch on it mispredicts half the time
+            zf = z1 if w > 0.0 else z0
             dz = INF
-            if w > 0.0:
-                dz = (z1 - z) / w
-            elif w < 0.0:
-                dz = (z0 - z) / w
+            if w != 0.0:
+                dz = (zf - z) / w
             if inside:
                 d = dz
                 which = 0
@@ -183,34 +199,29 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                     if dy < d:
                         d = dy
                         which = 2
-                if ie > ne - 2:
-                    km = o_lmu + layer * ne + ne - 2
-                    mu = F[km + 1]
-                else:
-                    km = o_lmu + layer * ne + ie
-                    mu = F[km] + fr * (F[km + 1] - F[km])
                 if mu > 0.0 and nmfp < mu * d:
                     # ---------------------------------------------- interaction
                     s = nmfp / mu
                     x += s * u
                     y += s * v
                     z += s * w
-                    if kind == KIND_PRIMARY and info[INF_FIRSTL] < 0.0:
+                    if first:
+                        first = False
                         info[INF_FIRSTL] = layer
                         info[INF_FIRSTZ] = z
-                    m = IX[o_lmat + layer]
+                    m = IX[uidx(o_lmat + layer)]
                     ien = ie + 1 if fr >= 0.5 else ie
                     if ien > ne - 1:
                         ien = ne - 1
-                    nch = IX[o_mnch + m]
+                    nch = IX[uidx(o_mnch + m)]
                     cbase = o_mcum + (m * ne + ien) * nch_max
                     _r0, s0, s1 = rng_next(s0, s1)
                     r = _r0
                     c = 0
-                    while c < nch - 1 and r > F[cbase + c]:
+                    while c < nch - 1 and r > F[uidx(cbase + c)]:
                         c += 1
-                    g = IX[o_mchel + m * nch_max + c]
-                    typ = IX[o_mchty + m * nch_max + c]
+                    g = IX[uidx(o_mchel + m * nch_max + c)]
+                    typ = IX[uidx(o_mchty + m * nch_max + c)]
                     if typ == 0:
                         # photoabsorption
                         local = e
@@ -220,10 +231,10 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             r = _r0
                             sb = o_gsh + (g * ne + ien) * 4
                             sh = 0
-                            while sh < 4 and r > F[sb + sh]:
+                            while sh < 4 and r > F[uidx(sb + sh)]:
                                 sh += 1
                             if sh < 4:
-                                b = F[o_gb + g * 5 + sh]
+                                b = F[uidx(o_gb + g * 5 + sh)]
                                 if 0.0 < b < e:
                                     (add, nst, got, pu, pv, pw, pe, pk, pline, pie,
                                      pfr, s0, s1) = relax(F, IX, s0, s1, g, sh, b, x, y, z,
@@ -243,6 +254,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             line = pline
                             ie = pie
                             fr = pfr
+                            mu = F[uidx(o_lnmu + int(pline) * nl + layer)]
                             nmfp, s0, s1 = rng_exp(s0, s1)
                         else:
                             alive = False
@@ -260,6 +272,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             u, v, w, s0, s1 = rotate(F, IX, u, v, w, cost, s0, s1)
                             e = e2
                             ie, fr = energy_index(F, e)
+                            mu = mu_at(F, o_lmu, ne, layer, ie, fr)
                             kind = KIND_SCATTERED
                             nmfp, s0, s1 = rng_exp(s0, s1)
                     else:
@@ -287,6 +300,8 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                         left_sensitive(info, kind, e, line)
                     layer, z, alive, inside = cross_z_face(F, IX, info, layer, nl, x, y, w,
                                                            z0, z1, kind, e)
+                    if alive:
+                        mu = mu_at(F, o_lmu, ne, layer, ie, fr)
                 else:
                     if which == 1:
                         x = hx if u > 0.0 else -hx
@@ -349,22 +364,26 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                     continue
                 layer, z, alive, inside = cross_z_face(F, IX, info, layer, nl, x, y, w, z0, z1,
                                                        kind, e)
+                if alive:
+                    mu = mu_at(F, o_lmu, ne, layer, ie, fr)
         if nst == 0:
             break
         nst -= 1
-        x = stack[nst, P_X]
-        y = stack[nst, P_Y]
-        z = stack[nst, P_Z]
-        u = stack[nst, P_U]
-        v = stack[nst, P_V]
-        w = stack[nst, P_W]
-        e = stack[nst, P_E]
-        kind = int(stack[nst, P_KIND])
-        line = stack[nst, P_LINE]
-        layer = int(stack[nst, P_LAYER])
-        inside = stack[nst, P_IN] > 0.5
-        ie = int(stack[nst, P_IE])
-        fr = stack[nst, P_FR]
+        top = uidx(nst)
+        x = stack[top, P_X]
+        y = stack[top, P_Y]
+        z = stack[top, P_Z]
+        u = stack[top, P_U]
+        v = stack[top, P_V]
+        w = stack[top, P_W]
+        e = stack[top, P_E]
+        kind = int(stack[top, P_KIND])
+        line = stack[top, P_LINE]
+        layer = int(stack[top, P_LAYER])
+        inside = stack[top, P_IN] > 0.5
+        ie = int(stack[top, P_IE])
+        fr = stack[top, P_FR]
+        mu = F[uidx(o_lnmu + int(line) * nl + layer)]  # stacked photons are fluorescence lines
     st[0] = s0
     st[1] = s1
     return ndep

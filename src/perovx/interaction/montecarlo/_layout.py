@@ -126,6 +126,7 @@ O_CXPE = 74  # F  energy of each cascade photon, keV
 # guide table of the Rayleigh form-factor integral (where a search of O_RA starts)
 O_RG = 75  # IX last index i with O_RA[g, i] <= k·A_g/NRG, [element, NRG]
 O_RGS = 76  # F  NRG / A_g (A_g: the element's whole integral), [element]
+O_LNMU = 77  # F  linear attenuation coefficient of each layer at each line, [line, layer]
 NRG = 1024
 NTRIG = 256
 NIH = 80

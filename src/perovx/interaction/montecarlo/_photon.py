@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from ._compile import device_jit, fmax, inline_jit
+from ._compile import device_jit, fmax, inline_jit, uidx
 from ._layout import (
     F_INVDLOG,
     F_LOGE0,
@@ -70,7 +70,7 @@ def layer_mu(F, IX, layer, ie, fr):
 @device_jit
 def inside_layer(F, IX, layer, x, y):
     """Whether (x, y) lies within the lateral extent of ``layer``."""
-    return abs(x) <= F[IX[O_LHX] + layer] and abs(y) <= F[IX[O_LHY] + layer]
+    return abs(x) <= F[uidx(IX[O_LHX] + layer)] and abs(y) <= F[uidx(IX[O_LHY] + layer)]
 
 
 @inline_jit
@@ -87,7 +87,7 @@ def cos_sin_turn(F, IX, t):
     d2 = d * d
     cd = 1.0 - d2 * (0.5 - d2 * (1.0 / 24.0))
     sd = d * (1.0 - d2 * (1.0 / 6.0 - d2 * (1.0 / 120.0)))
-    base = IX[O_TRIG] + 2 * k
+    base = uidx(IX[O_TRIG] + 2 * k)
     c0 = F[base]
     s0 = F[base + 1]
     return c0 * cd - s0 * sd, s0 * cd + c0 * sd

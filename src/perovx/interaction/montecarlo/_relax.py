@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from ._compile import inline_jit
+from ._compile import inline_jit, uidx
 from ._layout import (
     I_NT,
     INF_OVF,
@@ -55,19 +55,20 @@ def push_photon(stack, nst, info, x, y, z, u, v, w, e, kind, line, layer, inside
     """Put a photon on the stack; returns the new stack size (or the old one if full)."""
     if nst >= MAXST:
         return nst
-    stack[nst, P_X] = x
-    stack[nst, P_Y] = y
-    stack[nst, P_Z] = z
-    stack[nst, P_U] = u
-    stack[nst, P_V] = v
-    stack[nst, P_W] = w
-    stack[nst, P_E] = e
-    stack[nst, P_KIND] = kind
-    stack[nst, P_LINE] = line
-    stack[nst, P_LAYER] = layer
-    stack[nst, P_IN] = 1.0 if inside else 0.0
-    stack[nst, P_IE] = ie
-    stack[nst, P_FR] = fr
+    top = uidx(nst)
+    stack[top, P_X] = x
+    stack[top, P_Y] = y
+    stack[top, P_Z] = z
+    stack[top, P_U] = u
+    stack[top, P_V] = v
+    stack[top, P_W] = w
+    stack[top, P_E] = e
+    stack[top, P_KIND] = kind
+    stack[top, P_LINE] = line
+    stack[top, P_LAYER] = layer
+    stack[top, P_IN] = 1.0 if inside else 0.0
+    stack[top, P_IE] = ie
+    stack[top, P_FR] = fr
     return nst + 1
 
 
@@ -108,11 +109,12 @@ def add_deposit(F, IX, s0, s1, dep, ndep, info, x, y, z, e, layer, spread):
         dep[MAXDEP - 1, 3] += e
         info[INF_OVF] += 1.0
         return ndep, s0, s1
-    dep[ndep, 0] = x
-    dep[ndep, 1] = y
-    dep[ndep, 2] = z
-    dep[ndep, 3] = e
-    dep[ndep, 4] = layer
+    row = uidx(ndep)
+    dep[row, 0] = x
+    dep[row, 1] = y
+    dep[row, 2] = z
+    dep[row, 3] = e
+    dep[row, 4] = layer
     return ndep + 1, s0, s1
 
 
@@ -137,17 +139,17 @@ def relax(F, IX, s0, s1, g, shell, budget, x, y, z, layer, inside, vac, stack, n
     o_pk = IX[O_CXPK]
     o_pe = IX[O_CXPE]
     slot = IX[O_CXOFF] + g * 4 + shell
-    first = IX[slot]
-    n = IX[slot + 1] - first
+    first = IX[uidx(slot)]
+    n = IX[uidx(slot + 1)] - first
     _r0, s0, s1 = rng_next(s0, s1)
     r = _r0 * n
     j = int(r)
     if j >= n:
         j = n - 1
     j += first
-    if r - (j - first) >= F[IX[O_CXQ] + j]:
-        j = IX[IX[O_CXA] + j]
-    local = F[IX[O_CXLOC] + j] + (budget - F[IX[O_GB] + g * 5 + shell])
+    if r - (j - first) >= F[uidx(IX[O_CXQ] + j)]:
+        j = IX[uidx(IX[O_CXA] + j)]
+    local = F[uidx(IX[O_CXLOC] + j)] + (budget - F[uidx(IX[O_GB] + g * 5 + shell)])
     got = False  # the first photon is returned, not stacked
     pu = 0.0
     pv = 0.0
@@ -157,25 +159,27 @@ def relax(F, IX, s0, s1, g, shell, budget, x, y, z, layer, inside, vac, stack, n
     pline = -1.0
     pie = 0
     pfr = 0.0
-    p0 = IX[IX[O_CXP0] + j]
-    p1 = IX[IX[O_CXP0] + j + 1]
+    p0 = IX[uidx(IX[O_CXP0] + j)]
+    p1 = IX[uidx(IX[O_CXP0] + j + 1)]
+    # line indices (g·4 + shell)·nt + t: those of this element's K lines lie below kl
+    kl = (g * 4 + 1) * nt
     for q in range(p0, p1):
-        k = IX[o_pk + q]
-        eph = F[o_pe + q]
-        kind = KIND_FLUOR_K if (k // nt) % 4 == 0 else KIND_FLUOR_L
+        k = IX[uidx(o_pk + q)]
+        eph = F[uidx(o_pe + q)]
+        kind = KIND_FLUOR_K if k < kl else KIND_FLUOR_L
         if not got:
             pu, pv, pw, s0, s1 = isotropic(F, IX, s0, s1)
             pk = kind
             pe = eph
             pline = float(k)
-            pie = IX[o_rxie + k]
-            pfr = F[o_rxfr + k]
+            pie = IX[uidx(o_rxie + k)]
+            pfr = F[uidx(o_rxfr + k)]
             got = True
         elif nst < MAXST:
             u, v, w, s0, s1 = isotropic(F, IX, s0, s1)
             nst = push_photon(
                 stack, nst, info, x, y, z, u, v, w, eph, kind, float(k), layer,
-                inside, float(IX[o_rxie + k]), F[o_rxfr + k],
+                inside, float(IX[uidx(o_rxie + k)]), F[uidx(o_rxfr + k)],
             )
         else:
             local += eph

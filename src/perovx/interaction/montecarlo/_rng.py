@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._compile import device_jit, inline_jit
+from ._compile import device_jit, inline_jit, uidx
 
 __all__ = ["ZIG_LAYERS", "rng_exp", "rng_exp_rare", "rng_next", "rng_next_bits", "rng_seed",
     "rng_uniform", "splitmix64", "ziggurat_exponential"]
@@ -185,8 +185,8 @@ def rng_exp(s0, s1):
     memorylessness of the exponential), and a rejected point starts a new draw.
     """
     bits, s0, s1 = rng_next_bits(s0, s1)
-    i = int(bits >> U64_56)
+    i = uidx(bits >> U64_56)
     x = float((bits >> U64_3) & U64_53M) * ZIG[i, 0]
     if x < ZIG[i, 1]:
         return x, s0, s1
-    return rng_exp_rare(i, x, s0, s1)
+    return rng_exp_rare(int(i), x, s0, s1)

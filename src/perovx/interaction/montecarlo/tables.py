@@ -522,6 +522,19 @@ class _Packer:
         return np.concatenate(self.f), np.concatenate(self.i)
 
 
+def _line_mu(mu: np.ndarray, ie: np.ndarray, fr: np.ndarray) -> np.ndarray:
+    """μ of every layer at every line, [line, layer], interpolated as the kernel does it.
+
+    ``mu`` is [layer, energy]; (``ie``, ``fr``) the grid positions of the lines. A
+    fluorescence photon starts with this μ instead of interpolating the layer's table.
+    """
+    ne = mu.shape[1]
+    i = np.minimum(ie, ne - 2)
+    lo = mu[:, i]
+    hi = mu[:, i + 1]
+    return np.ascontiguousarray(np.where(ie > ne - 2, hi, lo + fr * (hi - lo)).T)
+
+
 def _kanaya_okayama_coefficient(fractions: dict[int, float], density_kg_m3: float) -> float:
     """R = c · T^1.67 (R in m, T in keV): Kanaya & Okayama, J. Phys. D 5, 43 (1972)."""
     if density_kg_m3 <= 0:
@@ -687,6 +700,7 @@ def pack_tables(
     p.add_i(L.O_RXV2, rxv2)
     p.add_i(L.O_RXIE, rxie)
     p.add_f(L.O_RXFR, rxfr)
+    p.add_f(L.O_LNMU, _line_mu(mu, rxie.ravel(), rxfr.ravel()))
     _pack_cascades(p, elements, nt, physics.cutoff_keV)
     p.add_f(L.O_SZ, np.stack([el.s_over_z for el in elements]))
     p.add_f(L.O_RU, elements[0].rayl_u)
