@@ -270,6 +270,7 @@ def collected_charge(
 
     from perovx.readout.blocks import (
         BLOCK_PIXELS,
+        CONVOLVE_PIXELS,
         DEFAULT_TILE_BLOCKS,
         STAGE_CELLS,
         block_generator,
@@ -323,8 +324,9 @@ def collected_charge(
         return out  # (otherwise every output block writes all its pixels)
     cell_y = block_grid(ny, BLOCK_PIXELS * os_)
     cell_x = block_grid(nx, BLOCK_PIXELS * os_)
-    pix_y = block_grid(rows, BLOCK_PIXELS)
-    pix_x = block_grid(cols, BLOCK_PIXELS)
+    # output blocks of the convolution: a coarser grid than the sampled blocks
+    pix_y = block_grid(rows, CONVOLVE_PIXELS)
+    pix_x = block_grid(cols, CONVOLVE_PIXELS)
     cache = {} if kernel_cache is None else kernel_cache
 
     from perovx.readout import _cell_kernel as ck
