@@ -248,3 +248,15 @@ def test_fluence_working_memory_is_a_few_strips():
     # whole-grid temporaries (float32 map copies, per-energy transmissions, the float64
     # blur) took 9.6 grids here; strips and the scatter's padded copy take 1.6
     assert peak < 3 * grid
+
+
+def test_max_thickness_is_the_largest_float64_sum_of_the_maps():
+    # computed strip by strip: the same value as the maximum of the whole float64 sum
+    rng = np.random.default_rng(4)
+    names = ("water", "cortical_bone")
+    for shape in ((5, 3), (1, 1), (2500, 600), (0, 4)):
+        maps = {n: rng.uniform(0, 1e-2, shape).astype(dt)
+                for n, dt in zip(names, (np.float32, np.float64), strict=True)}
+        ph = Phantom("two", 1e-4, maps, {n: get_phantom_material(n) for n in names})
+        total = maps["water"].astype(float) + maps["cortical_bone"]
+        assert ph.max_thickness_m == (float(total.max()) if total.size else 0.0)

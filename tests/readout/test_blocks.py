@@ -35,7 +35,8 @@ def _spread(energy_keV: float, half: int, tail: float, *, seed: int) -> SpreadFu
 SPREADS = (_spread(30.0, 12, 0.05, seed=1), _spread(45.0, 20, 0.1, seed=2),
            _spread(60.0, 7, 0.0, seed=3))
 # more than 2 × 2 blocks, last blocks partial, and cells beyond the last pixel
-ROWS, COLS = blocks.BLOCK_PIXELS + 61, blocks.BLOCK_PIXELS + 37
+_SIDE = max(blocks.BLOCK_PIXELS, blocks.CONVOLVE_PIXELS)
+ROWS, COLS = _SIDE + 61, _SIDE + 37
 
 
 def _photons(seed: int = 5) -> np.ndarray:

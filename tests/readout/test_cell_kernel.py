@@ -83,3 +83,29 @@ def test_sample_cell_charge_applies_the_gain_and_keeps_the_shape():
                                      / (40 * 100.0) / math.sqrt(q.size))
     assert q.var() == pytest.approx(4 * 40 * 1.2e4, rel=0.03)
     assert (q >= 0).all()
+
+
+def test_poisson_count_is_the_plain_inversion_loop():
+    # the sampler forms its first partial sums without branches and counts those below
+    # u: the count must be the plain loop's n for every word, including u near 0 and 1
+    rng = np.random.default_rng(11)
+    lam = np.concatenate([rng.uniform(1e-6, EXACT_BELOW_PHOTONS, 20_000),
+                          [1e-12, 0.3, 2.0, 4.999]]).astype(np.float32)
+    words = rng.integers(0, 2**64, size=lam.size, dtype=np.uint64)
+    words[-4:] = np.array([0, 2**64 - 1, 2**64 - 1, 2**64 - 2**11], dtype=np.uint64)
+    out = np.empty(lam.size, dtype=np.float32)
+    state = np.array([1, 2, 3, 4], dtype=np.uint64)
+    # no spread of the charge per photon (shape 0): the charge is n × mean, mean = 1
+    ck.sample_flat(lam, np.empty(0, dtype=np.float32), out, 1.0, 1.0, 0.0, 0.0, words, state)
+    want = np.empty(lam.size)
+    for i, (la, w) in enumerate(zip(lam.astype(np.float64), words, strict=True)):
+        u = float(int(w) >> 11) * 2.0**-53
+        p = math.exp(-la)
+        cdf, n = p, 0
+        while u > cdf and n < 1000:
+            n += 1
+            p *= la / n
+            cdf += p
+        want[i] = n
+    assert want.max() > 10  # the loop past the unrolled sums was taken
+    assert np.array_equal(out.astype(np.float64), want)

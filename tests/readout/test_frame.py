@@ -171,6 +171,22 @@ def test_lag_releases_the_trapped_charge_geometrically():
     np.testing.assert_allclose(out, expected, atol=1.0 / panel.dn_per_electron)
 
 
+def test_lag_reservoir_is_the_first_order_recursion_of_lfilter():
+    # the reservoir R_k = a R_{k−1} + f S_k is formed read by read over whole planes: bit
+    # for bit the recursion of scipy's lfilter([1], [1, −a], f S, zi = a R_{−1})
+    from scipy.signal import lfilter
+
+    panel = _panel(rows=30, columns=20, lag_fraction=0.07, lag_time_constant_s=0.25)
+    rng = np.random.default_rng(3)
+    f, a = panel.lag_release()
+    for reads in (1, 2, 7):
+        signal = rng.uniform(0.0, 3e6, (reads, 30, 20))
+        start = rng.uniform(0.0, 1e5, (30, 20))
+        got = read_out(signal, panel, seed=2, lag_reservoir_e=start).lag_reservoir_e
+        want, _ = lfilter([1.0], [1.0, -a], f * signal, axis=0, zi=(a * start)[None])
+        assert np.array_equal(got, want[-1])
+
+
 def test_lag_in_a_steady_sequence_reduces_the_noise_as_predicted():
     # Output = (1−f)S_n + Σ_k f(1−a)a^{k−1} S_{n−k}: for independent reads of variance V,
     # the variance is V[(1−f)² + f²(1−a)/(1+a)] (sum of the squared weights).

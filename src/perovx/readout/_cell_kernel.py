@@ -33,6 +33,9 @@ import numpy as np
 #: gamma-distributed total); must equal :data:`perovx.readout.frame.EXACT_BELOW_PHOTONS`.
 EXACT_BELOW_PHOTONS = 5.0
 
+#: Partial sums of the Poisson inversion formed before the first test (see ``_charge``).
+_POISSON_UNROLLED = 6
+
 _ZIG_R = 3.6541528853610088  # right edge of the base strip of the 256-layer ziggurat
 _ZIG_V = 0.00492867323399  # area of each layer
 
@@ -158,26 +161,36 @@ def _charge(lam, mean, msq, shape, scale, r, s0, s1, s2, s3):
     the cell's word ``r`` gives its normal deviate or its Poisson count (inversion
     of the distribution function), the state the rare extra words (ziggurat rejections,
     gamma totals). Returns (charge, new state)."""
+    if lam >= EXACT_BELOW_PHOTONS:  # the common case first
+        x, s0, s1, s2, s3 = _normal(r, s0, s1, s2, s3)
+        q = x * math.sqrt(lam * msq) + lam * mean
+        return (q if q > 0.0 else 0.0), s0, s1, s2, s3
     if lam <= 0.0:
         return 0.0, s0, s1, s2, s3
-    if lam < EXACT_BELOW_PHOTONS:
-        u = np.float64(r >> _U(11)) * _INV53
-        p = math.exp(-lam)
-        cdf = p
-        n = 0
+    u = np.float64(r >> _U(11)) * _INV53
+    p = math.exp(-lam)
+    cdf = p
+    # Inversion: n = the first k whose partial sum cdf_k reaches u. The first
+    # _POISSON_UNROLLED sums are formed without a branch and n counted as the number of
+    # them below u (the sums never decrease, so the count is that first k): the same
+    # operations and the same n as the plain loop, without its mispredicted exit.
+    n = np.intp(u > cdf)
+    for k in range(1, _POISSON_UNROLLED + 1):
+        p *= lam / k
+        cdf += p
+        n += np.intp(u > cdf)
+    if n > _POISSON_UNROLLED:  # u beyond those sums: the plain loop from there
+        n = _POISSON_UNROLLED
         while u > cdf and n < 1000:
             n += 1
             p *= lam / n
             cdf += p
-        if n == 0:
-            return 0.0, s0, s1, s2, s3
-        if shape <= 0.0:  # no spread of the charge per photon
-            return n * mean, s0, s1, s2, s3
-        g, s0, s1, s2, s3 = _gamma(n * shape, s0, s1, s2, s3)
-        return g * scale, s0, s1, s2, s3
-    x, s0, s1, s2, s3 = _normal(r, s0, s1, s2, s3)
-    q = x * math.sqrt(lam * msq) + lam * mean
-    return (q if q > 0.0 else 0.0), s0, s1, s2, s3
+    if n == 0:
+        return 0.0, s0, s1, s2, s3
+    if shape <= 0.0:  # no spread of the charge per photon
+        return n * mean, s0, s1, s2, s3
+    g, s0, s1, s2, s3 = _gamma(n * shape, s0, s1, s2, s3)
+    return g * scale, s0, s1, s2, s3
 
 
 @numba.njit(**_JIT)

@@ -128,7 +128,8 @@ def calibrate(
     del deviation
     if defects.all():
         raise InputError("every pixel is outside the gain limits: check the flat frames")
-    level = float(np.median(response[~defects]))  # the median of the valid pixels
+    # the median of the valid pixels, partitioned in their own (boolean-indexed) copy
+    level = float(np.median(response[~defects], overwrite_input=True))
     gain = response  # response / level, 1 at the defects (in place: response is ours)
     gain /= level
     gain[defects] = 1.0

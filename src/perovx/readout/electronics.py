@@ -169,11 +169,15 @@ def read_out(
         # 1. lag: a fraction f of each read's charge is trapped; the reservoir releases
         #    (1 − a) of its content per read period, a = exp(−Δ/τ).
         if f > 0:
-            from scipy.signal import lfilter
-
             r0 = reservoir[ys, xs]
-            # R_k = a R_{k−1} + f S_k with R_{−1} = reservoir
-            res, _ = lfilter([1.0], [1.0, -a], f * s, axis=0, zi=(a * r0)[None])
+            # R_k = a R_{k−1} + f S_k with R_{−1} = reservoir, read by read over whole
+            # planes: the operations of scipy's lfilter([1], [1, −a], f S, zi = a R_{−1})
+            # (x + a·y, the state a·y exact), which along axis 0 of a block ran one
+            # length-1 filter per pixel (3 ms per 256² block)
+            res = f * s
+            res[0] += a * r0
+            for k in range(1, res.shape[0]):
+                res[k] += a * res[k - 1]
             # charge = (1 − f) S_k + (1 − a) R_{k−1}
             np.multiply(s, 1 - f, out=charge)
             np.multiply(r0, 1 - a, out=draw[0])

@@ -218,11 +218,12 @@ def collected_charge(
 ) -> np.ndarray:
     """Signal charge collected by each pixel of one read, electrons.
 
-    The panel is processed on the fixed block grid of :mod:`perovx.readout.blocks`
-    (:data:`~perovx.readout.blocks.BLOCK_PIXELS` pixels a side): each (energy group,
-    block) draws its cells' quanta and gain from its own random stream and each output
-    block is one overlap-save FFT correlation with a halo of the kernel's reach, so the
-    result for a seed does not depend on ``threads`` or ``tile_blocks``.
+    The panel is processed on the fixed block grids of :mod:`perovx.readout.blocks`:
+    each (energy group, block of :data:`~perovx.readout.blocks.BLOCK_PIXELS` pixels a
+    side) draws its cells' quanta and gain from its own random stream, and each output
+    block (:data:`~perovx.readout.blocks.CONVOLVE_PIXELS` a side) is one overlap-save
+    FFT correlation with a halo of the kernel's reach, so the result for a seed does not
+    depend on ``threads`` or ``tile_blocks``.
 
     Parameters
     ----------
@@ -255,8 +256,8 @@ def collected_charge(
     threads
         Worker threads (default: the cores this process may use, ``PEROVX_THREADS``).
     tile_blocks
-        Block rows convolved at a time (memory: these plus two halo rows of cell samples
-        per group); default :data:`~perovx.readout.blocks.DEFAULT_TILE_BLOCKS`.
+        Output block rows convolved at a time (memory: these plus two halo rows of cell
+        samples per group); default :data:`~perovx.readout.blocks.DEFAULT_TILE_BLOCKS`.
     out
         A float64 array of ``out_shape`` to write the charge into (an acquisition's
         frame stack: no fresh full-size array per read); every element is written.
@@ -270,6 +271,7 @@ def collected_charge(
 
     from perovx.readout.blocks import (
         BLOCK_PIXELS,
+        CONVOLVE_PIXELS,
         DEFAULT_TILE_BLOCKS,
         STAGE_CELLS,
         block_generator,
@@ -323,8 +325,9 @@ def collected_charge(
         return out  # (otherwise every output block writes all its pixels)
     cell_y = block_grid(ny, BLOCK_PIXELS * os_)
     cell_x = block_grid(nx, BLOCK_PIXELS * os_)
-    pix_y = block_grid(rows, BLOCK_PIXELS)
-    pix_x = block_grid(cols, BLOCK_PIXELS)
+    # output blocks of the convolution: a coarser grid than the sampled blocks
+    pix_y = block_grid(rows, CONVOLVE_PIXELS)
+    pix_x = block_grid(cols, CONVOLVE_PIXELS)
     cache = {} if kernel_cache is None else kernel_cache
 
     from perovx.readout import _cell_kernel as ck

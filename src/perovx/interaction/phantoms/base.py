@@ -65,8 +65,24 @@ class Phantom:
     @property
     def max_thickness_m(self) -> float:
         """Largest total thickness along a ray, m (for the inverse-square entrance dose)."""
-        total = sum(np.asarray(v, dtype=float) for v in self.thickness_m.values())
-        return float(np.max(total)) if np.size(total) else 0.0
+        maps = [np.asarray(v) for v in self.thickness_m.values()]
+        if not maps or maps[0].size == 0:
+            return 0.0
+        if maps[0].ndim == 0:
+            return float(sum(np.asarray(v, dtype=float) for v in maps))
+        # the float64 sum in map order (the values of sum() over float64 copies), a strip
+        # of rows at a time: no full-size float64 temporaries (a 6144² grid: 300 MB each)
+        rows = maps[0].shape[0]
+        step = max(1, (1 << 20) // max(1, maps[0][0].size))
+        best = -np.inf
+        total = np.empty((min(step, rows), *maps[0].shape[1:]))
+        for r0 in range(0, rows, step):
+            part = total[: min(step, rows - r0)]
+            part[...] = maps[0][r0 : r0 + step]
+            for v in maps[1:]:
+                part += v[r0 : r0 + step]
+            best = max(best, float(part.max()))
+        return best
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready description."""
