@@ -91,8 +91,10 @@ def test_direct_only_tables_are_refused():
 def test_simulated_edge_and_flats_agree_with_the_indirect_model():
     # the simulate chain (spread functions per depth layer, sampled noise) against the
     # analytic model of the same panel (perovx.design.indirect): MTF from a simulated 3°
-    # W edge within 0.03, DQE from simulated flats within 12 % (the simulated NPS has
-    # ROI noise) at 0.5–2 lp/mm, 15 % at 3 lp/mm (Nyquist 3.3). ~40 s.
+    # W edge within 0.03; DQE from 16 simulated flats, its ratio to the model averaged over
+    # ±0.25 lp/mm, within 12 % at 0.5–2 lp/mm and 15 % at 3 lp/mm (Nyquist 3.3). Measured
+    # over 13 sets of 16 flats: the band ratio sits 0.0–0.09 above 1 (mean 0.038, sd ~0.02);
+    # a single frequency bin of 4 flats scattered by ±0.1 and failed for 2 of 3 seed sets.
     from perovx.design.compare import _indirect_simulate_config
     from perovx.design.indirect import IndirectDesign, indirect_model
     from perovx.metrics.dqe import detective_quantum_efficiency
@@ -114,20 +116,25 @@ def test_simulated_edge_and_flats_agree_with_the_indirect_model():
 
     m = slanted_edge_mtf(run("edge", 50e-6, 1, {"angle_deg": 3.0, "material": "W",
                                                 "thickness_m": 1e-3}), pixel_pitch_m=150e-6)
-    flats = np.stack([run("none", 2.5e-6, 10 + s) for s in range(4)])
+    flats = np.stack([run("none", 2.5e-6, 10 + s) for s in range(16)])
     nps = noise_power_spectrum(flats, pixel_pitch_m=150e-6, roi_size_px=64, area="full")
     dqe = detective_quantum_efficiency(m, nps, air_kerma_Gy=2.5e-6, beam="RQA5")
     # the kernel mode blurs each photon's whole deposit by the mean spread (serial
     # K-fluorescence noise), so it is compared with the model's serial cascade
     model = indirect_model(d, air_kerma_Gy=2.5e-6, fluorescence_noise="serial")
+
+    def band_ratio(f):
+        fr = dqe.frequency_per_m
+        idx = np.flatnonzero((fr >= f - 0.25e3) & (fr <= f + 0.25e3))
+        assert idx.size >= 3
+        return float(np.mean([dqe.dqe[i] / model.at("dqe", fr[i]) for i in idx]))
+
     for f in (0.5e3, 1e3, 2e3):
         assert np.interp(f, m.frequency_per_m, m.mtf) == pytest.approx(model.at("mtf", f),
                                                                        abs=0.03)
-        assert np.interp(f, dqe.frequency_per_m, dqe.dqe) == pytest.approx(model.at("dqe", f),
-                                                                           rel=0.12)
+        assert band_ratio(f) == pytest.approx(1.0, abs=0.12)
     # near Nyquist the aliased NPS dominates; the model's aliasing keeps it within 15 %
-    assert np.interp(3e3, dqe.frequency_per_m, dqe.dqe) == pytest.approx(
-        model.at("dqe", 3e3), rel=0.15)
+    assert band_ratio(3e3) == pytest.approx(1.0, abs=0.15)
 
 
 @pytest.mark.slow
