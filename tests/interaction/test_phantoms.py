@@ -260,3 +260,15 @@ def test_max_thickness_is_the_largest_float64_sum_of_the_maps():
         ph = Phantom("two", 1e-4, maps, {n: get_phantom_material(n) for n in names})
         total = maps["water"].astype(float) + maps["cortical_bone"]
         assert ph.max_thickness_m == (float(total.max()) if total.size else 0.0)
+
+
+def test_hand_maps_are_the_same_for_any_thread_count_and_strip(monkeypatch):
+    from perovx.interaction.phantoms import anatomy
+
+    ref = hand_phantom((700, 530), spacing_m=300e-6, threads=1)
+    monkeypatch.setattr(anatomy, "HAND_STRIP_ROWS", 37)  # many uneven strips
+    for threads in (1, 2, 3):
+        other = hand_phantom((700, 530), spacing_m=300e-6, threads=threads)
+        for key, m in ref.thickness_m.items():
+            assert np.array_equal(m, other.thickness_m[key])
+    assert ref.thickness_m["cortical_bone"].max() > 0

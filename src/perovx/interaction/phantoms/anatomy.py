@@ -49,6 +49,7 @@ def hand_phantom(
     *,
     spacing_m: float,
     length_m: float | None = None,
+    threads: int | None = None,
 ) -> Phantom:
     """A synthetic adult hand of real size: soft tissue around tubes of cortical bone.
 
@@ -70,6 +71,9 @@ def hand_phantom(
     length_m
         Wrist-crease-to-fingertip length, m (default :data:`HAND_LENGTH_M`, 190 mm: a
         typical adult hand).
+    threads
+        Worker threads filling strips of rows (default: the process's cores,
+        ``PEROVX_THREADS``); the maps are the same for any number.
     """
     ny, nx = _check_shape(shape)
     length = HAND_LENGTH_M if length_m is None else float(length_m)
@@ -81,8 +85,41 @@ def hand_phantom(
     # middle of the hand on the grid centre
     ym = y / scale * 1e3 - HAND_LENGTH_M * 1e3 / 2
     xm = (x) / scale * 1e3
-    tissue = np.zeros((ny, nx))
-    bone = np.zeros((ny, nx))
+    tissue = np.empty((ny, nx))
+    bone = np.empty((ny, nx))
+    # every cell's value depends on its own coordinates only: strips of rows are filled
+    # on the process's threads, each with the same operations (the same bits for any
+    # number of threads and strips)
+    from perovx.readout.blocks import block_pool, default_threads, run_blocks
+
+    n = default_threads() if threads is None else int(threads)
+    rows = max(HAND_STRIP_ROWS, -(-ny // (4 * n)))  # a few strips per thread: balance
+    strips = [(r0, min(r0 + rows, ny)) for r0 in range(0, ny, rows)]
+    pool = block_pool(n) if len(strips) > 1 else None
+    try:
+        run_blocks([(lambda r0=r0, r1=r1: _fill_hand(
+            tissue[r0:r1], bone[r0:r1], ym[r0:r1], xm, scale)) for r0, r1 in strips], pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return Phantom(
+        name="hand",
+        spacing_m=spacing_m,
+        thickness_m={"soft_tissue": tissue, "cortical_bone": bone},
+        materials=_materials("soft_tissue", "cortical_bone"),
+        description=f"synthetic hand, {length * 1e3:.0f} mm long (adult ×{scale:.2f})",
+    )
+
+
+#: Fewest rows of a strip filled by one task (small grids: one task).
+HAND_STRIP_ROWS = 256
+
+
+def _fill_hand(tissue: np.ndarray, bone: np.ndarray, ym: np.ndarray, xm: np.ndarray,
+               scale: float) -> None:
+    """Fill the thickness maps (m) of a strip of rows whose model ordinates are ``ym``."""
+    tissue.fill(0.0)
+    bone.fill(0.0)
     y1, x1 = ym[:, 0], xm[0, :]
 
     def box(ylo: float, yhi: float, xlo: float, xhi: float) -> tuple[slice, slice]:
@@ -95,6 +132,8 @@ def hand_phantom(
                 reach: float, profile: Callable[[np.ndarray], np.ndarray]) -> None:
         win = box(min(p[0], q[0]) - reach, max(p[0], q[0]) + reach,
                   min(p[1], q[1]) - reach, max(p[1], q[1]) + reach)
+        if win[0].stop <= win[0].start or win[1].stop <= win[1].start:
+            return
         d = _segment_distance(ym[win[0]], xm[:, win[1]], p, q)
         np.maximum(target[win], profile(d), out=target[win])
 
@@ -134,10 +173,3 @@ def hand_phantom(
     for m in (tissue, bone):
         m *= 1e-3
         m *= scale
-    return Phantom(
-        name="hand",
-        spacing_m=spacing_m,
-        thickness_m={"soft_tissue": tissue, "cortical_bone": bone},
-        materials=_materials("soft_tissue", "cortical_bone"),
-        description=f"synthetic hand, {length * 1e3:.0f} mm long (adult ×{scale:.2f})",
-    )
