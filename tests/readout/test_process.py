@@ -78,3 +78,17 @@ def test_unknown_process_and_bad_arguments():
                          mu_tau_h_m2_per_V=None, w_pair_eV=5.0)
     with pytest.raises(InputError, match="one value per energy group"):
         film_factors(maps, mu_per_m=[1.0, 2.0], weights=[1.0], transport=tr)
+
+
+def test_film_factors_are_the_same_for_any_thread_count():
+    maps = film_maps("pressing", (700, 300), spacing_m=100e-6, seed=6)
+    tr = ChargeTransport(thickness_m=0.5e-3, bias_V=-100.0, mu_tau_e_m2_per_V=1e-8,
+                         mu_tau_h_m2_per_V=1e-8, w_pair_eV=5.0)
+    mu = np.array([2000.0, 500.0, 0.0])
+    one = film_factors(maps, mu_per_m=mu, weights=[1.0, 1.0, 1.0], transport=tr,
+                       dtype=np.float32, threads=1)
+    for threads in (2, 3):
+        other = film_factors(maps, mu_per_m=mu, weights=[1.0, 1.0, 1.0], transport=tr,
+                             dtype=np.float32, threads=threads)
+        for name in ("interaction", "collection", "dark"):
+            assert np.array_equal(getattr(one, name), getattr(other, name))

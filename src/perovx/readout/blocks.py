@@ -144,6 +144,26 @@ def run_blocks(tasks: Iterable[Callable[[], Any]], pool: ThreadPoolExecutor | No
     return list(pool.map(lambda t: t(), todo))
 
 
+def run_row_chunks(rows: int, work: Callable[[int, int], Any], threads: int | None = None,
+                   step: int = 256) -> None:
+    """Call ``work(r0, r1)`` on contiguous chunks of ``[0, rows)`` on ``threads`` threads.
+
+    The chunks are multiples of ``step`` rows (one per thread, default
+    :func:`default_threads`); each call writes its own rows only, so a result whose rows
+    are computed alike is the same for any number of threads.
+    """
+    n = default_threads() if threads is None else max(1, int(threads))
+    per = -(-max(rows, 1) // n)
+    per = max(step, -(-per // step) * step)
+    chunks = [(r0, min(r0 + per, rows)) for r0 in range(0, rows, per)]
+    pool = block_pool(n) if len(chunks) > 1 else None
+    try:
+        run_blocks([(lambda r0=r0, r1=r1: work(r0, r1)) for r0, r1 in chunks], pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
 def halo_window(
     blocks: dict[tuple[int, int], tuple[int, np.ndarray]],
     cell_edges_y: Sequence[tuple[int, int]],

@@ -305,6 +305,7 @@ def film_factors(
     weights: Sequence[float],
     transport: ChargeTransport,
     dtype: type = np.float64,
+    threads: int | None = None,
 ) -> FilmFactors:
     """Turn film maps into interaction, collection and dark-current factors per pixel.
 
@@ -329,7 +330,12 @@ def film_factors(
         float64; float32 halves a full-size panel's (groups × pixels) array: relative
         factors near 1, rounding 6e-8). They are filled strip by strip, with no float64
         copy of them.
+    threads
+        Worker threads over strips of rows (default: the process's cores,
+        ``PEROVX_THREADS``); the factors are the same for any number.
     """
+    from perovx.readout.blocks import run_row_chunks
+
     mu = np.asarray(mu_per_m, dtype=float)
     w = np.asarray(weights, dtype=float)
     if mu.shape != w.shape or mu.ndim != 1:
@@ -345,21 +351,32 @@ def film_factors(
     # strip by strip, in two reused float64 strip buffers (the areal-density factor and
     # the group's factor): the same operations as −expm1(−μ t0 a)/n over the whole map,
     # with no full-size temporaries
-    held = np.empty((2, min(256, tf.shape[0]), tf.shape[1]))
-    for r0 in range(0, tf.shape[0], 256):
-        rows = slice(r0, r0 + 256)
-        areal = np.multiply(tf[rows], df[rows], out=held[0, : tf[rows].shape[0]])
-        x = held[1, : areal.shape[0]]
-        for g, (m_, n_) in enumerate(zip(mu, nominal, strict=True)):
-            if not n_ > 0:
-                interaction[g, rows] = 1.0
-                continue
-            np.multiply(areal, -m_ * t0, out=x)
-            np.expm1(x, out=x)
-            np.negative(x, out=x)
-            x /= n_
-            interaction[g, rows] = x
-        dark[rows] = 1.0 / tf[rows]  # ohmic: ∝ 1/thickness (float64, stored as dtype)
+    # strips of rows on the process's threads (each chunk its own buffers and rows: the
+    # same values for any number of threads)
+    def chunk(c0: int, c1: int) -> None:
+        held = np.empty((2, min(256, c1 - c0), tf.shape[1]))
+        for r0 in range(c0, c1, 256):
+            rows = slice(r0, min(r0 + 256, c1))
+            areal = np.multiply(tf[rows], df[rows], out=held[0, : tf[rows].shape[0]])
+            x = held[1, : areal.shape[0]]
+            for g, (m_, n_) in enumerate(zip(mu, nominal, strict=True)):
+                if not n_ > 0:
+                    interaction[g, rows] = 1.0
+                    continue
+                np.multiply(areal, -m_ * t0, out=x)
+                np.expm1(x, out=x)
+                np.negative(x, out=x)
+                x /= n_
+                interaction[g, rows] = x
+            dark[rows] = 1.0 / tf[rows]  # ohmic: ∝ 1/thickness (float64, stored as dtype)
+
+    # the interaction and dark factors are filled on worker threads while the collection
+    # table (290 Hecht evaluations, serial) is computed here
+    from concurrent.futures import ThreadPoolExecutor
+
+    side = ThreadPoolExecutor(max_workers=1)
+    filled = side.submit(run_row_chunks, tf.shape[0], chunk, threads)
+    side.shutdown(wait=False)
 
     def cce(tf: float, mf: float) -> float:
         def scaled(v: float | None) -> float | None:
@@ -386,13 +403,14 @@ def film_factors(
     if not np.all(np.diff(mf_grid) > 1e-9):
         mf_grid = mf_grid[0] + np.array([-1e-6, mf_grid[-1] - mf_grid[0] + 1e-6])
     table = np.array([[cce(tf, math.exp(lm)) for lm in mf_grid] for tf in tf_grid])
+    filled.result()
     collection = _bilinear(tf_grid, mf_grid, table / cce(1.0, 1.0), maps.thickness_factor,
-                           maps.mu_tau_factor)
+                           maps.mu_tau_factor, threads)
     return FilmFactors(interaction=interaction, collection=collection, dark=dark)
 
 
 def _bilinear(xg: np.ndarray, yg: np.ndarray, table: np.ndarray, x: np.ndarray,
-              mu_tau_factor: np.ndarray) -> np.ndarray:
+              mu_tau_factor: np.ndarray, threads: int | None = None) -> np.ndarray:
     """Bilinear interpolation of ``table`` on the uniform grid ``xg`` × ``yg`` at
     (``x``, ln ``mu_tau_factor``), strip by strip (points lie within the grid).
 
@@ -400,18 +418,23 @@ def _bilinear(xg: np.ndarray, yg: np.ndarray, table: np.ndarray, x: np.ndarray,
     equal to rounding), without its per-point index search over a full-size panel's
     9 × 10⁶ pixels (1.5 s) or its (pixels × 2) float64 point array.
     """
+    from perovx.readout.blocks import run_row_chunks
+
     out = np.empty(x.shape)
     nx, ny = xg.size - 1, yg.size - 1
     sx = nx / (xg[-1] - xg[0])
     sy = ny / (yg[-1] - yg[0])
-    for r0 in range(0, x.shape[0], 256):
-        rows = slice(r0, r0 + 256)
-        fx = (x[rows] - xg[0]) * sx
-        fy = (np.log(mu_tau_factor[rows]) - yg[0]) * sy
-        i = np.clip(np.floor(fx).astype(np.intp), 0, nx - 1)
-        j = np.clip(np.floor(fy).astype(np.intp), 0, ny - 1)
-        t = np.clip(fx - i, 0.0, 1.0)
-        u = np.clip(fy - j, 0.0, 1.0)
-        out[rows] = ((1 - t) * ((1 - u) * table[i, j] + u * table[i, j + 1])
-                     + t * ((1 - u) * table[i + 1, j] + u * table[i + 1, j + 1]))
+    def chunk(c0: int, c1: int) -> None:
+        for r0 in range(c0, c1, 256):
+            rows = slice(r0, min(r0 + 256, c1))
+            fx = (x[rows] - xg[0]) * sx
+            fy = (np.log(mu_tau_factor[rows]) - yg[0]) * sy
+            i = np.clip(np.floor(fx).astype(np.intp), 0, nx - 1)
+            j = np.clip(np.floor(fy).astype(np.intp), 0, ny - 1)
+            t = np.clip(fx - i, 0.0, 1.0)
+            u = np.clip(fy - j, 0.0, 1.0)
+            out[rows] = ((1 - t) * ((1 - u) * table[i, j] + u * table[i, j + 1])
+                         + t * ((1 - u) * table[i + 1, j] + u * table[i + 1, j + 1]))
+
+    run_row_chunks(x.shape[0], chunk, threads)
     return out
