@@ -157,6 +157,12 @@ def test_custom_material_and_errors():
                             scatter_fraction=1.0, shape=(2, 2))
     with pytest.raises(InputError, match="must be finite and >= 0"):
         Phantom("bad", 1e-4, {"Al": -np.ones((2, 2))}, {"Al": get_phantom_material("Al")})
+    for bad in (np.nan, np.inf, -np.inf, -1e-30):
+        m = np.zeros((3, 4))
+        m[1, 2] = bad
+        with pytest.raises(InputError, match="must be finite and >= 0"):
+            Phantom("bad", 1e-4, {"Al": m}, {"Al": get_phantom_material("Al")})
+    Phantom("empty", 1e-4, {"Al": np.zeros((0, 3))}, {"Al": get_phantom_material("Al")})
 
 
 def _two_material_object(shape: tuple[int, int]) -> Phantom:

@@ -69,3 +69,13 @@ def test_image_of_a_seed_is_the_same_on_one_or_two_threads(monkeypatch):
     assert np.array_equal(images[0], images[1])
     other = simulate(replace(cfg, simulation=replace(cfg.simulation, seed=4)), write=False)
     assert not np.array_equal(images[0], other.values)
+
+
+def test_float32_maps_are_the_same_on_one_or_two_threads(monkeypatch):
+    cfg = _config(300)  # 600² cells: several row chunks
+    want = {k: v.astype(np.float32) for k, v in build_object(cfg).thickness_m.items()}
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("PEROVX_THREADS", threads)
+        small = _float32_maps(build_object(cfg))
+        for key, m in want.items():
+            assert np.array_equal(small.thickness_m[key], m)

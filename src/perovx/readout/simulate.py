@@ -458,9 +458,19 @@ def _float32_maps(phantom: Phantom | None) -> Phantom | None:
     maps = phantom.thickness_m
     if all(np.asarray(m).dtype == np.float32 for m in maps.values()):
         return phantom
+    from perovx.readout.blocks import run_row_chunks
+
     small = {}
     for key in list(maps):
-        small[key] = np.asarray(maps[key], dtype=np.float32)
+        big = np.asarray(maps[key])
+        if big.ndim == 2 and big.dtype != np.float32:
+            # the cast in chunks of rows on the process's threads (the same values)
+            small[key] = np.empty(big.shape, dtype=np.float32)
+            run_row_chunks(big.shape[0], lambda r0, r1, b=big, s=small[key]:
+                           np.copyto(s[r0:r1], b[r0:r1], casting="unsafe"))
+        else:
+            small[key] = np.asarray(big, dtype=np.float32)
+        del big
         if isinstance(maps, dict):  # drop the float64 map now (the phantom is ours)
             maps[key] = small[key]
     return replace(phantom, thickness_m=small)

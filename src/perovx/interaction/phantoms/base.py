@@ -52,7 +52,10 @@ class Phantom:
         for key, value in self.thickness_m.items():
             if key not in self.materials:
                 raise InputError(f"phantom {self.name!r}: no material for map {key!r}")
-            if np.any(~np.isfinite(value)) or np.any(value < 0):
+            # min and max (NaN propagates into both): the decision of any(~isfinite) or
+            # any(< 0), without two full-size boolean temporaries per map
+            v = np.asarray(value)
+            if v.size and not (v.min() >= 0 and np.isfinite(v.max())):
                 raise InputError(
                     f"phantom {self.name!r}: thickness of {key} must be finite and >= 0 m"
                 )
