@@ -85,3 +85,18 @@ def test_errors():
     cal = calibrate(np.zeros((4, 4)), np.ones((4, 4)))
     with pytest.raises(InputError, match="differ in shape"):
         correct(np.zeros((5, 5)), cal)
+
+
+def test_calibration_is_the_same_on_one_or_two_threads(monkeypatch):
+    offset, gain, _ = _panel_frames(3)
+    rng = np.random.default_rng(4)
+    dark = offset + rng.standard_normal(offset.shape)
+    flat = offset + gain * 4000.0
+    cals = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv("PEROVX_THREADS", threads)
+        cals.append(calibrate(dark.copy(), flat.copy()))
+    a, b = cals
+    assert a.flat_level_dn == b.flat_level_dn
+    for name in ("offset_dn", "gain", "defects"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))

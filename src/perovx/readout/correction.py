@@ -108,7 +108,26 @@ def calibrate(
     if not 0 <= lo < 1 < hi:
         raise InputError(f"gain_limits must satisfy 0 <= low < 1 < high, got {gain_limits!r}")
     response = flat - dark
-    level = float(np.median(response))
+    # the flat level's median on a worker thread while the dark offset's median and MAD
+    # are taken here (each np.median partitions its own copy: the same values)
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from perovx.readout.blocks import default_threads
+
+    if default_threads() > 1:
+        side = ThreadPoolExecutor(max_workers=1)
+        level_of = side.submit(np.median, response)
+        side.shutdown(wait=False)
+    else:
+        level_of = Future()
+        level_of.set_result(np.median(response))
+    try:
+        med = float(np.median(dark))
+        deviation = dark - med  # |dark − median|, in place (one full-size array, used twice)
+        np.abs(deviation, out=deviation)
+        mad = float(np.median(deviation)) * 1.4826
+    finally:
+        level = float(level_of.result())
     if not level > 0:
         if not strict:
             return Calibration(offset_dn=dark, gain=np.ones_like(dark),
@@ -118,10 +137,6 @@ def calibrate(
             f"the flat frames are no brighter than the dark frames (median difference "
             f"{level:g} DN): the flat exposure is too low or the panel saturates"
         )
-    med = float(np.median(dark))
-    deviation = dark - med  # |dark − median|, in place (one full-size array, used twice)
-    np.abs(deviation, out=deviation)
-    mad = float(np.median(deviation)) * 1.4826
     defects = (response < lo * level) | (response > hi * level)
     if mad > 0:
         defects |= deviation > offset_sigma * mad
