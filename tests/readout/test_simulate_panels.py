@@ -79,3 +79,15 @@ def test_float32_maps_are_the_same_on_one_or_two_threads(monkeypatch):
         small = _float32_maps(build_object(cfg))
         for key, m in want.items():
             assert np.array_equal(small.thickness_m[key], m)
+
+
+def test_dark_charge_is_the_same_on_one_or_two_threads(monkeypatch):
+    imager = build_system(_config(600)).imager  # 600 rows: several row chunks
+    starts = np.array([0.0, 5.0, 60.0])
+    got = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv("PEROVX_THREADS", threads)
+        got.append(imager.dark_charge_e(starts, 0.1))
+    assert np.array_equal(got[0], got[1])
+    assert got[0].shape == (3, 600, 600) and got[0].dtype == np.float64
+    assert np.array_equal(imager.dark_charge_e(5.0, 0.1), got[0][1])

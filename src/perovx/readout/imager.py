@@ -90,8 +90,14 @@ class Imager:
         t0 = np.atleast_1d(np.asarray(start_s, dtype=float))
         drift = (np.ones_like(t0) if self.ion_migration is None
                  else self.ion_migration.mean_dark_factor(t0, integration_s))
-        film = 1.0 if self.film is None else self.film.dark
-        out = base * drift[:, None, None] * np.broadcast_to(film, self.panel.shape)[None]
+        film = np.broadcast_to(1.0 if self.film is None else self.film.dark, self.panel.shape)
+        scale = base * drift[:, None, None]
+        out = np.empty((t0.size, *self.panel.shape))
+        # in chunks of rows on the process's threads (elementwise: the same values)
+        from perovx.readout.blocks import run_row_chunks
+
+        run_row_chunks(out.shape[1], lambda r0, r1: np.multiply(
+            scale, film[None, r0:r1], out=out[:, r0:r1]))
         return out if np.ndim(start_s) else out[0]
 
 
