@@ -233,3 +233,17 @@ def test_errors():
         read_out(np.zeros((2, 2)), _panel(rows=2, columns=2), dark_e=-1.0)
     with pytest.raises(InputError, match="lag must be 'first' or 'steady'"):
         flat_field_noise_budget([1.0], spreads, _panel(), lag="last")
+
+
+def test_read_out_with_lag_is_the_same_on_one_or_two_threads():
+    # the lag reservoir is copied in row chunks on the threads: 600 rows, several chunks
+    panel = _panel(rows=600, columns=40, lag_fraction=0.05, lag_time_constant_s=0.3)
+    rng = np.random.default_rng(4)
+    signal = rng.uniform(0.0, 1e5, (2, 600, 40))
+    start = rng.uniform(0.0, 1e4, (600, 40))
+    one = read_out(signal, panel, seed=5, lag_reservoir_e=start, threads=1)
+    two = read_out(signal, panel, seed=5, lag_reservoir_e=start, threads=2)
+    assert np.array_equal(one.lag_reservoir_e, two.lag_reservoir_e)
+    assert np.array_equal(one.dn, two.dn)
+    with pytest.raises(InputError, match="dark charge must be >= 0"):
+        read_out(signal, panel, seed=5, dark_e=-np.ones((600, 40)))

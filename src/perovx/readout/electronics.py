@@ -124,6 +124,7 @@ def read_out(
         block_pool,
         root_seed,
         run_blocks,
+        run_row_chunks,
     )
 
     sig = np.asarray(signal_e, dtype=float)
@@ -135,7 +136,8 @@ def read_out(
     if int(reads_summed) != reads_summed or reads_summed < 1:
         raise InputError(f"reads_summed must be an integer >= 1, got {reads_summed!r}")
     dark_in = np.asarray(dark_e, dtype=float)
-    if np.any(dark_in < 0):
+    # the minimum (NaN propagates and passes, as in any(dark < 0)): no boolean temporary
+    if dark_in.size and dark_in.min() < 0:
         raise InputError("dark charge must be >= 0 electrons")
     dark = np.broadcast_to(dark_in, sig.shape)
     root = root_seed(seed)
@@ -143,7 +145,10 @@ def read_out(
     f, a = panel.lag_release(read_period_s)
     reservoir = np.broadcast_to(np.asarray(lag_reservoir_e, dtype=float), sig.shape[1:])
     if f > 0:  # (without lag the reservoir stays as given: a read-only view of it)
-        reservoir = reservoir.copy()
+        # copied in row chunks on the process's threads (the same values)
+        given, reservoir = reservoir, np.empty(reservoir.shape)
+        run_row_chunks(reservoir.shape[0], lambda r0, r1: np.copyto(reservoir[r0:r1],
+                                                                    given[r0:r1]), threads)
     dn = np.empty(sig.shape)
     saturated = np.empty(sig.shape, dtype=bool)
     # Each worker thread keeps two float64 buffers of one block's reads (the charge and a
