@@ -217,7 +217,7 @@ def _full_size_panel(size: int, kernels: str, histories: int, threads: int | Non
     import os
     import tempfile
 
-    from perovx.readout.blocks import default_threads
+    from perovx.threads import default_threads
 
     n_threads = threads or default_threads()
     load0 = os.getloadavg()

@@ -31,7 +31,8 @@ take gigabytes. The imaging chain therefore works on a **fixed grid of blocks** 
   rows plus two halo rows is held per group, not the frame.
 * **Threads.** numpy's random generators, pocketfft (``scipy.fft``) and numpy's
   element-wise operations on large arrays release the GIL, so a thread pool over the
-  blocks of a tile runs on all cores without copying data between processes.
+  blocks of a tile (:mod:`perovx.threads`) runs on all cores without copying data
+  between processes.
 
 Precision: cell charges, kernels and spectra are float32/complex64 (relative rounding
 ~6 × 10⁻⁸, far below the quantum noise of even one photon per cell and below the ADC's
@@ -42,10 +43,7 @@ ADC) is float64 since it holds summed calibration frames of up to ~10⁸ electro
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -55,10 +53,7 @@ __all__ = [
     "DEFAULT_TILE_BLOCKS",
     "block_generator",
     "block_grid",
-    "block_pool",
-    "default_threads",
     "root_seed",
-    "run_blocks",
 ]
 
 #: Side of the fixed block grid, pixels. Random streams and FFT sizes follow this grid,
@@ -86,22 +81,6 @@ STAGE_CELLS = 1
 STAGE_READ = 2
 
 
-def default_threads() -> int:
-    """CPU cores this process may use (``PEROVX_THREADS`` overrides)."""
-    env = os.environ.get("PEROVX_THREADS")
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            n = 0
-        if n >= 1:
-            return n
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def root_seed(seed: int | np.random.Generator | None) -> int:
     """One integer root for the block streams of a stage.
 
@@ -124,44 +103,6 @@ def block_generator(root: int, *key: int) -> np.random.Generator:
 def block_grid(n: int, size: int) -> list[tuple[int, int]]:
     """Half-open ranges ``[start, stop)`` cutting ``n`` into blocks of ``size``."""
     return [(s, min(s + size, n)) for s in range(0, n, size)]
-
-
-def block_pool(threads: int | None) -> ThreadPoolExecutor | None:
-    """A thread pool of ``threads`` workers (default :func:`default_threads`); None for 1."""
-    n = default_threads() if threads is None else int(threads)
-    if n < 1:
-        from perovx.errors import InputError
-
-        raise InputError(f"threads must be an integer >= 1, got {threads!r}")
-    return None if n == 1 else ThreadPoolExecutor(max_workers=n)
-
-
-def run_blocks(tasks: Iterable[Callable[[], Any]], pool: ThreadPoolExecutor | None) -> list[Any]:
-    """Run independent block tasks (in ``pool`` when given); results in task order."""
-    todo = list(tasks)
-    if pool is None or len(todo) <= 1:
-        return [t() for t in todo]
-    return list(pool.map(lambda t: t(), todo))
-
-
-def run_row_chunks(rows: int, work: Callable[[int, int], Any], threads: int | None = None,
-                   step: int = 256) -> None:
-    """Call ``work(r0, r1)`` on contiguous chunks of ``[0, rows)`` on ``threads`` threads.
-
-    The chunks are multiples of ``step`` rows (one per thread, default
-    :func:`default_threads`); each call writes its own rows only, so a result whose rows
-    are computed alike is the same for any number of threads.
-    """
-    n = default_threads() if threads is None else max(1, int(threads))
-    per = -(-max(rows, 1) // n)
-    per = max(step, -(-per // step) * step)
-    chunks = [(r0, min(r0 + per, rows)) for r0 in range(0, rows, per)]
-    pool = block_pool(n) if len(chunks) > 1 else None
-    try:
-        run_blocks([(lambda r0=r0, r1=r1: work(r0, r1)) for r0, r1 in chunks], pool)
-    finally:
-        if pool is not None:
-            pool.shutdown()
 
 
 def halo_window(

@@ -110,17 +110,9 @@ def calibrate(
     response = flat - dark
     # the flat level's median on a worker thread while the dark offset's median and MAD
     # are taken here (each np.median partitions its own copy: the same values)
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from perovx.threads import in_background
 
-    from perovx.readout.blocks import default_threads
-
-    if default_threads() > 1:
-        side = ThreadPoolExecutor(max_workers=1)
-        level_of = side.submit(np.median, response)
-        side.shutdown(wait=False)
-    else:
-        level_of = Future()
-        level_of.set_result(np.median(response))
+    level_of = in_background(lambda: np.median(response))
     try:
         med = float(np.median(dark))
         deviation = dark - med  # |dark − median|, in place (one full-size array, used twice)
@@ -151,8 +143,12 @@ def calibrate(
     return Calibration(offset_dn=dark, gain=gain, defects=defects, flat_level_dn=level)
 
 
+#: Passes of :func:`interpolate_defects` (one ring of a defect cluster each) at most.
+DEFECT_PASSES = 50
+
+
 def interpolate_defects(
-    image: np.ndarray, defects: np.ndarray, *, max_passes: int = 50
+    image: np.ndarray, defects: np.ndarray, *, max_passes: int = DEFECT_PASSES
 ) -> np.ndarray:
     """Replace flagged pixels by the mean of their valid 3 × 3 neighbours.
 
@@ -171,8 +167,6 @@ def interpolate_defects(
     bad = np.asarray(defects, dtype=bool)
     if img.shape != bad.shape:
         raise InputError(f"image {img.shape} and defect map {bad.shape} differ in shape")
-    if bad.all():
-        raise InputError("every pixel is flagged defective: nothing to interpolate from")
     _fill_defects(img, bad, max_passes)
     return img
 
@@ -187,6 +181,8 @@ def _fill_defects(img: np.ndarray, defects: np.ndarray, max_passes: int) -> None
     whole-image filter's, without its full-size temporaries (a 3072² panel: six float64
     arrays of 75 MB per pass for ~10³ defects).
     """
+    if defects.all():
+        raise InputError("every pixel is flagged defective: nothing to interpolate from")
     ny, nx = img.shape
     ys, xs = np.nonzero(defects)
     good = ~defects
@@ -230,9 +226,8 @@ def correct(
         )
     out = raw - calibration.offset_dn
     out /= calibration.gain
-    if interpolate and calibration.defects.any():
-        if calibration.defects.all():
-            raise InputError("every pixel is flagged defective: nothing to interpolate from")
+    defects = np.asarray(calibration.defects, dtype=bool)
+    if interpolate and defects.any():
         for o in out.reshape(-1, *out.shape[-2:]):  # each frame in place (ours)
-            _fill_defects(o, np.asarray(calibration.defects, dtype=bool), 50)
+            _fill_defects(o, defects, DEFECT_PASSES)
     return out

@@ -121,11 +121,9 @@ def read_out(
         STAGE_READ,
         block_generator,
         block_grid,
-        block_pool,
         root_seed,
-        run_blocks,
-        run_row_chunks,
     )
+    from perovx.threads import block_pool, run_blocks, run_row_chunks
 
     sig = np.asarray(signal_e, dtype=float)
     single = sig.ndim == 2

@@ -276,11 +276,10 @@ def collected_charge(
         STAGE_CELLS,
         block_generator,
         block_grid,
-        block_pool,
         halo_window,
         root_seed,
-        run_blocks,
     )
+    from perovx.threads import block_pool, run_blocks
 
     if len(spreads) == 0:
         raise InputError("no spread functions: at least one energy group is needed")

@@ -94,7 +94,7 @@ class Imager:
         scale = base * drift[:, None, None]
         out = np.empty((t0.size, *self.panel.shape))
         # in chunks of rows on the process's threads (elementwise: the same values)
-        from perovx.readout.blocks import run_row_chunks
+        from perovx.threads import run_row_chunks
 
         run_row_chunks(out.shape[1], lambda r0, r1: np.multiply(
             scale, film[None, r0:r1], out=out[:, r0:r1]))

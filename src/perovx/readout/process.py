@@ -178,7 +178,7 @@ def gaussian_random_field(
         raise InputError("correlation lengths must be >= 0 m")
     import scipy.fft as sfft
 
-    from perovx.readout.blocks import default_threads
+    from perovx.threads import default_threads
 
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     # float32 FFTs (scipy's pocketfft over the process's cores; the result does not depend
@@ -334,7 +334,7 @@ def film_factors(
         Worker threads over strips of rows (default: the process's cores,
         ``PEROVX_THREADS``); the factors are the same for any number.
     """
-    from perovx.readout.blocks import run_row_chunks
+    from perovx.threads import in_background, run_row_chunks
 
     mu = np.asarray(mu_per_m, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -348,11 +348,10 @@ def film_factors(
     nominal = -np.expm1(-mu * t0)
     interaction = np.empty((mu.size, *tf.shape), dtype=dtype)
     dark = np.empty(tf.shape, dtype=dtype)
-    # strip by strip, in two reused float64 strip buffers (the areal-density factor and
-    # the group's factor): the same operations as −expm1(−μ t0 a)/n over the whole map,
-    # with no full-size temporaries
-    # strips of rows on the process's threads (each chunk its own buffers and rows: the
-    # same values for any number of threads)
+    # chunks of rows on the process's threads, each strip by strip in two float64 strip
+    # buffers of its own (the areal-density factor and the group's factor): the same
+    # operations as −expm1(−μ t0 a)/n over the whole map, with no full-size temporaries,
+    # and the same values for any number of threads
     def chunk(c0: int, c1: int) -> None:
         held = np.empty((2, min(256, c1 - c0), tf.shape[1]))
         for r0 in range(c0, c1, 256):
@@ -372,11 +371,7 @@ def film_factors(
 
     # the interaction and dark factors are filled on worker threads while the collection
     # table (290 Hecht evaluations, serial) is computed here
-    from concurrent.futures import ThreadPoolExecutor
-
-    side = ThreadPoolExecutor(max_workers=1)
-    filled = side.submit(run_row_chunks, tf.shape[0], chunk, threads)
-    side.shutdown(wait=False)
+    filled = in_background(lambda: run_row_chunks(tf.shape[0], chunk, threads), threads)
 
     def cce(tf: float, mf: float) -> float:
         def scaled(v: float | None) -> float | None:
@@ -418,7 +413,7 @@ def _bilinear(xg: np.ndarray, yg: np.ndarray, table: np.ndarray, x: np.ndarray,
     equal to rounding), without its per-point index search over a full-size panel's
     9 × 10⁶ pixels (1.5 s) or its (pixels × 2) float64 point array.
     """
-    from perovx.readout.blocks import run_row_chunks
+    from perovx.threads import run_row_chunks
 
     out = np.empty(x.shape)
     nx, ny = xg.size - 1, yg.size - 1

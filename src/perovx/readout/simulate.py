@@ -281,7 +281,7 @@ def build_system(
     # film non-uniformity and the panel's fixed pattern: independent seeded maps, the
     # defect map and the pattern drawn on a worker thread while this one draws the film
     # (the same maps for any number of threads)
-    from perovx.readout.blocks import block_pool
+    from perovx.threads import block_pool
 
     pool = block_pool(None)
     try:
@@ -458,7 +458,7 @@ def _float32_maps(phantom: Phantom | None) -> Phantom | None:
     maps = phantom.thickness_m
     if all(np.asarray(m).dtype == np.float32 for m in maps.values()):
         return phantom
-    from perovx.readout.blocks import run_row_chunks
+    from perovx.threads import run_row_chunks
 
     small = {}
     for key in list(maps):
@@ -491,7 +491,7 @@ def _fluence(config: SimulateConfig, system: ImagingSystem,
     threads.
     """
     from perovx.interaction.phantoms import transmitted_fluence
-    from perovx.readout.blocks import block_pool, run_blocks
+    from perovx.threads import block_pool, run_blocks
 
     os_ = config.simulation.oversample
     shape = (config.image_shape[0] * os_, config.image_shape[1] * os_)

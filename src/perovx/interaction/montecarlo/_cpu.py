@@ -106,7 +106,6 @@ DEVICE_FUNCTIONS = (
     "escape",
     "left_sensitive",
     "cross_z_face",
-    "mu_at",
     "simulate_history",
     "tally_history",
     "add_history_stats",

@@ -54,12 +54,12 @@ from ._layout import (
     P_Y,
     P_Z,
 )
-from ._photon import energy_index, inside_layer, rotate, sample_source
+from ._photon import energy_index, inside_layer, layer_mu, rotate, sample_source
 from ._relax import add_deposit, relax
 from ._rng import rng_exp, rng_next
 from ._scatter import sample_compton, sample_rayleigh
 
-__all__ = ["cross_z_face", "escape", "left_sensitive", "mu_at", "simulate_history"]
+__all__ = ["cross_z_face", "escape", "left_sensitive", "simulate_history"]
 
 
 # ------------------------------------------------------------------------ one history
@@ -108,15 +108,6 @@ def cross_z_face(F, IX, info, layer, nl, x, y, w, z0, z1, kind, e):
 
 
 @inline_jit
-def mu_at(F, o_lmu, ne, layer, ie, fr):
-    """Linear attenuation coefficient of ``layer`` at grid position (ie, fr), 1/m."""
-    if ie > ne - 2:
-        return F[uidx(o_lmu + layer * ne + ne - 1)]
-    km = uidx(o_lmu + layer * ne + ie)
-    return F[km] + fr * (F[km + 1] - F[km])
-
-
-@inline_jit
 def simulate_history(F, IX, st, stack, vac, dep, info):
     """Transport one source photon and all its secondaries; returns the deposit count.
 
@@ -162,7 +153,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
     inside = inside_layer(F, IX, 0, x, y)
     # μ of the current photon in its layer: set when the photon, its energy or its layer
     # changes; a fluorescence photon takes it from the table of its line
-    mu = mu_at(F, o_lmu, ne, 0, ie, fr)
+    mu = layer_mu(F, o_lmu, ne, 0, ie, fr)
     while True:
         # the current photon is in (x … fr); the others wait on the stack
         nmfp, s0, s1 = rng_exp(s0, s1)
@@ -272,7 +263,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                             u, v, w, s0, s1 = rotate(F, IX, u, v, w, cost, s0, s1)
                             e = e2
                             ie, fr = energy_index(F, e)
-                            mu = mu_at(F, o_lmu, ne, layer, ie, fr)
+                            mu = layer_mu(F, o_lmu, ne, layer, ie, fr)
                             kind = KIND_SCATTERED
                             nmfp, s0, s1 = rng_exp(s0, s1)
                     else:
@@ -301,7 +292,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                     layer, z, alive, inside = cross_z_face(F, IX, info, layer, nl, x, y, w,
                                                            z0, z1, kind, e)
                     if alive:
-                        mu = mu_at(F, o_lmu, ne, layer, ie, fr)
+                        mu = layer_mu(F, o_lmu, ne, layer, ie, fr)
                 else:
                     if which == 1:
                         x = hx if u > 0.0 else -hx
@@ -365,7 +356,7 @@ def simulate_history(F, IX, st, stack, vac, dep, info):
                 layer, z, alive, inside = cross_z_face(F, IX, info, layer, nl, x, y, w, z0, z1,
                                                        kind, e)
                 if alive:
-                    mu = mu_at(F, o_lmu, ne, layer, ie, fr)
+                    mu = layer_mu(F, o_lmu, ne, layer, ie, fr)
         if nst == 0:
             break
         nst -= 1

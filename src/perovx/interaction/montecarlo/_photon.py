@@ -15,12 +15,10 @@ from ._layout import (
     I_MAPNE,
     I_MAPNX,
     I_MAPNY,
-    I_NE,
     I_NSPEC,
     NTRIG,
     O_LHX,
     O_LHY,
-    O_LMU,
     O_MAPCDF,
     O_SPA,
     O_SPE,
@@ -56,15 +54,17 @@ def energy_index(F, e):
     return ie, pos - ie
 
 
-@device_jit
-def layer_mu(F, IX, layer, ie, fr):
-    """Linear attenuation coefficient of ``layer`` at grid position (ie, fr), 1/m."""
-    ne = IX[I_NE]
+@inline_jit
+def layer_mu(F, o_lmu, ne, layer, ie, fr):
+    """Linear attenuation coefficient of ``layer`` at grid position (ie, fr), 1/m.
+
+    ``o_lmu`` is ``IX[O_LMU]`` and ``ne`` the energy-grid size ``IX[I_NE]`` (the history
+    holds both in locals); at the top of the grid the last value itself.
+    """
     if ie > ne - 2:
-        ie = ne - 2
-        fr = 1.0
-    k = IX[O_LMU] + layer * ne + ie
-    return F[k] + fr * (F[k + 1] - F[k])
+        return F[uidx(o_lmu + layer * ne + ne - 1)]
+    km = uidx(o_lmu + layer * ne + ie)
+    return F[km] + fr * (F[km + 1] - F[km])
 
 
 @device_jit

@@ -90,7 +90,7 @@ def hand_phantom(
     # every cell's value depends on its own coordinates only: strips of rows are filled
     # on the process's threads, each with the same operations (the same bits for any
     # number of threads and strips)
-    from perovx.readout.blocks import block_pool, default_threads, run_blocks
+    from perovx.threads import block_pool, default_threads, run_blocks
 
     n = default_threads() if threads is None else int(threads)
     rows = max(HAND_STRIP_ROWS, -(-ny // (4 * n)))  # a few strips per thread: balance
