@@ -33,9 +33,14 @@ that a busy machine changes much less than the wall time. ``--against REV`` runs
 child with the code of git revision REV right after (its ``src/`` extracted to a
 temporary folder) and prints the CPU-time ratio of the two frames.
 
+With ``--full-mc-backend cuda`` the photons run on an NVIDIA GPU (issue 16's case:
+``--size 0 --panel 0 --full-mc-size 1024 --full-mc-backend cuda``, RQA5 at 2.5 µGy,
+target < 10 s for the frame).
+
 Run: ``python benchmarks/bench_imaging.py [--kernels local|monte_carlo] [--size 1024]
-[--full-mc-size 128] [--panel 3072] [--threads N] [--against REV]``; ``--size 0`` runs
-only the full-size panel.
+[--full-mc-size 128] [--full-mc-backend cpu|cuda] [--panel 3072] [--threads N]
+[--against REV]``; ``--size 0`` runs only the full Monte Carlo and full-size panel
+parts.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ import time
 from dataclasses import replace
 
 
-def _config(size: int, kernels: str, histories: int):
+def _config(size: int, kernels: str, histories: int, beam: str = "70kVp:Al21",
+            air_kerma_Gy: float = 2.5e-6):
     from perovx.readout.modes import PixelArray
     from perovx.readout.panel import Panel
     from perovx.readout.simulate import (
@@ -67,8 +73,8 @@ def _config(size: int, kernels: str, histories: int):
         detector=DetectorConfig(material="MA3Bi2I9-PC-78", thickness_m=1e-3, bias_V=-200.0,
                                 process="pressing"),
         panel=panel,
-        beam=BeamConfig("70kVp:Al21", source_image_distance_m=1.5),
-        mode=PixelArray(air_kerma_Gy=2.5e-6),
+        beam=BeamConfig(beam, source_image_distance_m=1.5),
+        mode=PixelArray(air_kerma_Gy=air_kerma_Gy),
         image_shape=(size, size),
         object=ObjectConfig(phantom="hand", scatter_fraction=0.2),
         simulation=SimulationConfig(seed=1, kernels=kernels, histories=histories,
@@ -85,33 +91,69 @@ def _ideal(cfg):
                    object=replace(cfg.object, scatter_fraction=0.0))
 
 
-def _full_monte_carlo(size: int, histories: int) -> None:
-    """Time the photon-by-photon frame of a ``size`` × ``size`` panel."""
+def _full_monte_carlo(size: int, histories: int, backend: str = "cpu",
+                      air_kerma_Gy: float = 2.5e-6, record: str = "") -> None:
+    """Time the photon-by-photon frame of a ``size`` × ``size`` panel.
+
+    ``backend = "cuda"``: the photons run on the GPU, the beam is RQA5 and the grid has 8
+    depth bins (so that 2048² cells × 16 bins stay within the tally limit).
+    """
     import json
 
-    from perovx.readout.simulate import FULL_MC_MAX_PIXELS, build_system, simulate
+    from perovx.readout.simulate import (
+        FULL_MC_MAX_PIXELS,
+        FULL_MC_MAX_PIXELS_CUDA,
+        build_system,
+        simulate,
+    )
 
-    if size * size > FULL_MC_MAX_PIXELS:
-        print(f"full Monte Carlo: {size} x {size} exceeds {FULL_MC_MAX_PIXELS} pixels; skipped")
+    if backend == "cuda":
+        from perovx.interaction.montecarlo import cuda_available
+
+        if not cuda_available():
+            print("full Monte Carlo: no NVIDIA GPU: the CUDA frame is not timed")
+            return
+    limit = FULL_MC_MAX_PIXELS_CUDA if backend == "cuda" else FULL_MC_MAX_PIXELS
+    if size * size > limit:
+        print(f"full Monte Carlo: {size} x {size} exceeds {limit} pixels; skipped")
         return
-    base = _config(size, "monte_carlo", histories)
-    full = replace(base, simulation=replace(base.simulation, kernels="full_monte_carlo"))
+    beam = "RQA5" if backend == "cuda" else "70kVp:Al21"
+    base = _config(size, "monte_carlo", histories, beam=beam, air_kerma_Gy=air_kerma_Gy)
+    depth = 8 if backend == "cuda" else base.simulation.depth_bins
+    base = replace(base, simulation=replace(base.simulation, depth_bins=depth))
+    full = replace(base, simulation=replace(base.simulation, kernels="full_monte_carlo",
+                                            backend=backend))
     build_system(base)  # kernels (shared by both: calibration and summary)
     t0 = time.perf_counter()
     simulate(base, write=False)
     t_kernel = time.perf_counter() - t0
+    if backend == "cuda":  # compile the kernel outside the timing (numba, once a process)
+        simulate(replace(full, mode=replace(full.mode, air_kerma_Gy=air_kerma_Gy / 1e4)),
+                 write=False)
     t0 = time.perf_counter()
     image = simulate(full, write=False)
     t_full = time.perf_counter() - t0
     summary = json.loads(image.attrs["summary_json"])
     n = summary["kernels"]["photon_histories"]
     t_acq = summary["timing_s"]["acquisition"]
-    print(f"full Monte Carlo: panel {size} x {size}, 100 um, hand, 70 kVp, 2.5 uGy")
+    print(f"full Monte Carlo ({backend}): panel {size} x {size}, 100 um, hand, {beam}, "
+          f"{air_kerma_Gy * 1e6:.3g} uGy")
     print(f"  photons transported                      {n:10.3e}")
     print(f"  frame, full Monte Carlo                  {t_full:7.2f} s "
           f"(calibration + frame + correction {t_acq:.2f}; {n / t_acq:.3g} photons/s)")
     print(f"  reference: kernel-based frame            {t_kernel:7.2f} s")
     print(f"  ratio full Monte Carlo / kernels         {t_full / t_kernel:7.2f}")
+    if backend == "cuda":
+        print(f"  ratio to the 10 s target                 {t_full / 10.0:7.2f}")
+    if record:
+        from pathlib import Path
+
+        Path(record).write_text(json.dumps({
+            "backend": backend, "size": size, "beam": beam, "air_kerma_Gy": air_kerma_Gy,
+            "photons": n, "frame_s": t_full, "acquisition_s": t_acq,
+            "kernel_frame_s": t_kernel,
+            "timing": summary["timing_s"],
+        }, indent=1))
 
 
 def _reference_work() -> tuple[float, float]:
@@ -266,6 +308,11 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--histories", type=int, default=200_000)
     parser.add_argument("--full-mc-size", type=int, default=128)
+    parser.add_argument("--full-mc-backend", default="cpu", choices=("cpu", "cuda"),
+                        help="where the full Monte Carlo runs (cuda: RQA5, 8 depth bins)")
+    parser.add_argument("--full-mc-kerma", type=float, default=2.5e-6,
+                        help="air kerma of the full Monte Carlo frame, Gy")
+    parser.add_argument("--json", default="", help="write the full Monte Carlo figures here")
     parser.add_argument("--panel", type=int, default=3072,
                         help="full-size panel side, pixels (0 skips it)")
     parser.add_argument("--threads", type=int, default=0,
@@ -279,7 +326,10 @@ def main() -> None:
     if args.child_panel:
         _panel_child(args.child_panel, args.kernels, args.histories, args.repeats)
         return
-    if args.size <= 0:  # only the full-size panel
+    if args.size <= 0:  # only the full Monte Carlo and the full-size panel
+        if args.full_mc_size > 0:
+            _full_monte_carlo(args.full_mc_size, args.histories, args.full_mc_backend,
+                              args.full_mc_kerma, args.json)
         if args.panel > 0:
             _full_size_panel(args.panel, args.kernels, args.histories, args.threads or None,
                              args.repeats, args.against or None)
@@ -322,7 +372,8 @@ def main() -> None:
     print(f"  ratio to the 10 s target                 {t_frame / 10.0:7.2f}")
     print(f"  peak memory (max RSS)                    {peak_gb:7.2f} GB (target < 4 GB)")
     if args.full_mc_size > 0:
-        _full_monte_carlo(args.full_mc_size, args.histories)
+        _full_monte_carlo(args.full_mc_size, args.histories, args.full_mc_backend,
+                          args.full_mc_kerma, args.json)
     if args.panel > 0:
         _full_size_panel(args.panel, kernels, args.histories, args.threads or None,
                          args.repeats, args.against or None)

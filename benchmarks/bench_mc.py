@@ -11,7 +11,11 @@ on an idle core for both materials (4x EGSnrc photon-only as measured side by si
 The per-core rate is the kernel time of a one-thread run (``MCResult.histories_per_second``,
 tables and compilation excluded), best of three; the all-core rate is given too, and a
 rate per second of process CPU time, which stays meaningful when other jobs share the
-cores. Run: ``python benchmarks/bench_mc.py [histories]``.
+cores. On a machine with an NVIDIA GPU the CUDA back-end is timed too (the GPU's rate,
+host-device copies included, best of three runs sized from a first 10⁷-history run to
+last about 2 s each), then with ``--gpu-sweep`` every launch shape of
+``THREADS_PER_BLOCK`` × ``HISTORIES_PER_THREAD`` in {64, 128, 256} × {4, 16, 64} on
+MAPbI3. Run: ``python benchmarks/bench_mc.py [histories] [--gpu-sweep] [--json FILE]``.
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ CASES = (("MAPbI3", "CH6NPbI3", 4160.0), ("CdTe", "CdTe", 5850.0))
 
 
 def measure(formula: str, density: float, histories: int, threads: int | None,
-            backend: str = "cpu") -> tuple[float, float]:
-    """(kernel rate, CPU-time rate) in histories/s; best of 3 runs."""
+            backend: str = "cpu", repeats: int = 3) -> tuple[float, float]:
+    """(kernel rate, CPU-time rate) in histories/s; best of ``repeats`` runs."""
     from perovx.interaction.montecarlo import Stack, run
 
     stack = Stack.slab(formula, 1e-3, density_kg_m3=density)
     run(stack, 60.0, histories=1000, threads=threads, backend=backend)  # compile / cache
     best_rate = best_cpu = 0.0
-    for rep in range(3):
+    for rep in range(repeats):
         c0 = time.process_time()
         result = run(stack, 60.0, histories=histories, seed=rep, threads=threads,
                      backend=backend)
@@ -44,13 +48,63 @@ def measure(formula: str, density: float, histories: int, threads: int | None,
     return best_rate, best_cpu
 
 
+def _gpu_histories(formula: str, density: float) -> int:
+    """Histories for about 2 s of GPU time, from a first 10⁷-history run."""
+    rate, _ = measure(formula, density, 10**7, None, "cuda")
+    return int(min(2e9, max(1e7, 2.0 * rate)))
+
+
+def _gpu(sweep: bool, record: dict) -> None:
+    from numba import cuda
+
+    from perovx.interaction.montecarlo import _cuda
+
+    dev = cuda.get_current_device()
+    name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
+    print(f"GPU: {name}, compute capability {dev.compute_capability}, "
+          f"{dev.MULTIPROCESSOR_COUNT} multiprocessors")
+    record["gpu"] = {"name": name, "cc": list(dev.compute_capability), "rates": {}}
+    for mat, formula, density in CASES:
+        n = _gpu_histories(formula, density)
+        rate, _ = measure(formula, density, n, None, "cuda")
+        record["gpu"]["rates"][mat] = {"histories": n, "rate": rate}
+        print(f"{mat:8s} {'GPU':>7s} {rate:10.3g} {'':10s} {'':10s} "
+              f"{rate / EGSNRC_PER_CORE:8.0f} {rate / TARGET_GPU:8.2f}  ({n:.3g} histories)")
+    if not sweep:
+        return
+    mat, formula, density = CASES[0]
+    n = record["gpu"]["rates"][mat]["histories"]
+    record["gpu"]["sweep"] = []
+    defaults = (_cuda.THREADS_PER_BLOCK, _cuda.HISTORIES_PER_THREAD)
+    print(f"launch shapes, {mat}, {n // 2:.3g} histories, one run each: threads/block, "
+          "histories/thread, hist/s")
+    try:
+        for tpb in (64, 128, 256):
+            for hpt in (4, 16, 64):
+                _cuda.THREADS_PER_BLOCK, _cuda.HISTORIES_PER_THREAD = tpb, hpt
+                rate, _ = measure(formula, density, n // 2, None, "cuda", repeats=1)
+                record["gpu"]["sweep"].append({"tpb": tpb, "hpt": hpt, "rate": rate})
+                print(f"  {tpb:4d} {hpt:4d} {rate:10.3g}")
+    finally:
+        _cuda.THREADS_PER_BLOCK, _cuda.HISTORIES_PER_THREAD = defaults
+
+
 def main() -> None:
+    import json
+
     import numba
+
+    from perovx.interaction.montecarlo import cuda_available
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("histories", nargs="?", type=float, default=4e6,
-                        help="histories per timed run (default 4e6)")
-    histories = int(parser.parse_args().histories)
+                        help="histories per timed CPU run (default 4e6)")
+    parser.add_argument("--gpu-sweep", action="store_true",
+                        help="also time the CUDA launch shapes")
+    parser.add_argument("--json", default="", help="write the figures to this JSON file")
+    args = parser.parse_args()
+    histories = int(args.histories)
+    record: dict = {"histories": histories, "cpu": []}
     cores = numba.config.NUMBA_NUM_THREADS
     print(f"Monte Carlo, 60 keV pencil beam, 1 mm slabs, {histories:.3g} histories, "
           f"{cores} cores")
@@ -62,19 +116,16 @@ def main() -> None:
             per_core = rate / threads
             print(f"{name:8s} {threads:7d} {rate:10.3g} {per_core:10.3g} {cpu:10.3g} "
                   f"{per_core / EGSNRC_PER_CORE:8.2f} {per_core / TARGET_PER_CORE:8.2f}")
-    try:
-        from numba import cuda
-
-        gpu = bool(cuda.is_available())
-    except Exception:
-        gpu = False
-    if gpu:
-        for name, formula, density in CASES:
-            rate, _ = measure(formula, density, max(histories, 10**8), None, "cuda")
-            print(f"{name:8s} {'GPU':>7s} {rate:10.3g} {'':10s} {'':10s} {'':8s} "
-                  f"{rate / TARGET_GPU:8.2f}")
+            record["cpu"].append({"material": name, "threads": threads, "rate": rate,
+                                  "per_cpu_s": cpu})
+    if cuda_available():
+        _gpu(args.gpu_sweep, record)
     else:
         print("no NVIDIA GPU: CUDA back-end not timed")
+    if args.json:
+        from pathlib import Path
+
+        Path(args.json).write_text(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":

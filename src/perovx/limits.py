@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_MEMORY_FRACTION",
     "ENV_MAX_MEMORY",
     "ENV_MAX_TIME",
+    "MC_HISTORIES_PER_SECOND_GPU",
     "MC_HISTORIES_PER_SECOND_PER_CORE",
     "Limits",
     "format_bytes",
@@ -51,6 +52,9 @@ DEFAULT_MAX_TIME_S = 6 * 3600.0
 #: numba kernel transports ~1e6 s⁻¹ per core at 60 keV in MAPbI3; halved as a margin for
 #: fluorescence cascades and higher-Z layers).
 MC_HISTORIES_PER_SECOND_PER_CORE = 5e5
+#: Monte Carlo photon histories per second on one GPU (``backend = "cuda"``), for time
+#: estimates: MEASURED_GPU_RATE, a margin as above.
+MC_HISTORIES_PER_SECOND_GPU = 5e7
 
 _BYTE_UNITS = {
     "": 1, "b": 1, "byte": 1, "bytes": 1,

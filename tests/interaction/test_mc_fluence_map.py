@@ -139,11 +139,14 @@ _CUDA_SCRIPT = textwrap.dedent(
     w = np.zeros((2, 3, 4))
     w[0, :, :2] = 1.0
     w[1, 1:, 2:] = 2.0
+    from perovx.interaction.montecarlo import engine
     out = {}
-    for backend in ("cuda", "cpu"):
+    for backend, chunk in (("cuda", 64), ("cuda_launch_per_batch", 1), ("cpu", 64)):
+        engine._MAX_CHUNK = chunk
         r = run(Stack.slab("CdTe", 1e-3, density_kg_m3=5850.0),
                 Spectrum(np.array([30.0, 60.0]), np.ones(2)),
-                source=FluenceMapSource(w, 1e-4), histories=40, seed=5, backend=backend,
+                source=FluenceMapSource(w, 1e-4), histories=40, seed=5,
+                backend=backend.split("_")[0],
                 tallies=Tallies(grid=Grid(nx=4, ny=3, nz=2, bin_x_m=1e-4)))
         out[backend] = r.grid_deposit_keV.ravel().tolist()
     print(json.dumps(out))
@@ -159,5 +162,9 @@ def test_cuda_simulator_samples_the_same_map_photons_as_the_cpu():
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
+    # the GPU keeps the grid on the device over all batches and launches (3 batches of
+    # 16, 16, 8 histories: one launch, then one launch per batch)
     np.testing.assert_allclose(out["cuda"], out["cpu"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out["cuda_launch_per_batch"], out["cpu"], rtol=1e-12,
+                               atol=1e-12)
     assert sum(out["cpu"]) > 0

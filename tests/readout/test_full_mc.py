@@ -18,6 +18,7 @@ from perovx.errors import InputError
 from perovx.readout.modes import PhotonTransport, acquire
 from perovx.readout.simulate import (
     FULL_MC_MAX_PIXELS,
+    FULL_MC_MAX_PIXELS_CUDA,
     build_object,
     build_system,
     parse_config,
@@ -197,8 +198,9 @@ def test_edge_spread_function_agrees_with_the_kernel_model():
 def test_too_large_a_panel_is_refused():
     assert FULL_MC_MAX_PIXELS == 256 * 256
     with pytest.raises(InputError, match=r"full_mc.toml:\d+: \[simulation\] kernels: "
-                                         r"\"full_monte_carlo\" is limited to panels of at "
-                                         r"most 65536 pixels .* 257 × 256 = 65792"):
+                                         r"\"full_monte_carlo\" on the CPU is limited to "
+                                         r"panels of at most 65536 pixels .* 257 × 256 = "
+                                         r"65792: .*backend = \"cuda\" \(up to 2048"):
         _config(rows=257, columns=256)
     _config(rows=256, columns=256)  # the limit itself is allowed
     with pytest.raises(InputError, match=r"kernels: \"full_monte_carlo\" simulates the reads "
@@ -209,6 +211,51 @@ def test_too_large_a_panel_is_refused():
         text = text.replace('air_kerma = "5 uGy"\nframes = 1',
                             'air_kerma_rate = "1 mGy/s"\nscan_speed = "10 mm/s"')
         parse_config(tomllib.loads(text), source="full_mc.toml", text=text)
+
+
+def _cuda_config(rows: int, columns: int, kernels: str = "full_monte_carlo",
+                 depth_bins: int = 8):
+    text = CONFIG.format(material="MA3Bi2I9", beam="RQA5", rows=rows, columns=columns,
+                         phantom="none", frames=1, mode="pixel_array")
+    text = text.replace('kernels = "full_monte_carlo"',
+                        f'kernels = "{kernels}"\nbackend = "cuda"\ndepth_bins = {depth_bins}')
+    return parse_config(tomllib.loads(text), source="full_mc.toml", text=text)
+
+
+def test_the_gpu_backend_takes_larger_panels_and_only_for_the_full_monte_carlo():
+    assert FULL_MC_MAX_PIXELS_CUDA == 2048 * 2048
+    cfg = _cuda_config(1024, 1024)  # RQA5 1024² of issue 16: allowed on the GPU
+    assert cfg.simulation.backend == "cuda"
+    with pytest.raises(InputError, match=r"on the GPU is limited to panels of at most "
+                                         r"4194304 pixels \(2048 × 2048\); this panel has "
+                                         r"2049 × 2048"):
+        _cuda_config(2049, 2048)
+    # the tally limits stay: 2048² pixels × 4 cells each × 8 depth bins > 5e7
+    with pytest.raises(InputError, match=r"\[simulation\] oversample: .*beyond the Monte "
+                                         r"Carlo's table limits"):
+        _cuda_config(2048, 2048)
+    with pytest.raises(InputError, match=r"\[simulation\] backend: backend = \"cuda\" runs "
+                                         r"the photon-by-photon Monte Carlo of kernels = "
+                                         r"\"full_monte_carlo\""):
+        _cuda_config(32, 32, kernels="monte_carlo")
+    with pytest.raises(InputError, match=r"\[simulation\] backend: .*'cpu', 'cuda'|"
+                                         r"\[simulation\] backend: .*cpu.*cuda"):
+        text = CONFIG.replace('kernels = "full_monte_carlo"',
+                              'kernels = "full_monte_carlo"\nbackend = "opencl"')
+        text = text.format(material="MA3Bi2I9", beam="RQA5", rows=4, columns=4,
+                           phantom="none", frames=1, mode="pixel_array")
+        parse_config(tomllib.loads(text), source="full_mc.toml", text=text)
+
+
+def test_the_gpu_backend_without_a_gpu_is_one_clear_error(monkeypatch):
+    import perovx.interaction.montecarlo as mc
+
+    monkeypatch.setattr(mc, "cuda_available", lambda: False)
+    cfg = _cuda_config(4, 4)
+    system = build_system(cfg)
+    with pytest.raises(InputError, match=r"full_mc.toml: \[simulation\] backend = \"cuda\" "
+                                         r"needs an NVIDIA GPU .* use backend = \"cpu\""):
+        photon_transport(cfg, system)
 
 
 def test_photon_transport_checks_its_input():

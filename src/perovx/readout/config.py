@@ -23,6 +23,7 @@ from perovx.readout.config_errors import Locator, translate
 from perovx.readout.config_schema import (
     CONFIG_KEYS,
     FULL_MC_MAX_PIXELS,
+    FULL_MC_MAX_PIXELS_CUDA,
     KERNEL_METHODS,
     MODES,
     OUTPUT_FORMATS,
@@ -57,6 +58,7 @@ from perovx.transport.stack import DeviceStack, StackLayer
 __all__ = [
     "CONFIG_KEYS",
     "FULL_MC_MAX_PIXELS",
+    "FULL_MC_MAX_PIXELS_CUDA",
     "KERNEL_METHODS",
     "MODES",
     "OUTPUT_FORMATS",
@@ -167,6 +169,7 @@ class SimulationConfig:
     kernel_half_width_m: float = 2e-3
     depth_bins: int = 16
     diffusion: bool = True
+    backend: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -403,9 +406,15 @@ def _build(model: ConfigFile, *, source: str, loc: Locator, base: Path) -> Simul
     sim = SimulationConfig(seed=s.seed, oversample=s.oversample, energy_groups=s.energy_groups,
                            kernels=s.kernels, histories=s.histories,
                            kernel_half_width_m=s.kernel_half_width, depth_bins=s.depth_bins,
-                           diffusion=s.diffusion)
+                           diffusion=s.diffusion, backend=s.backend)
     if sim.kernels == "full_monte_carlo":
         _check_full_monte_carlo(error, kind, shape, sim)
+    elif sim.backend != "cpu":
+        raise error("simulation", "backend",
+                    f'backend = "{sim.backend}" runs the photon-by-photon Monte Carlo of '
+                    f'kernels = "full_monte_carlo"; with kernels = "{sim.kernels}" the '
+                    'deposition kernels are computed on the CPU: remove backend or set '
+                    'kernels = "full_monte_carlo"')
 
     obj = _object(model.object, sim, base, error)
     sod = model.object.source_object_distance
@@ -616,11 +625,16 @@ def _check_full_monte_carlo(error: Callable[[str, str | None, str], InputError],
                     f'"full_monte_carlo" simulates the reads of a pixel array only; [mode] '
                     f'type is "{kind}": use kernels = "monte_carlo"')
     pixels = shape[0] * shape[1]
-    if pixels > FULL_MC_MAX_PIXELS:
+    limit, side = ((FULL_MC_MAX_PIXELS_CUDA, 2048) if sim.backend == "cuda"
+                   else (FULL_MC_MAX_PIXELS, 256))
+    if pixels > limit:
+        hint = "" if sim.backend == "cuda" else ', backend = "cuda" (up to 2048 × 2048)'
+        where = "GPU" if sim.backend == "cuda" else "CPU"
         raise error("simulation", "kernels",
-                    f'"full_monte_carlo" is limited to panels of at most {FULL_MC_MAX_PIXELS} '
-                    f"pixels (256 × 256); this panel has {shape[0]} × {shape[1]} = {pixels}: "
-                    'use kernels = "monte_carlo" or fewer [panel] rows/columns')
+                    f'"full_monte_carlo" on the {where} is limited to panels of '
+                    f"at most {limit} pixels ({side} × {side}); this panel has {shape[0]} × "
+                    f'{shape[1]} = {pixels}: use kernels = "monte_carlo"{hint} or fewer '
+                    "[panel] rows/columns")
     cells = pixels * sim.oversample**2
     if cells * sim.energy_groups > FLUENCE_MAP_MAX_ENTRIES or cells * sim.depth_bins > 5e7:
         raise error("simulation", "oversample",

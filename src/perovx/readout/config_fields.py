@@ -30,6 +30,12 @@ from perovx.errors import InputError
 KERNEL_METHODS = ("monte_carlo", "local", "full_monte_carlo")
 #: Largest panel (rows × columns) for ``kernels = "full_monte_carlo"``: 256 × 256 pixels.
 FULL_MC_MAX_PIXELS = 256 * 256
+#: Where the photon-by-photon Monte Carlo of ``kernels = "full_monte_carlo"`` runs: the
+#: CPU cores (numba) or an NVIDIA GPU (numba-cuda).
+MC_BACKENDS = ("cpu", "cuda")
+#: Largest panel for ``kernels = "full_monte_carlo"`` with ``backend = "cuda"``:
+#: 2048 × 2048 pixels (the cells × groups and cells × depth bins limits still apply).
+FULL_MC_MAX_PIXELS_CUDA = 2048 * 2048
 #: Output files :func:`~perovx.readout.simulate.simulate` can write.
 OUTPUT_FORMATS = ("tiff", "dicom", "json", "png")
 MODES = ("pixel_array", "line_scan", "point_scan")

@@ -32,10 +32,12 @@ from pydantic import (
 from perovx.errors import InputError
 from perovx.readout.config_fields import (
     FULL_MC_MAX_PIXELS,
+    FULL_MC_MAX_PIXELS_CUDA,
     KERNEL_METHODS,
     MAX_LAG_TERMS,
     MAX_PANEL_SIDE,
     MAX_SEQUENCE_FRAMES,
+    MC_BACKENDS,
     MODES,
     OUTPUT_FORMATS,
     PHANTOM_NAMES,
@@ -64,10 +66,12 @@ from perovx.transport.scintillator import SCINTILLATORS
 __all__ = [
     "CONFIG_KEYS",
     "FULL_MC_MAX_PIXELS",
+    "FULL_MC_MAX_PIXELS_CUDA",
     "KERNEL_METHODS",
     "MAX_PANEL_SIDE",
     "MAX_SEQUENCE_FRAMES",
     "MAX_THRESHOLDS",
+    "MC_BACKENDS",
     "MODES",
     "OUTPUT_FORMATS",
     "PHANTOM_NAMES",
@@ -392,6 +396,9 @@ class SimulationSection(_Section):
     kernel_half_width: Quantity("m", minimum=0, allow_zero=False) = 2e-3
     depth_bins: Number(integer=True, minimum=1, maximum=256) = 16
     diffusion: Boolean = True
+    backend: Text(choices=MC_BACKENDS,
+                  description='where kernels = "full_monte_carlo" transports the photons: '
+                              'CPU cores or an NVIDIA GPU') = "cpu"
 
 
 class OutputSection(_Section):

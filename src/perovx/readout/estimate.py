@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from perovx.limits import (
     ENV_MAX_MEMORY,
     ENV_MAX_TIME,
+    MC_HISTORIES_PER_SECOND_GPU,
     MC_HISTORIES_PER_SECOND_PER_CORE,
     Limits,
     resolve_limits,
@@ -123,10 +124,13 @@ def estimate(config: SimulateConfig, *, cores: int | None = None,
     histories = 0.0
     if sim.kernels != "local":
         histories += groups * sim.histories
+    cpu_rate = MC_HISTORIES_PER_SECOND_PER_CORE * n_cores
     if sim.kernels == "full_monte_carlo" and isinstance(config.mode, PixelArray):
         area = pixels * config.panel.pixel_pitch_m**2
-        histories += reads * FLUENCE_PER_GY_BOUND * config.mode.air_kerma_Gy * area
-    time_s += histories / (MC_HISTORIES_PER_SECOND_PER_CORE * n_cores)
+        photons = reads * FLUENCE_PER_GY_BOUND * config.mode.air_kerma_Gy * area
+        time_s += photons / (MC_HISTORIES_PER_SECOND_GPU if sim.backend == "cuda"
+                             else cpu_rate)
+    time_s += histories / cpu_rate
     return Estimate(memory_bytes=float(memory), time_s=float(time_s), reads=reads, cells=cells)
 
 

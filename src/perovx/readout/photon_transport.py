@@ -42,13 +42,17 @@ class PhotonTransport:
         Depth-resolved pixel response (:func:`perovx.transport.charge.pixel_response`)
         whose depth bins span the stack's sensitive layer.
     threads
-        CPU threads of the Monte Carlo (default: all).
+        CPU threads of the Monte Carlo (default: all; ``backend = "cpu"``).
+    backend
+        ``"cpu"`` (numba, all cores) or ``"cuda"`` (an NVIDIA GPU): see
+        :func:`perovx.interaction.montecarlo.run`.
     """
 
     stack: Stack
     energies_keV: np.ndarray
     response: PixelResponse = field(repr=False)
     threads: int | None = None
+    backend: str = "cpu"
     spreads: tuple[SpreadFunction, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -108,7 +112,8 @@ class PhotonTransport:
             histories=n,
             seed=mc_seed,
             tallies=Tallies(pulse_height_bins=16, depth_bins=nz, grid=grid),
-            threads=self.threads,
+            threads=self.threads if self.backend == "cpu" else None,
+            backend=self.backend,  # type: ignore[arg-type]
         )
         assert result.grid_deposit_keV is not None
         return result.grid_deposit_keV * result.histories, n

@@ -42,6 +42,7 @@ from perovx.errors import InputError, PerovxError
 from perovx.readout.config import (
     CONFIG_KEYS,
     FULL_MC_MAX_PIXELS,
+    FULL_MC_MAX_PIXELS_CUDA,
     KERNEL_METHODS,
     MODES,
     OUTPUT_FORMATS,
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFIG_KEYS",
     "FULL_MC_MAX_PIXELS",
+    "FULL_MC_MAX_PIXELS_CUDA",
     "KERNEL_METHODS",
     "MODES",
     "OUTPUT_FORMATS",
@@ -439,8 +441,16 @@ def photon_transport(config: SimulateConfig, system: ImagingSystem) -> PhotonTra
     else:
         stack = Stack.slab(system.material, config.detector.thickness_m,
                            density_kg_m3=system.film_density_kg_m3)
+    backend = config.simulation.backend
+    if backend == "cuda":
+        from perovx.interaction.montecarlo import cuda_available
+
+        if not cuda_available():
+            raise InputError(f"{config.source}: [simulation] backend = \"cuda\" needs an "
+                             "NVIDIA GPU with a working CUDA driver and numba's CUDA "
+                             "support; none was found: use backend = \"cpu\"")
     return PhotonTransport(stack=stack, energies_keV=system.groups.energy_keV,
-                           response=system.response)
+                           response=system.response, backend=backend)
 
 
 def _float32_maps(phantom: Phantom | None) -> Phantom | None:
@@ -559,9 +569,11 @@ def simulate(
     absorbed-energy spread and K-fluorescence reabsorption come from the photons
     themselves; the deposits on the panel's cells × depth bins then go through the
     same pixel response (trapping, Shockley–Ramo, diffusion), Fano noise, lag, readout
-    and correction. Pixel arrays of at most :data:`FULL_MC_MAX_PIXELS` pixels only; the
-    calibration reads, the noise-free expectation and the summary's sensitivity and
-    noise budget use the Monte Carlo kernels.
+    and correction. Pixel arrays of at most :data:`FULL_MC_MAX_PIXELS` pixels only
+    (:data:`FULL_MC_MAX_PIXELS_CUDA` with ``[simulation] backend = "cuda"``, which
+    transports the photons on an NVIDIA GPU); the calibration reads, the noise-free
+    expectation and the summary's sensitivity and noise budget use the Monte Carlo
+    kernels.
 
     The output set is claimed for the whole run (a lock file in the output folder), so a
     second run into the same folder and name stops at once; every file is written under

@@ -15,7 +15,7 @@ Typical use::
     result.absorbed_energy_fraction, result.swank_factor, result.k_escape_fraction
 """
 
-from perovx.interaction.montecarlo.engine import Grid, Tallies, run
+from perovx.interaction.montecarlo.engine import Grid, Tallies, cuda_available, run
 from perovx.interaction.montecarlo.geometry import Layer, Stack
 from perovx.interaction.montecarlo.kernels import (
     DepositionKernel,
@@ -50,6 +50,7 @@ __all__ = [
     "Stack",
     "Tallies",
     "as_spectrum",
+    "cuda_available",
     "deposition_kernel",
     "run",
     "spectrum_kernels",

@@ -29,7 +29,7 @@ from perovx.errors import InputError
 from perovx.interaction.montecarlo import _cpu
 from perovx.interaction.montecarlo import _layout as L
 
-__all__ = ["cuda_runner", "device_namespace", "kernel_function"]
+__all__ = ["CudaRunner", "cuda_runner", "device_namespace", "kernel_function"]
 
 SHARED_TALLY_SLOTS = 6144  # float64 slots of the per-block shared tally (48 KiB)
 THREADS_PER_BLOCK = 128
@@ -65,7 +65,7 @@ def _run_batches_cuda(F, IX, keys, nhist, stats, small, big, blocks_per_batch, u
     j = blk * nthreads + tid
     n = nhist[b]
     row_small = small[b]
-    row_big = big[b]
+    row_big = big[b % big.shape[0]]  # one row: the grid is summed over all batches
     count = 0
     s_einc = 0.0
     s_einc2 = 0.0
@@ -157,45 +157,74 @@ def _kernel() -> Any:
     return cuda.jit(kernel_function())
 
 
-def cuda_runner() -> tuple[Callable[..., None], int]:
-    """A runner with the signature of ``_cpu.run_batches`` that runs on the GPU.
+class CudaRunner:
+    """Runs batches on the GPU with the signature of ``_cpu.run_batches``.
 
-    Returns the runner and 1 (the "thread" count used for per-core rates).
+    The tables stay on the device between calls, and so does the 3-D grid tally
+    (:meth:`grid_total`): every batch of every call adds into one device array, which
+    the host reads once at the end, instead of moving a grid per batch over the bus.
+    ``threads_per_block`` and ``histories_per_thread`` set the launch shape (default:
+    the module's :data:`THREADS_PER_BLOCK` and :data:`HISTORIES_PER_THREAD`).
     """
-    try:
-        from numba import cuda
-    except ImportError:  # pragma: no cover - numba always ships numba.cuda
-        raise InputError("backend='cuda' needs numba with CUDA support") from None
-    if not cuda.is_available():
-        raise InputError(
-            "backend='cuda' needs an NVIDIA GPU with a working CUDA driver; none was found "
-            "(numba.cuda.is_available() is False); use backend='cpu'"
-        )
-    kernel = _kernel()
-    device_tables: dict[int, tuple[Any, Any]] = {}
 
-    def runner(F, IX, keys, nhist, stats, small, big, *_work) -> None:
-        tables = device_tables.get(id(F))
-        if tables is None:
-            device_tables.clear()
-            tables = (cuda.to_device(F), cuda.to_device(IX))
-            device_tables[id(F)] = tables
-        d_F, d_I = tables
+    #: The engine reads the grid tally from :meth:`grid_total`, not per batch.
+    accumulates_grid = True
+
+    def __init__(self, threads_per_block: int | None = None,
+                 histories_per_thread: int | None = None) -> None:
+        from numba import cuda
+
+        self._cuda = cuda
+        self._kernel = _kernel()
+        # module values read at construction, so a benchmark can set them
+        self.threads_per_block = int(threads_per_block or THREADS_PER_BLOCK)
+        self.histories_per_thread = int(histories_per_thread or HISTORIES_PER_THREAD)
+        self._tables: tuple[int, Any, Any] | None = None
+        self._grid: Any = None
+
+    def __call__(self, F, IX, keys, nhist, stats, small, big, *_work) -> None:
+        cuda = self._cuda
+        if self._tables is None or self._tables[0] != id(F):
+            self._tables = (id(F), cuda.to_device(F), cuda.to_device(IX))
+        _, d_F, d_I = self._tables
+        if self._grid is None or self._grid.shape[1] != big.shape[1]:
+            self._grid = cuda.to_device(np.zeros((1, big.shape[1])))
         nb = nhist.shape[0]
-        per_block = THREADS_PER_BLOCK * HISTORIES_PER_THREAD
+        per_block = self.threads_per_block * self.histories_per_thread
         blocks_per_batch = max(1, -(-int(nhist.max(initial=0)) // per_block))
         d_stats = cuda.to_device(np.zeros_like(stats))
         d_small = cuda.to_device(np.zeros_like(small))
-        d_big = cuda.to_device(np.zeros_like(big))
         use_shared = small.shape[1] <= SHARED_TALLY_SLOTS
         with np.errstate(over="ignore"):  # uint64 arithmetic wraps (simulator: numpy scalars)
-            kernel[nb * blocks_per_batch, THREADS_PER_BLOCK](
+            self._kernel[nb * blocks_per_batch, self.threads_per_block](
                 d_F, d_I, cuda.to_device(np.ascontiguousarray(keys)),
-                cuda.to_device(np.ascontiguousarray(nhist)), d_stats, d_small, d_big,
+                cuda.to_device(np.ascontiguousarray(nhist)), d_stats, d_small, self._grid,
                 blocks_per_batch, use_shared,
             )
         stats[...] = d_stats.copy_to_host()
         small[...] = d_small.copy_to_host()
-        big[...] = d_big.copy_to_host()
 
-    return runner, 1
+    def grid_total(self) -> np.ndarray:
+        """The grid tally summed over every batch run so far (keV per cell, unnormalised)."""
+        if self._grid is None:
+            return np.zeros(0)
+        return self._grid.copy_to_host()[0]
+
+
+def cuda_runner(threads_per_block: int | None = None,
+                histories_per_thread: int | None = None) -> tuple[CudaRunner, int]:
+    """A :class:`CudaRunner` and 1 (the "thread" count used for per-core rates).
+
+    Raises
+    ------
+    InputError
+        Without numba's CUDA support or an NVIDIA GPU with a working driver.
+    """
+    from perovx.interaction.montecarlo.engine import cuda_available
+
+    if not cuda_available():
+        raise InputError(
+            "backend='cuda' needs an NVIDIA GPU with a working CUDA driver; none was found "
+            "(numba.cuda.is_available() is False); use backend='cpu'"
+        )
+    return CudaRunner(threads_per_block, histories_per_thread), 1

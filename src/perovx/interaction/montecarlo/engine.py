@@ -31,7 +31,7 @@ from perovx.interaction.montecarlo.sources import (
 )
 from perovx.interaction.montecarlo.tables import PackedTables, Physics, pack_tables
 
-__all__ = ["MAX_HISTORIES", "Grid", "Tallies", "batch_plan", "run"]
+__all__ = ["MAX_HISTORIES", "Grid", "Tallies", "batch_plan", "cuda_available", "run"]
 
 #: Largest number of histories of one run.
 MAX_HISTORIES = 10**13
@@ -173,6 +173,17 @@ def _with_fluence_map(packed: PackedTables, source: FluenceMapSource,
     return replace(packed, F=F, IX=IX)
 
 
+def cuda_available() -> bool:
+    """Whether ``backend="cuda"`` can run here: numba's CUDA support and an NVIDIA GPU
+    with a working driver (``numba.cuda.is_available()``)."""
+    try:
+        from numba import cuda
+
+        return bool(cuda.is_available())
+    except Exception:  # no CUDA support in this numba, a broken driver
+        return False
+
+
 def _cpu_runner(threads: int | None) -> tuple[Callable[..., None], int]:
     import numba
 
@@ -288,13 +299,16 @@ def run(
     keys = batch_keys(int(seed), plan.size)
     nsmall = int(packed.IX[L.I_NSMALL])
     nbig = max(1, int(packed.IX[L.I_NBIG]))
-    per_batch = 8 * (nsmall + nbig + L.NS)
+    # a runner that keeps the grid tally itself (the GPU's, on the device) is given one
+    # row for it and read once at the end
+    grid_total = getattr(runner, "grid_total", None)
+    per_batch = 8 * (nsmall + (0 if grid_total is not None else nbig) + L.NS)
     # at least one batch per thread in flight, even when a large grid makes the chunk
     # exceed _CHUNK_BYTES (never more batches than the run has)
     chunk = max(1, min(plan.size, max(threads_used, min(_MAX_CHUNK, _CHUNK_BYTES // per_batch))))
 
     small = np.zeros((chunk, nsmall))
-    big = np.zeros((chunk, nbig))
+    big = np.zeros((chunk if grid_total is None else 1, nbig))
     work = (
         np.zeros((chunk, 2), dtype=np.uint64),
         np.zeros((chunk, L.MAXST, L.NPF)),
@@ -327,7 +341,8 @@ def run(
             elapsed += time.perf_counter() - t0
             for i in range(k):  # batch order: deterministic sums
                 small_sum += small[i]
-                big_sum += big[i]
+                if grid_total is None:
+                    big_sum += big[i]
                 row = stats_all[group_of[b0 + i]]
                 err = max(row[L.S_ERR], stats[i, L.S_ERR])
                 row += stats[i]
@@ -336,6 +351,10 @@ def run(
             report(done)
     finally:
         report(-1)
+    if grid_total is not None:
+        t0 = time.perf_counter()
+        big_sum = np.asarray(grid_total(), dtype=np.float64).reshape(nbig)
+        elapsed += time.perf_counter() - t0
     return build_result(
         stats_all,
         small_sum,

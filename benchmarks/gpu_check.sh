@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The GPU checks of perovx in one run, on a machine with an NVIDIA GPU:
+#   1. the GPU tests (pytest -m gpu: CUDA histories against the CPU's, statistically),
+#   2. benchmarks/bench_mc.py with the CUDA back-end and its launch shapes,
+#   3. the full Monte Carlo frame of a 1024 x 1024 panel at RQA5 and 2.5 uGy on the GPU
+#      (benchmarks/bench_imaging.py --full-mc-backend cuda).
+# Logs and JSON figures go to $1 (default: $OUT, else /tmp/perovx-gpu).
+#
+# On a machine without network access, perovx's missing dependencies travel as wheels in
+# .whl/ (cp312 manylinux; see the README's "Performance" section) and the beam spectra as
+# a perovx cache in .gpuhome/ (made where spekpy is installed: spekpy itself is too large
+# to travel). Where perovx is installed normally, neither folder is needed.
+set -uo pipefail
+out=${1:-${OUT:-/tmp/perovx-gpu}}
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1
+py=python3
+if [ -d .whl ]; then
+    $py -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/perovx-site .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/perovx-site
+fi
+if [ -d .gpuhome ]; then
+    home=/tmp/perovx-gpu-home
+    rm -rf "$home" && cp -r .gpuhome "$home"
+    export PEROVX_HOME=$home
+    if ! $py -c "import spekpy" 2>/dev/null; then
+        # the cached spectra's key names the spekpy version that made them
+        ver=$(cat .gpuhome/spekpy-version 2>/dev/null || echo unknown)
+        mkdir -p /tmp/perovx-site/spekpy-"$ver".dist-info
+        printf 'Metadata-Version: 2.1\nName: spekpy\nVersion: %s\n' "$ver" \
+            > /tmp/perovx-site/spekpy-"$ver".dist-info/METADATA
+    fi
+fi
+export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm \
+    --format=csv 2>&1 | tee "$out/gpu.txt"
+$py -c "import sys, numpy, numba; print(sys.version.split()[0], 'numpy', numpy.__version__,
+'numba', numba.__version__)" 2>&1 | tee -a "$out/gpu.txt"
+$py -c "import importlib.metadata as m; print('numba-cuda', m.version('numba-cuda'))" \
+    2>&1 | tee -a "$out/gpu.txt"
+
+echo "== pytest -m gpu"
+timeout 300 $py -m pytest -p no:cacheprovider -q -s -m gpu tests/interaction/test_mc_cuda.py \
+    2>&1 | tee "$out/pytest_gpu.log"
+echo "== bench_mc"
+timeout 300 $py benchmarks/bench_mc.py 4e6 --gpu-sweep --json "$out/bench_mc.json" \
+    2>&1 | tee "$out/bench_mc.log"
+echo "== full Monte Carlo imaging on the GPU"
+timeout 300 $py benchmarks/bench_imaging.py --size 0 --panel 0 --full-mc-size 1024 \
+    --full-mc-backend cuda --json "$out/full_mc_gpu.json" 2>&1 | tee "$out/full_mc_gpu.log"
+nvidia-smi --query-gpu=clocks.sm,temperature.gpu,power.draw --format=csv 2>&1 | tee -a "$out/gpu.txt"
