@@ -70,6 +70,15 @@ def _gpu(sweep: bool, record: dict) -> None:
         record["gpu"]["rates"][mat] = {"histories": n, "rate": rate}
         print(f"{mat:8s} {'GPU':>7s} {rate:10.3g} {'':10s} {'':10s} "
               f"{rate / EGSNRC_PER_CORE:8.0f} {rate / TARGET_GPU:8.2f}  ({n:.3g} histories)")
+    try:  # resources of the compiled kernel (registers limit the threads in flight)
+        k = _cuda._kernel()
+        res = {"regs": k.get_regs_per_thread(), "local_bytes": k.get_local_mem_per_thread(),
+               "shared_bytes": k.get_shared_mem_per_block()}
+        record["gpu"]["kernel"] = {key: list(v.values()) if isinstance(v, dict) else v
+                                   for key, v in res.items()}
+        print(f"kernel: {record['gpu']['kernel']}")
+    except Exception as exc:  # these queries differ between numba-cuda versions
+        print(f"kernel resources not read: {exc}")
     if not sweep:
         return
     mat, formula, density = CASES[0]
