@@ -33,6 +33,15 @@ if [ -d .gpuhome ]; then
     fi
 fi
 export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
+if ! $py -c "import numpy; numpy.row_stack" 2>/dev/null; then
+    # numba-cuda releases before numpy 2.5 still register np.row_stack (removed in 2.5,
+    # an alias of vstack before): restore the alias for this run only
+    mkdir -p /tmp/perovx-site
+    $py -c "import sitecustomize; print('replacing', sitecustomize.__file__)" 2>/dev/null
+    printf 'import numpy\nif not hasattr(numpy, "row_stack"):\n    numpy.row_stack = numpy.vstack\n' \
+        > /tmp/perovx-site/sitecustomize.py
+    case ":$PYTHONPATH:" in *:/tmp/perovx-site:*) ;; *) export PYTHONPATH=$PYTHONPATH:/tmp/perovx-site ;; esac
+fi
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm \
     --format=csv 2>&1 | tee "$out/gpu.txt"
