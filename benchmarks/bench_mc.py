@@ -15,7 +15,10 @@ cores. On a machine with an NVIDIA GPU the CUDA back-end is timed too (the GPU's
 host-device copies included, best of three runs sized from a first 10⁷-history run to
 last about 2 s each), then with ``--gpu-sweep`` every launch shape of
 ``THREADS_PER_BLOCK`` × ``HISTORIES_PER_THREAD`` in {64, 128, 256} × {4, 16, 64} on
-MAPbI3. Run: ``python benchmarks/bench_mc.py [histories] [--gpu-sweep] [--json FILE]``.
+MAPbI3, and with ``--gpu-registers 168,128,…`` each register cap of the kernel
+(``PEROVX_CUDA_MAX_REGISTERS``) with 128 and 256 threads per block. Run:
+``python benchmarks/bench_mc.py [histories] [--gpu-only] [--gpu-sweep]
+[--gpu-registers CAPS] [--json FILE]``.
 """
 
 from __future__ import annotations
@@ -54,7 +57,56 @@ def _gpu_histories(formula: str, density: float) -> int:
     return int(min(2e9, max(1e7, 2.0 * rate)))
 
 
-def _gpu(sweep: bool, record: dict) -> None:
+def _resources(cap: int | None) -> dict:
+    """Registers, local and shared memory of the compiled kernel (cap: register cap)."""
+    from perovx.interaction.montecarlo import _cuda
+
+    try:
+        k = _cuda._kernel(cap)
+        res = {"regs": k.get_regs_per_thread(), "local_bytes": k.get_local_mem_per_thread(),
+               "shared_bytes": k.get_shared_mem_per_block()}
+        res = {key: next(iter(v.values()), None) if isinstance(v, dict) else v
+               for key, v in res.items()}
+    except Exception as exc:  # these queries differ between numba-cuda versions
+        res = {"error": str(exc)}
+    print(f"kernel (register cap {cap}): {res}")
+    return res
+
+
+def _register_sweep(caps: list[int], record: dict) -> None:
+    """Rate of MAPbI3 for each register cap × block size, 64 histories per thread."""
+    import os
+
+    from perovx.interaction.montecarlo import _cuda
+
+    mat, formula, density = CASES[0]
+    n = record["gpu"]["rates"][mat]["histories"] // 2
+    defaults = (_cuda.THREADS_PER_BLOCK, _cuda.HISTORIES_PER_THREAD)
+    old = os.environ.get(_cuda.ENV_MAX_REGISTERS)
+    record["gpu"]["registers"] = []
+    best = (0.0, None, None)
+    print(f"register caps, {mat}, {n:.3g} histories, one run each: cap, threads/block, hist/s")
+    try:
+        for cap in caps:
+            os.environ[_cuda.ENV_MAX_REGISTERS] = str(cap)
+            for tpb in (128, 256):
+                _cuda.THREADS_PER_BLOCK, _cuda.HISTORIES_PER_THREAD = tpb, 64
+                rate, _ = measure(formula, density, n, None, "cuda", repeats=1)
+                record["gpu"]["registers"].append({"cap": cap, "tpb": tpb, "rate": rate})
+                print(f"  {cap:4d} {tpb:4d} {rate:10.3g}")
+                best = max(best, (rate, cap, tpb))
+            record["gpu"]["registers"][-1].update(_resources(cap))  # compiled by now
+    finally:
+        _cuda.THREADS_PER_BLOCK, _cuda.HISTORIES_PER_THREAD = defaults
+        if old is None:
+            os.environ.pop(_cuda.ENV_MAX_REGISTERS, None)
+        else:
+            os.environ[_cuda.ENV_MAX_REGISTERS] = old
+    record["gpu"]["best"] = {"rate": best[0], "cap": best[1], "tpb": best[2]}
+    print(f"best: {best[0]:.3g} histories/s with register cap {best[1]}, {best[2]} threads/block")
+
+
+def _gpu(sweep: bool, record: dict, registers: list[int] | None = None) -> None:
     from numba import cuda
 
     from perovx.interaction.montecarlo import _cuda
@@ -70,15 +122,9 @@ def _gpu(sweep: bool, record: dict) -> None:
         record["gpu"]["rates"][mat] = {"histories": n, "rate": rate}
         print(f"{mat:8s} {'GPU':>7s} {rate:10.3g} {'':10s} {'':10s} "
               f"{rate / EGSNRC_PER_CORE:8.0f} {rate / TARGET_GPU:8.2f}  ({n:.3g} histories)")
-    try:  # resources of the compiled kernel (registers limit the threads in flight)
-        k = _cuda._kernel()
-        res = {"regs": k.get_regs_per_thread(), "local_bytes": k.get_local_mem_per_thread(),
-               "shared_bytes": k.get_shared_mem_per_block()}
-        record["gpu"]["kernel"] = {key: list(v.values()) if isinstance(v, dict) else v
-                                   for key, v in res.items()}
-        print(f"kernel: {record['gpu']['kernel']}")
-    except Exception as exc:  # these queries differ between numba-cuda versions
-        print(f"kernel resources not read: {exc}")
+    record["gpu"]["kernel"] = _resources(_cuda.max_registers())
+    if registers:
+        _register_sweep(registers, record)
     if not sweep:
         return
     mat, formula, density = CASES[0]
@@ -110,6 +156,9 @@ def main() -> None:
                         help="histories per timed CPU run (default 4e6)")
     parser.add_argument("--gpu-sweep", action="store_true",
                         help="also time the CUDA launch shapes")
+    parser.add_argument("--gpu-registers", default="",
+                        help="comma-separated register caps to time (e.g. 168,128,96,64)")
+    parser.add_argument("--gpu-only", action="store_true", help="skip the CPU rates")
     parser.add_argument("--json", default="", help="write the figures to this JSON file")
     args = parser.parse_args()
     histories = int(args.histories)
@@ -119,7 +168,7 @@ def main() -> None:
           f"{cores} cores")
     print(f"{'material':8s} {'threads':>7s} {'hist/s':>10s} {'per core':>10s} "
           f"{'per CPU-s':>10s} {'/EGSnrc':>8s} {'/target':>8s}")
-    for name, formula, density in CASES:
+    for name, formula, density in CASES if not args.gpu_only else ():
         for threads in sorted({1, cores}):
             rate, cpu = measure(formula, density, histories, threads)
             per_core = rate / threads
@@ -128,7 +177,8 @@ def main() -> None:
             record["cpu"].append({"material": name, "threads": threads, "rate": rate,
                                   "per_cpu_s": cpu})
     if cuda_available():
-        _gpu(args.gpu_sweep, record)
+        caps = [int(c) for c in args.gpu_registers.split(",") if c.strip()]
+        _gpu(args.gpu_sweep, record, caps)
     else:
         print("no NVIDIA GPU: CUDA back-end not timed")
     if args.json:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The GPU checks of perovx in one run, on a machine with an NVIDIA GPU:
-#   1. the GPU tests (pytest -m gpu: CUDA histories against the CPU's, statistically),
-#   2. benchmarks/bench_mc.py with the CUDA back-end and its launch shapes,
+#   1. benchmarks/bench_mc.py with the CUDA back-end (arguments: $BENCH_MC_ARGS, default
+#      "4e6 --gpu-sweep"; with --gpu-registers the best register cap found is used by
+#      the next two steps through PEROVX_CUDA_MAX_REGISTERS),
+#   2. the GPU tests (pytest -m gpu: CUDA histories against the CPU's, statistically),
 #   3. the full Monte Carlo frame of a 1024 x 1024 panel at RQA5 and 2.5 uGy on the GPU
 #      (benchmarks/bench_imaging.py --full-mc-backend cuda).
 # Logs and JSON figures go to $1 (default: $OUT, else /tmp/perovx-gpu).
@@ -50,12 +52,19 @@ $py -c "import sys, numpy, numba; print(sys.version.split()[0], 'numpy', numpy._
 $py -c "import importlib.metadata as m; print('numba-cuda', m.version('numba-cuda'))" \
     2>&1 | tee -a "$out/gpu.txt"
 
+echo "== bench_mc"
+# shellcheck disable=SC2086
+timeout 300 $py benchmarks/bench_mc.py ${BENCH_MC_ARGS:-4e6 --gpu-sweep} \
+    --json "$out/bench_mc.json" 2>&1 | tee "$out/bench_mc.log"
+cap=$($py -c "import json, sys; d = json.load(open(sys.argv[1]));
+b = d.get('gpu', {}).get('best'); print(b['cap'] if b else '')" "$out/bench_mc.json" 2>/dev/null)
+if [ -n "$cap" ]; then
+    export PEROVX_CUDA_MAX_REGISTERS=$cap
+    echo "register cap for the next steps: $cap"
+fi
 echo "== pytest -m gpu"
 timeout 300 $py -m pytest -p no:cacheprovider -q -s -m gpu tests/interaction/test_mc_cuda.py \
     2>&1 | tee "$out/pytest_gpu.log"
-echo "== bench_mc"
-timeout 300 $py benchmarks/bench_mc.py 4e6 --gpu-sweep --json "$out/bench_mc.json" \
-    2>&1 | tee "$out/bench_mc.log"
 echo "== full Monte Carlo imaging on the GPU"
 timeout 300 $py benchmarks/bench_imaging.py --size 0 --panel 0 --full-mc-size 1024 \
     --full-mc-backend cuda --json "$out/full_mc_gpu.json" 2>&1 | tee "$out/full_mc_gpu.log"

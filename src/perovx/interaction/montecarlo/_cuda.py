@@ -34,6 +34,25 @@ __all__ = ["CudaRunner", "cuda_runner", "device_namespace", "kernel_function"]
 SHARED_TALLY_SLOTS = 6144  # float64 slots of the per-block shared tally (48 KiB)
 THREADS_PER_BLOCK = 128
 HISTORIES_PER_THREAD = 16
+#: Environment variable capping the kernel's registers per thread (default: the
+#: compiler's choice); fewer registers let more warps run at once, at the cost of spills.
+ENV_MAX_REGISTERS = "PEROVX_CUDA_MAX_REGISTERS"
+
+
+def max_registers() -> int | None:
+    """The register cap of the kernel: ``PEROVX_CUDA_MAX_REGISTERS`` (16–255), else None."""
+    import os
+
+    text = os.environ.get(ENV_MAX_REGISTERS, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 16 <= value <= 255:
+        raise InputError(f"{ENV_MAX_REGISTERS} must be an integer within 16–255, got {text!r}")
+    return value
 
 
 def _tally_add_atomic(arr, k, value):
@@ -150,11 +169,13 @@ def kernel_function() -> Callable[..., None]:
 
 
 @functools.cache
-def _kernel() -> Any:
-    """Compile (lazily) the device functions and the kernel for CUDA."""
+def _kernel(registers: int | None = None) -> Any:
+    """Compile (lazily) the device functions and the kernel for CUDA, with at most
+    ``registers`` registers per thread (None: the compiler's choice)."""
     from numba import cuda
 
-    return cuda.jit(kernel_function())
+    options = {} if registers is None else {"max_registers": registers}
+    return cuda.jit(kernel_function(), **options)
 
 
 class CudaRunner:
@@ -164,7 +185,8 @@ class CudaRunner:
     (:meth:`grid_total`): every batch of every call adds into one device array, which
     the host reads once at the end, instead of moving a grid per batch over the bus.
     ``threads_per_block`` and ``histories_per_thread`` set the launch shape (default:
-    the module's :data:`THREADS_PER_BLOCK` and :data:`HISTORIES_PER_THREAD`).
+    the module's :data:`THREADS_PER_BLOCK` and :data:`HISTORIES_PER_THREAD`), and
+    ``PEROVX_CUDA_MAX_REGISTERS`` the kernel's register cap.
     """
 
     #: The engine reads the grid tally from :meth:`grid_total`, not per batch.
@@ -175,7 +197,7 @@ class CudaRunner:
         from numba import cuda
 
         self._cuda = cuda
-        self._kernel = _kernel()
+        self._kernel = _kernel(max_registers())
         # module values read at construction, so a benchmark can set them
         self.threads_per_block = int(threads_per_block or THREADS_PER_BLOCK)
         self.histories_per_thread = int(histories_per_thread or HISTORIES_PER_THREAD)
