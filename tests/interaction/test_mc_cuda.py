@@ -111,3 +111,18 @@ def test_cuda_matches_cpu_on_a_gpu():
         assert abs(g - c) < 4 * s, name
     assert gpu.max_energy_error_keV < 1e-6
     print(f"GPU: {gpu.histories_per_second:.3g} histories/s")
+
+
+def test_register_cap_comes_from_the_environment_within_its_range(monkeypatch):
+    from perovx.errors import InputError
+    from perovx.interaction.montecarlo import _cuda
+
+    monkeypatch.delenv(_cuda.ENV_MAX_REGISTERS, raising=False)
+    assert _cuda.max_registers() == _cuda.MAX_REGISTERS == 128
+    monkeypatch.setenv(_cuda.ENV_MAX_REGISTERS, " 96 ")
+    assert _cuda.max_registers() == 96
+    for bad in ("15", "256", "many", "1e2"):
+        monkeypatch.setenv(_cuda.ENV_MAX_REGISTERS, bad)
+        with pytest.raises(InputError, match=r"PEROVX_CUDA_MAX_REGISTERS must be an integer "
+                                             r"within 16–255, got '"):
+            _cuda.max_registers()

@@ -32,20 +32,27 @@ from perovx.interaction.montecarlo import _layout as L
 __all__ = ["CudaRunner", "cuda_runner", "device_namespace", "kernel_function"]
 
 SHARED_TALLY_SLOTS = 6144  # float64 slots of the per-block shared tally (48 KiB)
+# Launch shape and register cap measured on an H200 (numba-cuda 0.30, MAPbI3 60 keV,
+# docs/performance.md): 64 histories per thread 1.02x over 16 (fewer per-thread tally
+# flushes); the compiler's 218 registers allow 8 warps per multiprocessor, a cap of 128
+# allows 16 and ran 1.08x (168: 1.06x, 96: 1.04x, 64: 0.91-1.07x).
 THREADS_PER_BLOCK = 128
-HISTORIES_PER_THREAD = 16
-#: Environment variable capping the kernel's registers per thread (default: the
-#: compiler's choice); fewer registers let more warps run at once, at the cost of spills.
+HISTORIES_PER_THREAD = 64
+MAX_REGISTERS = 128
+#: Environment variable setting the kernel's register cap per thread (16–255; default
+#: :data:`MAX_REGISTERS`): fewer registers let more warps run at once, at the cost of
+#: spills to local memory.
 ENV_MAX_REGISTERS = "PEROVX_CUDA_MAX_REGISTERS"
 
 
-def max_registers() -> int | None:
-    """The register cap of the kernel: ``PEROVX_CUDA_MAX_REGISTERS`` (16–255), else None."""
+def max_registers() -> int:
+    """The register cap of the kernel: ``PEROVX_CUDA_MAX_REGISTERS`` (16–255), else
+    :data:`MAX_REGISTERS`."""
     import os
 
     text = os.environ.get(ENV_MAX_REGISTERS, "").strip()
     if not text:
-        return None
+        return MAX_REGISTERS
     try:
         value = int(text)
     except ValueError:
@@ -172,9 +179,10 @@ def kernel_function() -> Callable[..., None]:
 def _kernel(registers: int | None = None) -> Any:
     """Compile (lazily) the device functions and the kernel for CUDA, with at most
     ``registers`` registers per thread (None: the compiler's choice)."""
-    from numba import cuda
+    from numba import config, cuda
 
-    options = {} if registers is None else {"max_registers": registers}
+    # the simulator (NUMBA_ENABLE_CUDASIM) has no registers to cap
+    options = {} if registers is None or config.ENABLE_CUDASIM else {"max_registers": registers}
     return cuda.jit(kernel_function(), **options)
 
 
