@@ -53,8 +53,9 @@ DEFAULT_MAX_TIME_S = 6 * 3600.0
 #: fluorescence cascades and higher-Z layers).
 MC_HISTORIES_PER_SECOND_PER_CORE = 5e5
 #: Monte Carlo photon histories per second on one GPU (``backend = "cuda"``), for time
-#: estimates: MEASURED_GPU_RATE, a margin as above.
-MC_HISTORIES_PER_SECOND_GPU = 5e7
+#: estimates: a full-MC frame ran 1.5–1.7e8 photons/s end to end on an H200
+#: (docs/performance.md); an order of magnitude lower covers GPUs with slow float64.
+MC_HISTORIES_PER_SECOND_GPU = 2e7
 
 _BYTE_UNITS = {
     "": 1, "b": 1, "byte": 1, "bytes": 1,
