@@ -278,3 +278,48 @@ def test_hand_maps_are_the_same_for_any_thread_count_and_strip(monkeypatch):
         for key, m in ref.thickness_m.items():
             assert np.array_equal(m, other.thickness_m[key])
     assert ref.thickness_m["cortical_bone"].max() > 0
+
+
+def test_hand_in_float32_is_the_float64_hand_rounded(monkeypatch):
+    from perovx.interaction.phantoms import anatomy
+
+    ref = hand_phantom((700, 530), spacing_m=300e-6, threads=1)
+    monkeypatch.setattr(anatomy, "CAST_ROWS", 29)  # strips of uneven float64 buffers
+    for threads in (1, 2):
+        f32 = hand_phantom((700, 530), spacing_m=300e-6, threads=threads, dtype=np.float32)
+        for key, m in ref.thickness_m.items():
+            assert f32.thickness_m[key].dtype == np.float32
+            assert np.array_equal(f32.thickness_m[key], m.astype(np.float32))
+    with pytest.raises(InputError, match="hand maps are float32 or float64"):
+        hand_phantom((10, 10), spacing_m=1e-3, dtype=np.int16)
+
+
+def test_fluence_field_windows_equal_the_fluence_array():
+    from perovx.interaction.phantoms import FluenceField, fluence_field
+
+    # shapes not a multiple of the strip (256 rows), of the coarse cell or of the windows
+    phantom = _two_material_object((700, 613))
+    e = np.linspace(20.0, 70.0, 12)
+    f = np.linspace(1.0, 2.0, 12)
+    gi = np.repeat(np.array([0, 1, 3]), 4)  # group 2 has no bins
+    for sf in (0.0, 0.2):
+        want = transmitted_fluence(phantom, e, f, gi, groups=4, scatter_fraction=sf,
+                                   scatter_sigma_m=3e-3)
+        for threads in (1, 2):
+            field_ = fluence_field(phantom, e, f, gi, groups=4, scatter_fraction=sf,
+                                   scatter_sigma_m=3e-3, threads=threads)
+            assert isinstance(field_, FluenceField) and field_.shape == want.shape
+            assert np.array_equal(np.asarray(field_), want)
+            for g, m in enumerate(field_):
+                for r0, r1, c0, c1 in ((0, 700, 0, 613), (13, 512, 100, 101),
+                                       (650, 700, 600, 613), (5, 5, 0, 3)):
+                    assert np.array_equal(m[r0:r1, c0:c1], want[g, r0:r1, c0:c1])
+    assert not np.asarray(field_)[2].any()
+    # an open field: the group sums
+    open_ = fluence_field(None, e, f, gi, groups=4, shape=(5, 7))
+    np.testing.assert_array_equal(
+        np.asarray(open_), transmitted_fluence(None, e, f, gi, groups=4, shape=(5, 7)))
+    with pytest.raises(InputError, match="read by windows"):
+        open_[0][3]
+    with pytest.raises(InputError, match="an open field needs a grid shape"):
+        fluence_field(None, e, f, gi, groups=4)

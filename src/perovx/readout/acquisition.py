@@ -137,7 +137,9 @@ def acquire(
     imager
         The detector.
     fluence_per_Gy
-        Photon fluence behind the object per group, photons m⁻² per Gy of open-field air
+        Photon fluence behind the object per group (an array, or a
+        :class:`~perovx.interaction.phantoms.FluenceField` that a pixel array's reads
+        sample window by window), photons m⁻² per Gy of open-field air
         kerma, on the object's cell grid (groups, rows × oversample, columns × oversample):
         for a pixel array the panel's grid; for a line scan the scanned length × the row;
         for a point scan the raster.
@@ -166,7 +168,13 @@ def acquire(
     -------
     Acquisition
     """
-    flu = np.asarray(fluence_per_Gy, dtype=np.float32)
+    from perovx.interaction.phantoms import FluenceField
+
+    if (isinstance(fluence_per_Gy, FluenceField) and isinstance(mode, PixelArray)
+            and photon_transport is None):
+        flu = fluence_per_Gy  # read window by window by the pixel array's reads
+    else:
+        flu = np.asarray(fluence_per_Gy, dtype=np.float32)
     if flu.ndim != 3 or flu.shape[0] != len(imager.spreads):
         raise InputError(
             f"fluence must be (groups={len(imager.spreads)}, rows, columns); got {flu.shape}"

@@ -229,7 +229,9 @@ def collected_charge(
     ----------
     photons_per_cell
         Expected incident photons in each cell for each energy group, shape
-        (groups, cells y, cells x); cell (0, 0) is the first cell of pixel (0, 0) and a
+        (groups, cells y, cells x) (an array, or a
+        :class:`~perovx.interaction.phantoms.FluenceField` computed block by block);
+        cell (0, 0) is the first cell of pixel (0, 0) and a
         pixel spans ``oversample`` cells per axis. Cells beyond the last pixel are allowed
         (photons hitting outside the array that still reach it). A group may be given as
         a scalar (the same photons in every cell of the panel: an open field).
@@ -291,8 +293,12 @@ def collected_charge(
     os_ = spreads[0].oversample
     if any(s.oversample != os_ for s in spreads):
         raise InputError("all spread functions must have the same oversample")
+    from perovx.interaction.phantoms import FluenceMap
+
     rows, cols = out_shape
-    maps = [p if np.ndim(p) == 0 else np.asarray(p) for p in photons]
+    # a FluenceMap is read by windows (block by block below), never as a whole
+    maps = [p if np.ndim(p) == 0 or isinstance(p, FluenceMap) else np.asarray(p)
+            for p in photons]
     shapes = {m.shape for m in maps if np.ndim(m) != 0}
     if len(shapes) > 1:
         raise InputError(f"photon maps of different shapes {sorted(shapes)}: give one grid")
@@ -358,6 +364,11 @@ def collected_charge(
         p = maps[g]
         if np.ndim(p) == 0:
             block = np.full((1, 1), np.float32(p), dtype=np.float32)
+        elif isinstance(p, FluenceMap):  # computed into this thread's buffer
+            fb = getattr(local, "fluence_block", None)
+            if fb is None:
+                fb = local.fluence_block = np.empty(block_cells, dtype=np.float32)
+            block = p.window(y0, y1, x0, x1, out=fb)
         else:
             block = p[y0:y1, x0:x1]
             if block.dtype != np.float32:

@@ -80,7 +80,7 @@ from perovx.transport.stack import DeviceStack
 if TYPE_CHECKING:
     import xarray
 
-    from perovx.interaction.phantoms import Phantom
+    from perovx.interaction.phantoms import FluenceField, Phantom
     from perovx.limits import Limits
     from perovx.spectra.beam import Beam
 
@@ -407,6 +407,10 @@ def build_object(config: SimulateConfig) -> Phantom | None:
         if obj.phantom == "tiff":
             phantom = tiff_phantom(opts.pop("paths"), shape=shape, **opts)
             return replace(phantom, spacing_m=cell)
+        if obj.phantom == "hand":
+            # the transmission reads float32 maps (_float32_maps): the hand is made so,
+            # never holding the float64 maps of a full-size cell grid
+            opts["dtype"] = np.float32
         if obj.phantom == "line_pairs" and "frequencies_lp_per_mm" not in opts:
             nyquist = 1e-3 / (2 * cell)
             opts["frequencies_lp_per_mm"] = tuple(f for f in DEFAULT_LP_PER_MM if f <= nyquist)
@@ -487,8 +491,15 @@ def _float32_maps(phantom: Phantom | None) -> Phantom | None:
 
 
 def _fluence(config: SimulateConfig, system: ImagingSystem,
-             phantom: Phantom | None, threads: int | None = None) -> np.ndarray:
+             phantom: Phantom | None, threads: int | None = None,
+             lazy: bool = False) -> np.ndarray | FluenceField:
     """Fluence behind the object per group and cell, photons m⁻² Gy⁻¹ (float32).
+
+    ``lazy``: a :class:`~perovx.interaction.phantoms.FluenceField` with the same values,
+    computed window by window where a read samples its cells (a pixel array's reads):
+    the (groups × cells) array, 1.2 GB for 8 groups of a 3072² panel's 6144² cells, is
+    never held, and a freshly mapped gigabyte costs seconds of page faults on some
+    virtual machines. Otherwise the array:
 
     Computed group by group into one (groups, cells y, cells x) array, the groups on
     ``threads`` worker threads (default: the process's cores, ``PEROVX_THREADS``), so
@@ -500,13 +511,18 @@ def _fluence(config: SimulateConfig, system: ImagingSystem,
     scatter depend on its bins only), so the values are the same for any number of
     threads.
     """
-    from perovx.interaction.phantoms import transmitted_fluence
+    from perovx.interaction.phantoms import fluence_field, transmitted_fluence
     from perovx.threads import block_pool, run_blocks
 
     os_ = config.simulation.oversample
     shape = (config.image_shape[0] * os_, config.image_shape[1] * os_)
     scatter = config.object.scatter_fraction if isinstance(config.mode, PixelArray) else 0.0
     index = np.asarray(system.groups.index)
+    if lazy:
+        return fluence_field(phantom, system.beam.energy_keV, system.beam.fluence_per_Gy,
+                             index, groups=system.groups.count, scatter_fraction=scatter,
+                             scatter_sigma_m=config.object.scatter_sigma_m, shape=shape,
+                             threads=threads)
     grid = phantom.shape if phantom is not None else shape
     out = np.empty((system.groups.count, *grid), dtype=np.float32)
 
@@ -628,7 +644,10 @@ def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
     object_info = None if phantom is None else phantom.to_dict()
     thickness = 0.0 if phantom is None else phantom.max_thickness_m
     phantom = _float32_maps(phantom)
-    fluence = _fluence(cfg, system, phantom)
+    transport = photon_transport(cfg, system)
+    # a pixel array's kernel reads sample the fluence block by block: read it so
+    fluence = _fluence(cfg, system, phantom,
+                       lazy=isinstance(cfg.mode, PixelArray) and transport is None)
     del phantom
     timings["object"] = time.perf_counter() - t1
     report("object", 1.0)
@@ -638,7 +657,7 @@ def _run(cfg: SimulateConfig, *, write: bool, overwrite: bool,
         system.imager, fluence, system.groups.fluence_per_Gy, cfg.mode, seed=cfg.simulation.seed,
         source_image_distance_m=cfg.beam.source_image_distance_m,
         object_thickness_m=thickness,
-        photon_transport=photon_transport(cfg, system),
+        photon_transport=transport,
     )
     del fluence
     timings["acquisition"] = time.perf_counter() - t2

@@ -53,7 +53,13 @@ from perovx.interaction.phantoms.patterns import (
     edge_phantom,
     line_pair_phantom,
 )
-from perovx.interaction.phantoms.projection import transmission, transmitted_fluence
+from perovx.interaction.phantoms.projection import (
+    FluenceField,
+    FluenceMap,
+    fluence_field,
+    transmission,
+    transmitted_fluence,
+)
 
 __all__ = [
     "CDRAD_SIZES_M",
@@ -62,6 +68,8 @@ __all__ = [
     "HAND_LENGTH_M",
     "PHANTOMS",
     "PHANTOM_MATERIALS",
+    "FluenceField",
+    "FluenceMap",
     "Phantom",
     "PhantomMaterial",
     "bar_pattern_phantom",
@@ -69,6 +77,7 @@ __all__ = [
     "circuit_board_phantom",
     "contrast_detail_phantom",
     "edge_phantom",
+    "fluence_field",
     "get_phantom_material",
     "hand_phantom",
     "iec_edge_phantom",

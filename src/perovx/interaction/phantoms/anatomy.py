@@ -50,6 +50,7 @@ def hand_phantom(
     spacing_m: float,
     length_m: float | None = None,
     threads: int | None = None,
+    dtype: type[np.floating] = np.float64,
 ) -> Phantom:
     """A synthetic adult hand of real size: soft tissue around tubes of cortical bone.
 
@@ -74,6 +75,10 @@ def hand_phantom(
     threads
         Worker threads filling strips of rows (default: the process's cores,
         ``PEROVX_THREADS``); the maps are the same for any number.
+    dtype
+        Type of the maps: ``numpy.float32`` rounds the float64 values of each strip
+        (computed in a strip-sized buffer), so a full-size panel's cell grid never holds
+        float64 maps (2 × 300 MB at 6144² cells).
     """
     ny, nx = _check_shape(shape)
     length = HAND_LENGTH_M if length_m is None else float(length_m)
@@ -85,8 +90,11 @@ def hand_phantom(
     # middle of the hand on the grid centre
     ym = y / scale * 1e3 - HAND_LENGTH_M * 1e3 / 2
     xm = (x) / scale * 1e3
-    tissue = np.empty((ny, nx))
-    bone = np.empty((ny, nx))
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise InputError(f"hand maps are float32 or float64, got {dtype}")
+    tissue = np.empty((ny, nx), dtype=dtype)
+    bone = np.empty((ny, nx), dtype=dtype)
     # every cell's value depends on its own coordinates only: strips of rows are filled
     # on the process's threads, each with the same operations (the same bits for any
     # number of threads and strips)
@@ -97,7 +105,7 @@ def hand_phantom(
     strips = [(r0, min(r0 + rows, ny)) for r0 in range(0, ny, rows)]
     pool = block_pool(n) if len(strips) > 1 else None
     try:
-        run_blocks([(lambda r0=r0, r1=r1: _fill_hand(
+        run_blocks([(lambda r0=r0, r1=r1: _fill_strip(
             tissue[r0:r1], bone[r0:r1], ym[r0:r1], xm, scale)) for r0, r1 in strips], pool)
     finally:
         if pool is not None:
@@ -113,6 +121,26 @@ def hand_phantom(
 
 #: Fewest rows of a strip filled by one task (small grids: one task).
 HAND_STRIP_ROWS = 256
+#: Rows computed at a time in float64 when the maps are float32 (a 6144-cell row: 3 MB).
+CAST_ROWS = 64
+
+
+def _fill_strip(tissue: np.ndarray, bone: np.ndarray, ym: np.ndarray, xm: np.ndarray,
+                scale: float) -> None:
+    """:func:`_fill_hand` into a strip of the maps, through float64 buffers when the maps
+    are float32 (the values: the float64 ones, rounded)."""
+    if tissue.dtype == np.float64:
+        _fill_hand(tissue, bone, ym, xm, scale)
+        return
+    n = min(CAST_ROWS, tissue.shape[0])
+    t64 = np.empty((n, tissue.shape[1]))
+    b64 = np.empty((n, bone.shape[1]))
+    for r0 in range(0, tissue.shape[0], n):
+        r1 = min(r0 + n, tissue.shape[0])
+        t, b = t64[: r1 - r0], b64[: r1 - r0]
+        _fill_hand(t, b, ym[r0:r1], xm, scale)
+        np.copyto(tissue[r0:r1], t, casting="same_kind")
+        np.copyto(bone[r0:r1], b, casting="same_kind")
 
 
 def _fill_hand(tissue: np.ndarray, bone: np.ndarray, ym: np.ndarray, xm: np.ndarray,

@@ -3,14 +3,17 @@ energy groups of a beam, with an optional broad scatter term."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from perovx.errors import InputError
 from perovx.interaction.phantoms.base import Phantom
 
-__all__ = ["transmission", "transmitted_fluence"]
+__all__ = ["FluenceField", "FluenceMap", "fluence_field", "transmission", "transmitted_fluence"]
 
 
 #: Rows of the grid processed at a time by the transmission and the scatter blur: the
@@ -73,6 +76,23 @@ def transmission(phantom: Phantom, energy_keV: np.ndarray | float) -> np.ndarray
     return out
 
 
+def _add_weighted(maps: list[np.ndarray], mu: np.ndarray, weights: list[np.float32],
+                  out: np.ndarray, path: np.ndarray, term: np.ndarray | None = None) -> None:
+    """``out += Σᵢ wᵢ · exp(−Σ_m μ_mi t_m)`` over float32 thickness ``maps`` of ``out``'s
+    shape (``path``, ``term``: float32 buffers of that shape). Element-wise: the value of
+    a cell does not depend on the window it is computed in."""
+    if term is None and len(maps) > 1:
+        term = np.empty_like(path)
+    for i in range(mu.shape[1]):
+        np.multiply(maps[0], np.float32(-mu[0, i]), out=path)
+        for j in range(1, len(maps)):
+            np.multiply(maps[j], np.float32(mu[j, i]), out=term)
+            path -= term
+        np.exp(path, out=path)
+        path *= weights[i]
+        out += path
+
+
 def _add_transmission(phantom: Phantom, energy_keV: np.ndarray, weights: list[np.float32],
                       out: np.ndarray) -> None:
     """``out += Σᵢ wᵢ · transmission(Eᵢ)`` (float32), strip by strip."""
@@ -83,10 +103,10 @@ def _add_transmission(phantom: Phantom, energy_keV: np.ndarray, weights: list[np
         return
     for r0 in range(0, out.shape[0], STRIP_ROWS):
         rows = slice(r0, r0 + STRIP_ROWS)
-        path = np.empty(out[rows].shape, dtype=np.float32)
-        for i in _strip_paths(phantom, keys, mu, rows, path):
-            path *= weights[i]
-            out[rows] += path
+        maps = [np.asarray(np.asarray(phantom.thickness_m[k])[rows], dtype=np.float32)
+                for k in keys]
+        _add_weighted(maps, mu, weights, out[rows], np.empty(out[rows].shape, np.float32))
+
 
 
 def transmitted_fluence(
@@ -160,18 +180,23 @@ def transmitted_fluence(
         if phantom is None:
             out[g] = float(fg.sum())
             continue
-        # two sub-bins: halves of the group by cumulative fluence
-        cum = np.cumsum(fg) / fg.sum()
-        parts = [cum <= 0.5, cum > 0.5] if eg.size > 1 else [np.ones(1, dtype=bool)]
-        parts = [p for p in parts if np.any(p)]
-        sub_e = np.array([np.sum(fg[p] * eg[p]) / fg[p].sum() for p in parts])
-        sub_w = [np.float32(fg[p].sum()) for p in parts]
+        sub_e, sub_w = _sub_bins(eg, fg)
         _add_transmission(phantom, sub_e, sub_w, out[g])
     if scatter_fraction > 0 and phantom is not None:
         spr = scatter_fraction / (1.0 - scatter_fraction)
         for g in range(groups):
             _add_broad_blur(out[g], scatter_sigma_m / phantom.spacing_m, np.float32(spr))
     return out
+
+
+def _sub_bins(eg: np.ndarray, fg: np.ndarray) -> tuple[np.ndarray, list[np.float32]]:
+    """A group's two sub-bins (halves by cumulative fluence): mean energies (keV) and
+    fluences (float32)."""
+    cum = np.cumsum(fg) / fg.sum()
+    parts = [cum <= 0.5, cum > 0.5] if eg.size > 1 else [np.ones(1, dtype=bool)]
+    parts = [p for p in parts if np.any(p)]
+    sub_e = np.array([np.sum(fg[p] * eg[p]) / fg[p].sum() for p in parts])
+    return sub_e, [np.float32(fg[p].sum()) for p in parts]
 
 
 def _interpolation_taps(n_fine: int, n_coarse: int,
@@ -224,3 +249,208 @@ def _add_broad_blur(image: np.ndarray, sigma_cells: float, factor: np.float32) -
     r0_, r1_, a0, a1 = _interpolation_taps(ny, coarse.shape[0], k)
     c0, c1, b0, b1 = _interpolation_taps(nx, coarse.shape[1], k)
     add_interpolated(image, coarse, r0_, r1_, a0, a1, c0, c1, b0, b1, np.float32(factor))
+
+
+@dataclass(frozen=True, eq=False)
+class _Scatter:
+    """The broad scatter of one group: its blurred coarse grid and the interpolation taps
+    back to the cells (see :func:`_add_broad_blur`)."""
+
+    coarse: np.ndarray
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    cols: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    factor: np.float32
+
+
+@dataclass(frozen=True, eq=False)
+class FluenceMap:
+    """One energy group's photon fluence behind the object, photons m⁻² Gy⁻¹ (float32),
+    computed window by window when sliced (``field[g][r0:r1, c0:c1]``), never held whole.
+
+    Every cell has the value :func:`transmitted_fluence` gives it (the same float32
+    operations, element-wise; the scatter's coarse grid is computed once from the whole
+    grid), so a panel read window by window sees the same fluence as from the array.
+    """
+
+    phantom: Phantom | None = field(repr=False)
+    shape: tuple[int, int]
+    keys: tuple[str, ...]
+    mu: np.ndarray = field(repr=False)
+    weights: tuple[np.float32, ...]
+    constant: float | None = None
+    scatter: _Scatter | None = field(default=None, repr=False)
+
+    _scratch: threading.local = field(default_factory=threading.local, repr=False)
+
+    ndim = 2
+    dtype = np.dtype(np.float32)
+
+    def _buffers(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's two float32 work buffers of at least ``n`` elements (reused: the
+        windows of a read do not each map fresh memory)."""
+        bufs = getattr(self._scratch, "bufs", None)
+        if bufs is None or bufs[0].size < n:
+            bufs = self._scratch.bufs = (np.empty(n, np.float32), np.empty(n, np.float32))
+        return bufs
+
+    def window(self, r0: int, r1: int, c0: int, c1: int, *, scatter: bool = True,
+               out: np.ndarray | None = None) -> np.ndarray:
+        """Fluence of cells [r0, r1) × [c0, c1), float32 (``scatter=False``: the primary
+        transmission only); written into ``out`` (float32, at least that many elements,
+        contiguous) when given, else a new array."""
+        shape = (max(0, r1 - r0), max(0, c1 - c0))
+        n = shape[0] * shape[1]
+        if out is None:
+            out = np.zeros(shape, dtype=np.float32)
+        else:
+            out = out.reshape(-1)[:n].reshape(shape)
+            out.fill(0.0)
+        if out.size == 0:
+            return out
+        if self.constant is not None:
+            out[...] = self.constant
+            return out
+        if not self.weights:
+            return out
+        if not self.keys:
+            for w in self.weights:
+                out += w * np.float32(1.0)
+        else:
+            assert self.phantom is not None
+            maps = [np.asarray(np.asarray(self.phantom.thickness_m[k])[r0:r1, c0:c1],
+                               dtype=np.float32) for k in self.keys]
+            a, b = self._buffers(n)
+            _add_weighted(maps, self.mu, list(self.weights), out,
+                          a[:n].reshape(shape), b[:n].reshape(shape))
+        if scatter and self.scatter is not None:
+            from perovx.interaction.phantoms._blur_kernel import add_interpolated
+
+            s = self.scatter
+            r = [t[r0:r1] for t in s.rows]
+            c = [t[c0:c1] for t in s.cols]
+            add_interpolated(out, s.coarse, r[0], r[1], r[2], r[3], c[0], c[1], c[2], c[3],
+                             s.factor)
+        return out
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if not (isinstance(key, tuple) and len(key) == 2
+                and all(isinstance(k, slice) and k.step in (None, 1) for k in key)):
+            raise InputError("a fluence map is read by windows: map[r0:r1, c0:c1]")
+        (r0, r1, _), (c0, c1, _) = (k.indices(n) for k, n in zip(key, self.shape, strict=True))
+        return self.window(r0, r1, c0, c1)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = np.empty(self.shape, dtype=np.float32)
+        for r0 in range(0, self.shape[0], STRIP_ROWS):
+            r1 = min(r0 + STRIP_ROWS, self.shape[0])
+            out[r0:r1] = self.window(r0, r1, 0, self.shape[1])
+        return out if dtype is None else out.astype(dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class FluenceField:
+    """The fluence behind the object of every group, (groups, rows, columns) float32,
+    photons m⁻² Gy⁻¹: one :class:`FluenceMap` per group (``field[g]``), read by windows.
+
+    ``numpy.asarray(field)`` gives the whole array, equal to :func:`transmitted_fluence`.
+    """
+
+    maps: tuple[FluenceMap, ...]
+
+    ndim = 3
+    dtype = np.dtype(np.float32)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.maps), *self.maps[0].shape)
+
+    def __len__(self) -> int:
+        return len(self.maps)
+
+    def __iter__(self) -> Iterator[FluenceMap]:
+        return iter(self.maps)
+
+    def __getitem__(self, g: int) -> FluenceMap:
+        return self.maps[g]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = np.stack([np.asarray(m) for m in self.maps])
+        return out if dtype is None else out.astype(dtype)
+
+
+def fluence_field(
+    phantom: Phantom | None,
+    energy_keV: np.ndarray,
+    fluence_per_Gy: np.ndarray,
+    group_index: np.ndarray,
+    *,
+    groups: int,
+    scatter_fraction: float = 0.0,
+    scatter_sigma_m: float = 30e-3,
+    shape: tuple[int, int] | None = None,
+    threads: int | None = None,
+) -> FluenceField:
+    """The fluence of :func:`transmitted_fluence` (same arguments, same values) as a
+    :class:`FluenceField` read window by window: a full-size panel never holds the
+    (groups × cells) array (1.2 GB for 8 groups of 6144² cells).
+
+    With scatter, each group's coarse grid is made once here from strips of the primary
+    transmission (the groups on ``threads`` worker threads, default the process's cores);
+    a read then computes the transmission of its windows again.
+    """
+    e = np.asarray(energy_keV, dtype=float)
+    f = np.asarray(fluence_per_Gy, dtype=float)
+    gi = np.asarray(group_index)
+    if not 0 <= scatter_fraction < 1:
+        raise InputError(f"scatter fraction must be in [0, 1), got {scatter_fraction!r}")
+    grid = phantom.shape if phantom is not None else shape
+    if grid is None:
+        raise InputError("an open field needs a grid shape")
+    grid = (int(grid[0]), int(grid[1]))
+
+    def one(g: int) -> FluenceMap:
+        sel = gi == g
+        if not np.any(sel):
+            return FluenceMap(phantom, grid, (), np.zeros((0, 0)), ())
+        eg, fg = e[sel], f[sel]
+        if phantom is None:
+            return FluenceMap(None, grid, (), np.zeros((0, 0)), (), constant=float(fg.sum()))
+        sub_e, sub_w = _sub_bins(eg, fg)
+        keys, mu = _mu_table(phantom, sub_e)
+        m = FluenceMap(phantom, grid, tuple(keys), mu, tuple(sub_w))
+        if scatter_fraction > 0:
+            m = FluenceMap(phantom, grid, tuple(keys), mu, tuple(sub_w),
+                           scatter=_scatter_of(m, scatter_sigma_m / phantom.spacing_m,
+                                               scatter_fraction))
+        return m
+
+    from perovx.threads import block_pool, run_blocks
+
+    pool = block_pool(threads) if phantom is not None and scatter_fraction > 0 else None
+    try:
+        maps = run_blocks([(lambda g=g: one(g)) for g in range(groups)], pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return FluenceField(tuple(maps))
+
+
+def _scatter_of(m: FluenceMap, sigma_cells: float, scatter_fraction: float) -> _Scatter:
+    """The scatter term of a group: the coarse grid of :func:`_coarse_blur`, made from
+    strips of the primary transmission whose rows are a multiple of the block side (so the
+    block means are those of the whole grid)."""
+    from scipy.ndimage import gaussian_filter
+
+    from perovx.interaction.phantoms._blur_kernel import block_means
+
+    ny, nx = m.shape
+    k = max(1, int(sigma_cells / 8))
+    step = k * max(1, STRIP_ROWS // k)
+    coarse = np.concatenate([
+        block_means(m.window(r0, min(r0 + step, ny), 0, nx, scatter=False), k)
+        for r0 in range(0, ny, step)])
+    blurred = np.ascontiguousarray(gaussian_filter(coarse, sigma_cells / k, mode="nearest"),
+                                   dtype=np.float64)
+    spr = scatter_fraction / (1.0 - scatter_fraction)
+    return _Scatter(blurred, _interpolation_taps(ny, blurred.shape[0], k),
+                    _interpolation_taps(nx, blurred.shape[1], k), np.float32(spr))
