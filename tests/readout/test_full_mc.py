@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 import tomllib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -281,3 +282,19 @@ def test_same_seed_same_image():
     summary = json.loads(a.attrs["summary_json"])
     assert summary["kernels"]["method"] == "full_monte_carlo"
     assert summary["kernels"]["photon_histories"] > 0
+
+
+def test_time_estimate_of_the_full_monte_carlo_follows_its_backend():
+    from perovx.limits import MC_HISTORIES_PER_SECOND_GPU, MC_HISTORIES_PER_SECOND_PER_CORE
+    from perovx.readout.estimate import FLUENCE_PER_GY_BOUND, estimate
+
+    cpu = _config(rows=64, columns=64)
+    gpu = _cuda_config(64, 64)
+    gpu = replace(gpu, simulation=replace(gpu.simulation, depth_bins=cpu.simulation.depth_bins))
+    photons = (FLUENCE_PER_GY_BOUND * cpu.mode.air_kerma_Gy * 64 * 64
+               * cpu.panel.pixel_pitch_m**2 * estimate(cpu).reads)
+    t_cpu, t_gpu = estimate(cpu, cores=2).time_s, estimate(gpu, cores=2).time_s
+    # the same work but the photons, which the GPU runs at its own rate
+    want = photons / (MC_HISTORIES_PER_SECOND_PER_CORE * 2) - photons / MC_HISTORIES_PER_SECOND_GPU
+    assert t_cpu - t_gpu == pytest.approx(want, rel=1e-9)
+    assert t_gpu < t_cpu
