@@ -100,3 +100,24 @@ def test_calibration_is_the_same_on_one_or_two_threads(monkeypatch):
     assert a.flat_level_dn == b.flat_level_dn
     for name in ("offset_dn", "gain", "defects"):
         assert np.array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_exact_median_is_numpys_median_bit_for_bit():
+    from perovx.readout.correction import exact_median
+
+    rng = np.random.default_rng(11)
+    cases = [
+        rng.normal(1000.0, 30.0, (700, 701)),  # odd size
+        rng.normal(1000.0, 30.0, (512, 512)),  # even size: the mean of the middle two
+        np.round(rng.normal(200.0, 2.0, 300_001) * 16) / 16,  # dark means: heavy ties
+        np.full(100_000, 3.25),
+        rng.exponential(1.0, 200_000) * 1e12,
+        np.concatenate([rng.normal(0, 1, 150_000), [np.inf, -np.inf]]),
+        rng.normal(0, 1, 1000),  # small: numpy's own
+        np.tile(np.arange(16.0), 8192),  # periodic with the sample's stride
+    ]
+    for x in cases:
+        assert exact_median(x) == np.median(x)
+    with_nan = rng.normal(0, 1, 200_000)
+    with_nan[123_457] = np.nan
+    assert np.isnan(exact_median(with_nan))
