@@ -180,7 +180,6 @@ def build_system(
     from perovx.interaction.absorption import layer_coefficients
     from perovx.materials import get_material
     from perovx.spectra import get_beam
-    from perovx.transport.dark import dark_current_density
 
     report = progress or (lambda stage, fraction: None)
     det = config.detector
@@ -218,6 +217,80 @@ def build_system(
     groups = energy_groups(beam, material, config.simulation.energy_groups)
     report("materials", 1.0)
 
+    sim = config.simulation
+    panel = config.panel
+    # film non-uniformity and the panel's fixed pattern: independent seeded maps drawn on
+    # worker threads while this one computes the layer's response and dark current (the
+    # same maps for any number of threads)
+    from perovx.threads import block_pool
+
+    pool = block_pool(None)
+    try:
+        def later(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
+            if pool is None:
+                value = fn(*args, **kwargs)
+                return lambda: value
+            return pool.submit(fn, *args, **kwargs).result
+
+        pattern = later(panel.fixed_pattern, seed=sim.seed + 202)
+        if process.name != "single_crystal":
+            defects = later(defect_collection_map, structure, panel.shape,
+                            pitch_m=panel.pixel_pitch_m, seed=sim.seed + 303)
+            maps_of = later(film_maps, process, panel.shape, spacing_m=panel.pixel_pitch_m,
+                            seed=sim.seed + 101)
+        response, spreads, stack, j_dark, migration = _layer_response(
+            config, material, transport, groups, structure, film_density, notes, report)
+        film = None
+        if process.name != "single_crystal":
+            maps = maps_of()
+            mu = layer_coefficients(material, groups.energy_keV,
+                                    density_kg_m3=film_density).mu_per_m
+            weights = groups.fluence_per_Gy * np.array([s.electrons_per_photon
+                                                        for s in spreads])
+            film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport,
+                                dtype=np.float32)
+            del maps
+            # float32: relative factors near 1 with variations of 1e-3 and more; the
+            # full-size panel's (groups × pixels) interaction map is halved (eight groups
+            # of 3072²: 300 MB instead of 600 MB)
+            collection = film.collection
+            collection *= defects()  # (float64, in place: then stored as float32)
+            film = replace(film, collection=collection.astype(np.float32),
+                           dark=film.dark.astype(np.float32, copy=False))
+            del collection
+        fixed = pattern()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)  # an error above: drop what has not started
+    imager = Imager(
+        panel=panel,
+        spreads=spreads,
+        dark_current_density_A_m2=j_dark,
+        ion_migration=migration,
+        film=film,
+        pattern=fixed,
+        bias_settle_s=config.bias_settle_s,
+        calibration_frames=config.calibration_frames,
+        name=f"{material.name} {det.thickness_m * 1e3:g} mm",
+    )
+    return ImagingSystem(
+        imager=imager, transport=transport, material=material, beam=beam, groups=groups,
+        film_density_kg_m3=film_density, ion_migration=migration, notes=tuple(notes),
+        response=response, stack=stack,
+    )
+
+
+def _layer_response(
+    config: SimulateConfig, material: Any, transport: ChargeTransport, groups: Any,
+    structure: Any, film_density: float, notes: list[str],
+    report: Callable[[str, float], None],
+) -> tuple[PixelResponse, tuple[SpreadFunction, ...], Any, float, IonMigration | None]:
+    """The layer's pixel response and spread functions (stack included) and its dark
+    current and ion migration, for :func:`build_system` (``notes`` gets its remarks)."""
+    from perovx.transport.dark import dark_current_density
+
+    det = config.detector
+    src = config.source
     sim = config.simulation
     panel = config.panel
     cell = panel.pixel_pitch_m / sim.oversample
@@ -279,62 +352,7 @@ def build_system(
                                  temperature_K=det.temperature_K,
                                  amplitude=det.drift_amplitude)
         notes.extend(_settling_note(migration, config.bias_settle_s))
-
-    # film non-uniformity and the panel's fixed pattern: independent seeded maps, the
-    # defect map and the pattern drawn on a worker thread while this one draws the film
-    # (the same maps for any number of threads)
-    from perovx.threads import block_pool
-
-    pool = block_pool(None)
-    try:
-        def later(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
-            if pool is None:
-                value = fn(*args, **kwargs)
-                return lambda: value
-            return pool.submit(fn, *args, **kwargs).result
-
-        pattern = later(panel.fixed_pattern, seed=sim.seed + 202)
-        film = None
-        if process.name != "single_crystal":
-            defects = later(defect_collection_map, structure, panel.shape,
-                            pitch_m=panel.pixel_pitch_m, seed=sim.seed + 303)
-            maps = film_maps(process, panel.shape, spacing_m=panel.pixel_pitch_m,
-                             seed=sim.seed + 101)
-            mu = layer_coefficients(material, groups.energy_keV,
-                                    density_kg_m3=film_density).mu_per_m
-            weights = groups.fluence_per_Gy * np.array([s.electrons_per_photon
-                                                        for s in spreads])
-            film = film_factors(maps, mu_per_m=mu, weights=weights, transport=transport,
-                                dtype=np.float32)
-            del maps
-            # float32: relative factors near 1 with variations of 1e-3 and more; the
-            # full-size panel's (groups × pixels) interaction map is halved (eight groups
-            # of 3072²: 300 MB instead of 600 MB)
-            collection = film.collection
-            collection *= defects()  # (float64, in place: then stored as float32)
-            film = replace(film, collection=collection.astype(np.float32),
-                           dark=film.dark.astype(np.float32, copy=False))
-            del collection
-        fixed = pattern()
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    imager = Imager(
-        panel=panel,
-        spreads=spreads,
-        dark_current_density_A_m2=j_dark,
-        ion_migration=migration,
-        film=film,
-        pattern=fixed,
-        bias_settle_s=config.bias_settle_s,
-        calibration_frames=config.calibration_frames,
-        name=f"{material.name} {det.thickness_m * 1e3:g} mm",
-    )
-    return ImagingSystem(
-        imager=imager, transport=transport, material=material, beam=beam, groups=groups,
-        film_density_kg_m3=film_density, ion_migration=migration, notes=tuple(notes),
-        response=response, stack=stack,
-    )
+    return response, spreads, stack, j_dark, migration
 
 
 def _settling_note(migration: IonMigration, settle_s: float) -> list[str]:
