@@ -108,7 +108,6 @@ def _add_transmission(phantom: Phantom, energy_keV: np.ndarray, weights: list[np
         _add_weighted(maps, mu, weights, out[rows], np.empty(out[rows].shape, np.float32))
 
 
-
 def transmitted_fluence(
     phantom: Phantom | None,
     energy_keV: np.ndarray,
@@ -154,14 +153,8 @@ def transmitted_fluence(
     numpy.ndarray
         float32, shape (groups, rows, columns) (``out`` when given).
     """
-    e = np.asarray(energy_keV, dtype=float)
-    f = np.asarray(fluence_per_Gy, dtype=float)
-    gi = np.asarray(group_index)
-    if not 0 <= scatter_fraction < 1:
-        raise InputError(f"scatter fraction must be in [0, 1), got {scatter_fraction!r}")
-    grid = phantom.shape if phantom is not None else shape
-    if grid is None:
-        raise InputError("an open field needs a grid shape")
+    e, f, gi, grid = _beam_and_grid(phantom, energy_keV, fluence_per_Gy, group_index,
+                                    scatter_fraction, shape)
     want = (groups, *grid)
     if out is None:
         out = np.zeros(want, dtype=np.float32)
@@ -187,6 +180,21 @@ def transmitted_fluence(
         for g in range(groups):
             _add_broad_blur(out[g], scatter_sigma_m / phantom.spacing_m, np.float32(spr))
     return out
+
+
+def _beam_and_grid(
+    phantom: Phantom | None, energy_keV: np.ndarray, fluence_per_Gy: np.ndarray,
+    group_index: np.ndarray, scatter_fraction: float, shape: tuple[int, int] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+    """The beam's bins as arrays (keV, photons m⁻² Gy⁻¹, group) and the cell grid, with
+    the checks shared by :func:`transmitted_fluence` and :func:`fluence_field`."""
+    if not 0 <= scatter_fraction < 1:
+        raise InputError(f"scatter fraction must be in [0, 1), got {scatter_fraction!r}")
+    grid = phantom.shape if phantom is not None else shape
+    if grid is None:
+        raise InputError("an open field needs a grid shape")
+    return (np.asarray(energy_keV, dtype=float), np.asarray(fluence_per_Gy, dtype=float),
+            np.asarray(group_index), (int(grid[0]), int(grid[1])))
 
 
 def _sub_bins(eg: np.ndarray, fg: np.ndarray) -> tuple[np.ndarray, list[np.float32]]:
@@ -398,15 +406,8 @@ def fluence_field(
     transmission (the groups on ``threads`` worker threads, default the process's cores);
     a read then computes the transmission of its windows again.
     """
-    e = np.asarray(energy_keV, dtype=float)
-    f = np.asarray(fluence_per_Gy, dtype=float)
-    gi = np.asarray(group_index)
-    if not 0 <= scatter_fraction < 1:
-        raise InputError(f"scatter fraction must be in [0, 1), got {scatter_fraction!r}")
-    grid = phantom.shape if phantom is not None else shape
-    if grid is None:
-        raise InputError("an open field needs a grid shape")
-    grid = (int(grid[0]), int(grid[1]))
+    e, f, gi, grid = _beam_and_grid(phantom, energy_keV, fluence_per_Gy, group_index,
+                                    scatter_fraction, shape)
 
     def one(g: int) -> FluenceMap:
         sel = gi == g
