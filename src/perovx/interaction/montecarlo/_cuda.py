@@ -191,14 +191,12 @@ class CudaRunner:
 
     The tables stay on the device between calls, and so does the 3-D grid tally
     (:meth:`grid_total`): every batch of every call adds into one device array, which
-    the host reads once at the end, instead of moving a grid per batch over the bus.
+    the host reads once at the end, instead of moving a grid per batch over the bus (the
+    engine calls :meth:`grid_total` instead of summing the runner's grid rows).
     ``threads_per_block`` and ``histories_per_thread`` set the launch shape (default:
     the module's :data:`THREADS_PER_BLOCK` and :data:`HISTORIES_PER_THREAD`), and
     ``PEROVX_CUDA_MAX_REGISTERS`` the kernel's register cap.
     """
-
-    #: The engine reads the grid tally from :meth:`grid_total`, not per batch.
-    accumulates_grid = True
 
     def __init__(self, threads_per_block: int | None = None,
                  histories_per_thread: int | None = None) -> None:
