@@ -9,9 +9,20 @@
 # Logs and JSON figures go to $1 (default: $OUT, else /tmp/perovx-gpu).
 #
 # On a machine without network access, perovx's missing dependencies travel as wheels in
-# .whl/ (cp312 manylinux; see the README's "Performance" section) and the beam spectra as
-# a perovx cache in .gpuhome/ (made where spekpy is installed: spekpy itself is too large
-# to travel). Where perovx is installed normally, neither folder is needed.
+# .whl/ and the beam spectra as a perovx cache in .gpuhome/ (spekpy itself, 164 MB, is too
+# large to travel). Where perovx is installed normally, neither folder is needed. To make
+# them where pip and spekpy work (the GPU machine's python was 3.12 with numpy, scipy,
+# numba, numba-cuda, xarray, matplotlib, typer and rich already there):
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 -d .whl \
+#     xraylib xraydb sqlalchemy pydantic pydantic_core annotated-types typing-inspection \
+#     typing_extensions pint flexcache flexparser platformdirs uncertainties dask tblib \
+#     lazy-importer importlib_metadata zipp cffi pycparser
+#   PEROVX_HOME=$PWD/.gpuhome NUMBA_ENABLE_CUDASIM=1 python benchmarks/bench_imaging.py \
+#     --size 0 --panel 0 --full-mc-size 4 --full-mc-backend cuda --full-mc-kerma 3e-10
+#     (a 4 x 4 frame on numba's CUDA simulator: caches the RQA5 spectrum and the tables)
+#   python -c "import importlib.metadata as m; print(m.version('spekpy'))" \
+#     > .gpuhome/spekpy-version
 set -uo pipefail
 out=${1:-${OUT:-/tmp/perovx-gpu}}
 mkdir -p "$out"
