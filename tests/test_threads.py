@@ -3,7 +3,7 @@ import threading
 import numpy as np
 import pytest
 
-from perovx.threads import in_background, run_row_chunks
+from perovx.threads import in_background, run_row_chunks, run_tasks
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
@@ -39,3 +39,12 @@ def test_in_background_passes_the_error_on(threads):
     fut = in_background(fail, threads=threads)
     with pytest.raises(ValueError, match="boom"):
         fut.result(timeout=10)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_run_tasks_returns_results_in_task_order(threads):
+    main = threading.get_ident()
+    out = run_tasks([(lambda k=k: (k * k, threading.get_ident())) for k in range(9)], threads)
+    assert [v for v, _ in out] == [k * k for k in range(9)]
+    assert all(t == main for _, t in out) == (threads == 1)
+    assert run_tasks([], threads) == []

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["block_pool", "default_threads", "in_background", "run_blocks", "run_row_chunks"]
+__all__ = ["block_pool", "default_threads", "in_background", "run_blocks", "run_row_chunks",
+           "run_tasks"]
 
 
 def default_threads() -> int:
@@ -51,6 +52,18 @@ def run_blocks(tasks: Iterable[Callable[[], Any]], pool: ThreadPoolExecutor | No
     return list(pool.map(lambda t: t(), todo))
 
 
+def run_tasks(tasks: Iterable[Callable[[], Any]], threads: int | None = None) -> list[Any]:
+    """Run independent tasks on a pool of ``threads`` workers made for them (default
+    :func:`default_threads`; none for one thread or one task); results in task order."""
+    todo = list(tasks)
+    pool = block_pool(threads) if len(todo) > 1 else None
+    try:
+        return run_blocks(todo, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
 def run_row_chunks(rows: int, work: Callable[[int, int], Any], threads: int | None = None,
                    step: int = 256) -> None:
     """Call ``work(r0, r1)`` on contiguous chunks of ``[0, rows)`` on ``threads`` threads.
@@ -63,12 +76,7 @@ def run_row_chunks(rows: int, work: Callable[[int, int], Any], threads: int | No
     per = -(-max(rows, 1) // n)
     per = max(step, -(-per // step) * step)
     chunks = [(r0, min(r0 + per, rows)) for r0 in range(0, rows, per)]
-    pool = block_pool(n) if len(chunks) > 1 else None
-    try:
-        run_blocks([(lambda r0=r0, r1=r1: work(r0, r1)) for r0, r1 in chunks], pool)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    run_tasks([(lambda r0=r0, r1=r1: work(r0, r1)) for r0, r1 in chunks], n)
 
 
 def in_background(work: Callable[[], Any], threads: int | None = None) -> Future:

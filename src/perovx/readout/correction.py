@@ -146,7 +146,7 @@ def calibrate(
         raise InputError(f"gain_limits must satisfy 0 <= low < 1 < high, got {gain_limits!r}")
     response = flat - dark
     # the flat level's median on a worker thread while the dark offset's median and MAD
-    # are taken here (each np.median partitions its own copy: the same values)
+    # are taken here (each median reads its input only: the same values)
     from perovx.threads import in_background
 
     level_of = in_background(lambda: exact_median(response))

@@ -123,7 +123,7 @@ def read_out(
         block_grid,
         root_seed,
     )
-    from perovx.threads import block_pool, run_blocks, run_row_chunks
+    from perovx.threads import run_row_chunks, run_tasks
 
     sig = np.asarray(signal_e, dtype=float)
     single = sig.ndim == 2
@@ -223,12 +223,7 @@ def read_out(
     grid = [(bi, bj, y, x)
             for bi, y in enumerate(block_grid(sig.shape[1], BLOCK_PIXELS))
             for bj, x in enumerate(block_grid(sig.shape[2], BLOCK_PIXELS))]
-    pool = block_pool(threads)
-    try:
-        run_blocks([(lambda b=b: block(*b)) for b in grid], pool)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    run_tasks([(lambda b=b: block(*b)) for b in grid], threads)
     if single:
         return ReadResult(dn=dn[0], saturated=saturated[0], lag_reservoir_e=reservoir)
     return ReadResult(dn=dn, saturated=saturated, lag_reservoir_e=reservoir)

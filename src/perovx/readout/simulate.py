@@ -530,7 +530,7 @@ def _fluence(config: SimulateConfig, system: ImagingSystem,
     threads.
     """
     from perovx.interaction.phantoms import fluence_field, transmitted_fluence
-    from perovx.threads import block_pool, run_blocks
+    from perovx.threads import run_tasks
 
     os_ = config.simulation.oversample
     shape = (config.image_shape[0] * os_, config.image_shape[1] * os_)
@@ -553,12 +553,7 @@ def _fluence(config: SimulateConfig, system: ImagingSystem,
 
     # the groups are independent (each writes its own slice with the same arithmetic):
     # run them on the process's cores, the result is the same for any number
-    pool = block_pool(threads)
-    try:
-        run_blocks([(lambda g=g: group(g)) for g in range(system.groups.count)], pool)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    run_tasks([(lambda g=g: group(g)) for g in range(system.groups.count)], threads)
     return out
 
 

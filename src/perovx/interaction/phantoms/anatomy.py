@@ -98,18 +98,13 @@ def hand_phantom(
     # every cell's value depends on its own coordinates only: strips of rows are filled
     # on the process's threads, each with the same operations (the same bits for any
     # number of threads and strips)
-    from perovx.threads import block_pool, default_threads, run_blocks
+    from perovx.threads import default_threads, run_tasks
 
     n = default_threads() if threads is None else int(threads)
     rows = max(HAND_STRIP_ROWS, -(-ny // (4 * n)))  # a few strips per thread: balance
     strips = [(r0, min(r0 + rows, ny)) for r0 in range(0, ny, rows)]
-    pool = block_pool(n) if len(strips) > 1 else None
-    try:
-        run_blocks([(lambda r0=r0, r1=r1: _fill_strip(
-            tissue[r0:r1], bone[r0:r1], ym[r0:r1], xm, scale)) for r0, r1 in strips], pool)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    run_tasks([(lambda r0=r0, r1=r1: _fill_strip(
+        tissue[r0:r1], bone[r0:r1], ym[r0:r1], xm, scale)) for r0, r1 in strips], n)
     return Phantom(
         name="hand",
         spacing_m=spacing_m,

@@ -425,15 +425,12 @@ def fluence_field(
                                                scatter_fraction))
         return m
 
-    from perovx.threads import block_pool, run_blocks
+    from perovx.threads import run_tasks
 
-    pool = block_pool(threads) if phantom is not None and scatter_fraction > 0 else None
-    try:
-        maps = run_blocks([(lambda g=g: one(g)) for g in range(groups)], pool)
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    return FluenceField(tuple(maps))
+    # only the scatter's coarse grids are work worth threads
+    busy = phantom is not None and scatter_fraction > 0
+    return FluenceField(tuple(run_tasks([(lambda g=g: one(g)) for g in range(groups)],
+                                        threads if busy else 1)))
 
 
 def _scatter_of(m: FluenceMap, sigma_cells: float, scatter_fraction: float) -> _Scatter:
