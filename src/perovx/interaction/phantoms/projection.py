@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -419,9 +419,8 @@ def fluence_field(
         sub_e, sub_w = _sub_bins(eg, fg)
         keys, mu = _mu_table(phantom, sub_e)
         m = FluenceMap(phantom, grid, tuple(keys), mu, tuple(sub_w))
-        if scatter_fraction > 0:
-            m = FluenceMap(phantom, grid, tuple(keys), mu, tuple(sub_w),
-                           scatter=_scatter_of(m, scatter_sigma_m / phantom.spacing_m,
+        if scatter_fraction > 0:  # the coarse grid is made from the primary's windows
+            m = replace(m, scatter=_scatter_of(m, scatter_sigma_m / phantom.spacing_m,
                                                scatter_fraction))
         return m
 
